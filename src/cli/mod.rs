@@ -1,0 +1,165 @@
+//! The `vh5` command line: one small module per subcommand, all on top of
+//! the engine. Contract: `shared/docs/cli.md`.
+
+mod cat;
+mod dump;
+mod log;
+mod ls;
+mod output;
+mod show;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{Error, ErrorKind, Result, Version, VersionSpec, Vh5File};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vh5",
+    version,
+    about = "Browse, diff and edit versioned HDF5 files (versioned-hdf5 compatible)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// File to open in the browser (default: the bundled demo)
+    file: Option<PathBuf>,
+}
+
+/// `--version V` as the subcommands take it (negative numbers allowed).
+#[derive(clap::Args, Debug)]
+struct VersionArg {
+    /// Version: a name, 0 (current), -n (n steps back) or @TIMESTAMP
+    #[arg(long = "version", allow_negative_numbers = true, value_name = "VERSION")]
+    version: Option<String>,
+}
+
+impl VersionArg {
+    fn spec(&self) -> Result<Option<VersionSpec>> {
+        self.version.as_deref().map(VersionSpec::parse).transpose()
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Every version, oldest first
+    Log {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Groups and datasets below PATH, recursively
+    Ls {
+        file: PathBuf,
+        path: Option<String>,
+        #[command(flatten)]
+        version: VersionArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything known about one node
+    Show {
+        file: PathBuf,
+        path: String,
+        #[command(flatten)]
+        version: VersionArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Values of a dataset or a slice of it: 'PATH[SLICE]'
+    Cat {
+        file: PathBuf,
+        target: String,
+        #[command(flatten)]
+        version: VersionArg,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+        /// Allow reading more than 10 million elements
+        #[arg(long)]
+        force: bool,
+    },
+    /// The whole file, canonically, as JSON
+    Dump {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    output::install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::usage_error(e),
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            output::print_error(&e);
+            exit_code(&e)
+        }
+        Err(_) => 1,
+    }
+}
+
+pub fn exit_code(e: &Error) -> i32 {
+    match e.kind {
+        ErrorKind::BadInput | ErrorKind::BadFile => 2,
+        ErrorKind::Runtime => 1,
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Log { file, json }) => log::run(&open(&file)?, json),
+        Some(Command::Ls { file, path, version, json }) => {
+            let f = open(&file)?;
+            ls::run(&f, &resolve(&f, &version)?, path.as_deref().unwrap_or("/"), json)
+        }
+        Some(Command::Show { file, path, version, json }) => {
+            let f = open(&file)?;
+            show::run(&f, &resolve(&f, &version)?, &path, json)
+        }
+        Some(Command::Cat { file, target, version, json, csv, force }) => {
+            let f = open(&file)?;
+            let format = match (json, csv) {
+                (true, _) => cat::Format::Json,
+                (_, true) => cat::Format::Csv,
+                _ => cat::Format::Text,
+            };
+            cat::run(&f, &resolve(&f, &version)?, &target, format, force)
+        }
+        Some(Command::Dump { file, .. }) => dump::run(&open(&file)?),
+        None => browse(cli.file),
+    }
+}
+
+fn open(path: &PathBuf) -> Result<Vh5File> {
+    Vh5File::open(path)
+}
+
+fn resolve(file: &Vh5File, arg: &VersionArg) -> Result<Version> {
+    file.resolve_version(arg.spec()?.as_ref())
+}
+
+/// The bundled demo, next to the binary's sources or installed beside it.
+pub fn demo_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets").join("demo.h5")
+}
+
+/// Until the browser lands, `vh5 [FILE]` prints the file's log and the
+/// tree of its current version.
+fn browse(file: Option<PathBuf>) -> Result<()> {
+    let path = file.unwrap_or_else(demo_path);
+    let f = open(&path)?;
+    println!("{}", path.display());
+    log::run(&f, false)?;
+    let current = f.resolve_version(None)?;
+    println!("\ntree of version {}:", current.name);
+    ls::run(&f, &current, "/", false)
+}

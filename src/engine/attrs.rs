@@ -1,0 +1,119 @@
+//! Attributes of any type, read type-erased into `ValueGrid`s.
+
+use std::os::raw::c_void;
+
+use hdf5::Location;
+use hdf5_sys::h5a::{H5Aget_space, H5Aget_type, H5Aread};
+use hdf5_sys::h5s::{H5S_class_t, H5Sget_simple_extent_type};
+
+use super::dtype::Dtype;
+use super::error::Result;
+use super::h5::{self, handle, locked};
+use super::value::ValueGrid;
+
+/// One attribute: its name, type and value (shape `[]` for a scalar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attr {
+    pub name: String,
+    pub value: ValueGrid,
+}
+
+impl Attr {
+    /// A bare JSON value for scalars, nested lists for arrays.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.value.to_json()
+    }
+}
+
+/// Attribute names that versioned-hdf5 keeps for itself on version groups
+/// and version datasets; they are not the user's (CLI Precise rules 1).
+pub const VERSION_GROUP_SYSTEM_ATTRS: [&str; 3] = ["prev_version", "committed", "timestamp"];
+pub const VERSION_DATASET_SYSTEM_ATTRS: [&str; 2] = ["raw_data", "chunks"];
+
+/// Reads every attribute of an object, in HDF5's name order, leaving out `skip`.
+pub fn read_attrs(loc: &Location, skip: &[&str]) -> Result<Vec<Attr>> {
+    let mut out = Vec::new();
+    for name in loc.attr_names()? {
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let attr = loc.attr(&name)?;
+        let value = read_attr_value(attr.id())?;
+        out.push(Attr { name, value });
+    }
+    Ok(out)
+}
+
+/// Reads one attribute's value with its own file type as memory type.
+pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
+    let ftype = handle(|| unsafe { H5Aget_type(attr) })?;
+    let space = handle(|| unsafe { H5Aget_space(attr) })?;
+    let dtype = Dtype::from_type_id(ftype.id())?;
+    let is_null = locked(|| unsafe { H5Sget_simple_extent_type(space.id()) })
+        == H5S_class_t::H5S_NULL;
+    let shape = if is_null { vec![0] } else { h5::space_extent(space.id())?.0 };
+    let n: usize = shape.iter().product();
+    let mut buf = vec![0u8; n * h5::type_size(ftype.id())];
+    if n > 0 {
+        h5::call(|| unsafe { H5Aread(attr, ftype.id(), buf.as_mut_ptr() as *mut c_void) })?;
+    }
+    // Safety: HDF5 filled every vlen slot with a string it allocated.
+    Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) })
+}
+
+/// A scalar string attribute (how versioned-hdf5 stores names and times).
+pub fn string_attr(loc: &Location, name: &str) -> Result<Option<String>> {
+    if !loc.attr_names()?.iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    let grid = read_attr_value(loc.attr(name)?.id())?;
+    Ok(match grid.is_empty() {
+        true => None,
+        false => match grid.get(0) {
+            super::value::Value::Str(s) => Some(s),
+            super::value::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            _ => None,
+        },
+    })
+}
+
+/// A scalar or first-element integer attribute.
+pub fn int_attr(loc: &Location, name: &str) -> Result<Option<i64>> {
+    if !loc.attr_names()?.iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    let grid = read_attr_value(loc.attr(name)?.id())?;
+    Ok((!grid.is_empty()).then(|| int_of(&grid.get(0))).flatten())
+}
+
+/// All elements of an integer array attribute (e.g. `chunks`).
+pub fn int_list_attr(loc: &Location, name: &str) -> Result<Option<Vec<i64>>> {
+    if !loc.attr_names()?.iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    let grid = read_attr_value(loc.attr(name)?.id())?;
+    Ok((0..grid.len()).map(|i| int_of(&grid.get(i))).collect())
+}
+
+/// A truthy attribute (`committed` is h5py's bool enum).
+pub fn bool_attr(loc: &Location, name: &str) -> Result<Option<bool>> {
+    if !loc.attr_names()?.iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    let grid = read_attr_value(loc.attr(name)?.id())?;
+    Ok((!grid.is_empty()).then(|| match grid.get(0) {
+        super::value::Value::Bool(b) => b,
+        v => int_of(&v).is_some_and(|i| i != 0),
+    }))
+}
+
+fn int_of(v: &super::value::Value) -> Option<i64> {
+    use super::value::Value;
+    match *v {
+        Value::Int(i) => Some(i),
+        Value::UInt(u) => i64::try_from(u).ok(),
+        Value::Enum(i, _) => Some(i),
+        Value::Bool(b) => Some(b as i64),
+        _ => None,
+    }
+}

@@ -1,0 +1,332 @@
+//! A dataset of one version: its metadata and where its data comes from.
+
+use std::collections::HashSet;
+
+use hdf5_sys::h5d::H5Dget_storage_size;
+
+use super::attrs::{self, Attr};
+use super::chunkmap::ChunkMap;
+use super::dtype::Dtype;
+use super::error::{bad_input, Error, Result};
+use super::file::Vh5File;
+use super::h5::{self, Block, Handle, Layout, RawFilter};
+use super::tree::{normalize_path, NodeKind};
+use super::value::{Value, ValueGrid};
+use super::versions::Version;
+
+/// Where a dataset's values are read from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// An ordinary HDF5 dataset: HDF5 reads the selection.
+    Plain,
+    /// A versioned-hdf5 VDS: chunks come from `raw_data` through the map.
+    Chunked { raw: hdf5::Dataset, map: ChunkMap },
+    /// A version dataset with no data (old HDF5 wrote unallocated
+    /// contiguous placeholders): every cell is the fill value.
+    AllFill,
+}
+
+/// One entry of the filter pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub id: i32,
+    pub name: String,
+    pub cd_values: Vec<u32>,
+}
+
+pub const FILTER_DEFLATE: i32 = 1;
+pub const FILTER_SHUFFLE: i32 = 2;
+pub const FILTER_FLETCHER32: i32 = 3;
+pub const FILTER_SZIP: i32 = 4;
+pub const FILTER_SCALEOFFSET: i32 = 6;
+pub const FILTER_LZF: i32 = 32000;
+
+/// Everything the engine knows about a dataset in one version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetMeta {
+    pub path: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub maxshape: Vec<Option<usize>>,
+    pub chunks: Option<Vec<usize>>,
+    /// One element: the value unwritten cells read as.
+    pub fill: ValueGrid,
+    pub filters: Vec<Filter>,
+    /// Bytes allocated in the file for this dataset's own storage (for a
+    /// versioned dataset: its whole `raw_data`, shared by all versions).
+    pub storage_size: u64,
+    pub layout: &'static str,
+    /// For a versioned dataset, the absolute path of its `raw_data`.
+    pub raw_data: Option<String>,
+    pub attrs: Vec<Attr>,
+}
+
+impl DatasetMeta {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn fill_value(&self) -> Value {
+        self.fill.get(0)
+    }
+
+    /// h5py's `compression`: the codec's name, or the filter id of an unknown codec.
+    pub fn compression(&self) -> Option<serde_json::Value> {
+        self.codec().map(|f| match f.id {
+            FILTER_DEFLATE => "gzip".into(),
+            FILTER_LZF => "lzf".into(),
+            FILTER_SZIP => "szip".into(),
+            id => id.into(),
+        })
+    }
+
+    /// h5py's `compression_opts`: the gzip level, none for lzf, else the
+    /// codec's parameters.
+    pub fn compression_opts(&self) -> Option<serde_json::Value> {
+        let f = self.codec()?;
+        match f.id {
+            FILTER_DEFLATE => f.cd_values.first().map(|&l| l.into()),
+            FILTER_LZF => None,
+            _ if f.cd_values.is_empty() => None,
+            _ => Some(f.cd_values.clone().into()),
+        }
+    }
+
+    fn codec(&self) -> Option<&Filter> {
+        self.filters.iter().find(|f| {
+            ![FILTER_SHUFFLE, FILTER_FLETCHER32, FILTER_SCALEOFFSET].contains(&f.id)
+        })
+    }
+
+    pub fn has_filter(&self, id: i32) -> bool {
+        self.filters.iter().any(|f| f.id == id)
+    }
+}
+
+/// An open dataset of one version, ready for reads.
+#[derive(Debug)]
+pub struct Dataset {
+    pub meta: DatasetMeta,
+    pub(crate) h5: hdf5::Dataset,
+    pub(crate) source: Source,
+}
+
+impl Dataset {
+    /// The chunk map, for a versioned dataset.
+    pub fn chunk_map(&self) -> Option<&ChunkMap> {
+        match &self.source {
+            Source::Chunked { map, .. } => Some(map),
+            _ => None,
+        }
+    }
+}
+
+impl Vh5File {
+    /// Opens the dataset at `path` in a version.
+    pub fn dataset(&self, version: &Version, path: &str) -> Result<Dataset> {
+        let path = normalize_path(path)?;
+        let node = self.node(version, &path)?;
+        if node.kind != NodeKind::Dataset {
+            bad_input!("{path} is a group, not a dataset");
+        }
+        let root = self.version_root(&version.name)?;
+        let h5 = root.dataset(path.trim_start_matches('/'))?;
+        let context = format!("{path} in version {}", version.name);
+        let opened = if self.is_versioned() {
+            open_versioned(self, path, h5)
+        } else {
+            open_plain(path, h5)
+        };
+        opened.map_err(|e| e.context(context))
+    }
+
+    /// The raw_data regions each other version's copy of `path` uses
+    /// (every version group but `except`), for "unique to this version".
+    pub fn regions_used_elsewhere(&self, path: &str, except: &str) -> Result<HashSet<Block>> {
+        let mut used = HashSet::new();
+        for v in self.graph()?.all() {
+            if v.name == except {
+                continue;
+            }
+            let Ok(node) = self.node(v, path) else { continue };
+            if node.kind != NodeKind::Dataset {
+                continue;
+            }
+            if let Ok(ds) = self.dataset(v, path) {
+                if let Some(map) = ds.chunk_map() {
+                    used.extend(map.iter().map(|(_, b)| b.clone()));
+                }
+            }
+        }
+        Ok(used)
+    }
+
+    /// The chunk-map counts of CLI Precise rules 5.
+    pub fn chunk_map_summary(&self, version: &Version, ds: &Dataset) -> Result<Option<ChunkMapSummary>> {
+        let Some(map) = ds.chunk_map() else {
+            return Ok(ds.meta.raw_data.as_ref().map(|_| ChunkMapSummary::all_fill(&ds.meta)));
+        };
+        let prev_map = match version.prev.as_deref().and_then(|p| self.version(p).ok().flatten()) {
+            Some(prev) => self
+                .dataset(&prev, &ds.meta.path)
+                .ok()
+                .and_then(|d| d.chunk_map().cloned()),
+            None => None,
+        };
+        let elsewhere = self.regions_used_elsewhere(&ds.meta.path, &version.name)?;
+        let shared_with_prev = map
+            .iter()
+            .filter(|(idx, block)| {
+                prev_map.as_ref().is_some_and(|p| p.get(idx) == Some(*block))
+            })
+            .count();
+        Ok(Some(ChunkMapSummary {
+            total: map.total(),
+            stored: map.stored(),
+            unique_in_version: map.iter().filter(|(_, b)| !elsewhere.contains(*b)).count(),
+            shared_with_prev,
+        }))
+    }
+}
+
+/// Chunk-map counts for one dataset in one version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkMapSummary {
+    pub total: usize,
+    pub stored: usize,
+    pub unique_in_version: usize,
+    pub shared_with_prev: usize,
+}
+
+impl ChunkMapSummary {
+    fn all_fill(meta: &DatasetMeta) -> ChunkMapSummary {
+        let chunks = meta.chunks.clone().unwrap_or_default();
+        let total = meta.shape.iter().zip(&chunks).map(|(&n, &c)| n.div_ceil(c.max(1))).product();
+        ChunkMapSummary { total, stored: 0, unique_in_version: 0, shared_with_prev: 0 }
+    }
+}
+
+fn dataset_type(h5: &hdf5::Dataset) -> Result<(Handle, Dtype)> {
+    let tid = h5::dataset_type(h5.id())?;
+    let dtype = Dtype::from_type_id(tid.id())?;
+    Ok((tid, dtype))
+}
+
+fn filters_of(dcpl: &Handle) -> Result<Vec<Filter>> {
+    Ok(h5::filters(dcpl.id())?
+        .into_iter()
+        .map(|RawFilter { id, name, cd_values, .. }| Filter { id, name, cd_values })
+        .collect())
+}
+
+/// The fill value as one element; HDF5's default (zero bytes, NULL strings)
+/// when the property list defines none.
+fn fill_of(dcpl: &Handle, tid: &Handle, dtype: &Dtype) -> Result<ValueGrid> {
+    let bytes = match h5::fill_value(dcpl.id(), tid.id())? {
+        Some(b) if !dtype.has_vlen() => b,
+        _ => vec![0u8; dtype.size()],
+    };
+    Ok(ValueGrid::from_bytes_or_empty_strings(dtype.clone(), bytes))
+}
+
+fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Compact => "compact",
+        Layout::Contiguous => "contiguous",
+        Layout::Chunked => "chunked",
+        Layout::Virtual => "virtual",
+        Layout::Other => "other",
+    }
+}
+
+fn storage_size(h5: &hdf5::Dataset) -> u64 {
+    h5::locked(|| unsafe { H5Dget_storage_size(h5.id()) })
+}
+
+fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
+    let (tid, dtype) = dataset_type(&h5)?;
+    let dcpl = h5::dataset_dcpl(h5.id())?;
+    let (shape, maxshape) = h5::dataset_extent(h5.id())?;
+    let layout = h5::layout(dcpl.id());
+    let meta = DatasetMeta {
+        path,
+        fill: fill_of(&dcpl, &tid, &dtype)?,
+        dtype,
+        shape,
+        maxshape,
+        chunks: h5::chunk_dims(dcpl.id())?,
+        filters: filters_of(&dcpl)?,
+        storage_size: storage_size(&h5),
+        layout: layout_name(layout),
+        raw_data: None,
+        attrs: attrs::read_attrs(&h5, &[])?,
+    };
+    Ok(Dataset { meta, h5, source: Source::Plain })
+}
+
+/// A version dataset: metadata as versioned-hdf5 reports it, which takes
+/// chunks and filters from `raw_data` (the VDS itself has neither).
+fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dataset> {
+    let raw_path = attrs::string_attr(&h5, "raw_data")?
+        .unwrap_or_else(|| format!("/_version_data{path}/raw_data"));
+    let raw = file.h5.dataset(&raw_path).map_err(|_| {
+        Error::bad_file(format!("its raw data {raw_path} is missing"))
+    })?;
+    let (tid, dtype) = dataset_type(&h5)?;
+    let dcpl = h5::dataset_dcpl(h5.id())?;
+    let raw_dcpl = h5::dataset_dcpl(raw.id())?;
+    let (shape, maxshape) = h5::dataset_extent(h5.id())?;
+    let chunks = match attrs::int_list_attr(&raw, "chunks")? {
+        Some(c) => c.into_iter().map(|v| v as usize).collect(),
+        None => h5::chunk_dims(raw_dcpl.id())?
+            .ok_or_else(|| Error::bad_file(format!("{raw_path} is not chunked")))?,
+    };
+    if chunks.len() != shape.len() || chunks.contains(&0) {
+        return Err(Error::bad_file(format!("chunk shape {chunks:?} does not fit shape {shape:?}")));
+    }
+    // h5py once stored a pointer as the VDS fill of fixed-length strings;
+    // raw_data's fill is the reliable one there (format notes, pitfall 9).
+    let fill_dcpl = if matches!(dtype, Dtype::FixedString { .. }) { &raw_dcpl } else { &dcpl };
+    let layout = h5::layout(dcpl.id());
+    let source = match layout {
+        Layout::Virtual => {
+            let mappings = h5::virtual_mappings(dcpl.id())?;
+            let map = ChunkMap::from_mappings(shape.clone(), chunks.clone(), raw_path.clone(), &mappings)?;
+            Source::Chunked { raw, map }
+        }
+        _ => Source::AllFill,
+    };
+    let meta = DatasetMeta {
+        path,
+        fill: fill_of(fill_dcpl, &tid, &dtype)?,
+        dtype,
+        shape,
+        maxshape,
+        chunks: Some(chunks),
+        filters: filters_of(&raw_dcpl)?,
+        storage_size: match &source {
+            Source::Chunked { raw, .. } => storage_size(raw),
+            _ => 0,
+        },
+        layout: layout_name(layout),
+        raw_data: Some(raw_path),
+        attrs: attrs::read_attrs(&h5, &attrs::VERSION_DATASET_SYSTEM_ATTRS)?,
+    };
+    Ok(Dataset { meta, h5, source })
+}
+
+impl ValueGrid {
+    /// One element from fill bytes; vlen data gets NULL strings (read as "").
+    fn from_bytes_or_empty_strings(dtype: Dtype, bytes: Vec<u8>) -> ValueGrid {
+        if dtype.has_vlen() {
+            // Safety: all-zero slots are NULL pointers, never dereferenced.
+            unsafe { ValueGrid::from_hdf5_buffer(dtype, vec![], vec![0u8; bytes.len()]) }
+        } else {
+            ValueGrid::from_bytes(dtype, vec![], bytes)
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Element types, as HDF5 stores them and as NumPy names them.
+//!
+//! A `Dtype` describes one element of a buffer read with the dataset's own
+//! file type as memory type, so the bytes are exactly the file layout (what
+//! the chunk hash needs). Variable-length strings are the exception: in a
+//! `ValueGrid` their slot holds an index into the grid's string heap.
+
+use std::fmt;
+
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5t::{
+    H5T_class_t, H5T_cset_t, H5T_order_t, H5T_sign_t, H5Tget_array_dims2, H5Tget_array_ndims,
+    H5Tget_class, H5Tget_cset, H5Tget_member_name, H5Tget_member_offset, H5Tget_member_type,
+    H5Tget_member_value, H5Tget_nmembers, H5Tget_order, H5Tget_sign, H5Tget_size, H5Tget_super,
+    H5Tget_tag, H5Tis_variable_str,
+};
+use serde_json::{json, Value as Json};
+
+use super::h5::{self, handle, locked, take_c_string};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteOrder {
+    Little,
+    Big,
+    /// Single bytes and strings, where order does not apply.
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub offset: usize,
+    pub dtype: Dtype,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dtype {
+    Int {
+        size: usize,
+        signed: bool,
+        order: ByteOrder,
+    },
+    Float {
+        size: usize,
+        order: ByteOrder,
+    },
+    /// h5py's bool: an 8-bit enum with members FALSE = 0 and TRUE = 1.
+    Bool,
+    /// h5py's complex: a compound of two floats named `r` and `i`.
+    Complex {
+        part_size: usize,
+        order: ByteOrder,
+    },
+    FixedString {
+        size: usize,
+        utf8: bool,
+    },
+    VarString {
+        utf8: bool,
+    },
+    Compound {
+        size: usize,
+        fields: Vec<Field>,
+    },
+    Enum {
+        base: Box<Dtype>,
+        members: Vec<(String, i64)>,
+    },
+    Array {
+        base: Box<Dtype>,
+        dims: Vec<usize>,
+    },
+    Reference {
+        region: bool,
+        size: usize,
+    },
+    Opaque {
+        size: usize,
+        tag: String,
+    },
+    /// Anything else HDF5 can describe (bitfield, time, vlen sequences):
+    /// shown as raw bytes.
+    Other {
+        size: usize,
+        class: String,
+    },
+}
+
+/// Size of the slot a variable-length string takes in a read buffer
+/// (a `char*` as HDF5 hands it out, or a heap index in a `ValueGrid`).
+pub const VLEN_SLOT: usize = std::mem::size_of::<*const u8>();
+
+impl Dtype {
+    /// Reads the description of an HDF5 datatype.
+    pub fn from_type_id(tid: hid_t) -> hdf5::Result<Dtype> {
+        let class = locked(|| unsafe { H5Tget_class(tid) });
+        let size = h5::type_size(tid);
+        Ok(match class {
+            H5T_class_t::H5T_INTEGER => Dtype::Int {
+                size,
+                signed: locked(|| unsafe { H5Tget_sign(tid) }) != H5T_sign_t::H5T_SGN_NONE,
+                order: order_of(tid, size),
+            },
+            H5T_class_t::H5T_FLOAT => Dtype::Float {
+                size,
+                order: order_of(tid, size),
+            },
+            H5T_class_t::H5T_STRING => {
+                let utf8 = locked(|| unsafe { H5Tget_cset(tid) }) == H5T_cset_t::H5T_CSET_UTF8;
+                if locked(|| unsafe { H5Tis_variable_str(tid) }) > 0 {
+                    Dtype::VarString { utf8 }
+                } else {
+                    Dtype::FixedString { size, utf8 }
+                }
+            }
+            H5T_class_t::H5T_COMPOUND => compound(tid, size)?,
+            H5T_class_t::H5T_ENUM => enumeration(tid)?,
+            H5T_class_t::H5T_ARRAY => {
+                let base = handle(|| unsafe { H5Tget_super(tid) })?;
+                let ndim = h5::call(|| unsafe { H5Tget_array_ndims(tid) })? as usize;
+                let mut dims = vec![0u64; ndim];
+                h5::call(|| unsafe { H5Tget_array_dims2(tid, dims.as_mut_ptr()) })?;
+                Dtype::Array {
+                    base: Box::new(Dtype::from_type_id(base.id())?),
+                    dims: dims.iter().map(|&d| d as usize).collect(),
+                }
+            }
+            H5T_class_t::H5T_REFERENCE => Dtype::Reference {
+                region: size != 8,
+                size,
+            },
+            H5T_class_t::H5T_OPAQUE => Dtype::Opaque {
+                size,
+                tag: unsafe { take_c_string(locked(|| H5Tget_tag(tid))) }.unwrap_or_default(),
+            },
+            other => Dtype::Other {
+                size,
+                class: format!("{other:?}").trim_start_matches("H5T_").to_lowercase(),
+            },
+        })
+    }
+
+    /// Bytes one element takes in a read buffer.
+    pub fn size(&self) -> usize {
+        match self {
+            Dtype::Int { size, .. }
+            | Dtype::Float { size, .. }
+            | Dtype::FixedString { size, .. }
+            | Dtype::Compound { size, .. }
+            | Dtype::Reference { size, .. }
+            | Dtype::Opaque { size, .. }
+            | Dtype::Other { size, .. } => *size,
+            Dtype::Bool => 1,
+            Dtype::Complex { part_size, .. } => 2 * part_size,
+            Dtype::VarString { .. } => VLEN_SLOT,
+            Dtype::Enum { base, .. } => base.size(),
+            Dtype::Array { base, dims } => base.size() * dims.iter().product::<usize>(),
+        }
+    }
+
+    /// Whether an element holds variable-length data anywhere inside.
+    pub fn has_vlen(&self) -> bool {
+        match self {
+            Dtype::VarString { .. } => true,
+            Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.has_vlen()),
+            Dtype::Array { base, .. } => base.has_vlen(),
+            _ => false,
+        }
+    }
+
+    pub fn is_vlen_string(&self) -> bool {
+        matches!(self, Dtype::VarString { .. })
+    }
+
+    /// NumPy's `dtype.str`, `"str"` for variable-length strings, and a list
+    /// of `[field, dtype]` pairs for compounds (the CLI contract's notation).
+    pub fn numpy(&self) -> Json {
+        match self {
+            Dtype::Compound { fields, .. } => Json::Array(
+                fields
+                    .iter()
+                    .map(|f| json!([f.name, f.dtype.numpy()]))
+                    .collect(),
+            ),
+            Dtype::VarString { .. } => json!("str"),
+            _ => Json::String(self.numpy_str()),
+        }
+    }
+
+    fn numpy_str(&self) -> String {
+        let order = |o: &ByteOrder, size: usize| match (o, size) {
+            (_, 1) | (ByteOrder::NotApplicable, _) => '|',
+            (ByteOrder::Little, _) => '<',
+            (ByteOrder::Big, _) => '>',
+        };
+        match self {
+            Dtype::Int {
+                size,
+                signed,
+                order: o,
+            } => format!("{}{}{}", order(o, *size), if *signed { 'i' } else { 'u' }, size),
+            Dtype::Float { size, order: o } => format!("{}f{}", order(o, *size), size),
+            Dtype::Bool => "|b1".into(),
+            Dtype::Complex { part_size, order: o } => {
+                format!("{}c{}", order(o, *part_size), 2 * part_size)
+            }
+            Dtype::FixedString { size, .. } => format!("|S{size}"),
+            Dtype::VarString { .. } => "str".into(),
+            Dtype::Enum { base, .. } => base.numpy_str(),
+            Dtype::Reference { .. } => "|O".into(),
+            Dtype::Compound { size, .. }
+            | Dtype::Opaque { size, .. }
+            | Dtype::Other { size, .. } => format!("|V{size}"),
+            Dtype::Array { .. } => format!("|V{}", self.size()),
+        }
+    }
+}
+
+fn order_of(tid: hid_t, size: usize) -> ByteOrder {
+    if size == 1 {
+        return ByteOrder::NotApplicable;
+    }
+    match locked(|| unsafe { H5Tget_order(tid) }) {
+        H5T_order_t::H5T_ORDER_BE => ByteOrder::Big,
+        H5T_order_t::H5T_ORDER_LE => ByteOrder::Little,
+        _ => ByteOrder::NotApplicable,
+    }
+}
+
+fn member_name(tid: hid_t, i: u32) -> String {
+    unsafe { take_c_string(locked(|| H5Tget_member_name(tid, i))) }.unwrap_or_default()
+}
+
+fn compound(tid: hid_t, size: usize) -> hdf5::Result<Dtype> {
+    let n = h5::call(|| unsafe { H5Tget_nmembers(tid) })? as u32;
+    let mut fields = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let member = handle(|| unsafe { H5Tget_member_type(tid, i) })?;
+        fields.push(Field {
+            name: member_name(tid, i),
+            offset: locked(|| unsafe { H5Tget_member_offset(tid, i) }),
+            dtype: Dtype::from_type_id(member.id())?,
+        });
+    }
+    Ok(as_complex(&fields, size).unwrap_or(Dtype::Compound { size, fields }))
+}
+
+/// h5py stores complex numbers as `{r, i}` compounds of equal floats.
+fn as_complex(fields: &[Field], size: usize) -> Option<Dtype> {
+    match fields {
+        [r, i] if r.name == "r" && i.name == "i" && r.dtype == i.dtype => match r.dtype {
+            Dtype::Float { size: part, order }
+                if r.offset == 0 && i.offset == part && size == 2 * part =>
+            {
+                Some(Dtype::Complex {
+                    part_size: part,
+                    order,
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn enumeration(tid: hid_t) -> hdf5::Result<Dtype> {
+    let base_id = handle(|| unsafe { H5Tget_super(tid) })?;
+    let base = Dtype::from_type_id(base_id.id())?;
+    let n = h5::call(|| unsafe { H5Tget_nmembers(tid) })? as u32;
+    let base_size = locked(|| unsafe { H5Tget_size(base_id.id()) });
+    let mut members = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let mut raw = [0u8; 16];
+        h5::call(|| unsafe { H5Tget_member_value(tid, i, raw.as_mut_ptr() as *mut _) })?;
+        let value = super::value::decode_int(&raw[..base_size], &base).unwrap_or(0);
+        members.push((member_name(tid, i), value));
+    }
+    let is_bool = base_size == 1
+        && members.len() == 2
+        && members.contains(&("FALSE".to_string(), 0))
+        && members.contains(&("TRUE".to_string(), 1));
+    Ok(if is_bool {
+        Dtype::Bool
+    } else {
+        Dtype::Enum {
+            base: Box::new(base),
+            members,
+        }
+    })
+}
+
+/// Short human names for the browser and the text output.
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let be = |o: &ByteOrder| if *o == ByteOrder::Big { " (big-endian)" } else { "" };
+        match self {
+            Dtype::Int {
+                size,
+                signed,
+                order,
+            } => write!(
+                f,
+                "{}int{}{}",
+                if *signed { "" } else { "u" },
+                size * 8,
+                be(order)
+            ),
+            Dtype::Float { size, order } => write!(f, "float{}{}", size * 8, be(order)),
+            Dtype::Bool => write!(f, "bool"),
+            Dtype::Complex { part_size, order } => {
+                write!(f, "complex{}{}", part_size * 16, be(order))
+            }
+            Dtype::FixedString { size, utf8 } => {
+                write!(f, "bytes[{size}]{}", if *utf8 { " utf-8" } else { "" })
+            }
+            Dtype::VarString { utf8 } => write!(f, "str{}", if *utf8 { "" } else { " (ascii)" }),
+            Dtype::Compound { fields, .. } => {
+                write!(f, "{{")?;
+                for (i, field) in fields.iter().enumerate() {
+                    let sep = if i > 0 { ", " } else { "" };
+                    write!(f, "{sep}{}: {}", field.name, field.dtype)?;
+                }
+                write!(f, "}}")
+            }
+            Dtype::Enum { base, members } => {
+                let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+                write!(f, "enum<{base}>({})", names.join("|"))
+            }
+            Dtype::Array { base, dims } => {
+                let d: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+                write!(f, "{base}[{}]", d.join("x"))
+            }
+            Dtype::Reference { region, .. } => {
+                write!(f, "{}", if *region { "region reference" } else { "object reference" })
+            }
+            Dtype::Opaque { size, tag } if tag.is_empty() => write!(f, "opaque[{size}]"),
+            Dtype::Opaque { size, tag } => write!(f, "opaque[{size}] \"{tag}\""),
+            Dtype::Other { size, class } => write!(f, "{class}[{size}]"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_notation() {
+        let le = ByteOrder::Little;
+        let cases = [
+            (Dtype::Int { size: 4, signed: true, order: le }, "<i4"),
+            (Dtype::Int { size: 1, signed: false, order: ByteOrder::NotApplicable }, "|u1"),
+            (Dtype::Int { size: 8, signed: false, order: ByteOrder::Big }, ">u8"),
+            (Dtype::Float { size: 2, order: le }, "<f2"),
+            (Dtype::Bool, "|b1"),
+            (Dtype::Complex { part_size: 8, order: le }, "<c16"),
+            (Dtype::FixedString { size: 5, utf8: false }, "|S5"),
+            (Dtype::VarString { utf8: true }, "str"),
+        ];
+        for (dtype, expected) in cases {
+            assert_eq!(dtype.numpy(), json!(expected), "{dtype:?}");
+        }
+        let compound = Dtype::Compound {
+            size: 12,
+            fields: vec![
+                Field { name: "a".into(), offset: 0, dtype: cases_i4() },
+                Field { name: "b".into(), offset: 4, dtype: Dtype::Float { size: 8, order: le } },
+            ],
+        };
+        assert_eq!(compound.numpy(), json!([["a", "<i4"], ["b", "<f8"]]));
+        assert_eq!(compound.size(), 12);
+    }
+
+    fn cases_i4() -> Dtype {
+        Dtype::Int { size: 4, signed: true, order: ByteOrder::Little }
+    }
+}

@@ -1,0 +1,161 @@
+//! Opening a file: plain HDF5 or versioned-hdf5, always read-only here.
+
+use std::cell::OnceCell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use hdf5::Group;
+
+use super::attrs;
+use super::error::{Error, Result};
+use super::versions::{Version, VersionGraph, PLAIN_VERSION};
+
+pub const VERSION_DATA: &str = "_version_data";
+pub const VERSIONS_GROUP: &str = "_version_data/versions";
+pub const FIRST_VERSION: &str = "__first_version__";
+/// The newest on-disk layout versioned-hdf5 2.6.0 writes and we understand.
+pub const DATA_VERSION: i64 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A file without `_version_data`: one implicit version named `.`.
+    Plain,
+    Versioned { data_version: i64 },
+}
+
+/// An open HDF5 file and what the engine learned about it.
+pub struct Vh5File {
+    pub path: PathBuf,
+    pub(crate) h5: hdf5::File,
+    pub kind: FileKind,
+    graph: OnceCell<VersionGraph>,
+}
+
+const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+impl Vh5File {
+    /// Opens read-only. Refuses missing and non-HDF5 files and data versions
+    /// versioned-hdf5 itself refuses, each with one clear message.
+    pub fn open(path: impl AsRef<Path>) -> Result<Vh5File> {
+        let path = path.as_ref();
+        check_looks_like_hdf5(path)?;
+        let h5 = hdf5::File::open(path).map_err(|e| {
+            Error::bad_file(format!("{}: cannot open as HDF5 ({})", path.display(), Error::from(e)))
+        })?;
+        let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
+        Ok(Vh5File {
+            path: path.to_path_buf(),
+            h5,
+            kind,
+            graph: OnceCell::new(),
+        })
+    }
+
+    pub fn is_versioned(&self) -> bool {
+        matches!(self.kind, FileKind::Versioned { .. })
+    }
+
+    pub(crate) fn versions_group(&self) -> Result<Group> {
+        Ok(self.h5.group(VERSIONS_GROUP)?)
+    }
+
+    /// Every version, loaded once on first use (reads three attributes per
+    /// version; single-version lookups by name avoid it).
+    pub fn graph(&self) -> Result<&VersionGraph> {
+        if let Some(g) = self.graph.get() {
+            return Ok(g);
+        }
+        let graph = match self.kind {
+            FileKind::Plain => VersionGraph::plain(),
+            FileKind::Versioned { .. } => VersionGraph::load(&self.versions_group()?)?,
+        };
+        Ok(self.graph.get_or_init(|| graph))
+    }
+
+    /// The stored `current_version`, `None` for `__first_version__`.
+    pub fn current_version_name(&self) -> Result<Option<String>> {
+        match self.kind {
+            FileKind::Plain => Ok(Some(PLAIN_VERSION.to_string())),
+            FileKind::Versioned { .. } => {
+                let versions = self.versions_group()?;
+                let name = attrs::string_attr(&versions, "current_version")?;
+                Ok(name.filter(|n| n != FIRST_VERSION && !n.is_empty()))
+            }
+        }
+    }
+
+    /// Reads one version's record without loading the whole graph.
+    pub fn version(&self, name: &str) -> Result<Option<Version>> {
+        if let Some(g) = self.graph.get() {
+            return Ok(g.get(name).cloned());
+        }
+        match self.kind {
+            FileKind::Plain => Ok(VersionGraph::plain().get(name).cloned()),
+            FileKind::Versioned { .. } => {
+                let versions = self.versions_group()?;
+                if name == FIRST_VERSION || name.is_empty() || !versions.link_exists(name) {
+                    return Ok(None);
+                }
+                Ok(Some(Version::read(&versions, name)?))
+            }
+        }
+    }
+
+    /// The HDF5 group holding a version's tree.
+    pub(crate) fn version_root(&self, version: &str) -> Result<Group> {
+        match self.kind {
+            FileKind::Plain => Ok(self.h5.group("/")?),
+            FileKind::Versioned { .. } => Ok(self.versions_group()?.group(version)?),
+        }
+    }
+}
+
+fn check_looks_like_hdf5(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::bad_file(format!("{}: {}", path.display(), io_reason(&e))))?;
+    if !meta.is_file() {
+        return Err(Error::bad_file(format!("{}: not a regular file", path.display())));
+    }
+    // HDF5 allows the superblock at 0, 512, 1024, ...; check those offsets
+    // so that a text file gets a plain "not an HDF5 file" message.
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| Error::bad_file(format!("{}: {}", path.display(), io_reason(&e))))?;
+    let mut head = Vec::new();
+    f.by_ref().take(1 << 16).read_to_end(&mut head).ok();
+    let found = (0..)
+        .map(|k: u32| if k == 0 { 0 } else { 512usize << (k - 1) })
+        .take_while(|&off| off + 8 <= head.len())
+        .any(|off| &head[off..off + 8] == HDF5_SIGNATURE);
+    if !found && meta.len() < (1 << 16) {
+        return Err(Error::bad_file(format!("{}: not an HDF5 file", path.display())));
+    }
+    Ok(())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn detect_kind(h5: &hdf5::File) -> Result<FileKind> {
+    if !h5.link_exists(VERSION_DATA) || !h5.group(VERSION_DATA)?.link_exists("versions") {
+        return Ok(FileKind::Plain);
+    }
+    let versions = h5.group(VERSIONS_GROUP)?;
+    let data_version = attrs::int_attr(&versions, "data_version")?.unwrap_or(1);
+    match data_version {
+        2 | 3 => Err(Error::bad_file(format!(
+            "data_version {data_version}: this file's hash tables are corrupt \
+             (written by versioned-hdf5 1.4/1.5); rebuild them with \
+             versioned-hdf5's rebuild_hashtables() first"
+        ))),
+        v if v > DATA_VERSION => Err(Error::bad_file(format!(
+            "data_version {v}: written by a later version of versioned-hdf5 \
+             (this vh5 reads up to {DATA_VERSION})"
+        ))),
+        v => Ok(FileKind::Versioned { data_version: v }),
+    }
+}

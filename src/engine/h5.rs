@@ -1,0 +1,327 @@
+//! The few HDF5 C calls the engine needs below hdf5-metno's high-level API:
+//! type introspection, property lists (virtual mappings, filters, fill
+//! values) and type-erased hyperslab reads.
+//!
+//! Every call goes through `hdf5::sync::sync`, the crate's global lock,
+//! because the C library is not thread-safe and the high-level API uses the
+//! same lock.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_void};
+
+use hdf5_sys::h5::{hsize_t, H5free_memory};
+use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type, H5Dread};
+use hdf5_sys::h5i::{hid_t, H5Idec_ref};
+use hdf5_sys::h5p::{
+    H5P_DEFAULT, H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2,
+    H5Pget_layout, H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname,
+    H5Pget_virtual_filename, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
+};
+use hdf5_sys::h5s::{
+    H5S_seloper_t, H5Screate_simple, H5Sget_select_bounds, H5Sget_simple_extent_dims,
+    H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
+};
+use hdf5_sys::h5t::H5Tget_size;
+use hdf5_sys::h5z::H5Z_filter_t;
+
+pub use hdf5_sys::h5d::H5D_fill_value_t;
+
+/// An owned HDF5 identifier, released on drop.
+#[derive(Debug)]
+pub struct Handle(hid_t);
+
+impl Handle {
+    pub fn new(id: hid_t) -> hdf5::Result<Handle> {
+        check_id(id).map(Handle)
+    }
+    pub fn id(&self) -> hid_t {
+        self.0
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        hdf5::sync::sync(|| unsafe {
+            H5Idec_ref(self.0);
+        });
+    }
+}
+
+/// Runs a C call under the library lock and turns a negative result into
+/// the error stack HDF5 recorded.
+pub fn check_id(id: hid_t) -> hdf5::Result<hid_t> {
+    hdf5::sync::sync(|| hdf5::h5check(id))
+}
+
+pub fn call<F: FnOnce() -> i32>(f: F) -> hdf5::Result<i32> {
+    hdf5::sync::sync(|| hdf5::h5check(f()))
+}
+
+pub fn locked<T, F: FnOnce() -> T>(f: F) -> T {
+    hdf5::sync::sync(f)
+}
+
+pub fn handle<F: FnOnce() -> hid_t>(f: F) -> hdf5::Result<Handle> {
+    hdf5::sync::sync(|| Handle::new(f()))
+}
+
+/// Takes ownership of a C string HDF5 allocated.
+pub unsafe fn take_c_string(p: *mut c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    let s = CStr::from_ptr(p).to_string_lossy().into_owned();
+    H5free_memory(p as *mut c_void);
+    Some(s)
+}
+
+pub fn dataset_type(ds: hid_t) -> hdf5::Result<Handle> {
+    handle(|| unsafe { H5Dget_type(ds) })
+}
+
+pub fn dataset_dcpl(ds: hid_t) -> hdf5::Result<Handle> {
+    handle(|| unsafe { H5Dget_create_plist(ds) })
+}
+
+pub fn type_size(tid: hid_t) -> usize {
+    locked(|| unsafe { H5Tget_size(tid) })
+}
+
+/// Shape and maxshape of a dataset's dataspace (`None` = unlimited).
+pub fn dataset_extent(ds: hid_t) -> hdf5::Result<(Vec<usize>, Vec<Option<usize>>)> {
+    let space = handle(|| unsafe { H5Dget_space(ds) })?;
+    space_extent(space.id())
+}
+
+pub fn space_extent(space: hid_t) -> hdf5::Result<(Vec<usize>, Vec<Option<usize>>)> {
+    locked(|| unsafe {
+        let ndim = hdf5::h5check(H5Sget_simple_extent_ndims(space))? as usize;
+        let mut dims = vec![0 as hsize_t; ndim];
+        let mut maxdims = vec![0 as hsize_t; ndim];
+        hdf5::h5check(H5Sget_simple_extent_dims(
+            space,
+            dims.as_mut_ptr(),
+            maxdims.as_mut_ptr(),
+        ))?;
+        let shape = dims.iter().map(|&d| d as usize).collect();
+        let max = maxdims
+            .iter()
+            .map(|&d| if d == hsize_t::MAX { None } else { Some(d as usize) })
+            .collect();
+        Ok((shape, max))
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Compact,
+    Contiguous,
+    Chunked,
+    Virtual,
+    Other,
+}
+
+pub fn layout(dcpl: hid_t) -> Layout {
+    match locked(|| unsafe { H5Pget_layout(dcpl) }) {
+        H5D_layout_t::H5D_COMPACT => Layout::Compact,
+        H5D_layout_t::H5D_CONTIGUOUS => Layout::Contiguous,
+        H5D_layout_t::H5D_CHUNKED => Layout::Chunked,
+        H5D_layout_t::H5D_VIRTUAL => Layout::Virtual,
+        _ => Layout::Other,
+    }
+}
+
+pub fn chunk_dims(dcpl: hid_t) -> hdf5::Result<Option<Vec<usize>>> {
+    if layout(dcpl) != Layout::Chunked {
+        return Ok(None);
+    }
+    let mut dims = [0 as hsize_t; 32];
+    let n = call(|| unsafe { H5Pget_chunk(dcpl, 32, dims.as_mut_ptr()) })?;
+    Ok(Some(dims[..n as usize].iter().map(|&d| d as usize).collect()))
+}
+
+/// One entry of a filter pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFilter {
+    pub id: i32,
+    pub name: String,
+    pub flags: u32,
+    pub cd_values: Vec<u32>,
+}
+
+pub fn filters(dcpl: hid_t) -> hdf5::Result<Vec<RawFilter>> {
+    let n = call(|| unsafe { H5Pget_nfilters(dcpl) })?;
+    (0..n as u32).map(|i| filter_at(dcpl, i)).collect()
+}
+
+fn filter_at(dcpl: hid_t, index: u32) -> hdf5::Result<RawFilter> {
+    let mut flags = 0u32;
+    let mut n_cd: libc::size_t = 32;
+    let mut cd = [0u32; 32];
+    let mut name = [0 as c_char; 256];
+    let mut config = 0u32;
+    let id: H5Z_filter_t = locked(|| unsafe {
+        H5Pget_filter2(
+            dcpl,
+            index,
+            &mut flags,
+            &mut n_cd,
+            cd.as_mut_ptr(),
+            name.len(),
+            name.as_mut_ptr(),
+            &mut config,
+        )
+    });
+    hdf5::sync::sync(|| hdf5::h5check(id))?;
+    let name = unsafe { CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned();
+    Ok(RawFilter {
+        id,
+        name,
+        flags,
+        cd_values: cd[..n_cd.min(32)].to_vec(),
+    })
+}
+
+/// The fill value bytes in the layout of `tid`, or `None` when the property
+/// list holds no fill value (HDF5's default: zero bytes / NULL pointers).
+pub fn fill_value(dcpl: hid_t, tid: hid_t) -> hdf5::Result<Option<Vec<u8>>> {
+    let mut status = H5D_fill_value_t::H5D_FILL_VALUE_UNDEFINED;
+    call(|| unsafe { H5Pfill_value_defined(dcpl, &mut status) })?;
+    if status != H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
+        return Ok(None);
+    }
+    let mut buf = vec![0u8; type_size(tid)];
+    call(|| unsafe { H5Pget_fill_value(dcpl, tid, buf.as_mut_ptr() as *mut c_void) })?;
+    Ok(Some(buf))
+}
+
+/// A hyperslab block: start and extent per axis.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Block {
+    pub start: Vec<usize>,
+    pub count: Vec<usize>,
+}
+
+/// One mapping of a virtual dataset, reduced to the bounding boxes of its
+/// selections (versioned-hdf5 only writes single-block hyperslabs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualMapping {
+    pub virtual_block: Block,
+    pub source_file: String,
+    pub source_dataset: String,
+    pub source_block: Block,
+}
+
+/// Reads every mapping through the low-level calls: hdf5-metno's
+/// `get_virtual_map()` rejects the `count=1, block=n` form that HDF5 returns
+/// for these selections after a reopen.
+pub fn virtual_mappings(dcpl: hid_t) -> hdf5::Result<Vec<VirtualMapping>> {
+    let mut n: libc::size_t = 0;
+    call(|| unsafe { H5Pget_virtual_count(dcpl, &mut n) })?;
+    (0..n).map(|i| virtual_mapping(dcpl, i)).collect()
+}
+
+fn virtual_mapping(dcpl: hid_t, i: usize) -> hdf5::Result<VirtualMapping> {
+    let vspace = handle(|| unsafe { H5Pget_virtual_vspace(dcpl, i) })?;
+    let sspace = handle(|| unsafe { H5Pget_virtual_srcspace(dcpl, i) })?;
+    Ok(VirtualMapping {
+        virtual_block: selection_bounds(vspace.id())?,
+        source_file: virtual_name(|buf, len| unsafe {
+            H5Pget_virtual_filename(dcpl, i, buf, len)
+        })?,
+        source_dataset: virtual_name(|buf, len| unsafe {
+            H5Pget_virtual_dsetname(dcpl, i, buf, len)
+        })?,
+        source_block: selection_bounds(sspace.id())?,
+    })
+}
+
+fn virtual_name<F>(get: F) -> hdf5::Result<String>
+where
+    F: Fn(*mut c_char, libc::size_t) -> libc::ssize_t,
+{
+    let len = locked(|| hdf5::h5check(get(std::ptr::null_mut(), 0)))?;
+    let mut buf = vec![0 as c_char; len as usize + 1];
+    locked(|| hdf5::h5check(get(buf.as_mut_ptr(), buf.len())))?;
+    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned())
+}
+
+fn selection_bounds(space: hid_t) -> hdf5::Result<Block> {
+    let ndim = locked(|| unsafe { hdf5::h5check(H5Sget_simple_extent_ndims(space)) })? as usize;
+    let mut lo = vec![0 as hsize_t; ndim];
+    let mut hi = vec![0 as hsize_t; ndim];
+    call(|| unsafe { H5Sget_select_bounds(space, lo.as_mut_ptr(), hi.as_mut_ptr()) })?;
+    Ok(Block {
+        start: lo.iter().map(|&v| v as usize).collect(),
+        count: lo.iter().zip(&hi).map(|(&l, &h)| (h - l + 1) as usize).collect(),
+    })
+}
+
+/// A regular hyperslab: `count` elements from `start`, `stride` apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hyperslab {
+    pub start: Vec<usize>,
+    pub stride: Vec<usize>,
+    pub count: Vec<usize>,
+}
+
+impl Hyperslab {
+    pub fn len(&self) -> usize {
+        self.count.iter().product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn simple_space(shape: &[usize], slab: Option<&Hyperslab>) -> hdf5::Result<Handle> {
+    let dims: Vec<hsize_t> = shape.iter().map(|&d| d as hsize_t).collect();
+    let space = handle(|| unsafe {
+        H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null())
+    })?;
+    if let Some(slab) = slab {
+        let v = |x: &[usize]| x.iter().map(|&d| d as hsize_t).collect::<Vec<_>>();
+        let (start, stride, count) = (v(&slab.start), v(&slab.stride), v(&slab.count));
+        call(|| unsafe {
+            H5Sselect_hyperslab(
+                space.id(),
+                H5S_seloper_t::H5S_SELECT_SET,
+                start.as_ptr(),
+                stride.as_ptr(),
+                count.as_ptr(),
+                std::ptr::null(),
+            )
+        })?;
+    }
+    Ok(space)
+}
+
+/// Reads the `file` hyperslab of a dataset into the `mem` hyperslab of a
+/// C-order buffer of shape `mem_shape`, elements typed as `mem_type`.
+pub fn read_hyperslab(
+    ds: hid_t,
+    mem_type: hid_t,
+    file: &Hyperslab,
+    mem_shape: &[usize],
+    mem: &Hyperslab,
+    buf: &mut [u8],
+) -> hdf5::Result<()> {
+    let (file_shape, _) = dataset_extent(ds)?;
+    let fspace = simple_space(&file_shape, Some(file))?;
+    let mspace = simple_space(mem_shape, Some(mem))?;
+    let need = mem_shape.iter().product::<usize>() * type_size(mem_type);
+    if buf.len() < need {
+        return Err(hdf5::Error::from("read buffer smaller than its shape"));
+    }
+    call(|| unsafe {
+        H5Dread(
+            ds,
+            mem_type,
+            mspace.id(),
+            fspace.id(),
+            H5P_DEFAULT,
+            buf.as_mut_ptr() as *mut c_void,
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! The group tree of one version, read on demand.
+
+use hdf5::{Group, LocationType};
+
+use super::attrs::{self, Attr};
+use super::error::{bad_input, Result};
+use super::file::Vh5File;
+use super::versions::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Group,
+    Dataset,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Group => "group",
+            NodeKind::Dataset => "dataset",
+        }
+    }
+}
+
+/// One node of a version's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Absolute path inside the version, `/` for its root.
+    pub path: String,
+    pub kind: NodeKind,
+}
+
+impl Node {
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or("")
+    }
+}
+
+/// Normalizes a user path: leading `/` optional, no empty, `.` or `..` parts.
+pub fn normalize_path(path: &str) -> Result<String> {
+    let trimmed = path.trim();
+    if trimmed.is_empty() || trimmed == "/" {
+        return Ok("/".into());
+    }
+    let parts: Vec<&str> = trimmed.trim_start_matches('/').trim_end_matches('/').split('/').collect();
+    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        bad_input!("malformed path {path:?}");
+    }
+    Ok(format!("/{}", parts.join("/")))
+}
+
+pub fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Relative name of a path under a version root (HDF5 wants no leading `/`).
+fn relative(path: &str) -> &str {
+    path.trim_start_matches('/')
+}
+
+impl Vh5File {
+    /// What is at `path` in a version, or a bad-input error naming it.
+    pub fn node(&self, version: &Version, path: &str) -> Result<Node> {
+        let path = normalize_path(path)?;
+        if path == "/" {
+            return Ok(Node { path, kind: NodeKind::Group });
+        }
+        let root = self.version_root(&version.name)?;
+        let kind = node_kind(&root, relative(&path))
+            .ok_or_else(|| not_found(&path, version))?;
+        Ok(Node { path, kind })
+    }
+
+    /// The groups and datasets directly inside a group, sorted by name bytes.
+    pub fn children(&self, version: &Version, path: &str) -> Result<Vec<Node>> {
+        let node = self.node(version, path)?;
+        if node.kind != NodeKind::Group {
+            return Ok(Vec::new());
+        }
+        let group = self.group_at(version, &node.path)?;
+        let mut out = Vec::new();
+        for name in group.member_names()? {
+            if let Some(kind) = node_kind(&group, &name) {
+                out.push(Node { path: join(&node.path, &name), kind });
+            }
+        }
+        out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        Ok(out)
+    }
+
+    /// Every group and dataset below `path`, sorted by path as UTF-8 bytes.
+    /// A dataset path lists just itself.
+    pub fn walk(&self, version: &Version, path: &str) -> Result<Vec<Node>> {
+        let node = self.node(version, path)?;
+        if node.kind == NodeKind::Dataset {
+            return Ok(vec![node]);
+        }
+        let mut out = Vec::new();
+        let mut pending = vec![node.path];
+        while let Some(dir) = pending.pop() {
+            for child in self.children(version, &dir)? {
+                if child.kind == NodeKind::Group {
+                    pending.push(child.path.clone());
+                }
+                out.push(child);
+            }
+        }
+        out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        Ok(out)
+    }
+
+    pub(crate) fn group_at(&self, version: &Version, path: &str) -> Result<Group> {
+        let root = self.version_root(&version.name)?;
+        Ok(match relative(path) {
+            "" => root,
+            rel => root.group(rel)?,
+        })
+    }
+
+    /// User attributes of a group (the version group's own bookkeeping left out).
+    pub fn group_attrs(&self, version: &Version, path: &str) -> Result<Vec<Attr>> {
+        let node = self.node(version, path)?;
+        if node.kind != NodeKind::Group {
+            bad_input!("{} is a dataset, not a group", node.path);
+        }
+        let group = self.group_at(version, &node.path)?;
+        let skip: &[&str] = match (self.is_versioned(), node.path.as_str()) {
+            (true, "/") => &attrs::VERSION_GROUP_SYSTEM_ATTRS,
+            _ => &[],
+        };
+        attrs::read_attrs(&group, skip)
+    }
+}
+
+pub(crate) fn not_found(path: &str, version: &Version) -> super::error::Error {
+    if version.name == super::versions::PLAIN_VERSION {
+        super::error::Error::bad_input(format!("no such path {path}"))
+    } else {
+        super::error::Error::bad_input(format!("no such path {path} in version {}", version.name))
+    }
+}
+
+/// Groups and datasets only; links that dangle and named types are skipped.
+fn node_kind(parent: &Group, name: &str) -> Option<NodeKind> {
+    if !parent.link_exists(name) {
+        return None;
+    }
+    match parent.loc_type_by_name(name).ok()? {
+        LocationType::Group => Some(NodeKind::Group),
+        LocationType::Dataset => Some(NodeKind::Dataset),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_normalize() {
+        assert_eq!(normalize_path("").unwrap(), "/");
+        assert_eq!(normalize_path("a/b").unwrap(), "/a/b");
+        assert_eq!(normalize_path("/a/b/").unwrap(), "/a/b");
+        assert!(normalize_path("/a//b").is_err());
+        assert!(normalize_path("/a/../b").is_err());
+        assert_eq!(join("/", "x"), "/x");
+        assert_eq!(join("/g", "x"), "/g/x");
+    }
+}

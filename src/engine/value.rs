@@ -1,0 +1,480 @@
+//! Typed, display-neutral values: a `ValueGrid` holds what a read returned,
+//! in the file's byte layout; `Value` is one decoded element.
+
+use std::ffi::CStr;
+use std::os::raw::c_char;
+
+use serde_json::{json, Map, Number, Value as Json};
+
+use super::dtype::{ByteOrder, Dtype, VLEN_SLOT};
+
+/// A C-order array of elements in the file's own layout, with the bytes of
+/// variable-length strings kept in a side heap (slot = heap index + 1, 0 for
+/// a NULL string).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueGrid {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    bytes: Vec<u8>,
+    heap: Vec<Vec<u8>>,
+}
+
+impl ValueGrid {
+    /// Takes a buffer filled by an HDF5 read whose variable-length slots hold
+    /// `char*` pointers HDF5 allocated; the strings are copied into the heap
+    /// and the pointers freed.
+    ///
+    /// # Safety
+    /// Every non-null vlen slot must point to a NUL-terminated string that
+    /// HDF5 allocated and nothing else will free.
+    pub unsafe fn from_hdf5_buffer(dtype: Dtype, shape: Vec<usize>, mut bytes: Vec<u8>) -> Self {
+        let mut heap = Vec::new();
+        if dtype.has_vlen() {
+            let size = dtype.size();
+            super::h5::locked(|| {
+                for element in bytes.chunks_exact_mut(size) {
+                    adopt_strings(&dtype, element, &mut heap);
+                }
+            });
+        }
+        ValueGrid {
+            dtype,
+            shape,
+            bytes,
+            heap,
+        }
+    }
+
+    /// A grid of fixed-size elements from plain bytes.
+    pub fn from_bytes(dtype: Dtype, shape: Vec<usize>, bytes: Vec<u8>) -> Self {
+        debug_assert!(!dtype.has_vlen());
+        ValueGrid {
+            dtype,
+            shape,
+            bytes,
+            heap: Vec::new(),
+        }
+    }
+
+    /// A grid of variable-length strings.
+    pub fn from_strings(shape: Vec<usize>, strings: Vec<Option<Vec<u8>>>, utf8: bool) -> Self {
+        let mut heap = Vec::new();
+        let mut bytes = Vec::with_capacity(strings.len() * VLEN_SLOT);
+        for s in strings {
+            let slot = match s {
+                Some(s) => {
+                    heap.push(s);
+                    heap.len()
+                }
+                None => 0,
+            };
+            bytes.extend_from_slice(&slot.to_ne_bytes());
+        }
+        ValueGrid {
+            dtype: Dtype::VarString { utf8 },
+            shape,
+            bytes,
+            heap,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len() / self.dtype.size().max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Raw bytes of element `i` (vlen slots hold heap indices).
+    pub fn element_bytes(&self, i: usize) -> &[u8] {
+        let size = self.dtype.size();
+        &self.bytes[i * size..(i + 1) * size]
+    }
+
+    /// The whole buffer in file layout (fixed-size types only).
+    pub fn raw_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The bytes of the variable-length string in element `i`, `None` for NULL.
+    pub fn string_bytes(&self, i: usize) -> Option<&[u8]> {
+        self.heap_entry(self.element_bytes(i))
+    }
+
+    fn heap_entry(&self, slot: &[u8]) -> Option<&[u8]> {
+        let index = usize::from_ne_bytes(slot.try_into().ok()?);
+        index.checked_sub(1).map(|i| self.heap[i].as_slice())
+    }
+
+    pub fn get(&self, i: usize) -> Value {
+        self.decode(&self.dtype, self.element_bytes(i))
+    }
+
+    fn decode(&self, dtype: &Dtype, b: &[u8]) -> Value {
+        match dtype {
+            Dtype::VarString { .. } => {
+                let s = self.heap_entry(b).unwrap_or_default();
+                Value::Str(String::from_utf8_lossy(s).into_owned())
+            }
+            Dtype::Compound { fields, .. } => Value::Record(
+                fields
+                    .iter()
+                    .map(|f| {
+                        let end = f.offset + f.dtype.size();
+                        (f.name.clone(), self.decode(&f.dtype, &b[f.offset..end]))
+                    })
+                    .collect(),
+            ),
+            Dtype::Array { base, .. } => {
+                Value::List(b.chunks_exact(base.size()).map(|e| self.decode(base, e)).collect())
+            }
+            fixed => decode_fixed(fixed, b),
+        }
+    }
+
+    /// Nested JSON lists in C order, a bare value for a 0-d grid.
+    pub fn to_json(&self) -> Json {
+        let mut next = 0;
+        self.nest_json(0, &mut next)
+    }
+
+    fn nest_json(&self, axis: usize, next: &mut usize) -> Json {
+        if axis == self.shape.len() {
+            let v = self.get(*next).to_json();
+            *next += 1;
+            return v;
+        }
+        Json::Array((0..self.shape[axis]).map(|_| self.nest_json(axis + 1, next)).collect())
+    }
+}
+
+/// Replaces each `char*` inside an element with a heap index, freeing it.
+/// Runs under the HDF5 lock (`H5free_memory` is a library call).
+unsafe fn adopt_strings(dtype: &Dtype, element: &mut [u8], heap: &mut Vec<Vec<u8>>) {
+    match dtype {
+        Dtype::VarString { .. } => {
+            let ptr = usize::from_ne_bytes(element[..VLEN_SLOT].try_into().unwrap()) as *const c_char;
+            let slot = if ptr.is_null() {
+                0
+            } else {
+                heap.push(CStr::from_ptr(ptr).to_bytes().to_vec());
+                hdf5_sys::h5::H5free_memory(ptr as *mut std::os::raw::c_void);
+                heap.len()
+            };
+            element[..VLEN_SLOT].copy_from_slice(&slot.to_ne_bytes());
+        }
+        Dtype::Compound { fields, .. } => {
+            for f in fields {
+                let end = f.offset + f.dtype.size();
+                adopt_strings(&f.dtype, &mut element[f.offset..end], heap);
+            }
+        }
+        Dtype::Array { base, .. } => {
+            for e in element.chunks_exact_mut(base.size()) {
+                adopt_strings(base, e, heap);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One decoded element.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    /// A float and the byte width it was stored with (for shortest printing).
+    Float(f64, usize),
+    Complex(f64, f64, usize),
+    /// Fixed-length bytes, trailing NULs removed.
+    Bytes(Vec<u8>),
+    Str(String),
+    Enum(i64, Option<String>),
+    Record(Vec<(String, Value)>),
+    List(Vec<Value>),
+    /// References, opaque and unknown data: raw bytes.
+    Raw(Vec<u8>),
+}
+
+fn ordered<const N: usize>(b: &[u8], order: ByteOrder) -> [u8; N] {
+    let mut a: [u8; N] = b[..N].try_into().expect("element width");
+    if order == ByteOrder::Big {
+        a.reverse();
+    }
+    a
+}
+
+/// Decodes an integer of any width and order; `None` for widths over 8 bytes.
+pub fn decode_int(b: &[u8], dtype: &Dtype) -> Option<i64> {
+    match decode_fixed(dtype, b) {
+        Value::Int(v) => Some(v),
+        Value::UInt(v) => i64::try_from(v).ok(),
+        Value::Bool(v) => Some(v as i64),
+        _ => None,
+    }
+}
+
+fn decode_fixed(dtype: &Dtype, b: &[u8]) -> Value {
+    match *dtype {
+        Dtype::Int {
+            size,
+            signed,
+            order,
+        } => decode_integer(b, size, signed, order),
+        Dtype::Float { size, order } => match decode_float(b, size, order) {
+            Some(v) => Value::Float(v, size),
+            None => Value::Raw(b.to_vec()),
+        },
+        Dtype::Bool => Value::Bool(b[0] != 0),
+        Dtype::Complex { part_size, order } => {
+            let re = decode_float(&b[..part_size], part_size, order);
+            let im = decode_float(&b[part_size..], part_size, order);
+            match (re, im) {
+                (Some(re), Some(im)) => Value::Complex(re, im, part_size),
+                _ => Value::Raw(b.to_vec()),
+            }
+        }
+        Dtype::FixedString { .. } => {
+            let end = b.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+            Value::Bytes(b[..end].to_vec())
+        }
+        Dtype::Enum {
+            ref base,
+            ref members,
+        } => {
+            let v = decode_int(b, base).unwrap_or(0);
+            let name = members.iter().find(|(_, m)| *m == v).map(|(n, _)| n.clone());
+            Value::Enum(v, name)
+        }
+        _ => Value::Raw(b.to_vec()),
+    }
+}
+
+fn decode_integer(b: &[u8], size: usize, signed: bool, order: ByteOrder) -> Value {
+    let unsigned = match size {
+        1 => b[0] as u64,
+        2 => u16::from_le_bytes(ordered(b, order)) as u64,
+        4 => u32::from_le_bytes(ordered(b, order)) as u64,
+        8 => u64::from_le_bytes(ordered(b, order)),
+        _ => return Value::Raw(b.to_vec()),
+    };
+    if !signed {
+        return Value::UInt(unsigned);
+    }
+    let shift = 64 - 8 * size as u32;
+    Value::Int(((unsigned << shift) as i64) >> shift)
+}
+
+fn decode_float(b: &[u8], size: usize, order: ByteOrder) -> Option<f64> {
+    Some(match size {
+        2 => half::f16::from_bits(u16::from_le_bytes(ordered(b, order))).to_f64(),
+        4 => f32::from_le_bytes(ordered(b, order)) as f64,
+        8 => f64::from_le_bytes(ordered(b, order)),
+        // x87 80-bit extended precision, padded to 12 or 16 bytes (NumPy longdouble).
+        12 | 16 if order == ByteOrder::Little => x87_to_f64(b),
+        _ => return None,
+    })
+}
+
+fn x87_to_f64(b: &[u8]) -> f64 {
+    let mantissa = u64::from_le_bytes(b[..8].try_into().unwrap());
+    let se = u16::from_le_bytes([b[8], b[9]]);
+    let sign = if se & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = (se & 0x7fff) as i32;
+    if exp == 0x7fff {
+        return if mantissa << 1 == 0 { sign * f64::INFINITY } else { f64::NAN };
+    }
+    sign * (mantissa as f64) * 2f64.powi(exp - 16383 - 63)
+}
+
+impl Value {
+    /// The CLI contract's JSON rendering (Precise rules 4).
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Bool(v) => json!(v),
+            Value::Int(v) => json!(v),
+            Value::UInt(v) => json!(v),
+            Value::Float(v, _) => float_json(*v),
+            Value::Complex(re, im, _) => json!([float_json(*re), float_json(*im)]),
+            Value::Bytes(b) => Json::String(latin1(b)),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Enum(v, _) => json!(v),
+            Value::Record(fields) => Json::Array(fields.iter().map(|(_, v)| v.to_json()).collect()),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Raw(b) => Json::String(hex::encode(b)),
+        }
+    }
+
+    /// Attribute-style JSON: like `to_json`, but records keep field names.
+    pub fn to_json_named(&self) -> Json {
+        match self {
+            Value::Record(fields) => {
+                let map: Map<String, Json> =
+                    fields.iter().map(|(k, v)| (k.clone(), v.to_json_named())).collect();
+                Json::Object(map)
+            }
+            other => other.to_json(),
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Float(v, _) => Some(v),
+            Value::Int(v) => Some(v as f64),
+            Value::UInt(v) => Some(v as f64),
+            Value::Bool(v) => Some(v as u8 as f64),
+            Value::Enum(v, _) => Some(v as f64),
+            _ => None,
+        }
+    }
+}
+
+pub fn float_json(v: f64) -> Json {
+    if v.is_nan() {
+        json!("NaN")
+    } else if v.is_infinite() {
+        json!(if v > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        Json::Number(Number::from_f64(v).expect("finite"))
+    }
+}
+
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| c as char).collect()
+}
+
+/// Shortest text that reads back as the same value at the stored width.
+pub fn format_float(v: f64, size: usize) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let text = match size {
+        2 => format!("{}", half::f16::from_f64(v)),
+        4 => format!("{}", v as f32),
+        _ => format!("{v}"),
+    };
+    // Rust prints 1e300 in full; switch to scientific for very large/small.
+    if v != 0.0 && (v.abs() >= 1e16 || v.abs() < 1e-5) {
+        match size {
+            4 => format!("{:e}", v as f32),
+            _ => format!("{v:e}"),
+        }
+    } else {
+        text
+    }
+}
+
+/// Human rendering, as the text output and the browser show a value.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bool(v) => write!(f, "{}", if *v { "true" } else { "false" }),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::UInt(v) => write!(f, "{v}"),
+            Value::Float(v, size) => write!(f, "{}", format_float(*v, *size)),
+            Value::Complex(re, im, size) => {
+                let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) { "-" } else { "+" };
+                write!(f, "{}{sign}{}j", format_float(*re, *size), format_float(im.abs(), *size))
+            }
+            Value::Bytes(b) => write!(f, "b{:?}", latin1(b)),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Enum(v, Some(name)) => write!(f, "{name}({v})"),
+            Value::Enum(v, None) => write!(f, "{v}"),
+            Value::Record(fields) => {
+                write!(f, "(")?;
+                for (i, (name, v)) in fields.iter().enumerate() {
+                    write!(f, "{}{name}={v}", if i > 0 { ", " } else { "" })?;
+                }
+                write!(f, ")")
+            }
+            Value::List(items) => {
+                write!(f, "[")?;
+                for (i, v) in items.iter().enumerate() {
+                    write!(f, "{}{v}", if i > 0 { ", " } else { "" })?;
+                }
+                write!(f, "]")
+            }
+            Value::Raw(b) => write!(f, "0x{}", hex::encode(b)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::dtype::Field;
+
+    fn int(size: usize, signed: bool, order: ByteOrder) -> Dtype {
+        Dtype::Int { size, signed, order }
+    }
+
+    #[test]
+    fn integers_of_every_width_and_order() {
+        let le = ByteOrder::Little;
+        assert_eq!(decode_fixed(&int(1, true, le), &[0xff]), Value::Int(-1));
+        assert_eq!(decode_fixed(&int(2, true, le), &[0xfe, 0xff]), Value::Int(-2));
+        assert_eq!(decode_fixed(&int(4, false, ByteOrder::Big), &[0, 0, 1, 2]), Value::UInt(258));
+        let big = u64::MAX - 1;
+        assert_eq!(decode_fixed(&int(8, false, le), &big.to_le_bytes()), Value::UInt(big));
+        assert_eq!(
+            Value::UInt(big).to_json().to_string(),
+            "18446744073709551614",
+            "uint64 must not pass through a double"
+        );
+    }
+
+    #[test]
+    fn floats_json_and_text() {
+        let f4 = Dtype::Float { size: 4, order: ByteOrder::Little };
+        let v = decode_fixed(&f4, &0.1f32.to_le_bytes());
+        assert_eq!(v.to_string(), "0.1");
+        assert_eq!(v.to_json(), json!(0.1f32 as f64));
+        assert_eq!(float_json(f64::NAN), json!("NaN"));
+        assert_eq!(float_json(f64::NEG_INFINITY), json!("-Infinity"));
+        let f2 = Dtype::Float { size: 2, order: ByteOrder::Little };
+        assert_eq!(decode_fixed(&f2, &half::f16::from_f32(65504.0).to_le_bytes()).as_f64(), Some(65504.0));
+        assert_eq!(format_float(1e300, 8), "1e300");
+        assert_eq!(format_float(-0.0, 8), "-0");
+    }
+
+    #[test]
+    fn x87_long_double() {
+        // 1.5 as x87: mantissa 0xC000..., exponent 16383.
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&0xC000_0000_0000_0000u64.to_le_bytes());
+        b[8..10].copy_from_slice(&16383u16.to_le_bytes());
+        assert_eq!(x87_to_f64(&b), 1.5);
+    }
+
+    #[test]
+    fn fixed_strings_strip_trailing_nuls_as_latin1() {
+        let s5 = Dtype::FixedString { size: 5, utf8: false };
+        assert_eq!(decode_fixed(&s5, b"ab\0\0\0").to_json(), json!("ab"));
+        assert_eq!(decode_fixed(&s5, b"\xe9\0\0\0\0").to_json(), json!("é"));
+    }
+
+    #[test]
+    fn compound_records_and_strings_grid() {
+        let dtype = Dtype::Compound {
+            size: 12,
+            fields: vec![
+                Field { name: "a".into(), offset: 0, dtype: int(4, true, ByteOrder::Little) },
+                Field { name: "b".into(), offset: 4, dtype: Dtype::Float { size: 8, order: ByteOrder::Little } },
+            ],
+        };
+        let mut bytes = (-3i32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&4.5f64.to_le_bytes());
+        let grid = ValueGrid::from_bytes(dtype, vec![], bytes);
+        assert_eq!(grid.to_json(), json!([-3, 4.5]));
+        assert_eq!(grid.get(0).to_json_named(), json!({"a": -3, "b": 4.5}));
+
+        let strings = ValueGrid::from_strings(vec![2], vec![Some(b"x".to_vec()), None], true);
+        assert_eq!(strings.to_json(), json!(["x", ""]));
+        assert_eq!(strings.string_bytes(1), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! Versions and their DAG, and versioned-hdf5's ways of naming one.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use hdf5::Group;
+
+use super::attrs;
+use super::error::{bad_input, Error, Result};
+use super::file::{Vh5File, FIRST_VERSION};
+
+/// The implicit single version of a plain HDF5 file.
+pub const PLAIN_VERSION: &str = ".";
+
+/// versioned-hdf5's stored timestamp format, compared as text by its lookups.
+const STORED_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f+0000";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub name: String,
+    /// The parent, `None` for a root (stored `__first_version__`).
+    pub prev: Option<String>,
+    /// The stored timestamp text, verbatim.
+    pub timestamp_text: Option<String>,
+    pub timestamp: Option<DateTime<Utc>>,
+    pub committed: bool,
+}
+
+impl Version {
+    pub(crate) fn read(versions: &Group, name: &str) -> Result<Version> {
+        let group = versions.group(name)?;
+        let prev = attrs::string_attr(&group, "prev_version")?;
+        let timestamp_text = attrs::string_attr(&group, "timestamp")?;
+        Ok(Version {
+            name: name.to_string(),
+            prev: prev.filter(|p| p != FIRST_VERSION && !p.is_empty()),
+            timestamp: timestamp_text.as_deref().and_then(parse_stored_timestamp),
+            timestamp_text,
+            committed: attrs::bool_attr(&group, "committed")?.unwrap_or(false),
+        })
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the CLI's rendering.
+    pub fn timestamp_iso(&self) -> Option<String> {
+        self.timestamp.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    }
+}
+
+pub fn parse_stored_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%z")
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Every version of a file with parent and child links.
+#[derive(Debug, Clone, Default)]
+pub struct VersionGraph {
+    /// Oldest first by timestamp, ties by name (the CLI's `log` order).
+    versions: Vec<Version>,
+    index: HashMap<String, usize>,
+    children: HashMap<String, Vec<String>>,
+}
+
+impl VersionGraph {
+    pub(crate) fn plain() -> VersionGraph {
+        VersionGraph::from_versions(vec![Version {
+            name: PLAIN_VERSION.into(),
+            prev: None,
+            timestamp_text: None,
+            timestamp: None,
+            committed: true,
+        }])
+    }
+
+    pub(crate) fn load(versions: &Group) -> Result<VersionGraph> {
+        let mut all = Vec::new();
+        for name in versions.member_names()? {
+            if name != FIRST_VERSION {
+                all.push(Version::read(versions, &name)?);
+            }
+        }
+        Ok(VersionGraph::from_versions(all))
+    }
+
+    pub fn from_versions(mut versions: Vec<Version>) -> VersionGraph {
+        versions.sort_by(|a, b| {
+            (a.timestamp_text.as_deref(), &a.name).cmp(&(b.timestamp_text.as_deref(), &b.name))
+        });
+        let index = versions.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for v in &versions {
+            if let Some(p) = &v.prev {
+                children.entry(p.clone()).or_default().push(v.name.clone());
+            }
+        }
+        VersionGraph {
+            versions,
+            index,
+            children,
+        }
+    }
+
+    /// Every version group, committed or not, oldest first.
+    pub fn all(&self) -> &[Version] {
+        &self.versions
+    }
+
+    /// Committed versions, oldest first.
+    pub fn committed(&self) -> impl Iterator<Item = &Version> {
+        self.versions.iter().filter(|v| v.committed)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Version> {
+        self.index.get(name).map(|&i| &self.versions[i])
+    }
+
+    pub fn children(&self, name: &str) -> &[String] {
+        self.children.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// How a user names a version (CLI conventions, versioned-hdf5 semantics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSpec {
+    Name(String),
+    /// 0 = current, -n = n steps back along `prev_version`.
+    Offset(i64),
+    /// The latest version at or before this instant.
+    At(DateTime<Utc>),
+}
+
+impl VersionSpec {
+    pub fn parse(text: &str) -> Result<VersionSpec> {
+        if let Some(ts) = text.strip_prefix('@') {
+            return parse_query_timestamp(ts).map(VersionSpec::At);
+        }
+        match text.parse::<i64>() {
+            Ok(n) if n > 0 => bad_input!(
+                "version {n}: integer versions must be 0 (current) or negative (steps back)"
+            ),
+            Ok(n) => Ok(VersionSpec::Offset(n)),
+            Err(_) if text.starts_with('/') => {
+                bad_input!("version {text:?}: version names cannot start with '/'")
+            }
+            Err(_) => Ok(VersionSpec::Name(text.to_string())),
+        }
+    }
+}
+
+/// ISO 8601 in UTC: `2026-11-20T10:15:00Z`, 0 to 6 fractional digits, `Z`
+/// or `+00:00` (a space instead of `T` is accepted too).
+pub fn parse_query_timestamp(text: &str) -> Result<DateTime<Utc>> {
+    let body = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix("+00:00"))
+        .or_else(|| text.strip_suffix("+0000"));
+    let Some(body) = body else {
+        bad_input!("timestamp {text:?}: give it in UTC, ending in Z or +00:00");
+    };
+    let frac_ok = body.split_once('.').is_none_or(|(_, f)| {
+        (1..=6).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit())
+    });
+    let parsed = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|fmt| NaiveDateTime::parse_from_str(body, fmt).ok());
+    match parsed {
+        Some(t) if frac_ok => Ok(t.and_utc()),
+        _ => bad_input!("timestamp {text:?}: expected YYYY-MM-DDTHH:MM:SS[.ffffff]Z"),
+    }
+}
+
+impl Vh5File {
+    /// Resolves a version the way `VersionedHDF5File[...]` does. `None`
+    /// means the current version. A plain file has only `.`, whatever is asked.
+    pub fn resolve_version(&self, spec: Option<&VersionSpec>) -> Result<Version> {
+        if !self.is_versioned() {
+            return Ok(self.graph()?.all()[0].clone());
+        }
+        match spec {
+            None | Some(VersionSpec::Offset(0)) => self.current_version(),
+            Some(VersionSpec::Name(name)) => self.committed_version(name),
+            Some(VersionSpec::Offset(n)) => self.steps_back(-n),
+            Some(VersionSpec::At(t)) => self.version_at(t),
+        }
+    }
+
+    fn current_version(&self) -> Result<Version> {
+        let Some(name) = self.current_version_name()? else {
+            bad_input!("the file has no current version yet (nothing committed)");
+        };
+        self.committed_version(&name)
+    }
+
+    fn committed_version(&self, name: &str) -> Result<Version> {
+        match self.version(name)? {
+            Some(v) if v.committed => Ok(v),
+            Some(_) => bad_input!("version {name:?} has not been committed"),
+            None => bad_input!("unknown version {name:?}"),
+        }
+    }
+
+    fn steps_back(&self, steps: i64) -> Result<Version> {
+        let mut v = self.current_version()?;
+        let start = v.name.clone();
+        for _ in 0..steps {
+            let Some(prev) = v.prev.clone() else {
+                bad_input!("version -{steps}: {start:?} has fewer than {steps} versions before it");
+            };
+            v = self
+                .version(&prev)?
+                .ok_or_else(|| Error::bad_file(format!("version {:?} names a missing parent {prev:?}", v.name)))?;
+        }
+        if !v.committed {
+            bad_input!("version {:?} has not been committed", v.name);
+        }
+        Ok(v)
+    }
+
+    /// Python formats the query like the stored text and compares strings:
+    /// an exact match wins, else the greatest timestamp before the query.
+    fn version_at(&self, t: &DateTime<Utc>) -> Result<Version> {
+        let query = t.format(STORED_FORMAT).to_string();
+        let best = self
+            .graph()?
+            .all()
+            .iter()
+            .filter(|v| v.timestamp_text.as_deref().is_some_and(|s| s <= query.as_str()))
+            .max_by(|a, b| a.timestamp_text.cmp(&b.timestamp_text));
+        match best {
+            Some(v) if v.committed => Ok(v.clone()),
+            Some(v) => bad_input!("version {:?} has not been committed", v.name),
+            None => bad_input!(
+                "no version at or before {}",
+                t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_specs() {
+        assert_eq!(VersionSpec::parse("v1").unwrap(), VersionSpec::Name("v1".into()));
+        assert_eq!(VersionSpec::parse("0").unwrap(), VersionSpec::Offset(0));
+        assert_eq!(VersionSpec::parse("-3").unwrap(), VersionSpec::Offset(-3));
+        assert!(VersionSpec::parse("2").is_err());
+        assert!(VersionSpec::parse("/v1").is_err());
+        let at = VersionSpec::parse("@2026-11-20T10:15:00.5Z").unwrap();
+        let VersionSpec::At(t) = at else { panic!() };
+        assert_eq!(t.format(STORED_FORMAT).to_string(), "2026-11-20 10:15:00.500000+0000");
+    }
+
+    #[test]
+    fn query_timestamps() {
+        for ok in ["2026-11-20T10:15:00Z", "2026-11-20T10:15:00.123456+00:00", "2026-11-20 10:15:00Z"] {
+            assert!(parse_query_timestamp(ok).is_ok(), "{ok}");
+        }
+        for bad in ["2026-11-20T10:15:00", "2026-11-20T10:15:00.1234567Z", "yesterday", "2026-11-20T10:15:00+01:00"] {
+            assert!(parse_query_timestamp(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stored_timestamps_parse_and_render() {
+        let v = Version {
+            name: "v".into(),
+            prev: None,
+            timestamp_text: Some("2020-01-02 03:04:05.000006+0000".into()),
+            timestamp: parse_stored_timestamp("2020-01-02 03:04:05.000006+0000"),
+            committed: true,
+        };
+        assert_eq!(v.timestamp_iso().unwrap(), "2020-01-02T03:04:05.000006Z");
+    }
+}

@@ -1,0 +1,4 @@
+//! vh5: a terminal browser and command line for versioned HDF5 files.
+
+pub mod cli;
+pub mod engine;

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(vh5::cli::main());
+}
