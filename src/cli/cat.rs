@@ -17,7 +17,8 @@ pub enum Format {
     Csv,
 }
 
-pub fn run(file: &Vh5File, version: &Version, target: &str, format: Format, force: bool) -> Result<()> {
+/// Reads `PATH[SLICE]`, refusing whole reads above the limit unless forced.
+pub fn read_target(file: &Vh5File, version: &Version, target: &str, force: bool) -> Result<ValueGrid> {
     let (path, slice) = parse_target(target)?;
     let ds = file.dataset(version, &path)?;
     let sel = Selection::resolve(slice.as_ref(), &ds.meta.shape)?;
@@ -27,13 +28,18 @@ pub fn run(file: &Vh5File, version: &Version, target: &str, format: Format, forc
             sel.len()
         );
     }
-    let grid = ds.read(&sel)?;
+    ds.read(&sel)
+}
+
+/// The `cat --json` document.
+pub fn cat_json(grid: &ValueGrid) -> serde_json::Value {
+    json!({"shape": grid.shape, "dtype": grid.dtype.numpy(), "data": grid.to_json()})
+}
+
+pub fn run(file: &Vh5File, version: &Version, target: &str, format: Format, force: bool) -> Result<()> {
+    let grid = read_target(file, version, target, force)?;
     match format {
-        Format::Json => print_json(&json!({
-            "shape": grid.shape,
-            "dtype": grid.dtype.numpy(),
-            "data": grid.to_json(),
-        })),
+        Format::Json => print_json(&cat_json(&grid)),
         Format::Csv => print_text(&csv(&grid)),
         Format::Text => print_text(&text(&grid)),
     }

@@ -30,12 +30,17 @@ pub fn entries(file: &Vh5File, version: &Version, path: &str) -> Result<Vec<Entr
         .collect()
 }
 
+/// The `ls --json` document.
+pub fn ls_json(file: &Vh5File, version: &Version, path: &str) -> Result<Json> {
+    let list: Vec<Json> = entries(file, version, path)?.into_iter().map(|e| e.json).collect();
+    Ok(json!({"version": version.name, "entries": list}))
+}
+
 pub fn run(file: &Vh5File, version: &Version, path: &str, json: bool) -> Result<()> {
-    let entries = entries(file, version, path)?;
     if json {
-        let list: Vec<Json> = entries.into_iter().map(|e| e.json).collect();
-        return print_json(&json!({"version": version.name, "entries": list}));
+        return print_json(&ls_json(file, version, path)?);
     }
+    let entries = entries(file, version, path)?;
     let text: String = entries.iter().map(|e| format!("{}\n", e.text)).collect();
     print_text(&text)
 }

@@ -1,12 +1,12 @@
 //! The `vh5` command line: one small module per subcommand, all on top of
 //! the engine. Contract: `shared/docs/cli.md`.
 
-mod cat;
-mod dump;
-mod log;
-mod ls;
+pub mod cat;
+pub mod dump;
+pub mod log;
+pub mod ls;
 mod output;
-mod show;
+pub mod show;
 
 use std::path::PathBuf;
 

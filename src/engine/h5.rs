@@ -18,7 +18,7 @@ use hdf5_sys::h5p::{
     H5Pget_virtual_filename, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
 };
 use hdf5_sys::h5s::{
-    H5S_seloper_t, H5Screate_simple, H5Sget_select_bounds, H5Sget_simple_extent_dims,
+    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_select_bounds, H5Sget_simple_extent_dims,
     H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
 };
 use hdf5_sys::h5t::H5Tget_size;
@@ -275,6 +275,10 @@ impl Hyperslab {
 }
 
 fn simple_space(shape: &[usize], slab: Option<&Hyperslab>) -> hdf5::Result<Handle> {
+    if shape.is_empty() {
+        // A 0-d dataset: a scalar space, which takes no hyperslab.
+        return handle(|| unsafe { H5Screate(H5S_class_t::H5S_SCALAR) });
+    }
     let dims: Vec<hsize_t> = shape.iter().map(|&d| d as hsize_t).collect();
     let space = handle(|| unsafe {
         H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null())

@@ -81,6 +81,10 @@ fn bracket_body(text: &str, open: usize) -> Result<&str, SliceError> {
     if body.contains('[') || text[..open].contains(']') {
         return err(format!("unbalanced brackets in '{text}'"));
     }
+    if body.trim().is_empty() {
+        // Python itself rejects `x[]`; say how to select everything.
+        return err(format!("empty index in '{text}': use '[...]' or no brackets for everything"));
+    }
     let after = &rest[close + 1..];
     if !after.trim().is_empty() {
         return err(format!(
@@ -905,8 +909,6 @@ mod tests {
             ("/x", "/x", None),
             ("/g/x[1:3]", "/g/x", Some("1:3")),
             ("g/x[1:3]", "/g/x", Some("1:3")),
-            ("/x[]", "/x", Some("")),
-            ("/x[ ]", "/x", Some("")),
             ("/grp/x[10:20, ::2]", "/grp/x", Some("10:20, ::2")),
             ("  /x [ ..., 1 ]  ", "/x", Some("..., 1")),
             ("/", "/", None),
@@ -919,7 +921,7 @@ mod tests {
         }
         let bad = [
             "", "  ", "[1]", "/x[1", "/x1]", "/x]1[", "/x[1]]", "/x[[1]]", "/x[1][2]", "/x[1] y",
-            "/x[a]",
+            "/x[a]", "/x[]", "/x[ ]",
         ];
         for text in bad {
             let e = parse_target(text).expect_err(text);

@@ -113,9 +113,11 @@ impl ValueGrid {
 
     fn decode(&self, dtype: &Dtype, b: &[u8]) -> Value {
         match dtype {
-            Dtype::VarString { .. } => {
+            // h5py hands ASCII-set strings out as bytes; read them as Latin-1
+            // like fixed-length bytes, so no byte is lost.
+            Dtype::VarString { utf8 } => {
                 let s = self.heap_entry(b).unwrap_or_default();
-                Value::Str(String::from_utf8_lossy(s).into_owned())
+                Value::Str(if *utf8 { String::from_utf8_lossy(s).into_owned() } else { latin1(s) })
             }
             Dtype::Compound { fields, .. } => Value::Record(
                 fields

@@ -32,6 +32,7 @@ import time
 import h5py
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer  # noqa: E402
 from versioned_hdf5 import VersionedHDF5File  # noqa: E402

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Make the read-benchmark file with the real versioned-hdf5 (2.6.0).
+
+    make_bench_file.py OUT.h5 [--versions N]
+
+Layout (linear history, explicit UTC timestamps):
+
+* versions ``v0000`` ... ``v0999`` (1,000 by default), one minute apart
+  from 2024-01-01T00:00:00Z, each on top of the previous one;
+* ``/small``: int64, shape (1000,), chunks (100,); changed in every
+  version (one cell, so one new chunk per version);
+* ``/large``: float64, shape (20000, 500), chunks (1000, 100) (100 chunks
+  of 800 kB, 80 MB of random data), created in ``v0000``; every 10th
+  version changes three cells in pseudo-random chunks (one to three new
+  chunks each time).
+
+Writes to OUT.h5.tmp and renames at the end, so an interrupted run never
+leaves a half-made OUT.h5 behind. Prints the generation time on stderr.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+
+import h5py
+import numpy as np
+from versioned_hdf5 import VersionedHDF5File
+
+LARGE_SHAPE = (20_000, 500)
+LARGE_CHUNKS = (1000, 100)
+SMALL_LEN = 1000
+SMALL_CHUNKS = (100,)
+MODIFY_EVERY = 10
+BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def version_name(i: int) -> str:
+    return f"v{i:04d}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--versions", type=int, default=1000)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(20240101)
+    tmp = args.out + ".tmp"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+
+    with h5py.File(tmp, "w") as f:
+        vf = VersionedHDF5File(f)
+        for i in range(args.versions):
+            ts = BASE_TIME + datetime.timedelta(minutes=i)
+            with vf.stage_version(version_name(i), timestamp=ts) as g:
+                if i == 0:
+                    g.create_dataset(
+                        "small",
+                        data=np.arange(SMALL_LEN, dtype="i8"),
+                        chunks=SMALL_CHUNKS,
+                    )
+                    g.create_dataset(
+                        "large",
+                        data=rng.standard_normal(LARGE_SHAPE),
+                        chunks=LARGE_CHUNKS,
+                    )
+                    continue
+                # One cell of /small: a new chunk in every version.
+                g["small"][i % SMALL_LEN] = -i
+                if i % MODIFY_EVERY == 0:
+                    large = g["large"]
+                    rows = rng.integers(0, LARGE_SHAPE[0], 3)
+                    cols = rng.integers(0, LARGE_SHAPE[1], 3)
+                    for r, c in zip(rows, cols):
+                        large[int(r), int(c)] = float(i)
+            if (i + 1) % 100 == 0:
+                print(
+                    f"make_bench_file: {i + 1} versions, "
+                    f"{time.perf_counter() - t0:.1f}s",
+                    file=sys.stderr,
+                )
+        vf.close()
+
+    os.replace(tmp, args.out)
+    elapsed = time.perf_counter() - t0
+    size = os.path.getsize(args.out) / 1e6
+    print(
+        f"make_bench_file: wrote {args.out} ({args.versions} versions, "
+        f"{size:.0f} MB) in {elapsed:.1f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+//! Bad input gets one clear line, exit 2, no panic, and the file untouched.
+
+mod common;
+
+use common::*;
+
+fn demo_copy(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let p = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &p).unwrap();
+    p
+}
+
+#[test]
+fn missing_and_non_hdf5_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.h5");
+    let err = assert_bad_input(&["log", missing.to_str().unwrap()]);
+    assert!(err.contains("no such file"), "{err}");
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "just some text\n").unwrap();
+    let err = assert_bad_input(&["ls", text.to_str().unwrap()]);
+    assert!(err.contains("not an HDF5 file"), "{err}");
+
+    let empty = dir.path().join("empty.h5");
+    std::fs::write(&empty, "").unwrap();
+    assert_bad_input(&["dump", empty.to_str().unwrap(), "--json"]);
+
+    assert_bad_input(&["show", dir.path().to_str().unwrap(), "/x"]);
+}
+
+#[test]
+fn truncated_copies_fail_cleanly_at_every_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read(repo_root().join("assets/demo.h5")).unwrap();
+    let len = full.len();
+    let mut cuts: Vec<usize> = vec![0, 1, 8, 100, 511, 512, 1024, 2048, 4096];
+    cuts.extend((1..24).map(|k| len * k / 24));
+    cuts.extend([len - 4096, len - 100, len - 1]);
+    for cut in cuts {
+        let p = dir.path().join(format!("cut{cut}.h5"));
+        std::fs::write(&p, &full[..cut]).unwrap();
+        let before = file_fingerprint(&p);
+        for args in [vec!["log"], vec!["dump", "--json"], vec!["ls"]] {
+            let mut all = vec![args[0], p.to_str().unwrap()];
+            all.extend(&args[1..]);
+            let out = vh5(&all);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "cut at {cut}: vh5 {all:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "cut at {cut}: {err}");
+            assert!(!err.contains("panicked"), "cut at {cut}: {err}");
+        }
+        assert_eq!(file_fingerprint(&p), before, "cut at {cut}: file changed");
+    }
+}
+
+#[test]
+fn unknown_versions_paths_and_malformed_slices() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(&dir);
+    let f = p.to_str().unwrap();
+    let before = file_fingerprint(&p);
+    let cases: &[&[&str]] = &[
+        &["ls", f, "--version", "no-such-version"],
+        &["ls", f, "--version", "3"],
+        &["ls", f, "--version", "-9999"],
+        &["ls", f, "--version", "@1990-01-01T00:00:00Z"],
+        &["ls", f, "--version", "@yesterday"],
+        &["ls", f, "--version", "/v1"],
+        &["ls", f, "/no/such/group"],
+        &["show", f, "/nope"],
+        &["show", f, "/a//b"],
+        &["cat", f, "/nope"],
+        &["cat", f, "/market/prices[1:2"],
+        &["cat", f, "/market/prices[a]"],
+        &["cat", f, "/market/prices[1.5]"],
+        &["cat", f, "/market/prices[::0]"],
+        &["cat", f, "/market/prices[99999999]"],
+        &["cat", f, "/market/prices[0,0,0,0,0,0]"],
+        &["cat", f, "/market/prices[...,...]"],
+        &["cat", f, "/market/prices[0]junk"],
+        &["cat", f],
+        &["log"],
+        &["frobnicate", f],
+    ];
+    for args in cases {
+        assert_bad_input(args);
+    }
+    assert_eq!(file_fingerprint(&p), before, "a read-only command changed the file");
+}
