@@ -47,7 +47,11 @@ fn bench_file() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() { repo().join(target) } else { target };
+    let target = if target.is_relative() {
+        repo().join(target)
+    } else {
+        target
+    };
     target.join("bench-data").join("bench1000.h5")
 }
 
@@ -71,7 +75,11 @@ fn ensure_bench_file(path: &Path) {
     std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
     let py = python();
     let script = repo().join("benches/make_bench_file.py");
-    eprintln!("read bench: making {} with {} ...", path.display(), py.display());
+    eprintln!(
+        "read bench: making {} with {} ...",
+        path.display(),
+        py.display()
+    );
     let t0 = Instant::now();
     let status = Command::new(&py)
         .arg(&script)
@@ -85,7 +93,10 @@ fn ensure_bench_file(path: &Path) {
         py.display(),
         script.display()
     );
-    eprintln!("read bench: bench file made in {:.1}s", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "read bench: bench file made in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
 }
 
 /// `vh5 log`: the committed versions and the current one.
@@ -131,13 +142,18 @@ fn benches(c: &mut Criterion) {
     assert_eq!(current.as_deref(), Some(CURRENT_VERSION), "current version");
     assert_eq!(check("page", page(&path)), 1000, "page cells");
     let summary = check("show", show(&path));
-    eprintln!("read bench: {} ({n} versions), /large summary in {CURRENT_VERSION}: {summary:?}", path.display());
+    eprintln!(
+        "read bench: {} ({n} versions), /large summary in {CURRENT_VERSION}: {summary:?}",
+        path.display()
+    );
 
     let mut g = c.benchmark_group("read");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    g.bench_function("open+log", |b| b.iter(|| black_box(check("open+log", open_log(&path)))));
+    g.bench_function("open+log", |b| {
+        b.iter(|| black_box(check("open+log", open_log(&path))))
+    });
     g.bench_function("page 50x20 of an old version", |b| {
         b.iter(|| black_box(check("page", page(&path))))
     });

@@ -46,7 +46,11 @@ fn truncated_copies_fail_cleanly_at_every_cut() {
             all.extend(&args[1..]);
             let out = vh5(&all);
             let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(2), "cut at {cut}: vh5 {all:?}: {err}");
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "cut at {cut}: vh5 {all:?}: {err}"
+            );
             assert_eq!(err.lines().count(), 1, "cut at {cut}: {err}");
             assert!(!err.contains("panicked"), "cut at {cut}: {err}");
         }
@@ -86,5 +90,9 @@ fn unknown_versions_paths_and_malformed_slices() {
     for args in cases {
         assert_bad_input(args);
     }
-    assert_eq!(file_fingerprint(&p), before, "a read-only command changed the file");
+    assert_eq!(
+        file_fingerprint(&p),
+        before,
+        "a read-only command changed the file"
+    );
 }

@@ -18,7 +18,11 @@ const FIXTURES: [&str; 5] = ["linear", "branches", "dtypes", "multidim", "plain"
 fn fixture_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new().prefix("vh5-interop").tempdir().unwrap().keep();
+        let dir = tempfile::Builder::new()
+            .prefix("vh5-interop")
+            .tempdir()
+            .unwrap()
+            .keep();
         let script = repo_root().join("tests/interop/make_fixtures.py");
         run_python(&script, &[dir.to_str().unwrap()]);
         dir
@@ -100,7 +104,9 @@ fn ls_equals_python_for_every_version() {
         let (file, expected) = fixture(name);
         let f = Vh5File::open(&file).unwrap();
         for (version, doc) in expected["ls"].as_object().unwrap() {
-            let v = f.resolve_version(Some(&VersionSpec::Name(version.clone()))).unwrap();
+            let v = f
+                .resolve_version(Some(&VersionSpec::Name(version.clone())))
+                .unwrap();
             let got = ls::ls_json(&f, &v, "/").unwrap();
             assert_contains(&got, doc, &format!("{name}: ls --version {version}"));
         }
@@ -122,8 +128,11 @@ fn cat_equals_python_for_every_dataset_and_slice() {
             let version = case["version"].as_str().unwrap();
             let target = case["target"].as_str().unwrap();
             let what = format!("{name}: cat --version {version} '{target}'");
-            let v = f.resolve_version(Some(&VersionSpec::Name(version.into()))).unwrap();
-            let grid = cat::read_target(&f, &v, target, true).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let v = f
+                .resolve_version(Some(&VersionSpec::Name(version.into())))
+                .unwrap();
+            let grid =
+                cat::read_target(&f, &v, target, true).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_contains(&cat::cat_json(&grid), &case["result"], &what);
             if i % 25 == 0 {
                 let got = vh5_json(&["cat", &file, target, "--version", version, "--json"]);

@@ -18,7 +18,12 @@ pub enum Format {
 }
 
 /// Reads `PATH[SLICE]`, refusing whole reads above the limit unless forced.
-pub fn read_target(file: &Vh5File, version: &Version, target: &str, force: bool) -> Result<ValueGrid> {
+pub fn read_target(
+    file: &Vh5File,
+    version: &Version,
+    target: &str,
+    force: bool,
+) -> Result<ValueGrid> {
     let (path, slice) = parse_target(target)?;
     let ds = file.dataset(version, &path)?;
     let sel = Selection::resolve(slice.as_ref(), &ds.meta.shape)?;
@@ -36,7 +41,13 @@ pub fn cat_json(grid: &ValueGrid) -> serde_json::Value {
     json!({"shape": grid.shape, "dtype": grid.dtype.numpy(), "data": grid.to_json()})
 }
 
-pub fn run(file: &Vh5File, version: &Version, target: &str, format: Format, force: bool) -> Result<()> {
+pub fn run(
+    file: &Vh5File,
+    version: &Version,
+    target: &str,
+    format: Format,
+    force: bool,
+) -> Result<()> {
     let grid = read_target(file, version, target, force)?;
     match format {
         Format::Json => print_json(&cat_json(&grid)),
@@ -54,7 +65,11 @@ fn csv(grid: &ValueGrid) -> String {
     let mut out = String::new();
     for i in 0..grid.len() {
         out.push_str(&csv_field(&grid.get(i)));
-        out.push(if width == 0 || (i + 1) % width.max(1) == 0 { '\n' } else { ',' });
+        out.push(if width == 0 || (i + 1) % width.max(1) == 0 {
+            '\n'
+        } else {
+            ','
+        });
     }
     out
 }

@@ -13,8 +13,16 @@ pub fn run(file: &Vh5File, json: bool) -> Result<()> {
     let current = file.current_version_name()?;
     let mut text = String::new();
     for v in file.graph()?.committed() {
-        let marker = if current.as_deref() == Some(&v.name) { "*" } else { " " };
-        let parent = v.prev.as_deref().map(|p| format!("  <- {p}")).unwrap_or_default();
+        let marker = if current.as_deref() == Some(&v.name) {
+            "*"
+        } else {
+            " "
+        };
+        let parent = v
+            .prev
+            .as_deref()
+            .map(|p| format!("  <- {p}"))
+            .unwrap_or_default();
         let ts = v.timestamp_iso().unwrap_or_else(|| "-".into());
         text.push_str(&format!("{marker} {ts}  {}{parent}\n", v.name));
     }

@@ -32,7 +32,10 @@ pub fn entries(file: &Vh5File, version: &Version, path: &str) -> Result<Vec<Entr
 
 /// The `ls --json` document.
 pub fn ls_json(file: &Vh5File, version: &Version, path: &str) -> Result<Json> {
-    let list: Vec<Json> = entries(file, version, path)?.into_iter().map(|e| e.json).collect();
+    let list: Vec<Json> = entries(file, version, path)?
+        .into_iter()
+        .map(|e| e.json)
+        .collect();
     Ok(json!({"version": version.name, "entries": list}))
 }
 

@@ -32,7 +32,11 @@ struct Cli {
 #[derive(clap::Args, Debug)]
 struct VersionArg {
     /// Version: a name, 0 (current), -n (n steps back) or @TIMESTAMP
-    #[arg(long = "version", allow_negative_numbers = true, value_name = "VERSION")]
+    #[arg(
+        long = "version",
+        allow_negative_numbers = true,
+        value_name = "VERSION"
+    )]
     version: Option<String>,
 }
 
@@ -117,15 +121,37 @@ pub fn exit_code(e: &Error) -> i32 {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Log { file, json }) => log::run(&open(&file)?, json),
-        Some(Command::Ls { file, path, version, json }) => {
+        Some(Command::Ls {
+            file,
+            path,
+            version,
+            json,
+        }) => {
             let f = open(&file)?;
-            ls::run(&f, &resolve(&f, &version)?, path.as_deref().unwrap_or("/"), json)
+            ls::run(
+                &f,
+                &resolve(&f, &version)?,
+                path.as_deref().unwrap_or("/"),
+                json,
+            )
         }
-        Some(Command::Show { file, path, version, json }) => {
+        Some(Command::Show {
+            file,
+            path,
+            version,
+            json,
+        }) => {
             let f = open(&file)?;
             show::run(&f, &resolve(&f, &version)?, &path, json)
         }
-        Some(Command::Cat { file, target, version, json, csv, force }) => {
+        Some(Command::Cat {
+            file,
+            target,
+            version,
+            json,
+            csv,
+            force,
+        }) => {
             let f = open(&file)?;
             let format = match (json, csv) {
                 (true, _) => cat::Format::Json,
@@ -149,7 +175,9 @@ fn resolve(file: &Vh5File, arg: &VersionArg) -> Result<Version> {
 
 /// The bundled demo, next to the binary's sources or installed beside it.
 pub fn demo_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets").join("demo.h5")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("demo.h5")
 }
 
 /// Until the browser lands, `vh5 [FILE]` prints the file's log and the

@@ -6,7 +6,12 @@ use super::output::{print_json, print_text};
 use crate::engine::{Attr, Dataset, NodeKind, Result, Version, Vh5File};
 
 pub fn attrs_json(attrs: &[Attr]) -> Json {
-    Json::Object(attrs.iter().map(|a| (a.name.clone(), a.to_json())).collect())
+    Json::Object(
+        attrs
+            .iter()
+            .map(|a| (a.name.clone(), a.to_json()))
+            .collect(),
+    )
 }
 
 /// The `show --json` object of a dataset (also used by `dump`).
@@ -21,15 +26,24 @@ pub fn dataset_json(file: &Vh5File, version: &Version, ds: &Dataset) -> Result<J
     obj.insert("fillvalue".into(), m.fill_value().to_json());
     obj.insert("compression".into(), json!(m.compression()));
     obj.insert("compression_opts".into(), json!(m.compression_opts()));
-    obj.insert("shuffle".into(), json!(m.has_filter(crate::engine::dataset::FILTER_SHUFFLE)));
-    obj.insert("fletcher32".into(), json!(m.has_filter(crate::engine::dataset::FILTER_FLETCHER32)));
+    obj.insert(
+        "shuffle".into(),
+        json!(m.has_filter(crate::engine::dataset::FILTER_SHUFFLE)),
+    );
+    obj.insert(
+        "fletcher32".into(),
+        json!(m.has_filter(crate::engine::dataset::FILTER_FLETCHER32)),
+    );
     obj.insert("attrs".into(), attrs_json(&m.attrs));
     obj.insert("maxshape".into(), json!(m.maxshape));
     obj.insert("layout".into(), json!(m.layout));
     obj.insert("storage_size".into(), json!(m.storage_size));
     obj.insert(
         "filters".into(),
-        m.filters.iter().map(|f| json!({"id": f.id, "name": f.name, "options": f.cd_values})).collect(),
+        m.filters
+            .iter()
+            .map(|f| json!({"id": f.id, "name": f.name, "options": f.cd_values}))
+            .collect(),
     );
     if let Some(raw) = &m.raw_data {
         obj.insert("raw_data".into(), json!(raw));
@@ -72,7 +86,10 @@ fn human(doc: &Json) -> String {
     for (key, value) in obj {
         match (key.as_str(), value) {
             ("attrs", Json::Object(attrs)) => {
-                text.push_str(&format!("attrs: {}\n", if attrs.is_empty() { "(none)" } else { "" }));
+                text.push_str(&format!(
+                    "attrs: {}\n",
+                    if attrs.is_empty() { "(none)" } else { "" }
+                ));
                 for (k, v) in attrs {
                     text.push_str(&format!("  {k} = {v}\n"));
                 }

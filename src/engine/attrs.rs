@@ -49,9 +49,13 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
     let ftype = handle(|| unsafe { H5Aget_type(attr) })?;
     let space = handle(|| unsafe { H5Aget_space(attr) })?;
     let dtype = Dtype::from_type_id(ftype.id())?;
-    let is_null = locked(|| unsafe { H5Sget_simple_extent_type(space.id()) })
-        == H5S_class_t::H5S_NULL;
-    let shape = if is_null { vec![0] } else { h5::space_extent(space.id())?.0 };
+    let is_null =
+        locked(|| unsafe { H5Sget_simple_extent_type(space.id()) }) == H5S_class_t::H5S_NULL;
+    let shape = if is_null {
+        vec![0]
+    } else {
+        h5::space_extent(space.id())?.0
+    };
     let n: usize = shape.iter().product();
     let mut buf = vec![0u8; n * h5::type_size(ftype.id())];
     if n > 0 {

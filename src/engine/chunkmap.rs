@@ -38,7 +38,10 @@ impl ChunkMap {
         let mut map = ChunkMap::empty(shape, chunks, raw_data);
         for m in mappings {
             let index = map.aligned_index(&m.virtual_block.start).ok_or_else(|| {
-                Error::bad_file(format!("misaligned chunk mapping at {:?}", m.virtual_block.start))
+                Error::bad_file(format!(
+                    "misaligned chunk mapping at {:?}",
+                    m.virtual_block.start
+                ))
             })?;
             if m.virtual_block.count != map.chunk_extent(&index) {
                 return Err(Error::bad_file(format!(
@@ -64,7 +67,11 @@ impl ChunkMap {
 
     /// Chunks along each axis.
     pub fn grid_shape(&self) -> Vec<usize> {
-        self.shape.iter().zip(&self.chunks).map(|(&n, &c)| n.div_ceil(c.max(1))).collect()
+        self.shape
+            .iter()
+            .zip(&self.chunks)
+            .map(|(&n, &c)| n.div_ceil(c.max(1)))
+            .collect()
     }
 
     /// Number of chunk-grid positions.
@@ -99,7 +106,11 @@ impl ChunkMap {
 
     /// The first element of the chunk at a grid position.
     pub fn chunk_start(&self, index: &[usize]) -> Vec<usize> {
-        index.iter().zip(&self.chunks).map(|(&i, &c)| i * c).collect()
+        index
+            .iter()
+            .zip(&self.chunks)
+            .map(|(&i, &c)| i * c)
+            .collect()
     }
 }
 
@@ -111,10 +122,16 @@ mod tests {
         let mut sstart = vec![0; vstart.len()];
         sstart[0] = slot_row;
         VirtualMapping {
-            virtual_block: Block { start: vstart, count: count.clone() },
+            virtual_block: Block {
+                start: vstart,
+                count: count.clone(),
+            },
             source_file: ".".into(),
             source_dataset: "/_version_data/m/raw_data".into(),
-            source_block: Block { start: sstart, count },
+            source_block: Block {
+                start: sstart,
+                count,
+            },
         }
     }
 

@@ -97,9 +97,9 @@ impl DatasetMeta {
     }
 
     fn codec(&self) -> Option<&Filter> {
-        self.filters.iter().find(|f| {
-            ![FILTER_SHUFFLE, FILTER_FLETCHER32, FILTER_SCALEOFFSET].contains(&f.id)
-        })
+        self.filters
+            .iter()
+            .find(|f| ![FILTER_SHUFFLE, FILTER_FLETCHER32, FILTER_SCALEOFFSET].contains(&f.id))
     }
 
     pub fn has_filter(&self, id: i32) -> bool {
@@ -152,7 +152,9 @@ impl Vh5File {
             if v.name == except {
                 continue;
             }
-            let Ok(node) = self.node(v, path) else { continue };
+            let Ok(node) = self.node(v, path) else {
+                continue;
+            };
             if node.kind != NodeKind::Dataset {
                 continue;
             }
@@ -166,11 +168,23 @@ impl Vh5File {
     }
 
     /// The chunk-map counts of CLI Precise rules 5.
-    pub fn chunk_map_summary(&self, version: &Version, ds: &Dataset) -> Result<Option<ChunkMapSummary>> {
+    pub fn chunk_map_summary(
+        &self,
+        version: &Version,
+        ds: &Dataset,
+    ) -> Result<Option<ChunkMapSummary>> {
         let Some(map) = ds.chunk_map() else {
-            return Ok(ds.meta.raw_data.as_ref().map(|_| ChunkMapSummary::all_fill(&ds.meta)));
+            return Ok(ds
+                .meta
+                .raw_data
+                .as_ref()
+                .map(|_| ChunkMapSummary::all_fill(&ds.meta)));
         };
-        let prev_map = match version.prev.as_deref().and_then(|p| self.version(p).ok().flatten()) {
+        let prev_map = match version
+            .prev
+            .as_deref()
+            .and_then(|p| self.version(p).ok().flatten())
+        {
             Some(prev) => self
                 .dataset(&prev, &ds.meta.path)
                 .ok()
@@ -181,7 +195,9 @@ impl Vh5File {
         let shared_with_prev = map
             .iter()
             .filter(|(idx, block)| {
-                prev_map.as_ref().is_some_and(|p| p.get(idx) == Some(*block))
+                prev_map
+                    .as_ref()
+                    .is_some_and(|p| p.get(idx) == Some(*block))
             })
             .count();
         Ok(Some(ChunkMapSummary {
@@ -205,8 +221,18 @@ pub struct ChunkMapSummary {
 impl ChunkMapSummary {
     fn all_fill(meta: &DatasetMeta) -> ChunkMapSummary {
         let chunks = meta.chunks.clone().unwrap_or_default();
-        let total = meta.shape.iter().zip(&chunks).map(|(&n, &c)| n.div_ceil(c.max(1))).product();
-        ChunkMapSummary { total, stored: 0, unique_in_version: 0, shared_with_prev: 0 }
+        let total = meta
+            .shape
+            .iter()
+            .zip(&chunks)
+            .map(|(&n, &c)| n.div_ceil(c.max(1)))
+            .product();
+        ChunkMapSummary {
+            total,
+            stored: 0,
+            unique_in_version: 0,
+            shared_with_prev: 0,
+        }
     }
 }
 
@@ -219,7 +245,18 @@ fn dataset_type(h5: &hdf5::Dataset) -> Result<(Handle, Dtype)> {
 fn filters_of(dcpl: &Handle) -> Result<Vec<Filter>> {
     Ok(h5::filters(dcpl.id())?
         .into_iter()
-        .map(|RawFilter { id, name, cd_values, .. }| Filter { id, name, cd_values })
+        .map(
+            |RawFilter {
+                 id,
+                 name,
+                 cd_values,
+                 ..
+             }| Filter {
+                id,
+                name,
+                cd_values,
+            },
+        )
         .collect())
 }
 
@@ -265,7 +302,11 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
         raw_data: None,
         attrs: attrs::read_attrs(&h5, &[])?,
     };
-    Ok(Dataset { meta, h5, source: Source::Plain })
+    Ok(Dataset {
+        meta,
+        h5,
+        source: Source::Plain,
+    })
 }
 
 /// A version dataset: metadata as versioned-hdf5 reports it, which takes
@@ -273,9 +314,10 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
 fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dataset> {
     let raw_path = attrs::string_attr(&h5, "raw_data")?
         .unwrap_or_else(|| format!("/_version_data{path}/raw_data"));
-    let raw = file.h5.dataset(&raw_path).map_err(|_| {
-        Error::bad_file(format!("its raw data {raw_path} is missing"))
-    })?;
+    let raw = file
+        .h5
+        .dataset(&raw_path)
+        .map_err(|_| Error::bad_file(format!("its raw data {raw_path} is missing")))?;
     let (tid, dtype) = dataset_type(&h5)?;
     let dcpl = h5::dataset_dcpl(h5.id())?;
     let raw_dcpl = h5::dataset_dcpl(raw.id())?;
@@ -286,16 +328,27 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
             .ok_or_else(|| Error::bad_file(format!("{raw_path} is not chunked")))?,
     };
     if chunks.len() != shape.len() || chunks.contains(&0) {
-        return Err(Error::bad_file(format!("chunk shape {chunks:?} does not fit shape {shape:?}")));
+        return Err(Error::bad_file(format!(
+            "chunk shape {chunks:?} does not fit shape {shape:?}"
+        )));
     }
     // h5py once stored a pointer as the VDS fill of fixed-length strings;
     // raw_data's fill is the reliable one there (format notes, pitfall 9).
-    let fill_dcpl = if matches!(dtype, Dtype::FixedString { .. }) { &raw_dcpl } else { &dcpl };
+    let fill_dcpl = if matches!(dtype, Dtype::FixedString { .. }) {
+        &raw_dcpl
+    } else {
+        &dcpl
+    };
     let layout = h5::layout(dcpl.id());
     let source = match layout {
         Layout::Virtual => {
             let mappings = h5::virtual_mappings(dcpl.id())?;
-            let map = ChunkMap::from_mappings(shape.clone(), chunks.clone(), raw_path.clone(), &mappings)?;
+            let map = ChunkMap::from_mappings(
+                shape.clone(),
+                chunks.clone(),
+                raw_path.clone(),
+                &mappings,
+            )?;
             Source::Chunked { raw, map }
         }
         _ => Source::AllFill,

@@ -135,7 +135,9 @@ impl Dtype {
             },
             other => Dtype::Other {
                 size,
-                class: format!("{other:?}").trim_start_matches("H5T_").to_lowercase(),
+                class: format!("{other:?}")
+                    .trim_start_matches("H5T_")
+                    .to_lowercase(),
             },
         })
     }
@@ -198,10 +200,18 @@ impl Dtype {
                 size,
                 signed,
                 order: o,
-            } => format!("{}{}{}", order(o, *size), if *signed { 'i' } else { 'u' }, size),
+            } => format!(
+                "{}{}{}",
+                order(o, *size),
+                if *signed { 'i' } else { 'u' },
+                size
+            ),
             Dtype::Float { size, order: o } => format!("{}f{}", order(o, *size), size),
             Dtype::Bool => "|b1".into(),
-            Dtype::Complex { part_size, order: o } => {
+            Dtype::Complex {
+                part_size,
+                order: o,
+            } => {
                 format!("{}c{}", order(o, *part_size), 2 * part_size)
             }
             Dtype::FixedString { size, .. } => format!("|S{size}"),
@@ -292,7 +302,13 @@ fn enumeration(tid: hid_t) -> hdf5::Result<Dtype> {
 /// Short human names for the browser and the text output.
 impl fmt::Display for Dtype {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let be = |o: &ByteOrder| if *o == ByteOrder::Big { " (big-endian)" } else { "" };
+        let be = |o: &ByteOrder| {
+            if *o == ByteOrder::Big {
+                " (big-endian)"
+            } else {
+                ""
+            }
+        };
         match self {
             Dtype::Int {
                 size,
@@ -331,7 +347,15 @@ impl fmt::Display for Dtype {
                 write!(f, "{base}[{}]", d.join("x"))
             }
             Dtype::Reference { region, .. } => {
-                write!(f, "{}", if *region { "region reference" } else { "object reference" })
+                write!(
+                    f,
+                    "{}",
+                    if *region {
+                        "region reference"
+                    } else {
+                        "object reference"
+                    }
+                )
             }
             Dtype::Opaque { size, tag } if tag.is_empty() => write!(f, "opaque[{size}]"),
             Dtype::Opaque { size, tag } => write!(f, "opaque[{size}] \"{tag}\""),
@@ -348,13 +372,46 @@ mod tests {
     fn numpy_notation() {
         let le = ByteOrder::Little;
         let cases = [
-            (Dtype::Int { size: 4, signed: true, order: le }, "<i4"),
-            (Dtype::Int { size: 1, signed: false, order: ByteOrder::NotApplicable }, "|u1"),
-            (Dtype::Int { size: 8, signed: false, order: ByteOrder::Big }, ">u8"),
+            (
+                Dtype::Int {
+                    size: 4,
+                    signed: true,
+                    order: le,
+                },
+                "<i4",
+            ),
+            (
+                Dtype::Int {
+                    size: 1,
+                    signed: false,
+                    order: ByteOrder::NotApplicable,
+                },
+                "|u1",
+            ),
+            (
+                Dtype::Int {
+                    size: 8,
+                    signed: false,
+                    order: ByteOrder::Big,
+                },
+                ">u8",
+            ),
             (Dtype::Float { size: 2, order: le }, "<f2"),
             (Dtype::Bool, "|b1"),
-            (Dtype::Complex { part_size: 8, order: le }, "<c16"),
-            (Dtype::FixedString { size: 5, utf8: false }, "|S5"),
+            (
+                Dtype::Complex {
+                    part_size: 8,
+                    order: le,
+                },
+                "<c16",
+            ),
+            (
+                Dtype::FixedString {
+                    size: 5,
+                    utf8: false,
+                },
+                "|S5",
+            ),
             (Dtype::VarString { utf8: true }, "str"),
         ];
         for (dtype, expected) in cases {
@@ -363,8 +420,16 @@ mod tests {
         let compound = Dtype::Compound {
             size: 12,
             fields: vec![
-                Field { name: "a".into(), offset: 0, dtype: cases_i4() },
-                Field { name: "b".into(), offset: 4, dtype: Dtype::Float { size: 8, order: le } },
+                Field {
+                    name: "a".into(),
+                    offset: 0,
+                    dtype: cases_i4(),
+                },
+                Field {
+                    name: "b".into(),
+                    offset: 4,
+                    dtype: Dtype::Float { size: 8, order: le },
+                },
             ],
         };
         assert_eq!(compound.numpy(), json!([["a", "<i4"], ["b", "<f8"]]));
@@ -372,6 +437,10 @@ mod tests {
     }
 
     fn cases_i4() -> Dtype {
-        Dtype::Int { size: 4, signed: true, order: ByteOrder::Little }
+        Dtype::Int {
+            size: 4,
+            signed: true,
+            order: ByteOrder::Little,
+        }
     }
 }

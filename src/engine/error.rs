@@ -24,13 +24,22 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn bad_input(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::BadInput, message: message.into() }
+        Error {
+            kind: ErrorKind::BadInput,
+            message: message.into(),
+        }
     }
     pub fn bad_file(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::BadFile, message: message.into() }
+        Error {
+            kind: ErrorKind::BadFile,
+            message: message.into(),
+        }
     }
     pub fn runtime(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Runtime, message: message.into() }
+        Error {
+            kind: ErrorKind::Runtime,
+            message: message.into(),
+        }
     }
     /// Prefixes the message with where the failure happened.
     pub fn context(mut self, what: impl fmt::Display) -> Self {

@@ -20,7 +20,9 @@ pub const DATA_VERSION: i64 = 4;
 pub enum FileKind {
     /// A file without `_version_data`: one implicit version named `.`.
     Plain,
-    Versioned { data_version: i64 },
+    Versioned {
+        data_version: i64,
+    },
 }
 
 /// An open HDF5 file and what the engine learned about it.
@@ -40,7 +42,11 @@ impl Vh5File {
         let path = path.as_ref();
         check_looks_like_hdf5(path)?;
         let h5 = hdf5::File::open(path).map_err(|e| {
-            Error::bad_file(format!("{}: cannot open as HDF5 ({})", path.display(), Error::from(e)))
+            Error::bad_file(format!(
+                "{}: cannot open as HDF5 ({})",
+                path.display(),
+                Error::from(e)
+            ))
         })?;
         let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
         Ok(Vh5File {
@@ -114,7 +120,10 @@ fn check_looks_like_hdf5(path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::bad_file(format!("{}: {}", path.display(), io_reason(&e))))?;
     if !meta.is_file() {
-        return Err(Error::bad_file(format!("{}: not a regular file", path.display())));
+        return Err(Error::bad_file(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
     }
     // HDF5 allows the superblock at 0, 512, 1024, ...; check those offsets
     // so that a text file gets a plain "not an HDF5 file" message.
@@ -127,7 +136,10 @@ fn check_looks_like_hdf5(path: &Path) -> Result<()> {
         .take_while(|&off| off + 8 <= head.len())
         .any(|off| &head[off..off + 8] == HDF5_SIGNATURE);
     if !found && meta.len() < (1 << 16) {
-        return Err(Error::bad_file(format!("{}: not an HDF5 file", path.display())));
+        return Err(Error::bad_file(format!(
+            "{}: not an HDF5 file",
+            path.display()
+        )));
     }
     Ok(())
 }

@@ -13,13 +13,13 @@ use hdf5_sys::h5::{hsize_t, H5free_memory};
 use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type, H5Dread};
 use hdf5_sys::h5i::{hid_t, H5Idec_ref};
 use hdf5_sys::h5p::{
-    H5P_DEFAULT, H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2,
-    H5Pget_layout, H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname,
-    H5Pget_virtual_filename, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
+    H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
+    H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
+    H5Pget_virtual_srcspace, H5Pget_virtual_vspace, H5P_DEFAULT,
 };
 use hdf5_sys::h5s::{
-    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_select_bounds, H5Sget_simple_extent_dims,
-    H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
+    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_select_bounds,
+    H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
 };
 use hdf5_sys::h5t::H5Tget_size;
 use hdf5_sys::h5z::H5Z_filter_t;
@@ -66,6 +66,9 @@ pub fn handle<F: FnOnce() -> hid_t>(f: F) -> hdf5::Result<Handle> {
 }
 
 /// Takes ownership of a C string HDF5 allocated.
+///
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string HDF5 allocated, not yet freed.
 pub unsafe fn take_c_string(p: *mut c_char) -> Option<String> {
     if p.is_null() {
         return None;
@@ -106,7 +109,13 @@ pub fn space_extent(space: hid_t) -> hdf5::Result<(Vec<usize>, Vec<Option<usize>
         let shape = dims.iter().map(|&d| d as usize).collect();
         let max = maxdims
             .iter()
-            .map(|&d| if d == hsize_t::MAX { None } else { Some(d as usize) })
+            .map(|&d| {
+                if d == hsize_t::MAX {
+                    None
+                } else {
+                    Some(d as usize)
+                }
+            })
             .collect();
         Ok((shape, max))
     })
@@ -137,7 +146,9 @@ pub fn chunk_dims(dcpl: hid_t) -> hdf5::Result<Option<Vec<usize>>> {
     }
     let mut dims = [0 as hsize_t; 32];
     let n = call(|| unsafe { H5Pget_chunk(dcpl, 32, dims.as_mut_ptr()) })?;
-    Ok(Some(dims[..n as usize].iter().map(|&d| d as usize).collect()))
+    Ok(Some(
+        dims[..n as usize].iter().map(|&d| d as usize).collect(),
+    ))
 }
 
 /// One entry of a filter pipeline.
@@ -173,7 +184,9 @@ fn filter_at(dcpl: hid_t, index: u32) -> hdf5::Result<RawFilter> {
         )
     });
     hdf5::sync::sync(|| hdf5::h5check(id))?;
-    let name = unsafe { CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned();
+    let name = unsafe { CStr::from_ptr(name.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
     Ok(RawFilter {
         id,
         name,
@@ -243,7 +256,9 @@ where
     let len = locked(|| hdf5::h5check(get(std::ptr::null_mut(), 0)))?;
     let mut buf = vec![0 as c_char; len as usize + 1];
     locked(|| hdf5::h5check(get(buf.as_mut_ptr(), buf.len())))?;
-    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned())
+    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned())
 }
 
 fn selection_bounds(space: hid_t) -> hdf5::Result<Block> {
@@ -253,7 +268,11 @@ fn selection_bounds(space: hid_t) -> hdf5::Result<Block> {
     call(|| unsafe { H5Sget_select_bounds(space, lo.as_mut_ptr(), hi.as_mut_ptr()) })?;
     Ok(Block {
         start: lo.iter().map(|&v| v as usize).collect(),
-        count: lo.iter().zip(&hi).map(|(&l, &h)| (h - l + 1) as usize).collect(),
+        count: lo
+            .iter()
+            .zip(&hi)
+            .map(|(&l, &h)| (h - l + 1) as usize)
+            .collect(),
     })
 }
 
@@ -280,9 +299,8 @@ fn simple_space(shape: &[usize], slab: Option<&Hyperslab>) -> hdf5::Result<Handl
         return handle(|| unsafe { H5Screate(H5S_class_t::H5S_SCALAR) });
     }
     let dims: Vec<hsize_t> = shape.iter().map(|&d| d as hsize_t).collect();
-    let space = handle(|| unsafe {
-        H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null())
-    })?;
+    let space =
+        handle(|| unsafe { H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null()) })?;
     if let Some(slab) = slab {
         let v = |x: &[usize]| x.iter().map(|&d| d as hsize_t).collect::<Vec<_>>();
         let (start, stride, count) = (v(&slab.start), v(&slab.stride), v(&slab.count));

@@ -79,8 +79,16 @@ mod tests {
     /// A grid for a vector: vlen strings from their values, every other
     /// dtype from the exact stored bytes (the vector's `data_bytes_hex`).
     fn grid_of(v: &Json) -> ValueGrid {
-        let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap() as usize).collect();
-        if v["hdf5_type"].as_str().unwrap().contains("VARIABLE") || v["dtype"] == "str" || v["dtype"] == "O" {
+        let shape: Vec<usize> = v["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap() as usize)
+            .collect();
+        if v["hdf5_type"].as_str().unwrap().contains("VARIABLE")
+            || v["dtype"] == "str"
+            || v["dtype"] == "O"
+        {
             let strings = v["values"]
                 .as_array()
                 .unwrap()
@@ -93,7 +101,14 @@ mod tests {
         // The rule ignores the dtype; any fixed-size dtype of the right width will do.
         let n: usize = shape.iter().product();
         let size = bytes.len() / n.max(1);
-        ValueGrid::from_bytes(Dtype::Opaque { size, tag: String::new() }, shape, bytes)
+        ValueGrid::from_bytes(
+            Dtype::Opaque {
+                size,
+                tag: String::new(),
+            },
+            shape,
+            bytes,
+        )
     }
 
     fn string_value(s: &Json, encoding: &str) -> Vec<u8> {
@@ -107,20 +122,43 @@ mod tests {
 
     #[test]
     fn versioned_hdf5_test_vectors() {
-        let doc: Json = serde_json::from_str(include_str!("../../tests/data/hash-vectors.json")).unwrap();
+        let doc: Json =
+            serde_json::from_str(include_str!("../../tests/data/hash-vectors.json")).unwrap();
         let vectors = doc["vectors"].as_array().unwrap();
         assert!(vectors.len() >= 20);
         for v in vectors {
             let grid = grid_of(v);
-            assert_eq!(shape_text(&grid.shape), v["shape_suffix"].as_str().unwrap(), "{}", v["name"]);
-            assert_eq!(hex::encode(digest(&grid).unwrap()), v["sha256"].as_str().unwrap(), "{}", v["name"]);
+            assert_eq!(
+                shape_text(&grid.shape),
+                v["shape_suffix"].as_str().unwrap(),
+                "{}",
+                v["name"]
+            );
+            assert_eq!(
+                hex::encode(digest(&grid).unwrap()),
+                v["sha256"].as_str().unwrap(),
+                "{}",
+                v["name"]
+            );
         }
     }
 
     #[test]
     fn length_prefix_separates_vlen_concatenations() {
-        let a = ValueGrid::from_strings(vec![3], vec![Some(b"a".to_vec()), Some(b"b".to_vec()), Some(b"cd".to_vec())], true);
-        let b = ValueGrid::from_strings(vec![3], vec![Some(b"ab".to_vec()), Some(vec![]), Some(b"cd".to_vec())], true);
+        let a = ValueGrid::from_strings(
+            vec![3],
+            vec![
+                Some(b"a".to_vec()),
+                Some(b"b".to_vec()),
+                Some(b"cd".to_vec()),
+            ],
+            true,
+        );
+        let b = ValueGrid::from_strings(
+            vec![3],
+            vec![Some(b"ab".to_vec()), Some(vec![]), Some(b"cd".to_vec())],
+            true,
+        );
         assert_ne!(digest(&a).unwrap(), digest(&b).unwrap());
         // NULL and "" hash alike (both read as the empty string).
         let null = ValueGrid::from_strings(vec![1], vec![None], true);

@@ -34,7 +34,11 @@ fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
         let c = index / chunk;
         let end = (c + 1) * chunk;
         let hi = axis.count.min(k + (end - index).div_ceil(step));
-        parts.push(AxisPart { chunk: c, lo: k, hi });
+        parts.push(AxisPart {
+            chunk: c,
+            lo: k,
+            hi,
+        });
         k = hi;
     }
     parts
@@ -73,14 +77,27 @@ impl Dataset {
                         count: counts.clone(),
                     };
                     let mem = whole(&counts);
-                    h5::read_hyperslab(self.h5.id(), mem_type.id(), &file, &counts, &mem, &mut buf)?;
+                    h5::read_hyperslab(
+                        self.h5.id(),
+                        mem_type.id(),
+                        &file,
+                        &counts,
+                        &mem,
+                        &mut buf,
+                    )?;
                 }
                 Source::Chunked { raw, map } => {
-                    let parts: Vec<Vec<AxisPart>> =
-                        asc.axes.iter().zip(&map.chunks).map(|(a, &c)| axis_parts(a, c)).collect();
+                    let parts: Vec<Vec<AxisPart>> = asc
+                        .axes
+                        .iter()
+                        .zip(&map.chunks)
+                        .map(|(a, &c)| axis_parts(a, c))
+                        .collect();
                     for combo in cartesian(&parts) {
                         let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
-                        let Some(block) = map.get(&index) else { continue };
+                        let Some(block) = map.get(&index) else {
+                            continue;
+                        };
                         let file = Hyperslab {
                             start: (0..combo.len())
                                 .map(|d| {
@@ -97,7 +114,14 @@ impl Dataset {
                             stride: vec![1; combo.len()],
                             count: file.count.clone(),
                         };
-                        h5::read_hyperslab(raw.id(), mem_type.id(), &file, &counts, &mem, &mut buf)?;
+                        h5::read_hyperslab(
+                            raw.id(),
+                            mem_type.id(),
+                            &file,
+                            &counts,
+                            &mem,
+                            &mut buf,
+                        )?;
                         CHUNK_READS.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -136,7 +160,12 @@ impl Dataset {
         while start < shape[0] {
             let stop = shape[0].min(start + rows_per_block);
             let mut sel = Selection::all(shape);
-            sel.axes[0] = AxisSel { start, step: 1, count: stop - start, keep: true };
+            sel.axes[0] = AxisSel {
+                start,
+                step: 1,
+                count: stop - start,
+                keep: true,
+            };
             visit(&self.read(&sel)?)?;
             start = stop;
         }
@@ -145,7 +174,11 @@ impl Dataset {
 }
 
 fn whole(counts: &[usize]) -> Hyperslab {
-    Hyperslab { start: vec![0; counts.len()], stride: vec![1; counts.len()], count: counts.to_vec() }
+    Hyperslab {
+        start: vec![0; counts.len()],
+        stride: vec![1; counts.len()],
+        count: counts.to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -153,7 +186,12 @@ mod tests {
     use super::*;
 
     fn sel(start: usize, step: i64, count: usize) -> AxisSel {
-        AxisSel { start, step, count, keep: true }
+        AxisSel {
+            start,
+            step,
+            count,
+            keep: true,
+        }
     }
 
     #[test]
@@ -161,7 +199,23 @@ mod tests {
         let parts = axis_parts(&sel(2, 1, 7), 4);
         assert_eq!(
             parts,
-            vec![AxisPart { chunk: 0, lo: 0, hi: 2 }, AxisPart { chunk: 1, lo: 2, hi: 6 }, AxisPart { chunk: 2, lo: 6, hi: 7 }]
+            vec![
+                AxisPart {
+                    chunk: 0,
+                    lo: 0,
+                    hi: 2
+                },
+                AxisPart {
+                    chunk: 1,
+                    lo: 2,
+                    hi: 6
+                },
+                AxisPart {
+                    chunk: 2,
+                    lo: 6,
+                    hi: 7
+                }
+            ]
         );
     }
 
@@ -176,9 +230,23 @@ mod tests {
 
     #[test]
     fn cartesian_is_c_order() {
-        let a = vec![AxisPart { chunk: 0, lo: 0, hi: 1 }, AxisPart { chunk: 1, lo: 1, hi: 2 }];
+        let a = vec![
+            AxisPart {
+                chunk: 0,
+                lo: 0,
+                hi: 1,
+            },
+            AxisPart {
+                chunk: 1,
+                lo: 1,
+                hi: 2,
+            },
+        ];
         let combos = cartesian(&[a.clone(), a]);
-        let idx: Vec<Vec<usize>> = combos.iter().map(|c| c.iter().map(|p| p.chunk).collect()).collect();
+        let idx: Vec<Vec<usize>> = combos
+            .iter()
+            .map(|c| c.iter().map(|p| p.chunk).collect())
+            .collect();
         assert_eq!(idx, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
     }
 }

@@ -83,7 +83,9 @@ fn bracket_body(text: &str, open: usize) -> Result<&str, SliceError> {
     }
     if body.trim().is_empty() {
         // Python itself rejects `x[]`; say how to select everything.
-        return err(format!("empty index in '{text}': use '[...]' or no brackets for everything"));
+        return err(format!(
+            "empty index in '{text}': use '[...]' or no brackets for everything"
+        ));
     }
     let after = &rest[close + 1..];
     if !after.trim().is_empty() {

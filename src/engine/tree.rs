@@ -42,8 +42,15 @@ pub fn normalize_path(path: &str) -> Result<String> {
     if trimmed.is_empty() || trimmed == "/" {
         return Ok("/".into());
     }
-    let parts: Vec<&str> = trimmed.trim_start_matches('/').trim_end_matches('/').split('/').collect();
-    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+    let parts: Vec<&str> = trimmed
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
         bad_input!("malformed path {path:?}");
     }
     Ok(format!("/{}", parts.join("/")))
@@ -67,11 +74,13 @@ impl Vh5File {
     pub fn node(&self, version: &Version, path: &str) -> Result<Node> {
         let path = normalize_path(path)?;
         if path == "/" {
-            return Ok(Node { path, kind: NodeKind::Group });
+            return Ok(Node {
+                path,
+                kind: NodeKind::Group,
+            });
         }
         let root = self.version_root(&version.name)?;
-        let kind = node_kind(&root, relative(&path))
-            .ok_or_else(|| not_found(&path, version))?;
+        let kind = node_kind(&root, relative(&path)).ok_or_else(|| not_found(&path, version))?;
         Ok(Node { path, kind })
     }
 
@@ -85,7 +94,10 @@ impl Vh5File {
         let mut out = Vec::new();
         for name in group.member_names()? {
             if let Some(kind) = node_kind(&group, &name) {
-                out.push(Node { path: join(&node.path, &name), kind });
+                out.push(Node {
+                    path: join(&node.path, &name),
+                    kind,
+                });
             }
         }
         out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));

@@ -117,7 +117,11 @@ impl ValueGrid {
             // like fixed-length bytes, so no byte is lost.
             Dtype::VarString { utf8 } => {
                 let s = self.heap_entry(b).unwrap_or_default();
-                Value::Str(if *utf8 { String::from_utf8_lossy(s).into_owned() } else { latin1(s) })
+                Value::Str(if *utf8 {
+                    String::from_utf8_lossy(s).into_owned()
+                } else {
+                    latin1(s)
+                })
             }
             Dtype::Compound { fields, .. } => Value::Record(
                 fields
@@ -128,9 +132,11 @@ impl ValueGrid {
                     })
                     .collect(),
             ),
-            Dtype::Array { base, .. } => {
-                Value::List(b.chunks_exact(base.size()).map(|e| self.decode(base, e)).collect())
-            }
+            Dtype::Array { base, .. } => Value::List(
+                b.chunks_exact(base.size())
+                    .map(|e| self.decode(base, e))
+                    .collect(),
+            ),
             fixed => decode_fixed(fixed, b),
         }
     }
@@ -147,7 +153,11 @@ impl ValueGrid {
             *next += 1;
             return v;
         }
-        Json::Array((0..self.shape[axis]).map(|_| self.nest_json(axis + 1, next)).collect())
+        Json::Array(
+            (0..self.shape[axis])
+                .map(|_| self.nest_json(axis + 1, next))
+                .collect(),
+        )
     }
 }
 
@@ -156,7 +166,8 @@ impl ValueGrid {
 unsafe fn adopt_strings(dtype: &Dtype, element: &mut [u8], heap: &mut Vec<Vec<u8>>) {
     match dtype {
         Dtype::VarString { .. } => {
-            let ptr = usize::from_ne_bytes(element[..VLEN_SLOT].try_into().unwrap()) as *const c_char;
+            let ptr =
+                usize::from_ne_bytes(element[..VLEN_SLOT].try_into().unwrap()) as *const c_char;
             let slot = if ptr.is_null() {
                 0
             } else {
@@ -247,7 +258,10 @@ fn decode_fixed(dtype: &Dtype, b: &[u8]) -> Value {
             ref members,
         } => {
             let v = decode_int(b, base).unwrap_or(0);
-            let name = members.iter().find(|(_, m)| *m == v).map(|(n, _)| n.clone());
+            let name = members
+                .iter()
+                .find(|(_, m)| *m == v)
+                .map(|(n, _)| n.clone());
             Value::Enum(v, name)
         }
         _ => Value::Raw(b.to_vec()),
@@ -286,7 +300,11 @@ fn x87_to_f64(b: &[u8]) -> f64 {
     let sign = if se & 0x8000 != 0 { -1.0 } else { 1.0 };
     let exp = (se & 0x7fff) as i32;
     if exp == 0x7fff {
-        return if mantissa << 1 == 0 { sign * f64::INFINITY } else { f64::NAN };
+        return if mantissa << 1 == 0 {
+            sign * f64::INFINITY
+        } else {
+            f64::NAN
+        };
     }
     sign * (mantissa as f64) * 2f64.powi(exp - 16383 - 63)
 }
@@ -313,8 +331,10 @@ impl Value {
     pub fn to_json_named(&self) -> Json {
         match self {
             Value::Record(fields) => {
-                let map: Map<String, Json> =
-                    fields.iter().map(|(k, v)| (k.clone(), v.to_json_named())).collect();
+                let map: Map<String, Json> = fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json_named()))
+                    .collect();
                 Json::Object(map)
             }
             other => other.to_json(),
@@ -380,8 +400,17 @@ impl std::fmt::Display for Value {
             Value::UInt(v) => write!(f, "{v}"),
             Value::Float(v, size) => write!(f, "{}", format_float(*v, *size)),
             Value::Complex(re, im, size) => {
-                let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) { "-" } else { "+" };
-                write!(f, "{}{sign}{}j", format_float(*re, *size), format_float(im.abs(), *size))
+                let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) {
+                    "-"
+                } else {
+                    "+"
+                };
+                write!(
+                    f,
+                    "{}{sign}{}j",
+                    format_float(*re, *size),
+                    format_float(im.abs(), *size)
+                )
             }
             Value::Bytes(b) => write!(f, "b{:?}", latin1(b)),
             Value::Str(s) => write!(f, "{s:?}"),
@@ -412,17 +441,30 @@ mod tests {
     use crate::engine::dtype::Field;
 
     fn int(size: usize, signed: bool, order: ByteOrder) -> Dtype {
-        Dtype::Int { size, signed, order }
+        Dtype::Int {
+            size,
+            signed,
+            order,
+        }
     }
 
     #[test]
     fn integers_of_every_width_and_order() {
         let le = ByteOrder::Little;
         assert_eq!(decode_fixed(&int(1, true, le), &[0xff]), Value::Int(-1));
-        assert_eq!(decode_fixed(&int(2, true, le), &[0xfe, 0xff]), Value::Int(-2));
-        assert_eq!(decode_fixed(&int(4, false, ByteOrder::Big), &[0, 0, 1, 2]), Value::UInt(258));
+        assert_eq!(
+            decode_fixed(&int(2, true, le), &[0xfe, 0xff]),
+            Value::Int(-2)
+        );
+        assert_eq!(
+            decode_fixed(&int(4, false, ByteOrder::Big), &[0, 0, 1, 2]),
+            Value::UInt(258)
+        );
         let big = u64::MAX - 1;
-        assert_eq!(decode_fixed(&int(8, false, le), &big.to_le_bytes()), Value::UInt(big));
+        assert_eq!(
+            decode_fixed(&int(8, false, le), &big.to_le_bytes()),
+            Value::UInt(big)
+        );
         assert_eq!(
             Value::UInt(big).to_json().to_string(),
             "18446744073709551614",
@@ -432,14 +474,23 @@ mod tests {
 
     #[test]
     fn floats_json_and_text() {
-        let f4 = Dtype::Float { size: 4, order: ByteOrder::Little };
+        let f4 = Dtype::Float {
+            size: 4,
+            order: ByteOrder::Little,
+        };
         let v = decode_fixed(&f4, &0.1f32.to_le_bytes());
         assert_eq!(v.to_string(), "0.1");
         assert_eq!(v.to_json(), json!(0.1f32 as f64));
         assert_eq!(float_json(f64::NAN), json!("NaN"));
         assert_eq!(float_json(f64::NEG_INFINITY), json!("-Infinity"));
-        let f2 = Dtype::Float { size: 2, order: ByteOrder::Little };
-        assert_eq!(decode_fixed(&f2, &half::f16::from_f32(65504.0).to_le_bytes()).as_f64(), Some(65504.0));
+        let f2 = Dtype::Float {
+            size: 2,
+            order: ByteOrder::Little,
+        };
+        assert_eq!(
+            decode_fixed(&f2, &half::f16::from_f32(65504.0).to_le_bytes()).as_f64(),
+            Some(65504.0)
+        );
         assert_eq!(format_float(1e300, 8), "1e300");
         assert_eq!(format_float(-0.0, 8), "-0");
     }
@@ -455,7 +506,10 @@ mod tests {
 
     #[test]
     fn fixed_strings_strip_trailing_nuls_as_latin1() {
-        let s5 = Dtype::FixedString { size: 5, utf8: false };
+        let s5 = Dtype::FixedString {
+            size: 5,
+            utf8: false,
+        };
         assert_eq!(decode_fixed(&s5, b"ab\0\0\0").to_json(), json!("ab"));
         assert_eq!(decode_fixed(&s5, b"\xe9\0\0\0\0").to_json(), json!("é"));
     }
@@ -465,8 +519,19 @@ mod tests {
         let dtype = Dtype::Compound {
             size: 12,
             fields: vec![
-                Field { name: "a".into(), offset: 0, dtype: int(4, true, ByteOrder::Little) },
-                Field { name: "b".into(), offset: 4, dtype: Dtype::Float { size: 8, order: ByteOrder::Little } },
+                Field {
+                    name: "a".into(),
+                    offset: 0,
+                    dtype: int(4, true, ByteOrder::Little),
+                },
+                Field {
+                    name: "b".into(),
+                    offset: 4,
+                    dtype: Dtype::Float {
+                        size: 8,
+                        order: ByteOrder::Little,
+                    },
+                },
             ],
         };
         let mut bytes = (-3i32).to_le_bytes().to_vec();

@@ -42,7 +42,8 @@ impl Version {
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the CLI's rendering.
     pub fn timestamp_iso(&self) -> Option<String> {
-        self.timestamp.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        self.timestamp
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
     }
 }
 
@@ -86,7 +87,11 @@ impl VersionGraph {
         versions.sort_by(|a, b| {
             (a.timestamp_text.as_deref(), &a.name).cmp(&(b.timestamp_text.as_deref(), &b.name))
         });
-        let index = versions.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+        let index = versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.clone(), i))
+            .collect();
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
         for v in &versions {
             if let Some(p) = &v.prev {
@@ -157,9 +162,9 @@ pub fn parse_query_timestamp(text: &str) -> Result<DateTime<Utc>> {
     let Some(body) = body else {
         bad_input!("timestamp {text:?}: give it in UTC, ending in Z or +00:00");
     };
-    let frac_ok = body.split_once('.').is_none_or(|(_, f)| {
-        (1..=6).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit())
-    });
+    let frac_ok = body
+        .split_once('.')
+        .is_none_or(|(_, f)| (1..=6).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()));
     let parsed = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
         .iter()
         .find_map(|fmt| NaiveDateTime::parse_from_str(body, fmt).ok());
@@ -206,9 +211,12 @@ impl Vh5File {
             let Some(prev) = v.prev.clone() else {
                 bad_input!("version -{steps}: {start:?} has fewer than {steps} versions before it");
             };
-            v = self
-                .version(&prev)?
-                .ok_or_else(|| Error::bad_file(format!("version {:?} names a missing parent {prev:?}", v.name)))?;
+            v = self.version(&prev)?.ok_or_else(|| {
+                Error::bad_file(format!(
+                    "version {:?} names a missing parent {prev:?}",
+                    v.name
+                ))
+            })?;
         }
         if !v.committed {
             bad_input!("version {:?} has not been committed", v.name);
@@ -224,7 +232,11 @@ impl Vh5File {
             .graph()?
             .all()
             .iter()
-            .filter(|v| v.timestamp_text.as_deref().is_some_and(|s| s <= query.as_str()))
+            .filter(|v| {
+                v.timestamp_text
+                    .as_deref()
+                    .is_some_and(|s| s <= query.as_str())
+            })
             .max_by(|a, b| a.timestamp_text.cmp(&b.timestamp_text));
         match best {
             Some(v) if v.committed => Ok(v.clone()),
@@ -243,22 +255,37 @@ mod tests {
 
     #[test]
     fn version_specs() {
-        assert_eq!(VersionSpec::parse("v1").unwrap(), VersionSpec::Name("v1".into()));
+        assert_eq!(
+            VersionSpec::parse("v1").unwrap(),
+            VersionSpec::Name("v1".into())
+        );
         assert_eq!(VersionSpec::parse("0").unwrap(), VersionSpec::Offset(0));
         assert_eq!(VersionSpec::parse("-3").unwrap(), VersionSpec::Offset(-3));
         assert!(VersionSpec::parse("2").is_err());
         assert!(VersionSpec::parse("/v1").is_err());
         let at = VersionSpec::parse("@2026-11-20T10:15:00.5Z").unwrap();
         let VersionSpec::At(t) = at else { panic!() };
-        assert_eq!(t.format(STORED_FORMAT).to_string(), "2026-11-20 10:15:00.500000+0000");
+        assert_eq!(
+            t.format(STORED_FORMAT).to_string(),
+            "2026-11-20 10:15:00.500000+0000"
+        );
     }
 
     #[test]
     fn query_timestamps() {
-        for ok in ["2026-11-20T10:15:00Z", "2026-11-20T10:15:00.123456+00:00", "2026-11-20 10:15:00Z"] {
+        for ok in [
+            "2026-11-20T10:15:00Z",
+            "2026-11-20T10:15:00.123456+00:00",
+            "2026-11-20 10:15:00Z",
+        ] {
             assert!(parse_query_timestamp(ok).is_ok(), "{ok}");
         }
-        for bad in ["2026-11-20T10:15:00", "2026-11-20T10:15:00.1234567Z", "yesterday", "2026-11-20T10:15:00+01:00"] {
+        for bad in [
+            "2026-11-20T10:15:00",
+            "2026-11-20T10:15:00.1234567Z",
+            "yesterday",
+            "2026-11-20T10:15:00+01:00",
+        ] {
             assert!(parse_query_timestamp(bad).is_err(), "{bad}");
         }
     }

@@ -23,7 +23,11 @@ pub fn stderr(o: &Output) -> String {
 /// Runs vh5 expecting success and parses its JSON output.
 pub fn vh5_json(args: &[&str]) -> serde_json::Value {
     let out = vh5(args);
-    assert!(out.status.success(), "vh5 {args:?} failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "vh5 {args:?} failed: {}",
+        stderr(&out)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("vh5 {args:?}: bad JSON ({e})"))
 }
 
@@ -31,11 +35,25 @@ pub fn vh5_json(args: &[&str]) -> serde_json::Value {
 pub fn assert_bad_input(args: &[&str]) -> String {
     let out = vh5(args);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "vh5 {args:?}: expected exit 2, stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "vh5 {args:?}: expected one stderr line, got: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "vh5 {args:?}: expected exit 2, stderr: {err}"
+    );
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "vh5 {args:?}: expected one stderr line, got: {err}"
+    );
     assert!(err.starts_with("vh5: "), "vh5 {args:?}: {err}");
-    assert!(!err.contains("panicked") && !err.contains("internal error"), "vh5 {args:?}: {err}");
-    assert!(out.stdout.is_empty(), "vh5 {args:?}: wrote to stdout on error");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "vh5 {args:?}: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "vh5 {args:?}: wrote to stdout on error"
+    );
     err
 }
 
@@ -59,7 +77,11 @@ pub fn python() -> PathBuf {
 
 /// Runs a Python script of the project with the peer's interpreter.
 pub fn run_python(script: &Path, args: &[&str]) {
-    let out = Command::new(python()).arg(script).args(args).output().expect("run python");
+    let out = Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python");
     assert!(
         out.status.success(),
         "{} failed:\n{}",
