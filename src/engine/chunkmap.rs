@@ -65,6 +65,10 @@ impl ChunkMap {
             .collect()
     }
 
+    pub(crate) fn insert(&mut self, index: Vec<usize>, region: Block) {
+        self.slots.insert(index, region);
+    }
+
     /// Chunks along each axis.
     pub fn grid_shape(&self) -> Vec<usize> {
         self.shape

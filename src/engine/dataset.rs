@@ -372,6 +372,31 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
     Ok(Dataset { meta, h5, source })
 }
 
+/// What a `raw_data` pins for every version of its path: dtype, chunks,
+/// fill value and filters.
+pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> Result<DatasetMeta> {
+    let (tid, dtype) = dataset_type(&raw)?;
+    let dcpl = h5::dataset_dcpl(raw.id())?;
+    let (shape, maxshape) = h5::dataset_extent(raw.id())?;
+    let chunks = match attrs::int_list_attr(&raw, "chunks")? {
+        Some(c) => Some(c.into_iter().map(|v| v as usize).collect()),
+        None => h5::chunk_dims(dcpl.id())?,
+    };
+    Ok(DatasetMeta {
+        path: path.to_string(),
+        fill: fill_of(&dcpl, &tid, &dtype)?,
+        dtype,
+        shape,
+        maxshape,
+        chunks,
+        filters: filters_of(&dcpl)?,
+        storage_size: storage_size(&raw),
+        layout: "chunked",
+        raw_data: Some(raw_path.to_string()),
+        attrs: Vec::new(),
+    })
+}
+
 impl ValueGrid {
     /// One element from fill bytes; vlen data gets NULL strings (read as "").
     fn from_bytes_or_empty_strings(dtype: Dtype, bytes: Vec<u8>) -> ValueGrid {

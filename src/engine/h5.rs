@@ -34,6 +34,10 @@ impl Handle {
     pub fn new(id: hid_t) -> hdf5::Result<Handle> {
         check_id(id).map(Handle)
     }
+    /// Adopts a valid identifier (already checked).
+    pub fn from_raw(id: hid_t) -> Handle {
+        Handle(id)
+    }
     pub fn id(&self) -> hid_t {
         self.0
     }

@@ -19,13 +19,13 @@ pub fn chunk_reads() -> u64 {
 /// The chunks one axis of a selection passes through: chunk index and the
 /// range of selection positions `[lo, hi)` inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AxisPart {
-    chunk: usize,
-    lo: usize,
-    hi: usize,
+pub(crate) struct AxisPart {
+    pub chunk: usize,
+    pub lo: usize,
+    pub hi: usize,
 }
 
-fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
+pub(crate) fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
     let step = axis.step as usize;
     let mut parts = Vec::new();
     let mut k = 0;
@@ -45,7 +45,7 @@ fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
 }
 
 /// Every combination of one part per axis (C order).
-fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
+pub(crate) fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
     parts.iter().fold(vec![Vec::new()], |acc, axis| {
         acc.iter()
             .flat_map(|prefix| {

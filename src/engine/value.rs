@@ -545,3 +545,124 @@ mod tests {
         assert_eq!(strings.string_bytes(1), None);
     }
 }
+
+/// Building and editing grids: what staging needs.
+impl ValueGrid {
+    /// A grid of `shape` with every element equal to `fill` (one element).
+    pub fn filled(fill: &ValueGrid, shape: Vec<usize>) -> ValueGrid {
+        let n: usize = shape.iter().product();
+        let mut grid = ValueGrid {
+            dtype: fill.dtype.clone(),
+            shape,
+            bytes: Vec::with_capacity(n * fill.dtype.size()),
+            heap: Vec::new(),
+        };
+        for _ in 0..n {
+            grid.push_from(fill, 0);
+        }
+        grid
+    }
+
+    /// Appends element `i` of `src` (same dtype), copying any strings.
+    fn push_from(&mut self, src: &ValueGrid, i: usize) {
+        let element = self.adopt_element(src, i);
+        self.bytes.extend_from_slice(&element);
+    }
+
+    /// Overwrites element `dst` with element `i` of `src` (same dtype).
+    pub fn set_from(&mut self, dst: usize, src: &ValueGrid, i: usize) {
+        let size = self.dtype.size();
+        let element = self.adopt_element(src, i);
+        self.bytes[dst * size..(dst + 1) * size].copy_from_slice(&element);
+    }
+
+    /// Element `i` of `src`, its strings copied into this grid's heap.
+    fn adopt_element(&mut self, src: &ValueGrid, i: usize) -> Vec<u8> {
+        let mut element = src.element_bytes(i).to_vec();
+        if self.dtype.has_vlen() {
+            let dtype = self.dtype.clone();
+            self.rehome_strings(&dtype, &mut element, src);
+        }
+        element
+    }
+
+    /// Rewrites the heap indices inside an element copied from `src` so
+    /// they point into this grid's heap.
+    fn rehome_strings(&mut self, dtype: &Dtype, element: &mut [u8], src: &ValueGrid) {
+        match dtype {
+            Dtype::VarString { .. } => {
+                let slot = match src.heap_entry(element) {
+                    Some(s) => {
+                        self.heap.push(s.to_vec());
+                        self.heap.len()
+                    }
+                    None => 0,
+                };
+                element.copy_from_slice(&slot.to_ne_bytes());
+            }
+            Dtype::Compound { fields, .. } => {
+                for f in fields {
+                    let end = f.offset + f.dtype.size();
+                    self.rehome_strings(&f.dtype, &mut element[f.offset..end], src);
+                }
+            }
+            Dtype::Array { base, .. } => {
+                for e in element.chunks_exact_mut(base.size()) {
+                    self.rehome_strings(base, e, src);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The bytes HDF5 should write: vlen slots become `char*` pointers into
+    /// the returned strings, which must outlive the write.
+    pub fn hdf5_write_buffer(&self) -> (Vec<u8>, Vec<std::ffi::CString>) {
+        let mut bytes = self.bytes.clone();
+        let mut strings = Vec::new();
+        if self.dtype.has_vlen() {
+            let size = self.dtype.size();
+            for element in bytes.chunks_exact_mut(size) {
+                self.point_strings(&self.dtype, element, &mut strings);
+            }
+        }
+        (bytes, strings)
+    }
+
+    fn point_strings(&self, dtype: &Dtype, element: &mut [u8], out: &mut Vec<std::ffi::CString>) {
+        match dtype {
+            Dtype::VarString { .. } => {
+                let s = self.heap_entry(element).unwrap_or_default();
+                // HDF5 strings end at the first NUL; keep what precedes it.
+                let upto = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+                let c = std::ffi::CString::new(&s[..upto]).expect("no NUL inside");
+                element.copy_from_slice(&(c.as_ptr() as usize).to_ne_bytes());
+                out.push(c);
+            }
+            Dtype::Compound { fields, .. } => {
+                for f in fields {
+                    let end = f.offset + f.dtype.size();
+                    self.point_strings(&f.dtype, &mut element[f.offset..end], out);
+                }
+            }
+            Dtype::Array { base, .. } => {
+                for e in element.chunks_exact_mut(base.size()) {
+                    self.point_strings(base, e, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether element `i` equals element `j` of `other` (same dtype),
+    /// comparing strings by content and everything else by bytes.
+    pub fn element_eq(&self, i: usize, other: &ValueGrid, j: usize) -> bool {
+        if self.dtype.is_vlen_string() {
+            return self.string_bytes(i).unwrap_or_default() == other.string_bytes(j).unwrap_or_default();
+        }
+        if self.dtype.has_vlen() {
+            return self.get(i) == other.get(j);
+        }
+        self.element_bytes(i) == other.element_bytes(j)
+    }
+}

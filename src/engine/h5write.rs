@@ -1,0 +1,282 @@
+//! The HDF5 C calls for writing: datasets with exact creation properties,
+//! virtual datasets, extents, hyperslab writes and typed attributes.
+
+use std::ffi::CString;
+use std::os::raw::c_void;
+
+use hdf5_sys::h5::hsize_t;
+use hdf5_sys::h5a::{H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
+use hdf5_sys::h5d::{H5Dcreate2, H5Dset_extent, H5Dwrite, H5D_alloc_time_t, H5D_layout_t};
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{
+    H5P_CLS_DATASET_CREATE, H5P_DEFAULT, H5Pcreate, H5Pset_alloc_time, H5Pset_chunk,
+    H5Pset_deflate, H5Pset_fill_value, H5Pset_filter, H5Pset_fletcher32, H5Pset_layout,
+    H5Pset_shuffle, H5Pset_virtual,
+};
+use hdf5_sys::h5s::{
+    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_simple_extent_type,
+    H5Sselect_hyperslab, H5S_UNLIMITED,
+};
+
+use super::dtype::Dtype;
+use super::error::{Error, Result};
+use super::h5::{self, call, handle, locked, Handle, Hyperslab};
+use super::value::ValueGrid;
+
+/// A filter to put on a new dataset, in h5py's pipeline order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterSpec {
+    Shuffle,
+    Deflate(u32),
+    Lzf,
+    Fletcher32,
+    /// Any other registered filter, with its client data.
+    Other(i32, Vec<u32>),
+}
+
+pub const LZF_FILTER: i32 = 32000;
+const FLAG_OPTIONAL: u32 = 1;
+
+/// How to create a chunked dataset.
+pub struct DatasetSpec<'a> {
+    pub type_id: hid_t,
+    pub shape: &'a [usize],
+    /// `None` on an axis = unlimited.
+    pub maxshape: &'a [Option<usize>],
+    pub chunks: &'a [usize],
+    /// Fill bytes in the dataset's type; `None` leaves HDF5's default.
+    pub fill: Option<&'a [u8]>,
+    pub filters: &'a [FilterSpec],
+}
+
+fn dims(v: &[usize]) -> Vec<hsize_t> {
+    v.iter().map(|&d| d as hsize_t).collect()
+}
+
+fn c_name(name: &str) -> Result<CString> {
+    CString::new(name).map_err(|_| Error::bad_input(format!("name {name:?} contains a NUL byte")))
+}
+
+fn space(shape: &[usize], maxshape: Option<&[Option<usize>]>) -> Result<Handle> {
+    if shape.is_empty() {
+        return Ok(handle(|| unsafe { H5Screate(H5S_class_t::H5S_SCALAR) })?);
+    }
+    let cur = dims(shape);
+    let max: Option<Vec<hsize_t>> =
+        maxshape.map(|m| m.iter().map(|d| d.map_or(H5S_UNLIMITED, |d| d as hsize_t)).collect());
+    let max_ptr = max.as_ref().map_or(std::ptr::null(), |m| m.as_ptr());
+    Ok(handle(|| unsafe { H5Screate_simple(cur.len() as i32, cur.as_ptr(), max_ptr) })?)
+}
+
+fn select(space: &Handle, slab: &Hyperslab) -> Result<()> {
+    let (start, stride, count) = (dims(&slab.start), dims(&slab.stride), dims(&slab.count));
+    call(|| unsafe {
+        H5Sselect_hyperslab(
+            space.id(),
+            H5S_seloper_t::H5S_SELECT_SET,
+            start.as_ptr(),
+            stride.as_ptr(),
+            count.as_ptr(),
+            std::ptr::null(),
+        )
+    })?;
+    Ok(())
+}
+
+fn new_dcpl() -> Result<Handle> {
+    Ok(handle(|| unsafe { H5Pcreate(*H5P_CLS_DATASET_CREATE) })?)
+}
+
+pub fn create_chunked(parent: hid_t, name: &str, spec: &DatasetSpec) -> Result<Handle> {
+    let dcpl = new_dcpl()?;
+    let chunks = dims(spec.chunks);
+    call(|| unsafe { H5Pset_chunk(dcpl.id(), chunks.len() as i32, chunks.as_ptr()) })?;
+    call(|| unsafe { H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_INCR) })?;
+    if let Some(fill) = spec.fill {
+        call(|| unsafe { H5Pset_fill_value(dcpl.id(), spec.type_id, fill.as_ptr() as *const c_void) })?;
+    }
+    for f in spec.filters {
+        add_filter(&dcpl, f)?;
+    }
+    let space = space(spec.shape, Some(spec.maxshape))?;
+    let name = c_name(name)?;
+    Ok(handle(|| unsafe {
+        H5Dcreate2(parent, name.as_ptr(), spec.type_id, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+    })?)
+}
+
+fn add_filter(dcpl: &Handle, f: &FilterSpec) -> Result<()> {
+    match f {
+        FilterSpec::Shuffle => call(|| unsafe { H5Pset_shuffle(dcpl.id()) }),
+        FilterSpec::Deflate(level) => call(|| unsafe { H5Pset_deflate(dcpl.id(), *level) }),
+        FilterSpec::Fletcher32 => call(|| unsafe { H5Pset_fletcher32(dcpl.id()) }),
+        // The registered LZF filter's set_local fills in {4, 261, chunk bytes}.
+        FilterSpec::Lzf => call(|| unsafe { H5Pset_filter(dcpl.id(), LZF_FILTER, FLAG_OPTIONAL, 0, std::ptr::null()) }),
+        FilterSpec::Other(id, cd) => call(|| unsafe { H5Pset_filter(dcpl.id(), *id, FLAG_OPTIONAL, cd.len(), cd.as_ptr()) }),
+    }?;
+    Ok(())
+}
+
+/// One mapping of a new virtual dataset: a block of the virtual space and
+/// where in the source it comes from (same extent).
+pub struct NewMapping {
+    pub virtual_start: Vec<usize>,
+    pub count: Vec<usize>,
+    pub source_start: Vec<usize>,
+}
+
+/// Creates a virtual dataset reading from `source` (in the same file),
+/// written as versioned-hdf5 writes it: selections with `count = n,
+/// block = 1`, maxshape = shape. With no mapping and an HDF5 that cannot
+/// create an empty VDS, an unallocated contiguous dataset stands in (what
+/// older versions of the library wrote; readers treat it as all fill).
+pub fn create_virtual(
+    parent: hid_t,
+    name: &str,
+    type_id: hid_t,
+    shape: &[usize],
+    fill: Option<&[u8]>,
+    source: &str,
+    source_shape: &[usize],
+    mappings: &[NewMapping],
+) -> Result<Handle> {
+    let dcpl = new_dcpl()?;
+    if let Some(fill) = fill {
+        call(|| unsafe { H5Pset_fill_value(dcpl.id(), type_id, fill.as_ptr() as *const c_void) })?;
+    }
+    let vspace = space(shape, Some(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>()))?;
+    let src_name = c_name(source)?;
+    let dot = c_name(".")?;
+    for m in mappings {
+        let v = space(shape, None)?;
+        select(&v, &Hyperslab { start: m.virtual_start.clone(), stride: vec![1; shape.len()], count: m.count.clone() })?;
+        let s = space(source_shape, None)?;
+        select(&s, &Hyperslab { start: m.source_start.clone(), stride: vec![1; shape.len()], count: m.count.clone() })?;
+        call(|| unsafe { H5Pset_virtual(dcpl.id(), v.id(), dot.as_ptr(), src_name.as_ptr(), s.id()) })?;
+    }
+    if mappings.is_empty() {
+        call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_VIRTUAL) })?;
+    }
+    let c = c_name(name)?;
+    let created = handle(|| unsafe {
+        H5Dcreate2(parent, c.as_ptr(), type_id, vspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+    });
+    match created {
+        Ok(ds) => Ok(ds),
+        Err(_) if mappings.is_empty() => {
+            call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_CONTIGUOUS) })?;
+            call(|| unsafe { H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_LATE) })?;
+            Ok(handle(|| unsafe {
+                H5Dcreate2(parent, c.as_ptr(), type_id, vspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+            })?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_extent(ds: hid_t, shape: &[usize]) -> Result<()> {
+    let d = dims(shape);
+    call(|| unsafe { H5Dset_extent(ds, d.as_ptr()) })?;
+    Ok(())
+}
+
+/// Writes a grid into the block of `ds` starting at `start`.
+pub fn write_block(ds: hid_t, type_id: hid_t, start: &[usize], grid: &ValueGrid) -> Result<()> {
+    if grid.is_empty() {
+        return Ok(());
+    }
+    let (file_shape, _) = h5::dataset_extent(ds)?;
+    let fspace = space(&file_shape, None)?;
+    select(&fspace, &Hyperslab { start: start.to_vec(), stride: vec![1; start.len()], count: grid.shape.clone() })?;
+    let mspace = space(&grid.shape, None)?;
+    let (buf, _strings) = grid.hdf5_write_buffer();
+    call(|| unsafe { H5Dwrite(ds, type_id, mspace.id(), fspace.id(), H5P_DEFAULT, buf.as_ptr() as *const c_void) })?;
+    Ok(())
+}
+
+/// Writes raw bytes (already in `type_id`'s layout) into a block.
+pub fn write_bytes(ds: hid_t, type_id: hid_t, start: &[usize], count: &[usize], bytes: &[u8]) -> Result<()> {
+    let (file_shape, _) = h5::dataset_extent(ds)?;
+    let fspace = space(&file_shape, None)?;
+    select(&fspace, &Hyperslab { start: start.to_vec(), stride: vec![1; start.len()], count: count.to_vec() })?;
+    let mspace = space(count, None)?;
+    call(|| unsafe { H5Dwrite(ds, type_id, mspace.id(), fspace.id(), H5P_DEFAULT, bytes.as_ptr() as *const c_void) })?;
+    Ok(())
+}
+
+pub fn delete_attr(loc: hid_t, name: &str) -> Result<()> {
+    let c = c_name(name)?;
+    if locked(|| unsafe { H5Aexists(loc, c.as_ptr()) }) > 0 {
+        call(|| unsafe { H5Adelete(loc, c.as_ptr()) })?;
+    }
+    Ok(())
+}
+
+/// (Re)writes an attribute with the grid's dtype and shape.
+pub fn write_attr(loc: hid_t, name: &str, value: &ValueGrid) -> Result<()> {
+    let t = value.dtype.to_type_id()?;
+    write_attr_typed(loc, name, t.id(), &value.shape, value)
+}
+
+fn write_attr_typed(loc: hid_t, name: &str, type_id: hid_t, shape: &[usize], value: &ValueGrid) -> Result<()> {
+    delete_attr(loc, name)?;
+    let c = c_name(name)?;
+    let sp = space(shape, None)?;
+    let attr = handle(|| unsafe { H5Acreate2(loc, c.as_ptr(), type_id, sp.id(), H5P_DEFAULT, H5P_DEFAULT) })?;
+    let (buf, _strings) = value.hdf5_write_buffer();
+    if !buf.is_empty() {
+        call(|| unsafe { H5Awrite(attr.id(), type_id, buf.as_ptr() as *const c_void) })?;
+    }
+    Ok(())
+}
+
+/// Copies an attribute keeping its exact HDF5 type (references included).
+pub fn copy_attr(src: hid_t, dst: hid_t, name: &str) -> Result<()> {
+    let c = c_name(name)?;
+    let attr = handle(|| unsafe { H5Aopen(src, c.as_ptr(), H5P_DEFAULT) })?;
+    let t = handle(|| unsafe { H5Aget_type(attr.id()) })?;
+    let sp = handle(|| unsafe { H5Aget_space(attr.id()) })?;
+    let null = locked(|| unsafe { H5Sget_simple_extent_type(sp.id()) }) == H5S_class_t::H5S_NULL;
+    let (shape, _) = if null { (vec![0], vec![]) } else { h5::space_extent(sp.id())? };
+    let n: usize = shape.iter().product();
+    let mut buf = vec![0u8; n * h5::type_size(t.id())];
+    if n > 0 {
+        call(|| unsafe { H5Aread(attr.id(), t.id(), buf.as_mut_ptr() as *mut c_void) })?;
+    }
+    delete_attr(dst, name)?;
+    let out = handle(|| unsafe { H5Acreate2(dst, c.as_ptr(), t.id(), sp.id(), H5P_DEFAULT, H5P_DEFAULT) })?;
+    if n > 0 {
+        call(|| unsafe { H5Awrite(out.id(), t.id(), buf.as_ptr() as *const c_void) })?;
+        // Give back the variable-length data the read allocated.
+        let dtype = Dtype::from_type_id(t.id())?;
+        if dtype.has_vlen() {
+            // Safety: the buffer holds exactly what H5Aread allocated.
+            drop(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) });
+        }
+    }
+    Ok(())
+}
+
+/// A scalar variable-length UTF-8 string attribute, as h5py writes a `str`.
+pub fn write_string_attr(loc: hid_t, name: &str, value: &str) -> Result<()> {
+    let grid = ValueGrid::from_strings(vec![], vec![Some(value.as_bytes().to_vec())], true);
+    write_attr(loc, name, &grid)
+}
+
+/// A scalar or 1-D `int64` attribute.
+pub fn write_i64_attr(loc: hid_t, name: &str, values: &[i64], scalar: bool) -> Result<()> {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let shape = if scalar { vec![] } else { vec![values.len()] };
+    let dtype = Dtype::Int { size: 8, signed: true, order: super::dtype::ByteOrder::Little };
+    write_attr(loc, name, &ValueGrid::from_bytes(dtype, shape, bytes))
+}
+
+/// h5py's numpy bool: the FALSE/TRUE enum.
+pub fn write_bool_attr(loc: hid_t, name: &str, value: bool) -> Result<()> {
+    write_attr(loc, name, &ValueGrid::from_bytes(Dtype::Bool, vec![], vec![value as u8]))
+}
+
+pub fn flush(file: &hdf5::File) -> Result<()> {
+    file.flush()?;
+    Ok(())
+}
