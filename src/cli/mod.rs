@@ -2,6 +2,7 @@
 //! the engine. Contract: `shared/docs/cli.md`.
 
 pub mod cat;
+pub mod commit;
 pub mod dump;
 pub mod log;
 pub mod ls;
@@ -10,7 +11,7 @@ pub mod show;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::engine::{Error, ErrorKind, Result, Version, VersionSpec, Vh5File};
 
@@ -92,16 +93,80 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stage edits on a version and commit them as a new version
+    Commit {
+        file: PathBuf,
+        /// Name of the new version
+        #[arg(long)]
+        name: String,
+        /// Version to build on (default: the current one)
+        #[arg(long, allow_negative_numbers = true, conflicts_with = "root")]
+        prev: Option<String>,
+        /// Start a new root version (no parent)
+        #[arg(long)]
+        root: bool,
+        /// Leave the current version as it is
+        #[arg(long)]
+        no_make_current: bool,
+        /// Commit time, ISO 8601 in UTC (default: now)
+        #[arg(long)]
+        timestamp: Option<String>,
+        /// 'PATH[INDEX]=VALUE' (VALUE is JSON; a scalar broadcasts)
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        set: Vec<String>,
+        /// 'PATH@KEY=VALUE' (JSON value; PATH / is the version group)
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        attr: Vec<String>,
+        /// 'PATH@KEY'
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        del_attr: Vec<String>,
+        /// 'PATH=[n, m]'
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        resize: Vec<String>,
+        /// 'PATH=VALUE' (JSON nested list, or @file.npy)
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        create: Vec<String>,
+        /// dtype of the preceding --create
+        #[arg(long, action = ArgAction::Append)]
+        dtype: Vec<String>,
+        /// chunks of the preceding --create, '[c, ...]'
+        #[arg(long, action = ArgAction::Append)]
+        chunks: Vec<String>,
+        /// gzip, lzf or none, for the preceding --create
+        #[arg(long, action = ArgAction::Append)]
+        compression: Vec<String>,
+        /// gzip level for the preceding --create (default 4)
+        #[arg(long, action = ArgAction::Append)]
+        compression_opts: Vec<String>,
+        /// fill value (JSON) of the preceding --create
+        #[arg(long, action = ArgAction::Append, allow_negative_numbers = true)]
+        fillvalue: Vec<String>,
+        /// Make a group
+        #[arg(long, action = ArgAction::Append, value_name = "PATH")]
+        mkgroup: Vec<String>,
+        /// Delete a dataset or group
+        #[arg(long, action = ArgAction::Append, value_name = "PATH")]
+        delete: Vec<String>,
+    },
+    /// Make VERSION the current version
+    SetCurrent {
+        file: PathBuf,
+        #[arg(allow_negative_numbers = true)]
+        version: String,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     output::install_panic_hook();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => return output::usage_error(e),
     };
-    match std::panic::catch_unwind(|| run(cli)) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli, &matches))) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             output::print_error(&e);
@@ -118,7 +183,7 @@ pub fn exit_code(e: &Error) -> i32 {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
     match cli.command {
         Some(Command::Log { file, json }) => log::run(&open(&file)?, json),
         Some(Command::Ls {
@@ -161,6 +226,30 @@ fn run(cli: Cli) -> Result<()> {
             cat::run(&f, &resolve(&f, &version)?, &target, format, force)
         }
         Some(Command::Dump { file, .. }) => dump::run(&open(&file)?),
+        Some(Command::Commit {
+            file,
+            name,
+            prev,
+            root,
+            no_make_current,
+            timestamp,
+            ..
+        }) => {
+            let sub = matches
+                .subcommand_matches("commit")
+                .expect("commit matches");
+            let edits = commit::ordered_edits(sub)?;
+            commit::run(commit::CommitArgs {
+                file,
+                name,
+                prev,
+                root,
+                no_make_current,
+                timestamp,
+                edits,
+            })
+        }
+        Some(Command::SetCurrent { file, version }) => commit::run_set_current(&file, &version),
         None => browse(cli.file),
     }
 }

@@ -65,6 +65,10 @@ impl ChunkMap {
             .collect()
     }
 
+    pub(crate) fn remove(&mut self, index: &[usize]) {
+        self.slots.remove(index);
+    }
+
     pub(crate) fn insert(&mut self, index: Vec<usize>, region: Block) {
         self.slots.insert(index, region);
     }

@@ -242,7 +242,11 @@ impl Dtype {
             Ok(())
         };
         Ok(match self {
-            Dtype::Int { size, signed, order } => {
+            Dtype::Int {
+                size,
+                signed,
+                order,
+            } => {
                 let base = match (size, signed) {
                     (1, true) => *H5T_STD_I8LE,
                     (2, true) => *H5T_STD_I16LE,
@@ -271,25 +275,40 @@ impl Dtype {
             Dtype::Bool => {
                 let t = h(locked(|| unsafe { H5Tenum_create(*H5T_NATIVE_INT8) }))?;
                 for (name, v) in [(c"FALSE", 0i8), (c"TRUE", 1i8)] {
-                    h5::call(|| unsafe { H5Tenum_insert(t.id(), name.as_ptr(), &v as *const i8 as *const _) })?;
+                    h5::call(|| unsafe {
+                        H5Tenum_insert(t.id(), name.as_ptr(), &v as *const i8 as *const _)
+                    })?;
                 }
                 t
             }
             Dtype::Complex { part_size, order } => {
-                let part = Dtype::Float { size: *part_size, order: *order }.to_type_id()?;
-                let t = h(locked(|| unsafe { H5Tcreate(H5T_class_t::H5T_COMPOUND, 2 * part_size) }))?;
+                let part = Dtype::Float {
+                    size: *part_size,
+                    order: *order,
+                }
+                .to_type_id()?;
+                let t = h(locked(|| unsafe {
+                    H5Tcreate(H5T_class_t::H5T_COMPOUND, 2 * part_size)
+                }))?;
                 for (name, off) in [(c"r", 0), (c"i", *part_size)] {
                     h5::call(|| unsafe { H5Tinsert(t.id(), name.as_ptr(), off, part.id()) })?;
                 }
                 t
             }
-            Dtype::FixedString { size, utf8 } => string_type(*size, *utf8, H5T_str_t::H5T_STR_NULLPAD)?,
-            Dtype::VarString { utf8 } => string_type(H5T_VARIABLE, *utf8, H5T_str_t::H5T_STR_NULLTERM)?,
+            Dtype::FixedString { size, utf8 } => {
+                string_type(*size, *utf8, H5T_str_t::H5T_STR_NULLPAD)?
+            }
+            Dtype::VarString { utf8 } => {
+                string_type(H5T_VARIABLE, *utf8, H5T_str_t::H5T_STR_NULLTERM)?
+            }
             Dtype::Compound { size, fields } => {
-                let t = h(locked(|| unsafe { H5Tcreate(H5T_class_t::H5T_COMPOUND, *size) }))?;
+                let t = h(locked(|| unsafe {
+                    H5Tcreate(H5T_class_t::H5T_COMPOUND, *size)
+                }))?;
                 for f in fields {
                     let ft = f.dtype.to_type_id()?;
-                    let name = std::ffi::CString::new(f.name.as_str()).map_err(|_| unsupported(self))?;
+                    let name =
+                        std::ffi::CString::new(f.name.as_str()).map_err(|_| unsupported(self))?;
                     h5::call(|| unsafe { H5Tinsert(t.id(), name.as_ptr(), f.offset, ft.id()) })?;
                 }
                 t
@@ -298,24 +317,38 @@ impl Dtype {
                 let bt = base.to_type_id()?;
                 let t = h(locked(|| unsafe { H5Tenum_create(bt.id()) }))?;
                 for (name, v) in members {
-                    let name = std::ffi::CString::new(name.as_str()).map_err(|_| unsupported(self))?;
+                    let name =
+                        std::ffi::CString::new(name.as_str()).map_err(|_| unsupported(self))?;
                     let mut raw = (*v as u64).to_le_bytes()[..base.size()].to_vec();
-                    if matches!(**base, Dtype::Int { order: ByteOrder::Big, .. }) {
+                    if matches!(
+                        **base,
+                        Dtype::Int {
+                            order: ByteOrder::Big,
+                            ..
+                        }
+                    ) {
                         raw.reverse();
                     }
-                    h5::call(|| unsafe { H5Tenum_insert(t.id(), name.as_ptr(), raw.as_ptr() as *const _) })?;
+                    h5::call(|| unsafe {
+                        H5Tenum_insert(t.id(), name.as_ptr(), raw.as_ptr() as *const _)
+                    })?;
                 }
                 t
             }
             Dtype::Array { base, dims } => {
                 let bt = base.to_type_id()?;
                 let d: Vec<u64> = dims.iter().map(|&x| x as u64).collect();
-                h(locked(|| unsafe { H5Tarray_create2(bt.id(), d.len() as u32, d.as_ptr()) }))?
+                h(locked(|| unsafe {
+                    H5Tarray_create2(bt.id(), d.len() as u32, d.as_ptr())
+                }))?
             }
             Dtype::Opaque { size, tag } => {
-                let t = h(locked(|| unsafe { H5Tcreate(H5T_class_t::H5T_OPAQUE, *size) }))?;
+                let t = h(locked(|| unsafe {
+                    H5Tcreate(H5T_class_t::H5T_OPAQUE, *size)
+                }))?;
                 if !tag.is_empty() {
-                    let tag = std::ffi::CString::new(tag.as_str()).map_err(|_| unsupported(self))?;
+                    let tag =
+                        std::ffi::CString::new(tag.as_str()).map_err(|_| unsupported(self))?;
                     h5::call(|| unsafe { H5Tset_tag(t.id(), tag.as_ptr()) })?;
                 }
                 t
@@ -332,7 +365,9 @@ fn unsupported(dtype: &Dtype) -> hdf5::Error {
 /// h5py's float16: IEEE half precision, built from a float32 copy.
 fn half_float() -> Result<Handle> {
     use hdf5_sys::h5t::*;
-    let t = Handle::from_raw(h5::check_id(locked(|| unsafe { H5Tcopy(*H5T_IEEE_F32LE) }))?);
+    let t = Handle::from_raw(h5::check_id(locked(|| unsafe {
+        H5Tcopy(*H5T_IEEE_F32LE)
+    }))?);
     h5::call(|| unsafe { H5Tset_fields(t.id(), 15, 10, 5, 0, 10) })?;
     h5::call(|| unsafe { H5Tset_size(t.id(), 2) })?;
     h5::call(|| unsafe { H5Tset_ebias(t.id(), 15) })?;
@@ -344,7 +379,11 @@ fn string_type(size: usize, utf8: bool, pad: hdf5_sys::h5t::H5T_str_t) -> Result
     let t = Handle::from_raw(h5::check_id(locked(|| unsafe { H5Tcopy(*H5T_C_S1) }))?);
     h5::call(|| unsafe { H5Tset_size(t.id(), size) })?;
     h5::call(|| unsafe { H5Tset_strpad(t.id(), pad) })?;
-    let cset = if utf8 { H5T_cset_t::H5T_CSET_UTF8 } else { H5T_cset_t::H5T_CSET_ASCII };
+    let cset = if utf8 {
+        H5T_cset_t::H5T_CSET_UTF8
+    } else {
+        H5T_cset_t::H5T_CSET_ASCII
+    };
     h5::call(|| unsafe { H5Tset_cset(t.id(), cset) })?;
     Ok(t)
 }
@@ -563,26 +602,68 @@ mod tests {
     fn hdf5_types_round_trip() {
         let le = ByteOrder::Little;
         let all = [
-            Dtype::Int { size: 1, signed: true, order: ByteOrder::NotApplicable },
-            Dtype::Int { size: 2, signed: false, order: le },
-            Dtype::Int { size: 8, signed: false, order: ByteOrder::Big },
+            Dtype::Int {
+                size: 1,
+                signed: true,
+                order: ByteOrder::NotApplicable,
+            },
+            Dtype::Int {
+                size: 2,
+                signed: false,
+                order: le,
+            },
+            Dtype::Int {
+                size: 8,
+                signed: false,
+                order: ByteOrder::Big,
+            },
             Dtype::Float { size: 2, order: le },
-            Dtype::Float { size: 4, order: ByteOrder::Big },
+            Dtype::Float {
+                size: 4,
+                order: ByteOrder::Big,
+            },
             Dtype::Float { size: 8, order: le },
             Dtype::Bool,
-            Dtype::Complex { part_size: 4, order: le },
-            Dtype::FixedString { size: 5, utf8: false },
+            Dtype::Complex {
+                part_size: 4,
+                order: le,
+            },
+            Dtype::FixedString {
+                size: 5,
+                utf8: false,
+            },
             Dtype::VarString { utf8: true },
             Dtype::Compound {
                 size: 12,
                 fields: vec![
-                    Field { name: "a".into(), offset: 0, dtype: cases_i4() },
-                    Field { name: "b".into(), offset: 4, dtype: Dtype::Float { size: 8, order: le } },
+                    Field {
+                        name: "a".into(),
+                        offset: 0,
+                        dtype: cases_i4(),
+                    },
+                    Field {
+                        name: "b".into(),
+                        offset: 4,
+                        dtype: Dtype::Float { size: 8, order: le },
+                    },
                 ],
             },
-            Dtype::Enum { base: Box::new(Dtype::Int { size: 1, signed: false, order: ByteOrder::NotApplicable }), members: vec![("RED".into(), 0), ("BLUE".into(), 7)] },
-            Dtype::Array { base: Box::new(cases_i4()), dims: vec![2, 3] },
-            Dtype::Opaque { size: 4, tag: "blob".into() },
+            Dtype::Enum {
+                base: Box::new(Dtype::Int {
+                    size: 1,
+                    signed: false,
+                    order: ByteOrder::NotApplicable,
+                }),
+                members: vec![("RED".into(), 0), ("BLUE".into(), 7)],
+            },
+            Dtype::Array {
+                base: Box::new(cases_i4()),
+                dims: vec![2, 3],
+            },
+            Dtype::Opaque {
+                size: 4,
+                tag: "blob".into(),
+            },
         ];
         for dtype in all {
             let t = dtype.to_type_id().unwrap();

@@ -45,12 +45,27 @@ pub fn parse_dtype(text: &str) -> Result<Dtype> {
     let Ok(size) = size.parse::<usize>() else {
         bad_input!("unknown dtype {text:?}");
     };
-    let order = if size == 1 { ByteOrder::NotApplicable } else { order };
+    let order = if size == 1 {
+        ByteOrder::NotApplicable
+    } else {
+        order
+    };
     Ok(match (kind, size) {
-        ("i", 1 | 2 | 4 | 8) => Dtype::Int { size, signed: true, order },
-        ("u", 1 | 2 | 4 | 8) => Dtype::Int { size, signed: false, order },
+        ("i", 1 | 2 | 4 | 8) => Dtype::Int {
+            size,
+            signed: true,
+            order,
+        },
+        ("u", 1 | 2 | 4 | 8) => Dtype::Int {
+            size,
+            signed: false,
+            order,
+        },
         ("f", 2 | 4 | 8) => Dtype::Float { size, order },
-        ("c", 8 | 16) => Dtype::Complex { part_size: size / 2, order },
+        ("c", 8 | 16) => Dtype::Complex {
+            part_size: size / 2,
+            order,
+        },
         ("S", 1..) => Dtype::FixedString { size, utf8: false },
         ("b", 1) => Dtype::Bool,
         _ => bad_input!("unsupported dtype {text:?}"),
@@ -72,10 +87,17 @@ fn compound_dtype(json: &Json) -> Result<Dtype> {
             other => compound_dtype(other)?,
         };
         let size = dtype.size();
-        fields.push(Field { name: name.to_string(), offset, dtype });
+        fields.push(Field {
+            name: name.to_string(),
+            offset,
+            dtype,
+        });
         offset += size;
     }
-    Ok(Dtype::Compound { size: offset, fields })
+    Ok(Dtype::Compound {
+        size: offset,
+        fields,
+    })
 }
 
 /// NumPy's inference for a JSON value: ints `<i8`, floats `<f8`, strings
@@ -89,7 +111,11 @@ pub fn infer_dtype(json: &Json) -> Result<Dtype> {
             Json::Number(_) => kinds.2 = true,
             Json::String(s) if special_float(s).is_some() => kinds.2 = true,
             Json::String(_) => kinds.3 = true,
-            _ => return Err(Error::bad_input(format!("cannot store {leaf} in a dataset"))),
+            _ => {
+                return Err(Error::bad_input(format!(
+                    "cannot store {leaf} in a dataset"
+                )))
+            }
         }
         Ok(())
     })?;
@@ -100,7 +126,11 @@ pub fn infer_dtype(json: &Json) -> Result<Dtype> {
         }
         (_, _, _, true) => Dtype::VarString { utf8: true },
         (_, _, true, _) => Dtype::Float { size: 8, order: le },
-        (_, true, _, _) => Dtype::Int { size: 8, signed: true, order: le },
+        (_, true, _, _) => Dtype::Int {
+            size: 8,
+            signed: true,
+            order: le,
+        },
         (true, _, _, _) => Dtype::Bool,
         _ => Dtype::Float { size: 8, order: le },
     })
@@ -125,7 +155,11 @@ pub fn grid_from_json(dtype: &Dtype, json: &Json) -> Result<ValueGrid> {
         encode_element(dtype, e, &mut bytes, &mut strings)?;
     }
     if dtype.is_vlen_string() {
-        return Ok(ValueGrid::from_strings(shape, strings.into_iter().map(Some).collect(), true));
+        return Ok(ValueGrid::from_strings(
+            shape,
+            strings.into_iter().map(Some).collect(),
+            true,
+        ));
     }
     if dtype.has_vlen() {
         bad_input!("values of {dtype} cannot be given on the command line");
@@ -138,7 +172,10 @@ fn is_element(json: &Json, dtype: &Dtype) -> bool {
     match (json, dtype) {
         (Json::Array(a), Dtype::Complex { .. }) => a.len() == 2 && !a[0].is_array(),
         (Json::Array(a), Dtype::Compound { fields, .. }) => {
-            a.len() == fields.len() && a.iter().zip(fields).all(|(v, f)| !v.is_array() || is_element(v, &f.dtype))
+            a.len() == fields.len()
+                && a.iter()
+                    .zip(fields)
+                    .all(|(v, f)| !v.is_array() || is_element(v, &f.dtype))
         }
         (Json::Array(_), Dtype::Array { .. }) => true,
         (Json::Array(_), _) => false,
@@ -197,18 +234,27 @@ fn put(bytes: &mut Vec<u8>, le: &[u8], order: ByteOrder) {
     }
 }
 
-fn encode_element(dtype: &Dtype, json: &Json, bytes: &mut Vec<u8>, strings: &mut Vec<Vec<u8>>) -> Result<()> {
+fn encode_element(
+    dtype: &Dtype,
+    json: &Json,
+    bytes: &mut Vec<u8>,
+    strings: &mut Vec<Vec<u8>>,
+) -> Result<()> {
     let refuse = || Error::bad_input(format!("{json} is not a valid {dtype} value"));
     match dtype {
-        Dtype::Int { size, signed, order } => {
-            let v = integer(json, *size, *signed).ok_or_else(|| {
-                Error::bad_input(format!("{json} does not fit {dtype}"))
-            })?;
+        Dtype::Int {
+            size,
+            signed,
+            order,
+        } => {
+            let v = integer(json, *size, *signed)
+                .ok_or_else(|| Error::bad_input(format!("{json} does not fit {dtype}")))?;
             put(bytes, &v.to_le_bytes()[..*size], *order);
         }
         Dtype::Float { size, order } => {
             let v = as_float(json).ok_or_else(refuse)?;
-            put_float(v, *size, *order, bytes).ok_or_else(|| Error::bad_input(format!("{json} does not fit {dtype}")))?;
+            put_float(v, *size, *order, bytes)
+                .ok_or_else(|| Error::bad_input(format!("{json} does not fit {dtype}")))?;
         }
         Dtype::Bool => match json {
             Json::Bool(b) => bytes.push(*b as u8),
@@ -222,7 +268,9 @@ fn encode_element(dtype: &Dtype, json: &Json, bytes: &mut Vec<u8>, strings: &mut
                 Json::Array(a) if a.len() == 2 => (as_float(&a[0]), as_float(&a[1])),
                 other => (as_float(other), Some(0.0)),
             };
-            let (Some(re), Some(im)) = (re, im) else { return Err(refuse()) };
+            let (Some(re), Some(im)) = (re, im) else {
+                return Err(refuse());
+            };
             for part in [re, im] {
                 put_float(part, *part_size, *order, bytes)
                     .ok_or_else(|| Error::bad_input(format!("{json} does not fit {dtype}")))?;
@@ -248,9 +296,12 @@ fn encode_element(dtype: &Dtype, json: &Json, bytes: &mut Vec<u8>, strings: &mut
         Dtype::Enum { base, members } => {
             let value = match json {
                 Json::String(name) => members.iter().find(|(n, _)| n == name).map(|(_, v)| *v),
-                other => other.as_i64().filter(|v| members.iter().any(|(_, m)| m == v)),
+                other => other
+                    .as_i64()
+                    .filter(|v| members.iter().any(|(_, m)| m == v)),
             };
-            let v = value.ok_or_else(|| Error::bad_input(format!("{json} is not a member of {dtype}")))?;
+            let v = value
+                .ok_or_else(|| Error::bad_input(format!("{json} is not a member of {dtype}")))?;
             encode_element(base, &Json::from(v), bytes, strings)?;
         }
         Dtype::Compound { size, fields } => {
@@ -282,7 +333,10 @@ fn encode_element(dtype: &Dtype, json: &Json, bytes: &mut Vec<u8>, strings: &mut
 /// Writes a float at its width; `None` when a finite value would overflow.
 fn put_float(v: f64, size: usize, order: ByteOrder, bytes: &mut Vec<u8>) -> Option<()> {
     let (le, narrowed): (Vec<u8>, f64) = match size {
-        2 => (half::f16::from_f64(v).to_le_bytes().to_vec(), half::f16::from_f64(v).to_f64()),
+        2 => (
+            half::f16::from_f64(v).to_le_bytes().to_vec(),
+            half::f16::from_f64(v).to_f64(),
+        ),
         4 => ((v as f32).to_le_bytes().to_vec(), v as f32 as f64),
         8 => (v.to_le_bytes().to_vec(), v),
         _ => return None,
@@ -300,11 +354,21 @@ fn integer(json: &Json, size: usize, signed: bool) -> Option<u64> {
     let n = json.as_number()?;
     let bits = 8 * size as u32;
     if let Some(u) = n.as_u64() {
-        let max = if signed { (1u64 << (bits - 1)) - 1 } else if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let max = if signed {
+            (1u64 << (bits - 1)) - 1
+        } else if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         return (u <= max).then_some(u);
     }
     if let Some(i) = n.as_i64() {
-        let min = if bits == 64 { i64::MIN } else { -(1i64 << (bits - 1)) };
+        let min = if bits == 64 {
+            i64::MIN
+        } else {
+            -(1i64 << (bits - 1))
+        };
         return (signed && i >= min).then_some(i as u64);
     }
     // 3.0 is accepted as 3; 3.5 is not an integer.
@@ -316,21 +380,31 @@ fn integer(json: &Json, size: usize, signed: bool) -> Option<u64> {
 
 /// Reads a `.npy` file (little- or big-endian numbers, bools, fixed bytes).
 pub fn read_npy(path: &std::path::Path) -> Result<ValueGrid> {
-    let data = std::fs::read(path).map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
+    let data =
+        std::fs::read(path).map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
     let bad = || Error::bad_input(format!("{}: not a readable .npy file", path.display()));
     if data.len() < 10 || &data[..6] != b"\x93NUMPY" {
         return Err(bad());
     }
     let (header_len, header_start) = match data[6] {
         1 => (u16::from_le_bytes([data[8], data[9]]) as usize, 10),
-        2 | 3 => (u32::from_le_bytes(data[8..12].try_into().unwrap()) as usize, 12),
+        2 | 3 => (
+            u32::from_le_bytes(data[8..12].try_into().unwrap()) as usize,
+            12,
+        ),
         _ => return Err(bad()),
     };
-    let header = std::str::from_utf8(data.get(header_start..header_start + header_len).ok_or_else(bad)?)
-        .map_err(|_| bad())?;
+    let header = std::str::from_utf8(
+        data.get(header_start..header_start + header_len)
+            .ok_or_else(bad)?,
+    )
+    .map_err(|_| bad())?;
     let descr = npy_field(header, "descr").ok_or_else(bad)?;
     if npy_field(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
-        bad_input!("{}: Fortran-ordered .npy files are not supported", path.display());
+        bad_input!(
+            "{}: Fortran-ordered .npy files are not supported",
+            path.display()
+        );
     }
     let dtype = parse_dtype(descr.trim_matches(|c| c == '\'' || c == '"'))?;
     if dtype.has_vlen() {
@@ -356,7 +430,11 @@ pub fn read_npy(path: &std::path::Path) -> Result<ValueGrid> {
 fn npy_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let at = header.find(&format!("'{key}'"))? + key.len() + 2;
     let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
-    let end = if rest.starts_with('(') { rest.find(')')? + 1 } else { rest.find([',', '}'])? };
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else {
+        rest.find([',', '}'])?
+    };
     Some(rest[..end].trim())
 }
 
@@ -374,7 +452,10 @@ mod tests {
         assert_eq!(parse_dtype("S5").unwrap().numpy(), json!("|S5"));
         assert_eq!(parse_dtype("str").unwrap().numpy(), json!("str"));
         assert_eq!(parse_dtype("c16").unwrap().numpy(), json!("<c16"));
-        assert_eq!(parse_dtype(r#"[["a","<i4"],["b","<f8"]]"#).unwrap().size(), 12);
+        assert_eq!(
+            parse_dtype(r#"[["a","<i4"],["b","<f8"]]"#).unwrap().size(),
+            12
+        );
         assert!(parse_dtype("U5").is_err());
         assert!(parse_dtype("f3").is_err());
     }
@@ -391,7 +472,10 @@ mod tests {
     #[test]
     fn values_are_checked_against_the_dtype() {
         let u1 = parse_dtype("u1").unwrap();
-        assert_eq!(grid_from_json(&u1, &json!([0, 255])).unwrap().raw_bytes(), &[0, 255]);
+        assert_eq!(
+            grid_from_json(&u1, &json!([0, 255])).unwrap().raw_bytes(),
+            &[0, 255]
+        );
         assert!(grid_from_json(&u1, &json!(256)).is_err());
         assert!(grid_from_json(&u1, &json!(-1)).is_err());
         assert!(grid_from_json(&u1, &json!(1.5)).is_err());
@@ -400,25 +484,49 @@ mod tests {
         assert_eq!(big.raw_bytes(), &u64::MAX.to_le_bytes());
         let f4 = parse_dtype("f4").unwrap();
         assert!(grid_from_json(&f4, &json!(1e300)).is_err());
-        assert!(grid_from_json(&f4, &json!("NaN")).unwrap().get(0).as_f64().unwrap().is_nan());
+        assert!(grid_from_json(&f4, &json!("NaN"))
+            .unwrap()
+            .get(0)
+            .as_f64()
+            .unwrap()
+            .is_nan());
         let s3 = parse_dtype("S3").unwrap();
-        assert_eq!(grid_from_json(&s3, &json!("ab")).unwrap().raw_bytes(), b"ab\0");
+        assert_eq!(
+            grid_from_json(&s3, &json!("ab")).unwrap().raw_bytes(),
+            b"ab\0"
+        );
         assert!(grid_from_json(&s3, &json!("abcd")).is_err());
         let be = parse_dtype(">i4").unwrap();
-        assert_eq!(grid_from_json(&be, &json!(1)).unwrap().raw_bytes(), &[0, 0, 0, 1]);
+        assert_eq!(
+            grid_from_json(&be, &json!(1)).unwrap().raw_bytes(),
+            &[0, 0, 0, 1]
+        );
     }
 
     #[test]
     fn shapes_from_nesting_with_list_elements() {
         let c16 = parse_dtype("c16").unwrap();
-        assert_eq!(grid_from_json(&c16, &json!([[1, 2], [3, 4]])).unwrap().shape, vec![2]);
-        assert_eq!(grid_from_json(&c16, &json!([1, 2])).unwrap().shape, Vec::<usize>::new());
+        assert_eq!(
+            grid_from_json(&c16, &json!([[1, 2], [3, 4]]))
+                .unwrap()
+                .shape,
+            vec![2]
+        );
+        assert_eq!(
+            grid_from_json(&c16, &json!([1, 2])).unwrap().shape,
+            Vec::<usize>::new()
+        );
         let rec = parse_dtype(r#"[["a","<i4"],["b","<f8"]]"#).unwrap();
         let g = grid_from_json(&rec, &json!([[1, 2.5], [3, 4.5]])).unwrap();
         assert_eq!(g.shape, vec![2]);
         assert_eq!(g.to_json(), json!([[1, 2.5], [3, 4.5]]));
         let i8_ = parse_dtype("i8").unwrap();
-        assert_eq!(grid_from_json(&i8_, &json!([[1, 2, 3], [4, 5, 6]])).unwrap().shape, vec![2, 3]);
+        assert_eq!(
+            grid_from_json(&i8_, &json!([[1, 2, 3], [4, 5, 6]]))
+                .unwrap()
+                .shape,
+            vec![2, 3]
+        );
         assert!(grid_from_json(&i8_, &json!([[1, 2], [3]])).is_err());
         let s = grid_from_json(&Dtype::VarString { utf8: true }, &json!(["é", ""])).unwrap();
         assert_eq!(s.to_json(), json!(["é", ""]));

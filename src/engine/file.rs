@@ -57,6 +57,31 @@ impl Vh5File {
         })
     }
 
+    /// Opens for writing (commit and replay only). HDF5's file locking
+    /// refuses a second writer; that becomes one clear message.
+    pub fn open_rw(path: impl AsRef<Path>) -> Result<Vh5File> {
+        let path = path.as_ref();
+        check_looks_like_hdf5(path)?;
+        let h5 = hdf5::File::open_rw(path).map_err(|e| {
+            let text = Error::from(e).message;
+            if text.contains("lock") {
+                Error::runtime(format!(
+                    "{}: the file is in use by another program (HDF5 file lock); close it and retry",
+                    path.display()
+                ))
+            } else {
+                Error::runtime(format!("{}: cannot open for writing ({text})", path.display()))
+            }
+        })?;
+        let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
+        Ok(Vh5File {
+            path: path.to_path_buf(),
+            h5,
+            kind,
+            graph: OnceCell::new(),
+        })
+    }
+
     pub fn is_versioned(&self) -> bool {
         matches!(self.kind, FileKind::Versioned { .. })
     }

@@ -5,13 +5,15 @@ use std::ffi::CString;
 use std::os::raw::c_void;
 
 use hdf5_sys::h5::hsize_t;
-use hdf5_sys::h5a::{H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite};
-use hdf5_sys::h5d::{H5Dcreate2, H5Dset_extent, H5Dwrite, H5D_alloc_time_t, H5D_layout_t};
+use hdf5_sys::h5a::{
+    H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite,
+};
+use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_layout_t, H5Dcreate2, H5Dset_extent, H5Dwrite};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::{
-    H5P_CLS_DATASET_CREATE, H5P_DEFAULT, H5Pcreate, H5Pset_alloc_time, H5Pset_chunk,
-    H5Pset_deflate, H5Pset_fill_value, H5Pset_filter, H5Pset_fletcher32, H5Pset_layout,
-    H5Pset_shuffle, H5Pset_virtual,
+    H5Pcreate, H5Pset_alloc_time, H5Pset_chunk, H5Pset_deflate, H5Pset_fill_value, H5Pset_filter,
+    H5Pset_fletcher32, H5Pset_layout, H5Pset_shuffle, H5Pset_virtual, H5P_CLS_DATASET_CREATE,
+    H5P_DEFAULT,
 };
 use hdf5_sys::h5s::{
     H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_simple_extent_type,
@@ -62,10 +64,15 @@ fn space(shape: &[usize], maxshape: Option<&[Option<usize>]>) -> Result<Handle> 
         return Ok(handle(|| unsafe { H5Screate(H5S_class_t::H5S_SCALAR) })?);
     }
     let cur = dims(shape);
-    let max: Option<Vec<hsize_t>> =
-        maxshape.map(|m| m.iter().map(|d| d.map_or(H5S_UNLIMITED, |d| d as hsize_t)).collect());
+    let max: Option<Vec<hsize_t>> = maxshape.map(|m| {
+        m.iter()
+            .map(|d| d.map_or(H5S_UNLIMITED, |d| d as hsize_t))
+            .collect()
+    });
     let max_ptr = max.as_ref().map_or(std::ptr::null(), |m| m.as_ptr());
-    Ok(handle(|| unsafe { H5Screate_simple(cur.len() as i32, cur.as_ptr(), max_ptr) })?)
+    Ok(handle(|| unsafe {
+        H5Screate_simple(cur.len() as i32, cur.as_ptr(), max_ptr)
+    })?)
 }
 
 fn select(space: &Handle, slab: &Hyperslab) -> Result<()> {
@@ -93,7 +100,9 @@ pub fn create_chunked(parent: hid_t, name: &str, spec: &DatasetSpec) -> Result<H
     call(|| unsafe { H5Pset_chunk(dcpl.id(), chunks.len() as i32, chunks.as_ptr()) })?;
     call(|| unsafe { H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_INCR) })?;
     if let Some(fill) = spec.fill {
-        call(|| unsafe { H5Pset_fill_value(dcpl.id(), spec.type_id, fill.as_ptr() as *const c_void) })?;
+        call(|| unsafe {
+            H5Pset_fill_value(dcpl.id(), spec.type_id, fill.as_ptr() as *const c_void)
+        })?;
     }
     for f in spec.filters {
         add_filter(&dcpl, f)?;
@@ -101,7 +110,15 @@ pub fn create_chunked(parent: hid_t, name: &str, spec: &DatasetSpec) -> Result<H
     let space = space(spec.shape, Some(spec.maxshape))?;
     let name = c_name(name)?;
     Ok(handle(|| unsafe {
-        H5Dcreate2(parent, name.as_ptr(), spec.type_id, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+        H5Dcreate2(
+            parent,
+            name.as_ptr(),
+            spec.type_id,
+            space.id(),
+            H5P_DEFAULT,
+            dcpl.id(),
+            H5P_DEFAULT,
+        )
     })?)
 }
 
@@ -111,8 +128,12 @@ fn add_filter(dcpl: &Handle, f: &FilterSpec) -> Result<()> {
         FilterSpec::Deflate(level) => call(|| unsafe { H5Pset_deflate(dcpl.id(), *level) }),
         FilterSpec::Fletcher32 => call(|| unsafe { H5Pset_fletcher32(dcpl.id()) }),
         // The registered LZF filter's set_local fills in {4, 261, chunk bytes}.
-        FilterSpec::Lzf => call(|| unsafe { H5Pset_filter(dcpl.id(), LZF_FILTER, FLAG_OPTIONAL, 0, std::ptr::null()) }),
-        FilterSpec::Other(id, cd) => call(|| unsafe { H5Pset_filter(dcpl.id(), *id, FLAG_OPTIONAL, cd.len(), cd.as_ptr()) }),
+        FilterSpec::Lzf => call(|| unsafe {
+            H5Pset_filter(dcpl.id(), LZF_FILTER, FLAG_OPTIONAL, 0, std::ptr::null())
+        }),
+        FilterSpec::Other(id, cd) => {
+            call(|| unsafe { H5Pset_filter(dcpl.id(), *id, FLAG_OPTIONAL, cd.len(), cd.as_ptr()) })
+        }
     }?;
     Ok(())
 }
@@ -144,30 +165,67 @@ pub fn create_virtual(
     if let Some(fill) = fill {
         call(|| unsafe { H5Pset_fill_value(dcpl.id(), type_id, fill.as_ptr() as *const c_void) })?;
     }
-    let vspace = space(shape, Some(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>()))?;
+    let vspace = space(
+        shape,
+        Some(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>()),
+    )?;
     let src_name = c_name(source)?;
     let dot = c_name(".")?;
     for m in mappings {
         let v = space(shape, None)?;
-        select(&v, &Hyperslab { start: m.virtual_start.clone(), stride: vec![1; shape.len()], count: m.count.clone() })?;
+        select(
+            &v,
+            &Hyperslab {
+                start: m.virtual_start.clone(),
+                stride: vec![1; shape.len()],
+                count: m.count.clone(),
+            },
+        )?;
         let s = space(source_shape, None)?;
-        select(&s, &Hyperslab { start: m.source_start.clone(), stride: vec![1; shape.len()], count: m.count.clone() })?;
-        call(|| unsafe { H5Pset_virtual(dcpl.id(), v.id(), dot.as_ptr(), src_name.as_ptr(), s.id()) })?;
+        select(
+            &s,
+            &Hyperslab {
+                start: m.source_start.clone(),
+                stride: vec![1; shape.len()],
+                count: m.count.clone(),
+            },
+        )?;
+        call(|| unsafe {
+            H5Pset_virtual(dcpl.id(), v.id(), dot.as_ptr(), src_name.as_ptr(), s.id())
+        })?;
     }
     if mappings.is_empty() {
         call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_VIRTUAL) })?;
     }
     let c = c_name(name)?;
     let created = handle(|| unsafe {
-        H5Dcreate2(parent, c.as_ptr(), type_id, vspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+        H5Dcreate2(
+            parent,
+            c.as_ptr(),
+            type_id,
+            vspace.id(),
+            H5P_DEFAULT,
+            dcpl.id(),
+            H5P_DEFAULT,
+        )
     });
     match created {
         Ok(ds) => Ok(ds),
         Err(_) if mappings.is_empty() => {
             call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_CONTIGUOUS) })?;
-            call(|| unsafe { H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_LATE) })?;
+            call(|| unsafe {
+                H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_LATE)
+            })?;
             Ok(handle(|| unsafe {
-                H5Dcreate2(parent, c.as_ptr(), type_id, vspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)
+                H5Dcreate2(
+                    parent,
+                    c.as_ptr(),
+                    type_id,
+                    vspace.id(),
+                    H5P_DEFAULT,
+                    dcpl.id(),
+                    H5P_DEFAULT,
+                )
             })?)
         }
         Err(e) => Err(e.into()),
@@ -187,20 +245,58 @@ pub fn write_block(ds: hid_t, type_id: hid_t, start: &[usize], grid: &ValueGrid)
     }
     let (file_shape, _) = h5::dataset_extent(ds)?;
     let fspace = space(&file_shape, None)?;
-    select(&fspace, &Hyperslab { start: start.to_vec(), stride: vec![1; start.len()], count: grid.shape.clone() })?;
+    select(
+        &fspace,
+        &Hyperslab {
+            start: start.to_vec(),
+            stride: vec![1; start.len()],
+            count: grid.shape.clone(),
+        },
+    )?;
     let mspace = space(&grid.shape, None)?;
     let (buf, _strings) = grid.hdf5_write_buffer();
-    call(|| unsafe { H5Dwrite(ds, type_id, mspace.id(), fspace.id(), H5P_DEFAULT, buf.as_ptr() as *const c_void) })?;
+    call(|| unsafe {
+        H5Dwrite(
+            ds,
+            type_id,
+            mspace.id(),
+            fspace.id(),
+            H5P_DEFAULT,
+            buf.as_ptr() as *const c_void,
+        )
+    })?;
     Ok(())
 }
 
 /// Writes raw bytes (already in `type_id`'s layout) into a block.
-pub fn write_bytes(ds: hid_t, type_id: hid_t, start: &[usize], count: &[usize], bytes: &[u8]) -> Result<()> {
+pub fn write_bytes(
+    ds: hid_t,
+    type_id: hid_t,
+    start: &[usize],
+    count: &[usize],
+    bytes: &[u8],
+) -> Result<()> {
     let (file_shape, _) = h5::dataset_extent(ds)?;
     let fspace = space(&file_shape, None)?;
-    select(&fspace, &Hyperslab { start: start.to_vec(), stride: vec![1; start.len()], count: count.to_vec() })?;
+    select(
+        &fspace,
+        &Hyperslab {
+            start: start.to_vec(),
+            stride: vec![1; start.len()],
+            count: count.to_vec(),
+        },
+    )?;
     let mspace = space(count, None)?;
-    call(|| unsafe { H5Dwrite(ds, type_id, mspace.id(), fspace.id(), H5P_DEFAULT, bytes.as_ptr() as *const c_void) })?;
+    call(|| unsafe {
+        H5Dwrite(
+            ds,
+            type_id,
+            mspace.id(),
+            fspace.id(),
+            H5P_DEFAULT,
+            bytes.as_ptr() as *const c_void,
+        )
+    })?;
     Ok(())
 }
 
@@ -218,11 +314,19 @@ pub fn write_attr(loc: hid_t, name: &str, value: &ValueGrid) -> Result<()> {
     write_attr_typed(loc, name, t.id(), &value.shape, value)
 }
 
-fn write_attr_typed(loc: hid_t, name: &str, type_id: hid_t, shape: &[usize], value: &ValueGrid) -> Result<()> {
+fn write_attr_typed(
+    loc: hid_t,
+    name: &str,
+    type_id: hid_t,
+    shape: &[usize],
+    value: &ValueGrid,
+) -> Result<()> {
     delete_attr(loc, name)?;
     let c = c_name(name)?;
     let sp = space(shape, None)?;
-    let attr = handle(|| unsafe { H5Acreate2(loc, c.as_ptr(), type_id, sp.id(), H5P_DEFAULT, H5P_DEFAULT) })?;
+    let attr = handle(|| unsafe {
+        H5Acreate2(loc, c.as_ptr(), type_id, sp.id(), H5P_DEFAULT, H5P_DEFAULT)
+    })?;
     let (buf, _strings) = value.hdf5_write_buffer();
     if !buf.is_empty() {
         call(|| unsafe { H5Awrite(attr.id(), type_id, buf.as_ptr() as *const c_void) })?;
@@ -237,14 +341,20 @@ pub fn copy_attr(src: hid_t, dst: hid_t, name: &str) -> Result<()> {
     let t = handle(|| unsafe { H5Aget_type(attr.id()) })?;
     let sp = handle(|| unsafe { H5Aget_space(attr.id()) })?;
     let null = locked(|| unsafe { H5Sget_simple_extent_type(sp.id()) }) == H5S_class_t::H5S_NULL;
-    let (shape, _) = if null { (vec![0], vec![]) } else { h5::space_extent(sp.id())? };
+    let (shape, _) = if null {
+        (vec![0], vec![])
+    } else {
+        h5::space_extent(sp.id())?
+    };
     let n: usize = shape.iter().product();
     let mut buf = vec![0u8; n * h5::type_size(t.id())];
     if n > 0 {
         call(|| unsafe { H5Aread(attr.id(), t.id(), buf.as_mut_ptr() as *mut c_void) })?;
     }
     delete_attr(dst, name)?;
-    let out = handle(|| unsafe { H5Acreate2(dst, c.as_ptr(), t.id(), sp.id(), H5P_DEFAULT, H5P_DEFAULT) })?;
+    let out = handle(|| unsafe {
+        H5Acreate2(dst, c.as_ptr(), t.id(), sp.id(), H5P_DEFAULT, H5P_DEFAULT)
+    })?;
     if n > 0 {
         call(|| unsafe { H5Awrite(out.id(), t.id(), buf.as_ptr() as *const c_void) })?;
         // Give back the variable-length data the read allocated.
@@ -267,13 +377,21 @@ pub fn write_string_attr(loc: hid_t, name: &str, value: &str) -> Result<()> {
 pub fn write_i64_attr(loc: hid_t, name: &str, values: &[i64], scalar: bool) -> Result<()> {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let shape = if scalar { vec![] } else { vec![values.len()] };
-    let dtype = Dtype::Int { size: 8, signed: true, order: super::dtype::ByteOrder::Little };
+    let dtype = Dtype::Int {
+        size: 8,
+        signed: true,
+        order: super::dtype::ByteOrder::Little,
+    };
     write_attr(loc, name, &ValueGrid::from_bytes(dtype, shape, bytes))
 }
 
 /// h5py's numpy bool: the FALSE/TRUE enum.
 pub fn write_bool_attr(loc: hid_t, name: &str, value: bool) -> Result<()> {
-    write_attr(loc, name, &ValueGrid::from_bytes(Dtype::Bool, vec![], vec![value as u8]))
+    write_attr(
+        loc,
+        name,
+        &ValueGrid::from_bytes(Dtype::Bool, vec![], vec![value as u8]),
+    )
 }
 
 pub fn flush(file: &hdf5::File) -> Result<()> {

@@ -9,6 +9,7 @@
 
 pub mod attrs;
 pub mod chunkmap;
+pub mod commit;
 pub mod dataset;
 pub mod dtype;
 pub mod encode;

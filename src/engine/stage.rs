@@ -10,7 +10,9 @@ use serde_json::Value as Json;
 
 use super::attrs::{Attr, VERSION_DATASET_SYSTEM_ATTRS, VERSION_GROUP_SYSTEM_ATTRS};
 use super::chunkmap::ChunkMap;
-use super::dataset::{Dataset, DatasetMeta, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE};
+use super::dataset::{
+    Dataset, DatasetMeta, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE,
+};
 use super::dtype::Dtype;
 use super::encode::{grid_from_json, infer_dtype};
 use super::error::{bad_input, Error, Result};
@@ -57,7 +59,11 @@ impl StagedDataset {
             fill: m.fill.clone(),
             filters: filter_specs(m),
             carried: Some(ds.chunk_map().cloned().unwrap_or_else(|| {
-                ChunkMap::empty(m.shape.clone(), m.chunks.clone().unwrap_or_default(), String::new())
+                ChunkMap::empty(
+                    m.shape.clone(),
+                    m.chunks.clone().unwrap_or_default(),
+                    String::new(),
+                )
             })),
             touched: BTreeMap::new(),
             created: false,
@@ -71,7 +77,12 @@ impl StagedDataset {
 }
 
 fn extent_in(shape: &[usize], chunks: &[usize], index: &[usize]) -> Vec<usize> {
-    index.iter().zip(chunks).zip(shape).map(|((&i, &c), &n)| c.min(n.saturating_sub(i * c))).collect()
+    index
+        .iter()
+        .zip(chunks)
+        .zip(shape)
+        .map(|((&i, &c), &n)| c.min(n.saturating_sub(i * c)))
+        .collect()
 }
 
 /// A dataset's filter pipeline as creation specs.
@@ -115,7 +126,7 @@ impl StagedNode {
 }
 
 /// Options of a dataset created by a stage.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateOptions {
     pub dtype: Option<Dtype>,
     pub chunks: Option<Vec<usize>>,
@@ -148,7 +159,10 @@ const RESERVED_LEAVES: [&str; 3] = ["raw_data", "hash_table", "__tmp__"];
 
 impl Stage {
     pub fn new(base: Option<Version>) -> Stage {
-        Stage { base, ..Stage::default() }
+        Stage {
+            base,
+            ..Stage::default()
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -159,7 +173,11 @@ impl Stage {
     pub fn lookup(&self, file: &Vh5File, path: &str) -> Result<Option<StagedNode>> {
         let path = normalize_path(path)?;
         if path == "/" {
-            return Ok(Some(if self.base.is_some() { StagedNode::BaseGroup } else { StagedNode::NewGroup }));
+            return Ok(Some(if self.base.is_some() {
+                StagedNode::BaseGroup
+            } else {
+                StagedNode::NewGroup
+            }));
         }
         let mut prefix = path.as_str();
         loop {
@@ -176,7 +194,9 @@ impl Stage {
                 Some(i) => prefix = &prefix[..i],
             }
         }
-        let Some(base) = &self.base else { return Ok(None) };
+        let Some(base) = &self.base else {
+            return Ok(None);
+        };
         Ok(match file.node(base, &path) {
             Ok(n) if n.kind == NodeKind::Group => Some(StagedNode::BaseGroup),
             Ok(_) => Some(StagedNode::BaseDataset),
@@ -185,7 +205,8 @@ impl Stage {
     }
 
     fn require(&self, file: &Vh5File, path: &str) -> Result<StagedNode> {
-        self.lookup(file, path)?.ok_or_else(|| Error::bad_input(format!("no such path {path}")))
+        self.lookup(file, path)?
+            .ok_or_else(|| Error::bad_input(format!("no such path {path}")))
     }
 
     /// Children of a group in the staged view, sorted by name bytes.
@@ -196,8 +217,12 @@ impl Stage {
         if let (StagedNode::BaseGroup, Some(base)) = (node, &self.base) {
             names.extend(file.children(base, &path)?.into_iter().map(|n| n.path));
         }
-        let lower = if path == "/" { "/".to_string() } else { format!("{path}/") };
-        for key in self.overlay.range(lower.clone()..) .map(|(k, _)| k) {
+        let lower = if path == "/" {
+            "/".to_string()
+        } else {
+            format!("{path}/")
+        };
+        for key in self.overlay.range(lower.clone()..).map(|(k, _)| k) {
             if !key.starts_with(&lower) {
                 break;
             }
@@ -239,7 +264,10 @@ impl Stage {
                 if ds.meta.dtype.has_vlen() && !ds.meta.dtype.is_vlen_string() {
                     bad_input!("{path}: datasets of {} cannot be edited", ds.meta.dtype);
                 }
-                self.overlay.insert(path.to_string(), Overlay::Dataset(Box::new(StagedDataset::from_base(&ds))));
+                self.overlay.insert(
+                    path.to_string(),
+                    Overlay::Dataset(Box::new(StagedDataset::from_base(&ds))),
+                );
             }
             StagedNode::Dataset => {}
             _ => bad_input!("{path} is a group, not a dataset"),
@@ -265,11 +293,12 @@ impl Stage {
         let sel = Selection::resolve(slice.as_ref(), &ds.shape)?;
         let values = grid_from_json(&ds.dtype, value).map_err(|e| e.context(&path))?;
         let out_shape = sel.out_shape();
-        let broadcast = Broadcast::new(&values.shape, &out_shape)
-            .ok_or_else(|| Error::bad_input(format!(
+        let broadcast = Broadcast::new(&values.shape, &out_shape).ok_or_else(|| {
+            Error::bad_input(format!(
                 "{path}: cannot assign a value of shape {:?} to a selection of shape {out_shape:?}",
                 values.shape
-            )))?;
+            ))
+        })?;
         let (shape, chunks) = (ds.shape.clone(), ds.chunks.clone());
         visit_chunks(&sel, &shape, &chunks, |index, pairs| {
             let chunk = load_chunk(ds, base.as_ref(), index, &mut order)?;
@@ -290,26 +319,49 @@ impl Stage {
         let mut order = self.next_order;
         let ds = self.dataset_mut(file, &path)?;
         if new_shape.len() != ds.shape.len() {
-            bad_input!("{path}: cannot resize {}-D data to {new_shape:?}", ds.shape.len());
+            bad_input!(
+                "{path}: cannot resize {}-D data to {new_shape:?}",
+                ds.shape.len()
+            );
         }
         let old_shape = ds.shape.clone();
-        let common: Vec<usize> = old_shape.iter().zip(new_shape).map(|(&a, &b)| a.min(b)).collect();
-        let grid: Vec<usize> = common.iter().zip(&ds.chunks).map(|(&n, &c)| n.div_ceil(c)).collect();
+        let common: Vec<usize> = old_shape
+            .iter()
+            .zip(new_shape)
+            .map(|(&a, &b)| a.min(b))
+            .collect();
+        let grid: Vec<usize> = common
+            .iter()
+            .zip(&ds.chunks)
+            .map(|(&n, &c)| n.div_ceil(c))
+            .collect();
         for index in grid_positions(&grid) {
             let old_extent = extent_in(&old_shape, &ds.chunks, &index);
             let new_extent = extent_in(new_shape, &ds.chunks, &index);
             if old_extent == new_extent {
                 continue;
             }
-            let old = load_chunk(ds, base.as_ref(), &index, &mut order)?.data.clone();
+            let old = load_chunk(ds, base.as_ref(), &index, &mut order)?
+                .data
+                .clone();
             let mut fresh = ValueGrid::filled(&ds.fill, new_extent.clone());
-            let overlap: Vec<usize> = old_extent.iter().zip(&new_extent).map(|(&a, &b)| a.min(b)).collect();
+            let overlap: Vec<usize> = old_extent
+                .iter()
+                .zip(&new_extent)
+                .map(|(&a, &b)| a.min(b))
+                .collect();
             for local in grid_positions(&overlap) {
                 fresh.set_from(flat(&local, &new_extent), &old, flat(&local, &old_extent));
             }
             ds.touched.get_mut(&index).expect("loaded").data = fresh;
         }
-        let inside = |index: &Vec<usize>| index.iter().zip(&ds.chunks).zip(new_shape).all(|((&i, &c), &n)| i * c < n);
+        let inside = |index: &Vec<usize>| {
+            index
+                .iter()
+                .zip(&ds.chunks)
+                .zip(new_shape)
+                .all(|((&i, &c), &n)| i * c < n)
+        };
         ds.touched.retain(|i, _| inside(i));
         if let Some(map) = &mut ds.carried {
             *map = map.retain_within(new_shape, |i| inside(i));
@@ -321,7 +373,13 @@ impl Stage {
 
     /// Creates a dataset from data (all chunks staged) with NumPy's and
     /// versioned-hdf5's defaults; re-creating a path must match its storage.
-    pub fn create(&mut self, file: &Vh5File, path: &str, data: &Json, opts: &CreateOptions) -> Result<()> {
+    pub fn create(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        data: &Json,
+        opts: &CreateOptions,
+    ) -> Result<()> {
         let path = normalize_path(path)?;
         let dtype = match &opts.dtype {
             Some(d) => d.clone(),
@@ -331,7 +389,13 @@ impl Stage {
         self.create_from_grid(file, &path, grid, opts)
     }
 
-    pub fn create_from_grid(&mut self, file: &Vh5File, path: &str, data: ValueGrid, opts: &CreateOptions) -> Result<()> {
+    pub fn create_from_grid(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        data: ValueGrid,
+        opts: &CreateOptions,
+    ) -> Result<()> {
         let path = normalize_path(path)?;
         check_dataset_name(&path)?;
         if self.lookup(file, &path)?.is_some() {
@@ -342,7 +406,9 @@ impl Stage {
         }
         let dtype = data.dtype.clone();
         let fill = match &opts.fillvalue {
-            Some(v) => grid_from_json(&dtype, v).map_err(|e| e.context(format!("{path} fill value")))?,
+            Some(v) => {
+                grid_from_json(&dtype, v).map_err(|e| e.context(format!("{path} fill value")))?
+            }
             None => default_fill(&dtype),
         };
         if dtype.is_vlen_string() && fill.string_bytes(0).is_some_and(|s| !s.is_empty()) {
@@ -353,10 +419,15 @@ impl Stage {
             (Some(c), _, _) => c.clone(),
             (None, Some(p), _) => p.chunks.clone().unwrap_or_default(),
             (None, None, 1) => vec![4096],
-            (None, None, _) => bad_input!("{path}: chunks must be given for multi-dimensional datasets"),
+            (None, None, _) => {
+                bad_input!("{path}: chunks must be given for multi-dimensional datasets")
+            }
         };
         if chunks.len() != data.shape.len() || chunks.contains(&0) {
-            bad_input!("{path}: chunks {chunks:?} do not fit shape {:?}", data.shape);
+            bad_input!(
+                "{path}: chunks {chunks:?} do not fit shape {:?}",
+                data.shape
+            );
         }
         let filters = creation_filters(opts)?;
         if let Some(p) = &pinned {
@@ -373,7 +444,12 @@ impl Stage {
             touched: BTreeMap::new(),
             created: true,
         };
-        let grid: Vec<usize> = ds.shape.iter().zip(&ds.chunks).map(|(&n, &c)| n.div_ceil(c)).collect();
+        let grid: Vec<usize> = ds
+            .shape
+            .iter()
+            .zip(&ds.chunks)
+            .map(|(&n, &c)| n.div_ceil(c))
+            .collect();
         for index in grid_positions(&grid) {
             let extent = ds.extent(&index);
             let start: Vec<usize> = index.iter().zip(&ds.chunks).map(|(&i, &c)| i * c).collect();
@@ -412,7 +488,9 @@ impl Stage {
                 None => {
                     self.overlay.insert(parent.clone(), Overlay::Group);
                 }
-                Some(n) if n.kind() == NodeKind::Dataset => bad_input!("{parent} is a dataset, not a group"),
+                Some(n) if n.kind() == NodeKind::Dataset => {
+                    bad_input!("{parent} is a dataset, not a group")
+                }
                 Some(_) => {}
             }
         }
@@ -428,7 +506,8 @@ impl Stage {
         self.require(file, &path)?;
         let below = format!("{path}/");
         self.overlay.retain(|k, _| !k.starts_with(&below));
-        self.attr_edits.retain(|k, _| *k != path && !k.starts_with(&below));
+        self.attr_edits
+            .retain(|k, _| *k != path && !k.starts_with(&below));
         self.overlay.insert(path, Overlay::Deleted);
         Ok(())
     }
@@ -440,7 +519,10 @@ impl Stage {
         check_attr_name(&path, node, name)?;
         let dtype = infer_dtype(value)?;
         let grid = grid_from_json(&dtype, value)?;
-        self.attr_edits.entry(path).or_default().insert(name.to_string(), Some(grid));
+        self.attr_edits
+            .entry(path)
+            .or_default()
+            .insert(name.to_string(), Some(grid));
         Ok(())
     }
 
@@ -451,7 +533,10 @@ impl Stage {
         if !self.attrs(file, &path)?.iter().any(|a| a.name == name) {
             bad_input!("{path} has no attribute {name:?}");
         }
-        self.attr_edits.entry(path).or_default().insert(name.to_string(), None);
+        self.attr_edits
+            .entry(path)
+            .or_default()
+            .insert(name.to_string(), None);
         Ok(())
     }
 
@@ -470,14 +555,19 @@ impl Stage {
         let path = normalize_path(path)?;
         let node = self.require(file, &path)?;
         let mut attrs = match (&self.base, self.inherits_attrs(file, &path)?) {
-            (Some(base), true) if node.kind() == NodeKind::Group => file.group_attrs(base, &path)?,
+            (Some(base), true) if node.kind() == NodeKind::Group => {
+                file.group_attrs(base, &path)?
+            }
             (Some(base), true) => file.dataset(base, &path)?.meta.attrs,
             _ => Vec::new(),
         };
         for (name, edit) in self.attr_edits.get(&path).into_iter().flatten() {
             attrs.retain(|a| a.name != *name);
             if let Some(value) = edit {
-                attrs.push(Attr { name: name.clone(), value: value.clone() });
+                attrs.push(Attr {
+                    name: name.clone(),
+                    value: value.clone(),
+                });
             }
         }
         Ok(attrs)
@@ -497,7 +587,11 @@ impl Stage {
                 _ => bad_input!("{path} is a group, not a dataset"),
             };
         };
-        let base = if ds.created { None } else { self.base_dataset(file, &path)? };
+        let base = if ds.created {
+            None
+        } else {
+            self.base_dataset(file, &path)?
+        };
         let mut out = ValueGrid::filled(&ds.fill, sel.out_shape());
         visit_chunks(sel, &ds.shape, &ds.chunks, |index, pairs| {
             let chunk = match ds.touched.get(index) {
@@ -522,8 +616,12 @@ impl Stage {
                 what: match o {
                     Overlay::Deleted => "delete".into(),
                     Overlay::Group => "new group".into(),
-                    Overlay::Dataset(d) if d.created => format!("new dataset {:?} {}", d.shape, d.dtype),
-                    Overlay::Dataset(d) => format!("{} chunk(s) changed, shape {:?}", d.touched.len(), d.shape),
+                    Overlay::Dataset(d) if d.created => {
+                        format!("new dataset {:?} {}", d.shape, d.dtype)
+                    }
+                    Overlay::Dataset(d) => {
+                        format!("{} chunk(s) changed, shape {:?}", d.touched.len(), d.shape)
+                    }
                 },
             })
             .collect();
@@ -533,7 +631,10 @@ impl Stage {
                     Some(v) => format!("attribute {name} = {}", v.to_json()),
                     None => format!("delete attribute {name}"),
                 };
-                out.push(Pending { path: path.clone(), what });
+                out.push(Pending {
+                    path: path.clone(),
+                    what,
+                });
             }
         }
         out
@@ -568,13 +669,23 @@ fn load_chunk<'a>(
     if !ds.touched.contains_key(index) {
         let data = read_base_chunk(ds, base, index)?;
         *order += 1;
-        ds.touched.insert(index.to_vec(), StagedChunk { order: *order, data });
+        ds.touched.insert(
+            index.to_vec(),
+            StagedChunk {
+                order: *order,
+                data,
+            },
+        );
     }
     Ok(ds.touched.get_mut(index).expect("inserted"))
 }
 
 /// A chunk as the base version has it (fill when unmapped).
-fn read_base_chunk(ds: &StagedDataset, base: Option<&Dataset>, index: &[usize]) -> Result<ValueGrid> {
+fn read_base_chunk(
+    ds: &StagedDataset,
+    base: Option<&Dataset>,
+    index: &[usize],
+) -> Result<ValueGrid> {
     let extent = ds.extent(index);
     let mapped = ds.carried.as_ref().is_some_and(|m| m.get(index).is_some());
     match base {
@@ -626,7 +737,12 @@ fn visit_chunks(
     }
     let (asc, flip) = sel.ascending();
     let counts: Vec<usize> = asc.axes.iter().map(|a| a.count).collect();
-    let parts: Vec<_> = asc.axes.iter().zip(chunks).map(|(a, &c)| axis_parts(a, c)).collect();
+    let parts: Vec<_> = asc
+        .axes
+        .iter()
+        .zip(chunks)
+        .map(|(a, &c)| axis_parts(a, c))
+        .collect();
     for combo in cartesian(&parts) {
         let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
         let extent = extent_in(shape, chunks, &index);
@@ -661,8 +777,14 @@ impl Broadcast {
         }
         let value: Vec<usize> = value[value.len().saturating_sub(out.len())..].to_vec();
         let offset = out.len() - value.len();
-        let fits = value.iter().enumerate().all(|(i, &v)| v == 1 || v == out[offset + i]);
-        fits.then(|| Broadcast { value_shape: value, out_shape: out.to_vec() })
+        let fits = value
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == 1 || v == out[offset + i]);
+        fits.then(|| Broadcast {
+            value_shape: value,
+            out_shape: out.to_vec(),
+        })
     }
 
     /// The value element for output element `out`.
@@ -674,10 +796,9 @@ impl Broadcast {
             idx[d] = rest % self.out_shape[d].max(1);
             rest /= self.out_shape[d].max(1);
         }
-        self.value_shape
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (i, &v)| acc * v + if v == 1 { 0 } else { idx[offset + i] })
+        self.value_shape.iter().enumerate().fold(0, |acc, (i, &v)| {
+            acc * v + if v == 1 { 0 } else { idx[offset + i] }
+        })
     }
 }
 
@@ -729,13 +850,23 @@ fn check_matches_storage(
 ) -> Result<()> {
     let same_strings = pinned.dtype.is_vlen_string() && dtype.is_vlen_string();
     if pinned.dtype != *dtype && !same_strings {
-        bad_input!("{path}: dtype {dtype} does not match its stored dtype {}", pinned.dtype);
+        bad_input!(
+            "{path}: dtype {dtype} does not match its stored dtype {}",
+            pinned.dtype
+        );
     }
     if pinned.chunks.as_deref() != Some(chunks) {
-        bad_input!("{path}: chunks {chunks:?} do not match its stored chunks {:?}", pinned.chunks);
+        bad_input!(
+            "{path}: chunks {chunks:?} do not match its stored chunks {:?}",
+            pinned.chunks
+        );
     }
     if !dtype.has_vlen() && !fill.element_eq(0, &pinned.fill, 0) {
-        bad_input!("{path}: fill value {} does not match its stored fill value {}", fill.get(0), pinned.fill.get(0));
+        bad_input!(
+            "{path}: fill value {} does not match its stored fill value {}",
+            fill.get(0),
+            pinned.fill.get(0)
+        );
     }
     let stored = filter_specs(pinned);
     if stored != filters {
@@ -817,9 +948,15 @@ mod tests {
         assert!(Broadcast::new(&[2], &[2, 3]).is_none());
         assert!(Broadcast::new(&[1, 2, 3], &[2, 3]).is_some());
         let b = Broadcast::new(&[3], &[2, 3]).unwrap();
-        assert_eq!((0..6).map(|o| b.source(o)).collect::<Vec<_>>(), vec![0, 1, 2, 0, 1, 2]);
+        assert_eq!(
+            (0..6).map(|o| b.source(o)).collect::<Vec<_>>(),
+            vec![0, 1, 2, 0, 1, 2]
+        );
         let b = Broadcast::new(&[2, 1], &[2, 3]).unwrap();
-        assert_eq!((0..6).map(|o| b.source(o)).collect::<Vec<_>>(), vec![0, 0, 0, 1, 1, 1]);
+        assert_eq!(
+            (0..6).map(|o| b.source(o)).collect::<Vec<_>>(),
+            vec![0, 0, 0, 1, 1, 1]
+        );
         let scalar = Broadcast::new(&[], &[]).unwrap();
         assert_eq!(scalar.source(0), 0);
     }
@@ -836,12 +973,18 @@ mod tests {
         .unwrap();
         // rows 4, 2, 0 at column 1 -> outputs 0, 1, 2.
         seen.sort_by_key(|s| s.2);
-        assert_eq!(seen, vec![(vec![2, 0], 1, 0), (vec![1, 0], 1, 1), (vec![0, 0], 1, 2)]);
+        assert_eq!(
+            seen,
+            vec![(vec![2, 0], 1, 0), (vec![1, 0], 1, 1), (vec![0, 0], 1, 2)]
+        );
     }
 
     #[test]
     fn grid_positions_are_c_order() {
-        assert_eq!(grid_positions(&[2, 2]), vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
+        assert_eq!(
+            grid_positions(&[2, 2]),
+            vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]
+        );
         assert_eq!(grid_positions(&[0, 3]).len(), 0);
         assert_eq!(grid_positions(&[]), vec![Vec::<usize>::new()]);
     }

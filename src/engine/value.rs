@@ -658,7 +658,8 @@ impl ValueGrid {
     /// comparing strings by content and everything else by bytes.
     pub fn element_eq(&self, i: usize, other: &ValueGrid, j: usize) -> bool {
         if self.dtype.is_vlen_string() {
-            return self.string_bytes(i).unwrap_or_default() == other.string_bytes(j).unwrap_or_default();
+            return self.string_bytes(i).unwrap_or_default()
+                == other.string_bytes(j).unwrap_or_default();
         }
         if self.dtype.has_vlen() {
             return self.get(i) == other.get(j);

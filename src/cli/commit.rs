@@ -1,0 +1,297 @@
+//! `vh5 commit`: stage edits on a version and commit them as a new one;
+//! `vh5 set-current`.
+
+use std::path::{Path, PathBuf};
+
+use clap::ArgMatches;
+use serde_json::Value as Json;
+
+use super::output::print_text;
+use crate::engine::commit::{self, check_version_name, CommitOptions};
+use crate::engine::encode::{parse_dtype, read_npy};
+use crate::engine::error::bad_input;
+use crate::engine::stage::{CreateOptions, Stage};
+use crate::engine::versions::parse_query_timestamp;
+use crate::engine::{Error, Result, VersionSpec, Vh5File};
+
+/// The edit flags, in the order `vh5 commit` applies them.
+pub const EDIT_FLAGS: [&str; 7] = [
+    "set", "attr", "del_attr", "resize", "create", "mkgroup", "delete",
+];
+/// Flags that modify the `--create` they follow.
+pub const CREATE_FLAGS: [&str; 5] = [
+    "dtype",
+    "chunks",
+    "compression",
+    "compression_opts",
+    "fillvalue",
+];
+
+/// One edit as given on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    Set {
+        target: String,
+        value: Json,
+    },
+    Attr {
+        path: String,
+        key: String,
+        value: Json,
+    },
+    DelAttr {
+        path: String,
+        key: String,
+    },
+    Resize {
+        path: String,
+        shape: Vec<usize>,
+    },
+    Create {
+        path: String,
+        data: CreateData,
+        opts: CreateOptions,
+    },
+    MkGroup(String),
+    Delete(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateData {
+    Json(Json),
+    Npy(PathBuf),
+}
+
+/// Rebuilds the command line's edit order from clap's argument indices.
+pub fn ordered_edits(m: &ArgMatches) -> Result<Vec<Edit>> {
+    let mut items: Vec<(usize, &str, String)> = Vec::new();
+    for id in EDIT_FLAGS.iter().chain(&CREATE_FLAGS) {
+        if let (Some(idx), Some(vals)) = (m.indices_of(id), m.get_many::<String>(id)) {
+            items.extend(idx.zip(vals).map(|(i, v)| (i, *id, v.clone())));
+        }
+    }
+    items.sort_by_key(|(i, _, _)| *i);
+    let mut edits = Vec::new();
+    for (_, id, text) in items {
+        if CREATE_FLAGS.contains(&id) {
+            let Some(Edit::Create { opts, .. }) = edits.last_mut() else {
+                bad_input!(
+                    "--{} must follow the --create it applies to",
+                    id.replace('_', "-")
+                );
+            };
+            apply_create_flag(opts, id, &text)?;
+            continue;
+        }
+        edits.push(parse_edit(id, &text)?);
+    }
+    Ok(edits)
+}
+
+fn json(text: &str, what: &str) -> Result<Json> {
+    serde_json::from_str(text.trim())
+        .map_err(|e| Error::bad_input(format!("{what}: {text:?} is not valid JSON ({e})")))
+}
+
+/// Splits `LEFT=VALUE` at the `=` that ends the left side (after `]` when
+/// there is an index, so indices and paths may not be confused).
+fn split_assignment<'a>(text: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+    let eq = text.find('=');
+    let at = match (text.find('['), eq) {
+        (Some(open), Some(eq)) if open < eq => text[open..]
+            .find(']')
+            .and_then(|close| text[open + close..].find('=').map(|i| i + open + close)),
+        _ => eq,
+    };
+    match at {
+        Some(i) => Ok((text[..i].trim(), &text[i + 1..])),
+        None => bad_input!("--{flag} {text:?}: expected LEFT=VALUE"),
+    }
+}
+
+fn split_attr(text: &str, flag: &str) -> Result<(String, String)> {
+    let Some((path, key)) = text.split_once('@') else {
+        bad_input!("--{flag} {text:?}: expected PATH@KEY");
+    };
+    if key.is_empty() {
+        bad_input!("--{flag} {text:?}: empty attribute name");
+    }
+    Ok((
+        if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        },
+        key.to_string(),
+    ))
+}
+
+fn parse_edit(id: &str, text: &str) -> Result<Edit> {
+    Ok(match id {
+        "set" => {
+            let (target, value) = split_assignment(text, "set")?;
+            Edit::Set {
+                target: target.to_string(),
+                value: json(value, "--set")?,
+            }
+        }
+        "attr" => {
+            let (left, value) = split_assignment(text, "attr")?;
+            let (path, key) = split_attr(left, "attr")?;
+            Edit::Attr {
+                path,
+                key,
+                value: json(value, "--attr")?,
+            }
+        }
+        "del_attr" => {
+            let (path, key) = split_attr(text, "del-attr")?;
+            Edit::DelAttr { path, key }
+        }
+        "resize" => {
+            let (path, value) = split_assignment(text, "resize")?;
+            let shape = match json(value, "--resize")? {
+                Json::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_u64().map(|n| n as usize))
+                    .collect(),
+                v => v.as_u64().map(|n| vec![n as usize]),
+            };
+            let Some(shape) = shape else {
+                bad_input!("--resize {text:?}: the shape must be a list of non-negative integers")
+            };
+            Edit::Resize {
+                path: path.to_string(),
+                shape,
+            }
+        }
+        "create" => {
+            let (path, value) = split_assignment(text, "create")?;
+            let data = match value.trim().strip_prefix('@') {
+                Some(file) => CreateData::Npy(PathBuf::from(file)),
+                None => CreateData::Json(json(value, "--create")?),
+            };
+            Edit::Create {
+                path: path.to_string(),
+                data,
+                opts: CreateOptions::default(),
+            }
+        }
+        "mkgroup" => Edit::MkGroup(text.to_string()),
+        _ => Edit::Delete(text.to_string()),
+    })
+}
+
+fn apply_create_flag(opts: &mut CreateOptions, id: &str, text: &str) -> Result<()> {
+    match id {
+        "dtype" => opts.dtype = Some(parse_dtype(text)?),
+        "chunks" => {
+            let chunks = match json(text, "--chunks")? {
+                Json::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_u64().filter(|&n| n > 0).map(|n| n as usize))
+                    .collect(),
+                v => v.as_u64().filter(|&n| n > 0).map(|n| vec![n as usize]),
+            };
+            let Some(chunks) = chunks else {
+                bad_input!("--chunks {text:?}: a list of positive integers")
+            };
+            opts.chunks = Some(chunks);
+        }
+        "compression" => opts.compression = Some(text.to_string()),
+        "compression_opts" => {
+            let Ok(level) = text.trim().parse::<u32>() else {
+                bad_input!("--compression-opts {text:?}: an integer")
+            };
+            opts.compression_opts = Some(level);
+        }
+        _ => opts.fillvalue = Some(json(text, "--fillvalue")?),
+    }
+    Ok(())
+}
+
+/// Applies edits in order; the first refused one stops everything.
+pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<()> {
+    for edit in edits {
+        match edit {
+            Edit::Set { target, value } => stage.set(file, target, value)?,
+            Edit::Attr { path, key, value } => stage.set_attr(file, path, key, value)?,
+            Edit::DelAttr { path, key } => stage.del_attr(file, path, key)?,
+            Edit::Resize { path, shape } => stage.resize(file, path, shape)?,
+            Edit::Create {
+                path,
+                data: CreateData::Json(v),
+                opts,
+            } => stage.create(file, path, v, opts)?,
+            Edit::Create {
+                path,
+                data: CreateData::Npy(p),
+                opts,
+            } => {
+                let grid = read_npy(p)?;
+                if let Some(d) = &opts.dtype {
+                    if *d != grid.dtype {
+                        bad_input!("{}: holds {}, not the --dtype {d}", p.display(), grid.dtype);
+                    }
+                }
+                stage.create_from_grid(file, path, grid, opts)?
+            }
+            Edit::MkGroup(path) => stage.mkgroup(file, path)?,
+            Edit::Delete(path) => stage.delete(file, path)?,
+        }
+    }
+    Ok(())
+}
+
+pub struct CommitArgs {
+    pub file: PathBuf,
+    pub name: String,
+    pub prev: Option<String>,
+    pub root: bool,
+    pub no_make_current: bool,
+    pub timestamp: Option<String>,
+    pub edits: Vec<Edit>,
+}
+
+pub fn run(args: CommitArgs) -> Result<()> {
+    let timestamp = args
+        .timestamp
+        .as_deref()
+        .map(parse_query_timestamp)
+        .transpose()?;
+    // Validate and stage on a read-only handle: a refused edit writes nothing.
+    let stage = {
+        let file = Vh5File::open(&args.file)?;
+        if !file.is_versioned() {
+            bad_input!(
+                "{}: not a versioned file; vh5 writes only versioned-hdf5 files",
+                args.file.display()
+            );
+        }
+        check_version_name(&file, &args.name)?;
+        let base = match (&args.prev, args.root) {
+            (_, true) => None,
+            (Some(v), false) => Some(file.resolve_version(Some(&VersionSpec::parse(v)?))?),
+            (None, false) => match file.current_version_name()? {
+                Some(_) => Some(file.resolve_version(None)?),
+                None => None,
+            },
+        };
+        let mut stage = Stage::new(base);
+        stage_edits(&file, &mut stage, &args.edits)?;
+        stage
+    };
+    let opts = CommitOptions {
+        name: args.name,
+        timestamp,
+        make_current: !args.no_make_current,
+    };
+    let v = commit::commit(Path::new(&args.file), &stage, &opts)?;
+    let prev = v.prev.as_deref().unwrap_or("(root)");
+    print_text(&format!("committed {} on {prev}\n", v.name))
+}
+
+pub fn run_set_current(file: &Path, version: &str) -> Result<()> {
+    let v = commit::set_current(file, &VersionSpec::parse(version)?)?;
+    print_text(&format!("current version: {}\n", v.name))
+}
