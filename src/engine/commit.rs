@@ -106,18 +106,20 @@ pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Versio
         // An uncommitted leftover of a crashed commit: not a version, ours to replace.
         versions.unlink(&opts.name)?;
     }
+    let previous_current = super::attrs::string_attr(&versions, "current_version")?;
     let mut faults = Faults::from_env();
     let written = write_version(&file, &versions, stage, opts, &mut faults);
-    match written {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            if versions.link_exists(&opts.name) {
-                let _ = versions.unlink(&opts.name);
-                let _ = file.h5.flush();
-            }
-            Err(e)
+    if written.is_err() {
+        // Like versioned-hdf5: drop the half-written version, restore the current one.
+        if versions.link_exists(&opts.name) {
+            let _ = versions.unlink(&opts.name);
         }
+        if let Some(prev) = previous_current {
+            let _ = h5write::write_string_attr(versions.id(), "current_version", &prev);
+        }
+        let _ = file.h5.flush();
     }
+    written
 }
 
 fn write_version(

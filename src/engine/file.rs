@@ -41,13 +41,7 @@ impl Vh5File {
     pub fn open(path: impl AsRef<Path>) -> Result<Vh5File> {
         let path = path.as_ref();
         check_looks_like_hdf5(path)?;
-        let h5 = hdf5::File::open(path).map_err(|e| {
-            Error::bad_file(format!(
-                "{}: cannot open as HDF5 ({})",
-                path.display(),
-                Error::from(e)
-            ))
-        })?;
+        let h5 = hdf5::File::open(path).map_err(|e| open_error(path, e, "as HDF5"))?;
         let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
         Ok(Vh5File {
             path: path.to_path_buf(),
@@ -62,17 +56,7 @@ impl Vh5File {
     pub fn open_rw(path: impl AsRef<Path>) -> Result<Vh5File> {
         let path = path.as_ref();
         check_looks_like_hdf5(path)?;
-        let h5 = hdf5::File::open_rw(path).map_err(|e| {
-            let text = Error::from(e).message;
-            if text.contains("lock") {
-                Error::runtime(format!(
-                    "{}: the file is in use by another program (HDF5 file lock); close it and retry",
-                    path.display()
-                ))
-            } else {
-                Error::runtime(format!("{}: cannot open for writing ({text})", path.display()))
-            }
-        })?;
+        let h5 = hdf5::File::open_rw(path).map_err(|e| open_error(path, e, "for writing"))?;
         let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
         Ok(Vh5File {
             path: path.to_path_buf(),
@@ -138,6 +122,20 @@ impl Vh5File {
             FileKind::Plain => Ok(self.h5.group("/")?),
             FileKind::Versioned { .. } => Ok(self.versions_group()?.group(version)?),
         }
+    }
+}
+
+/// A file another program holds open for writing is a runtime condition
+/// (try again later); anything else means the file itself is unreadable.
+fn open_error(path: &Path, e: hdf5::Error, how: &str) -> Error {
+    let text = Error::from(e).message;
+    if text.contains("lock") {
+        Error::runtime(format!(
+            "{}: the file is in use by another program (HDF5 file lock); close it and retry",
+            path.display()
+        ))
+    } else {
+        Error::bad_file(format!("{}: cannot open {how} ({text})", path.display()))
     }
 }
 
