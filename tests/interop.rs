@@ -36,50 +36,6 @@ fn fixture(name: &str) -> (String, Json) {
     (file, serde_json::from_slice(&expected).unwrap())
 }
 
-/// The first place two JSON documents differ, as a readable path.
-fn first_difference(a: &Json, b: &Json, at: &str) -> Option<String> {
-    match (a, b) {
-        (Json::Object(x), Json::Object(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
-                (Some(u), Some(v)) => first_difference(u, v, &format!("{at}.{k}")),
-                (u, v) => Some(format!("{at}.{k}: vh5 {u:?} vs python {v:?}")),
-            })
-        }
-        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (u, v))| first_difference(u, v, &format!("{at}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{at}: vh5 {a} vs python {b}")),
-    }
-}
-
-/// vh5 may add keys (the contract allows it); every key Python has must match.
-fn assert_contains(vh5: &Json, python: &Json, what: &str) {
-    let projected = project(vh5, python);
-    if let Some(diff) = first_difference(&projected, python, "") {
-        panic!("{what}: {diff}");
-    }
-}
-
-/// `vh5` restricted to the object keys `python` has, recursively.
-fn project(vh5: &Json, python: &Json) -> Json {
-    match (vh5, python) {
-        (Json::Object(x), Json::Object(y)) => Json::Object(
-            x.iter()
-                .filter(|(k, _)| y.contains_key(*k))
-                .map(|(k, v)| (k.clone(), project(v, &y[k])))
-                .collect(),
-        ),
-        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => {
-            Json::Array(x.iter().zip(y).map(|(u, v)| project(u, v)).collect())
-        }
-        _ => vh5.clone(),
-    }
-}
-
 #[test]
 fn log_equals_python() {
     for name in FIXTURES {

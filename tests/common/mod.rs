@@ -95,3 +95,47 @@ pub fn file_fingerprint(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
     let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
     (bytes, mtime)
 }
+
+/// The first place two JSON documents differ, as a readable path.
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(u), Some(v)) => first_difference(u, v, &format!("{at}.{k}")),
+                (u, v) => Some(format!("{at}.{k}: vh5 {u:?} vs python {v:?}")),
+            })
+        }
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (u, v))| first_difference(u, v, &format!("{at}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{at}: vh5 {a} vs python {b}")),
+    }
+}
+
+/// vh5 may add keys (the contract allows it); every key Python has must match.
+pub fn assert_contains(vh5: &serde_json::Value, python: &serde_json::Value, what: &str) {
+    let projected = project(vh5, python);
+    if let Some(diff) = first_difference(&projected, python, "") {
+        panic!("{what}: {diff}");
+    }
+}
+
+/// `vh5` restricted to the object keys `python` has, recursively.
+pub fn project(vh5: &serde_json::Value, python: &serde_json::Value) -> serde_json::Value {
+    match (vh5, python) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => serde_json::Value::Object(
+            x.iter()
+                .filter(|(k, _)| y.contains_key(*k))
+                .map(|(k, v)| (k.clone(), project(v, &y[k])))
+                .collect(),
+        ),
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) if x.len() == y.len() => {
+            serde_json::Value::Array(x.iter().zip(y).map(|(u, v)| project(u, v)).collect())
+        }
+        _ => vh5.clone(),
+    }
+}

@@ -1,0 +1,215 @@
+//! `vh5 commit` against versioned-hdf5's `stage_version`: the same edit
+//! scripts (tests/interop/commit_cases.py) applied once by each on
+//! identical copies must leave files that read the same in Python, store the
+//! same chunks with the digests Python computes, and on which Python can
+//! keep committing; vh5 then reads Python's result.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value as Json;
+
+fn python_json(script: &str, args: &[&str]) -> Json {
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/interop").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{script} {args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+struct Case {
+    name: String,
+    python_dump: Json,
+    vh5_file: PathBuf,
+}
+
+/// Every case, prepared once per test run: Python applies the commits to
+/// one copy, vh5 to another.
+fn cases() -> &'static [Case] {
+    static CASES: std::sync::OnceLock<Vec<Case>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("vh5-commit")
+            .tempdir()
+            .unwrap()
+            .keep();
+        run_cases(&dir)
+    })
+}
+
+fn run_cases(dir: &Path) -> Vec<Case> {
+    let prepared = python_json("commit_cases.py", &["prepare", dir.to_str().unwrap()]);
+    let mut cases = Vec::new();
+    for (name, files) in prepared.as_object().unwrap() {
+        let vh5_file = dir.join(format!("{name}.vh5.h5"));
+        std::fs::copy(files["base"].as_str().unwrap(), &vh5_file).unwrap();
+        let edits: Json =
+            serde_json::from_slice(&std::fs::read(files["edits"].as_str().unwrap()).unwrap())
+                .unwrap();
+        for commit in edits.as_array().unwrap() {
+            let args: Vec<&str> = commit["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let mut all = vec!["commit", vh5_file.to_str().unwrap()];
+            all.extend(&args);
+            let out = vh5(&all);
+            assert!(
+                out.status.success(),
+                "{name}: vh5 {all:?}: {}",
+                stderr(&out)
+            );
+        }
+        let python_dump =
+            serde_json::from_slice(&std::fs::read(files["python_dump"].as_str().unwrap()).unwrap())
+                .unwrap();
+        cases.push(Case {
+            name: name.clone(),
+            python_dump,
+            vh5_file,
+        });
+    }
+    cases
+}
+
+/// Hash-table rows as a multiset: slot order may differ from Python's
+/// (it allocates partly written chunks first), the stored set may not.
+fn normalize_raw(raw: &Json) -> Json {
+    let mut raw = raw.clone();
+    for entry in raw.as_object_mut().unwrap().values_mut() {
+        let rows = entry["hash_rows"].as_array().unwrap();
+        let mut by_digest: Vec<(String, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().to_string(),
+                    r[2].as_i64().unwrap() - r[1].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        by_digest.sort();
+        entry["hash_rows"] = serde_json::json!(by_digest);
+    }
+    raw
+}
+
+#[test]
+fn vh5_commits_equal_python_commits() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 20,
+        "expected the whole case table, got {}",
+        cases.len()
+    );
+    let files: Vec<&str> = cases.iter().map(|c| c.vh5_file.to_str().unwrap()).collect();
+    let mut args = vec!["dump-many"];
+    args.extend(&files);
+    let dumps = python_json("check_files.py", &args);
+    for case in cases {
+        let vh5_side = &dumps[case.vh5_file.to_str().unwrap()];
+        let py = &case.python_dump;
+        for key in ["versions", "current_version", "trees"] {
+            if let Some(d) = first_difference(&vh5_side[key], &py[key], key) {
+                panic!(
+                    "{}: every version must read the same in Python: {d}",
+                    case.name
+                );
+            }
+        }
+        // Same stored chunks (raw_data does not grow on duplicates), same
+        // pinned properties, same digests.
+        if let Some(d) = first_difference(
+            &normalize_raw(&vh5_side["raw"]),
+            &normalize_raw(&py["raw"]),
+            "raw",
+        ) {
+            panic!("{}: storage differs: {d}", case.name);
+        }
+    }
+}
+
+/// Every mapping of every version points at a hash-table row whose digest
+/// is what Python computes for that chunk's data.
+#[test]
+fn hash_rows_vh5_writes_are_pythons_digests() {
+    let cases = cases();
+    let files: Vec<&str> = cases.iter().map(|c| c.vh5_file.to_str().unwrap()).collect();
+    let mut args = vec!["hashes-all"];
+    args.extend(&files);
+    let hashes = python_json("check_files.py", &args);
+    let mut args = vec!["dump-many"];
+    args.extend(&files);
+    let dumps = python_json("check_files.py", &args);
+    let mut checked = 0;
+    for case in cases {
+        let f = case.vh5_file.to_str().unwrap();
+        let raw = &dumps[f]["raw"];
+        for (version, paths) in hashes[f].as_object().unwrap() {
+            for (path, chunks) in paths.as_object().unwrap() {
+                let table: BTreeMap<i64, &str> = raw[path]["hash_rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r[1].as_i64().unwrap(), r[0].as_str().unwrap()))
+                    .collect();
+                for chunk in chunks.as_array().unwrap() {
+                    let start = chunk[2][0].as_i64().unwrap();
+                    assert_eq!(
+                        table.get(&start).copied(),
+                        chunk[1].as_str(),
+                        "{}: {version} {path} chunk {}: hash row differs from Python's digest",
+                        case.name,
+                        chunk[0]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} chunks checked");
+}
+
+/// Python commits on top of vh5's files; vh5 then reads Python's result
+/// exactly as Python does.
+#[test]
+fn python_continues_on_vh5_files_and_vh5_reads_the_result() {
+    // Python changes the files in place: work on copies.
+    let copies: Vec<PathBuf> = cases()
+        .iter()
+        .map(|c| {
+            let copy = c.vh5_file.with_extension("continued.h5");
+            std::fs::copy(&c.vh5_file, &copy).unwrap();
+            copy
+        })
+        .collect();
+    let mut args = vec!["continue-many", "py-next"];
+    args.extend(copies.iter().map(|p| p.to_str().unwrap()));
+    let continued = python_json("check_files.py", &args);
+    for (case, copy) in cases().iter().zip(&copies) {
+        let f = copy.to_str().unwrap();
+        let doc = &continued[f];
+        assert_eq!(
+            doc["rplus_mismatches"],
+            serde_json::json!([]),
+            "{}: Python's r+ reading differs",
+            case.name
+        );
+        assert_eq!(doc["current_version"], "py-next", "{}", case.name);
+        let ours = vh5_json(&["dump", f, "--json"]);
+        for key in ["versions", "current_version", "trees"] {
+            assert_contains(
+                &ours[key],
+                &doc[key],
+                &format!("{}: vh5 reading Python's continuation: {key}", case.name),
+            );
+        }
+    }
+}
