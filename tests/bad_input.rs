@@ -96,3 +96,63 @@ fn unknown_versions_paths_and_malformed_slices() {
         "a read-only command changed the file"
     );
 }
+
+/// A refused edit writes nothing: exit 2, one line, the file byte-identical.
+#[test]
+fn refused_commits_leave_the_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(&dir);
+    let f = p.to_str().unwrap();
+    let before = file_fingerprint(&p);
+    let commit = |edits: &[&'static str]| -> Vec<&str> {
+        let mut args = vec!["commit", f, "--name", "refused"];
+        args.extend(edits);
+        args
+    };
+    let cases: Vec<Vec<&str>> = vec![
+        commit(&["--set", "/market/prices[999, 0]=1"]),
+        commit(&["--set", "/market/prices[0, 0]=\"text\""]),
+        commit(&["--set", "/market/prices[0:2, 0]=[1, 2, 3]"]),
+        commit(&["--set", "/market/volume[0, 0]=1.5"]),
+        commit(&["--set", "/market/volume[0, 0]=1e300"]),
+        commit(&["--set", "/market/tickers[0]=5"]),
+        commit(&["--set", "/lab/sensors/station[0]=\"much too long\""]),
+        commit(&["--set", "/market/prices[0, 0]=not json"]),
+        commit(&["--set", "/nope[0]=1"]),
+        commit(&["--set", "/market[0]=1"]),
+        commit(&[
+            "--set",
+            "/market/prices[0, 0]=1",
+            "--resize",
+            "/market/prices=[5]",
+        ]),
+        commit(&["--create", "/market/prices=[1, 2]"]),
+        commit(&["--create", "/versions/x=[1, 2]"]),
+        commit(&["--create", "/g/raw_data=[1, 2]"]),
+        commit(&["--create", "/m2=[[1, 2], [3, 4]]"]),
+        commit(&["--create", "/mixed=[1, \"a\"]"]),
+        commit(&["--create", "/s=[\"a\"]", "--fillvalue", "\"x\""]),
+        commit(&["--create", "/x=[1]", "--compression", "zstd"]),
+        commit(&["--dtype", "<f8"]),
+        commit(&["--mkgroup", "/market"]),
+        commit(&["--delete", "/nope"]),
+        commit(&["--delete", "/"]),
+        commit(&["--del-attr", "/market@nope"]),
+        commit(&["--attr", "/@timestamp=\"x\""]),
+        commit(&["--attr", "/market/prices@raw_data=\"x\""]),
+        commit(&["--attr", "/market@x=[1, \"a\"]"]),
+        commit(&["--resize", "/market/prices=[-1, 2]"]),
+        vec!["commit", f, "--name", "initial-load", "--attr", "/@x=1"],
+        vec!["commit", f, "--name", "a/b"],
+        vec!["commit", f, "--name", "-3"],
+        vec!["commit", f, "--name", "__first_version__"],
+        vec!["commit", f, "--name", "n", "--prev", "no-such-version"],
+        vec!["commit", f, "--name", "n", "--timestamp", "yesterday"],
+        vec!["set-current", f, "no-such-version"],
+        vec!["set-current", f, "5"],
+    ];
+    for args in &cases {
+        assert_bad_input(args);
+        assert_eq!(file_fingerprint(&p), before, "{args:?} changed the file");
+    }
+}

@@ -511,11 +511,15 @@ fn write_dataset(
 
 /// Makes a committed version the current one.
 pub fn set_current(path: &Path, spec: &VersionSpec) -> Result<Version> {
+    // Resolve read-only first: a refused request must not touch the file.
+    let version = {
+        let file = Vh5File::open(path)?;
+        if !file.is_versioned() {
+            bad_input!("{}: not a versioned file", path.display());
+        }
+        file.resolve_version(Some(spec))?
+    };
     let file = Vh5File::open_rw(path)?;
-    if !file.is_versioned() {
-        bad_input!("{}: not a versioned file", path.display());
-    }
-    let version = file.resolve_version(Some(spec))?;
     let versions = file.versions_group()?;
     h5write::write_string_attr(versions.id(), "current_version", &version.name)?;
     file.h5.flush()?;

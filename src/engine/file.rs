@@ -129,7 +129,7 @@ impl Vh5File {
 /// (try again later); anything else means the file itself is unreadable.
 fn open_error(path: &Path, e: hdf5::Error, how: &str) -> Error {
     let text = Error::from(e).message;
-    if text.contains("lock") {
+    if text.contains("unable to lock file") {
         Error::runtime(format!(
             "{}: the file is in use by another program (HDF5 file lock); close it and retry",
             path.display()

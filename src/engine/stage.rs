@@ -256,6 +256,20 @@ impl Stage {
         }
     }
 
+    /// Shape and dtype of a dataset in the staged view, staging nothing.
+    fn dataset_layout(&self, file: &Vh5File, path: &str) -> Result<(Vec<usize>, Dtype)> {
+        match (self.require(file, path)?, self.staged(path)) {
+            (StagedNode::Dataset, Some(d)) => Ok((d.shape.clone(), d.dtype.clone())),
+            (StagedNode::BaseDataset, _) => {
+                let meta = file
+                    .dataset(self.base.as_ref().expect("base node"), path)?
+                    .meta;
+                Ok((meta.shape, meta.dtype))
+            }
+            _ => bad_input!("{path} is a group, not a dataset"),
+        }
+    }
+
     /// Stages a base dataset for changes (or returns the staged one).
     fn dataset_mut(&mut self, file: &Vh5File, path: &str) -> Result<&mut StagedDataset> {
         match self.require(file, path)? {
@@ -287,11 +301,10 @@ impl Stage {
     pub fn set(&mut self, file: &Vh5File, target: &str, value: &Json) -> Result<()> {
         let (path, slice) = parse_target(target)?;
         let path = normalize_path(&path)?;
-        let base = self.base_dataset(file, &path).ok().flatten();
-        let mut order = self.next_order;
-        let ds = self.dataset_mut(file, &path)?;
-        let sel = Selection::resolve(slice.as_ref(), &ds.shape)?;
-        let values = grid_from_json(&ds.dtype, value).map_err(|e| e.context(&path))?;
+        // Validate everything before staging anything.
+        let (shape, dtype) = self.dataset_layout(file, &path)?;
+        let sel = Selection::resolve(slice.as_ref(), &shape)?;
+        let values = grid_from_json(&dtype, value).map_err(|e| e.context(&path))?;
         let out_shape = sel.out_shape();
         let broadcast = Broadcast::new(&values.shape, &out_shape).ok_or_else(|| {
             Error::bad_input(format!(
@@ -299,7 +312,10 @@ impl Stage {
                 values.shape
             ))
         })?;
-        let (shape, chunks) = (ds.shape.clone(), ds.chunks.clone());
+        let base = self.base_dataset(file, &path).ok().flatten();
+        let mut order = self.next_order;
+        let ds = self.dataset_mut(file, &path)?;
+        let chunks = ds.chunks.clone();
         visit_chunks(&sel, &shape, &chunks, |index, pairs| {
             let chunk = load_chunk(ds, base.as_ref(), index, &mut order)?;
             for &(local, out) in pairs {
@@ -315,15 +331,16 @@ impl Stage {
     /// (trimmed, or padded with the fill value), as versioned-hdf5 does.
     pub fn resize(&mut self, file: &Vh5File, path: &str, new_shape: &[usize]) -> Result<()> {
         let path = normalize_path(path)?;
+        let (shape, _) = self.dataset_layout(file, &path)?;
+        if new_shape.len() != shape.len() {
+            bad_input!(
+                "{path}: cannot resize {}-D data to {new_shape:?}",
+                shape.len()
+            );
+        }
         let base = self.base_dataset(file, &path).ok().flatten();
         let mut order = self.next_order;
         let ds = self.dataset_mut(file, &path)?;
-        if new_shape.len() != ds.shape.len() {
-            bad_input!(
-                "{path}: cannot resize {}-D data to {new_shape:?}",
-                ds.shape.len()
-            );
-        }
         let old_shape = ds.shape.clone();
         let common: Vec<usize> = old_shape
             .iter()

@@ -1,0 +1,188 @@
+//! The staging area through the engine API: reads through it show staged
+//! values, only touched chunks are held, listing and discarding work, and
+//! nothing reaches the file before a commit.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use vh5::engine::read::chunk_reads;
+use vh5::engine::slice::parse_slice;
+use vh5::engine::stage::{CreateOptions, Stage};
+use vh5::engine::{NodeKind, Selection, Vh5File};
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &p).unwrap();
+    (dir, p)
+}
+
+fn sel(text: &str, shape: &[usize]) -> Selection {
+    Selection::resolve(Some(&parse_slice(text).unwrap()), shape).unwrap()
+}
+
+#[test]
+fn reads_through_the_stage_show_staged_values() {
+    let (_dir, p) = demo();
+    let before = file_fingerprint(&p);
+    let file = Vh5File::open(&p).unwrap();
+    let base = file.resolve_version(None).unwrap();
+    let prices = file.dataset(&base, "/market/prices").unwrap();
+    let shape = prices.meta.shape.clone();
+    let original = prices.read(&sel("0:3, 0:3", &shape)).unwrap().to_json();
+
+    let mut stage = Stage::new(Some(base.clone()));
+    let reads = chunk_reads();
+    stage
+        .set(&file, "/market/prices[1, 1]", &json!(-5.0))
+        .unwrap();
+    assert_eq!(
+        chunk_reads() - reads,
+        1,
+        "staging one cell loads exactly its chunk"
+    );
+    assert_eq!(
+        stage.staged("/market/prices").unwrap().touched.len(),
+        1,
+        "only the touched chunk is held"
+    );
+
+    let staged = stage
+        .read(&file, "/market/prices", &sel("0:3, 0:3", &shape))
+        .unwrap()
+        .to_json();
+    let mut expected = original.clone();
+    expected[1][1] = json!(-5.0);
+    assert_eq!(staged, expected);
+    // The version itself is unchanged.
+    assert_eq!(
+        file.dataset(&base, "/market/prices")
+            .unwrap()
+            .read(&sel("0:3, 0:3", &shape))
+            .unwrap()
+            .to_json(),
+        original
+    );
+
+    // Grow: new cells read as the fill value (NaN here).
+    stage
+        .resize(&file, "/market/prices", &[shape[0] + 2, shape[1]])
+        .unwrap();
+    let tail = stage
+        .read(
+            &file,
+            "/market/prices",
+            &sel(&format!("{}:, 0", shape[0]), &[shape[0] + 2, shape[1]]),
+        )
+        .unwrap();
+    assert_eq!(tail.to_json(), json!(["NaN", "NaN"]));
+
+    stage
+        .create(
+            &file,
+            "/extra/new",
+            &json!([[1, 2], [3, 4]]),
+            &CreateOptions {
+                chunks: Some(vec![1, 2]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        stage
+            .read(&file, "/extra/new", &Selection::all(&[2, 2]))
+            .unwrap()
+            .to_json(),
+        json!([[1, 2], [3, 4]])
+    );
+    stage.delete(&file, "/notes").unwrap();
+    assert!(stage.lookup(&file, "/notes/journal").unwrap().is_none());
+    let top: Vec<String> = stage
+        .children(&file, "/")
+        .unwrap()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        top.contains(&"/extra".to_string()) && !top.contains(&"/notes".to_string()),
+        "{top:?}"
+    );
+    assert_eq!(
+        stage.lookup(&file, "/extra").unwrap().map(|n| n.kind()),
+        Some(NodeKind::Group)
+    );
+
+    stage
+        .set_attr(&file, "/market", "reviewed", &json!(true))
+        .unwrap();
+    stage.del_attr(&file, "/market", "currency").unwrap();
+    let names: Vec<String> = stage
+        .attrs(&file, "/market")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert!(
+        names.contains(&"reviewed".into()) && !names.contains(&"currency".into()),
+        "{names:?}"
+    );
+
+    let pending = stage.pending();
+    for path in ["/market/prices", "/extra/new", "/notes", "/market"] {
+        assert!(
+            pending.iter().any(|p| p.path == path),
+            "{path} not listed in {pending:?}"
+        );
+    }
+    // Discarding is dropping the stage: nothing was written.
+    drop(stage);
+    drop(file);
+    assert_eq!(file_fingerprint(&p), before);
+}
+
+#[test]
+fn edits_are_validated_when_staged() {
+    let (_dir, p) = demo();
+    let file = Vh5File::open(&p).unwrap();
+    let base = file.resolve_version(None).unwrap();
+    let mut stage = Stage::new(Some(base));
+    assert!(stage
+        .set(&file, "/market/prices[0, 99]", &json!(1))
+        .is_err());
+    assert!(stage
+        .set(&file, "/market/volume[0, 0]", &json!(-1.5))
+        .is_err());
+    assert!(stage
+        .set(&file, "/market/volume[0:2, 0]", &json!([1, 2, 3]))
+        .is_err());
+    assert!(
+        stage.is_empty(),
+        "refused sets leave nothing staged: {:?}",
+        stage.pending()
+    );
+    assert!(stage.mkgroup(&file, "/versions").is_err());
+    assert!(stage
+        .create(
+            &file,
+            "/g/hash_table",
+            &json!([1]),
+            &CreateOptions::default()
+        )
+        .is_err());
+    assert!(stage
+        .create(&file, "/g/h/x", &json!([[1]]), &CreateOptions::default())
+        .is_err());
+    assert!(
+        stage.is_empty(),
+        "refused creates leave nothing staged: {:?}",
+        stage.pending()
+    );
+    assert!(stage.set_attr(&file, "/", "committed", &json!(1)).is_err());
+    assert!(stage.resize(&file, "/market/prices", &[3]).is_err());
+    assert!(
+        stage.is_empty(),
+        "refused edits leave nothing staged: {:?}",
+        stage.pending()
+    );
+}
