@@ -90,6 +90,15 @@ fn cat_equals_python_for_every_dataset_and_slice() {
             let grid =
                 cat::read_target(&f, &v, target, true).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_contains(&cat::cat_json(&grid), &case["result"], &what);
+            // The chunk-map reader (staging, diff) reads the same values.
+            let (path, slice) = vh5::engine::slice::parse_target(target).unwrap();
+            let ds = f.dataset(&v, &path).unwrap();
+            let sel = vh5::engine::Selection::resolve(slice.as_ref(), &ds.meta.shape).unwrap();
+            assert_eq!(
+                ds.read_chunked(&sel).unwrap(),
+                grid,
+                "{what}: chunk-map read"
+            );
             if i % 25 == 0 {
                 let got = vh5_json(&["cat", &file, target, "--version", version, "--json"]);
                 assert_contains(&got, &case["result"], &format!("{what} (binary)"));

@@ -134,8 +134,6 @@ mod tests {
                 start: vstart,
                 count: count.clone(),
             },
-            source_file: ".".into(),
-            source_dataset: "/_version_data/m/raw_data".into(),
             source_block: Block {
                 start: sstart,
                 count,

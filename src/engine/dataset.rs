@@ -1,5 +1,6 @@
 //! A dataset of one version: its metadata and where its data comes from.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use hdf5_sys::h5d::H5Dget_storage_size;
@@ -19,8 +20,13 @@ use super::versions::Version;
 pub(crate) enum Source {
     /// An ordinary HDF5 dataset: HDF5 reads the selection.
     Plain,
-    /// A versioned-hdf5 VDS: chunks come from `raw_data` through the map.
-    Chunked { raw: hdf5::Dataset, map: ChunkMap },
+    /// A versioned-hdf5 VDS over `raw_data`. The chunk map is parsed on
+    /// first use: plain reads let HDF5 follow the mappings, as Python does.
+    Chunked {
+        raw: hdf5::Dataset,
+        dcpl: Handle,
+        map: OnceCell<ChunkMap>,
+    },
     /// A version dataset with no data (old HDF5 wrote unallocated
     /// contiguous placeholders): every cell is the fill value.
     AllFill,
@@ -116,12 +122,20 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The chunk map, for a versioned dataset.
-    pub fn chunk_map(&self) -> Option<&ChunkMap> {
-        match &self.source {
-            Source::Chunked { map, .. } => Some(map),
-            _ => None,
+    /// The chunk map of a versioned dataset (parsed once, on first use).
+    pub fn chunk_map(&self) -> Result<Option<&ChunkMap>> {
+        let Source::Chunked { dcpl, map, .. } = &self.source else {
+            return Ok(None);
+        };
+        if let Some(m) = map.get() {
+            return Ok(Some(m));
         }
+        let chunks = self.meta.chunks.clone().unwrap_or_default();
+        let raw_path = self.meta.raw_data.clone().unwrap_or_default();
+        let mappings = h5::virtual_mappings(dcpl.id())?;
+        let parsed = ChunkMap::from_mappings(self.meta.shape.clone(), chunks, raw_path, &mappings)
+            .map_err(|e| e.context(&self.meta.path))?;
+        Ok(Some(map.get_or_init(|| parsed)))
     }
 }
 
@@ -159,7 +173,7 @@ impl Vh5File {
                 continue;
             }
             if let Ok(ds) = self.dataset(v, path) {
-                if let Some(map) = ds.chunk_map() {
+                if let Some(map) = ds.chunk_map()? {
                     used.extend(map.iter().map(|(_, b)| b.clone()));
                 }
             }
@@ -173,7 +187,7 @@ impl Vh5File {
         version: &Version,
         ds: &Dataset,
     ) -> Result<Option<ChunkMapSummary>> {
-        let Some(map) = ds.chunk_map() else {
+        let Some(map) = ds.chunk_map()? else {
             return Ok(ds
                 .meta
                 .raw_data
@@ -188,7 +202,7 @@ impl Vh5File {
             Some(prev) => self
                 .dataset(&prev, &ds.meta.path)
                 .ok()
-                .and_then(|d| d.chunk_map().cloned()),
+                .and_then(|d| d.chunk_map().ok().flatten().cloned()),
             None => None,
         };
         let elsewhere = self.regions_used_elsewhere(&ds.meta.path, &version.name)?;
@@ -341,16 +355,11 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
     };
     let layout = h5::layout(dcpl.id());
     let source = match layout {
-        Layout::Virtual => {
-            let mappings = h5::virtual_mappings(dcpl.id())?;
-            let map = ChunkMap::from_mappings(
-                shape.clone(),
-                chunks.clone(),
-                raw_path.clone(),
-                &mappings,
-            )?;
-            Source::Chunked { raw, map }
-        }
+        Layout::Virtual => Source::Chunked {
+            raw,
+            dcpl: h5::dataset_dcpl(h5.id())?,
+            map: OnceCell::new(),
+        },
         _ => Source::AllFill,
     };
     let meta = DatasetMeta {

@@ -14,8 +14,8 @@ use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type
 use hdf5_sys::h5i::{hid_t, H5Idec_ref};
 use hdf5_sys::h5p::{
     H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
-    H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
-    H5Pget_virtual_srcspace, H5Pget_virtual_vspace, H5P_DEFAULT,
+    H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
+    H5P_DEFAULT,
 };
 use hdf5_sys::h5s::{
     H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_select_bounds,
@@ -220,12 +220,12 @@ pub struct Block {
 }
 
 /// One mapping of a virtual dataset, reduced to the bounding boxes of its
-/// selections (versioned-hdf5 only writes single-block hyperslabs).
+/// selections (versioned-hdf5 only writes single-block hyperslabs). The
+/// source is not read: like Python, the engine takes it from the dataset's
+/// `raw_data` attribute, and skipping it halves the cost of a large map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualMapping {
     pub virtual_block: Block,
-    pub source_file: String,
-    pub source_dataset: String,
     pub source_block: Block,
 }
 
@@ -243,26 +243,8 @@ fn virtual_mapping(dcpl: hid_t, i: usize) -> hdf5::Result<VirtualMapping> {
     let sspace = handle(|| unsafe { H5Pget_virtual_srcspace(dcpl, i) })?;
     Ok(VirtualMapping {
         virtual_block: selection_bounds(vspace.id())?,
-        source_file: virtual_name(|buf, len| unsafe {
-            H5Pget_virtual_filename(dcpl, i, buf, len)
-        })?,
-        source_dataset: virtual_name(|buf, len| unsafe {
-            H5Pget_virtual_dsetname(dcpl, i, buf, len)
-        })?,
         source_block: selection_bounds(sspace.id())?,
     })
-}
-
-fn virtual_name<F>(get: F) -> hdf5::Result<String>
-where
-    F: Fn(*mut c_char, libc::size_t) -> libc::ssize_t,
-{
-    let len = locked(|| hdf5::h5check(get(std::ptr::null_mut(), 0)))?;
-    let mut buf = vec![0 as c_char; len as usize + 1];
-    locked(|| hdf5::h5check(get(buf.as_mut_ptr(), buf.len())))?;
-    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned())
 }
 
 fn selection_bounds(space: hid_t) -> hdf5::Result<Block> {

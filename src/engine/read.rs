@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::dataset::{Dataset, Source};
+use super::dtype::Dtype;
 use super::error::Result;
 use super::h5::{self, Hyperslab};
 use super::slice::{reverse_axes, AxisSel, Selection};
@@ -60,76 +61,103 @@ pub(crate) fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
 }
 
 impl Dataset {
-    /// Reads a selection into a grid of the selection's shape.
+    /// Reads a selection into a grid of the selection's shape. HDF5 follows
+    /// a versioned dataset's mappings itself (as Python does), touching only
+    /// the chunks the selection covers; fixed-length strings go through the
+    /// chunk map, whose fill value is the reliable one (format notes, pitfall 9).
     pub fn read(&self, sel: &Selection) -> Result<ValueGrid> {
+        match &self.source {
+            Source::Plain => {
+                self.read_with(sel, |asc, counts, buf| self.read_direct(asc, counts, buf))
+            }
+            Source::Chunked { .. } if !matches!(self.meta.dtype, Dtype::FixedString { .. }) => {
+                self.read_with(sel, |asc, counts, buf| self.read_direct(asc, counts, buf))
+            }
+            _ => self.read_chunked(sel),
+        }
+    }
+
+    /// Reads a selection chunk by chunk through the chunk map, counting the
+    /// chunk reads (staging and diff use this).
+    pub fn read_chunked(&self, sel: &Selection) -> Result<ValueGrid> {
+        let Source::Chunked { raw, .. } = &self.source else {
+            return match self.source {
+                Source::AllFill => self.read_with(sel, |_, _, _| Ok(())),
+                _ => self.read(sel),
+            };
+        };
+        let map = self.chunk_map()?.expect("chunked source has a map");
+        self.read_with(sel, |asc, counts, buf| {
+            let mem_type = h5::dataset_type(self.h5.id())?;
+            let parts: Vec<Vec<AxisPart>> = asc
+                .axes
+                .iter()
+                .zip(&map.chunks)
+                .map(|(a, &c)| axis_parts(a, c))
+                .collect();
+            for combo in cartesian(&parts) {
+                let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
+                let Some(block) = map.get(&index) else {
+                    continue;
+                };
+                let file = Hyperslab {
+                    start: (0..combo.len())
+                        .map(|d| {
+                            let a = &asc.axes[d];
+                            let first = a.start + combo[d].lo * a.step as usize;
+                            block.start[d] + first - index[d] * map.chunks[d]
+                        })
+                        .collect(),
+                    stride: asc.axes.iter().map(|a| a.step as usize).collect(),
+                    count: combo.iter().map(|p| p.hi - p.lo).collect(),
+                };
+                let mem = Hyperslab {
+                    start: combo.iter().map(|p| p.lo).collect(),
+                    stride: vec![1; combo.len()],
+                    count: file.count.clone(),
+                };
+                h5::read_hyperslab(raw.id(), mem_type.id(), &file, counts, &mem, buf)?;
+                CHUNK_READS.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(())
+        })
+    }
+
+    /// One HDF5 read of the whole (ascending) selection from the dataset.
+    fn read_direct(&self, asc: &Selection, counts: &[usize], buf: &mut [u8]) -> Result<()> {
+        let mem_type = h5::dataset_type(self.h5.id())?;
+        let file = Hyperslab {
+            start: asc.axes.iter().map(|a| a.start).collect(),
+            stride: asc.axes.iter().map(|a| a.step as usize).collect(),
+            count: counts.to_vec(),
+        };
+        h5::read_hyperslab(
+            self.h5.id(),
+            mem_type.id(),
+            &file,
+            counts,
+            &whole(counts),
+            buf,
+        )?;
+        Ok(())
+    }
+
+    /// Fill-initialized buffer, filled by `fill` in ascending order, then
+    /// flipped on negatively stepped axes and decoded.
+    fn read_with(
+        &self,
+        sel: &Selection,
+        fill: impl FnOnce(&Selection, &[usize], &mut [u8]) -> Result<()>,
+    ) -> Result<ValueGrid> {
         let (asc, flip) = sel.ascending();
         let counts: Vec<usize> = asc.axes.iter().map(|a| a.count).collect();
         let n: usize = counts.iter().product();
-        let elem = self.meta.dtype.size();
         let mut buf = self.fill_buffer(n);
         if n > 0 {
-            let mem_type = h5::dataset_type(self.h5.id())?;
-            match &self.source {
-                Source::Plain => {
-                    let file = Hyperslab {
-                        start: asc.axes.iter().map(|a| a.start).collect(),
-                        stride: asc.axes.iter().map(|a| a.step as usize).collect(),
-                        count: counts.clone(),
-                    };
-                    let mem = whole(&counts);
-                    h5::read_hyperslab(
-                        self.h5.id(),
-                        mem_type.id(),
-                        &file,
-                        &counts,
-                        &mem,
-                        &mut buf,
-                    )?;
-                }
-                Source::Chunked { raw, map } => {
-                    let parts: Vec<Vec<AxisPart>> = asc
-                        .axes
-                        .iter()
-                        .zip(&map.chunks)
-                        .map(|(a, &c)| axis_parts(a, c))
-                        .collect();
-                    for combo in cartesian(&parts) {
-                        let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
-                        let Some(block) = map.get(&index) else {
-                            continue;
-                        };
-                        let file = Hyperslab {
-                            start: (0..combo.len())
-                                .map(|d| {
-                                    let a = &asc.axes[d];
-                                    let first = a.start + combo[d].lo * a.step as usize;
-                                    block.start[d] + first - index[d] * map.chunks[d]
-                                })
-                                .collect(),
-                            stride: asc.axes.iter().map(|a| a.step as usize).collect(),
-                            count: combo.iter().map(|p| p.hi - p.lo).collect(),
-                        };
-                        let mem = Hyperslab {
-                            start: combo.iter().map(|p| p.lo).collect(),
-                            stride: vec![1; combo.len()],
-                            count: file.count.clone(),
-                        };
-                        h5::read_hyperslab(
-                            raw.id(),
-                            mem_type.id(),
-                            &file,
-                            &counts,
-                            &mem,
-                            &mut buf,
-                        )?;
-                        CHUNK_READS.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                Source::AllFill => {}
-            }
+            fill(&asc, &counts, &mut buf)?;
         }
         if flip.iter().any(|&f| f) {
-            buf = reverse_axes(&buf, &counts, elem, &flip);
+            buf = reverse_axes(&buf, &counts, self.meta.dtype.size(), &flip);
         }
         // Safety: vlen slots are NULL or strings HDF5 allocated during the reads.
         Ok(unsafe { ValueGrid::from_hdf5_buffer(self.meta.dtype.clone(), sel.out_shape(), buf) })

@@ -50,24 +50,28 @@ pub struct StagedDataset {
 }
 
 impl StagedDataset {
-    fn from_base(ds: &Dataset) -> StagedDataset {
+    /// A base dataset about to change; its chunk map must be versioned-hdf5's
+    /// (one mapping per chunk), or carrying unchanged chunks would lose data.
+    fn from_base(ds: &Dataset) -> Result<StagedDataset> {
         let m = &ds.meta;
-        StagedDataset {
+        let carried = match ds.chunk_map()? {
+            Some(map) => map.clone(),
+            None => ChunkMap::empty(
+                m.shape.clone(),
+                m.chunks.clone().unwrap_or_default(),
+                String::new(),
+            ),
+        };
+        Ok(StagedDataset {
             dtype: m.dtype.clone(),
             shape: m.shape.clone(),
             chunks: m.chunks.clone().unwrap_or_else(|| m.shape.clone()),
             fill: m.fill.clone(),
             filters: filter_specs(m),
-            carried: Some(ds.chunk_map().cloned().unwrap_or_else(|| {
-                ChunkMap::empty(
-                    m.shape.clone(),
-                    m.chunks.clone().unwrap_or_default(),
-                    String::new(),
-                )
-            })),
+            carried: Some(carried),
             touched: BTreeMap::new(),
             created: false,
-        }
+        })
     }
 
     /// The trimmed extent of the chunk at a grid position.
@@ -280,7 +284,7 @@ impl Stage {
                 }
                 self.overlay.insert(
                     path.to_string(),
-                    Overlay::Dataset(Box::new(StagedDataset::from_base(&ds))),
+                    Overlay::Dataset(Box::new(StagedDataset::from_base(&ds)?)),
                 );
             }
             StagedNode::Dataset => {}
@@ -712,7 +716,7 @@ fn read_base_chunk(
                 axis.start = index[d] * ds.chunks[d];
                 axis.count = extent[d];
             }
-            b.read(&sel)
+            b.read_chunked(&sel)
         }
         _ => Ok(ValueGrid::filled(&ds.fill, extent)),
     }
