@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Read benchmarks of vh5 next to versioned-hdf5 doing the same in Python.
+# Benchmarks of vh5 next to versioned-hdf5 doing the same in Python.
 #
-#   benches/compare.sh              run `cargo bench --bench read`, then
-#                                   benches/py_bench.py, and print the table
+#   benches/compare.sh              run `cargo bench --bench read` and
+#                                   `cargo bench --bench commit`, then
+#                                   benches/py_bench.py and
+#                                   benches/py_commit_bench.py, and print
+#                                   the table
 #   benches/compare.sh --no-cargo   reuse the last criterion estimates
 #
 # Python: $VH5_PYTHON, else .venv/bin/python, else python3 (it needs
 # versioned-hdf5 2.6.0 and h5py: scripts/setup.sh --test). The bench file is
 # target/bench-data/bench1000.h5 (made by the cargo bench if missing) or
-# $VH5_BENCH_FILE. vh5 figures are criterion's median estimates, Python's
-# the median of py_bench.py's runs; ratio = Python / vh5.
+# $VH5_BENCH_FILE; the commit bench's is target/bench-data/big1e7.h5 (made
+# by `cargo bench --bench commit` if missing, benches/make_big_file.py) or
+# $VH5_BIG_FILE. vh5 figures are criterion's median estimates, Python's
+# the median of the Python scripts' runs; ratio = Python / vh5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -29,27 +34,36 @@ export VH5_PYTHON=$py
 target=${CARGO_TARGET_DIR:-target}
 case $target in /*) ;; *) target=$repo/$target ;; esac
 file=${VH5_BENCH_FILE:-$target/bench-data/bench1000.h5}
+big_file=${VH5_BIG_FILE:-$target/bench-data/big1e7.h5}
 criterion=$target/criterion/read
+criterion_commit=$target/criterion/commit
 
 if [ "$run_cargo" -eq 1 ]; then
     echo "compare: cargo bench --bench read" >&2
     cargo bench --bench read >&2
+    echo "compare: cargo bench --bench commit" >&2
+    cargo bench --bench commit >&2
 fi
 [ -f "$file" ] || { echo "compare: $file is missing (run without --no-cargo)" >&2; exit 1; }
 [ -d "$criterion" ] || { echo "compare: no criterion results in $criterion" >&2; exit 1; }
+[ -f "$big_file" ] || { echo "compare: $big_file is missing (run without --no-cargo)" >&2; exit 1; }
+[ -d "$criterion_commit" ] || { echo "compare: no criterion results in $criterion_commit" >&2; exit 1; }
 
 echo "compare: $py benches/py_bench.py $file" >&2
 py_json=$("$py" benches/py_bench.py "$file")
+echo "compare: $py benches/py_commit_bench.py $big_file" >&2
+py_commit_json=$("$py" benches/py_commit_bench.py "$big_file")
 
-"$py" - "$criterion" "$py_json" <<'EOF'
+"$py" - "$py_json" "$py_commit_json" "$criterion" "$criterion_commit" <<'EOF'
 import json, pathlib, sys
 
-criterion, py = pathlib.Path(sys.argv[1]), json.loads(sys.argv[2])
+py = {**json.loads(sys.argv[1]), **json.loads(sys.argv[2])}
 rust = {}
-for bench in criterion.glob("*/new/benchmark.json"):
-    name = json.loads(bench.read_text())["function_id"]
-    est = json.loads((bench.parent / "estimates.json").read_text())
-    rust[name] = est["median"]["point_estimate"] / 1e9
+for criterion in map(pathlib.Path, sys.argv[3:]):
+    for bench in criterion.glob("*/new/benchmark.json"):
+        name = json.loads(bench.read_text())["function_id"]
+        est = json.loads((bench.parent / "estimates.json").read_text())
+        rust[name] = est["median"]["point_estimate"] / 1e9
 
 def fmt(s):
     if s is None:
