@@ -158,8 +158,8 @@ fn write_version(
         match (kind, stage.lookup(file, &path)?) {
             (NodeKind::Group, node) => {
                 let g = group.create_group(rel)?;
-                let base = inherited(&base_root, node == Some(StagedNode::BaseGroup), rel)?;
-                write_node_attrs(stage, &path, &g, base.as_ref())?;
+                let base = inherited(&base_root, node == Some(StagedNode::BaseGroup), rel);
+                write_node_attrs(stage, &path, &g, base)?;
             }
             (NodeKind::Dataset, Some(StagedNode::BaseDataset)) => {
                 let from = base_root
@@ -172,8 +172,8 @@ fn write_version(
             }
             (NodeKind::Dataset, _) => {
                 let ds = stage.staged(&path).expect("staged dataset");
-                let base = inherited(&base_root, !ds.created, rel)?;
-                write_dataset(file, &group, stage, &path, ds, base.as_ref(), faults)?;
+                let base = inherited(&base_root, !ds.created, rel);
+                write_dataset(file, &group, stage, &path, ds, base, faults)?;
             }
         }
         faults.step(&file.h5, &path)?;
@@ -197,15 +197,22 @@ fn write_version(
     })
 }
 
-/// The base object whose attributes a node inherits, if it does.
-fn inherited(base_root: &Option<Group>, inherits: bool, rel: &str) -> Result<Option<Location>> {
-    Ok(match (base_root, inherits) {
-        (Some(root), true) => Some(match root.loc_type_by_name(rel)? {
-            hdf5::LocationType::Group => (*root.group(rel)?).clone(),
-            _ => (**root.dataset(rel)?).clone(),
-        }),
+/// Where a node's inherited attributes live: the base version's root
+/// group and the node's path under it.
+struct Inherited<'a> {
+    root: &'a Group,
+    rel: &'a str,
+}
+
+fn inherited<'a>(
+    base_root: &'a Option<Group>,
+    inherits: bool,
+    rel: &'a str,
+) -> Option<Inherited<'a>> {
+    match (base_root, inherits) {
+        (Some(root), true) => Some(Inherited { root, rel }),
         _ => None,
-    })
+    }
 }
 
 /// Inherited attributes copied with their exact types, then the edits.
@@ -213,14 +220,14 @@ fn write_node_attrs(
     stage: &Stage,
     path: &str,
     dst: &Location,
-    base: Option<&Location>,
+    base: Option<Inherited>,
 ) -> Result<()> {
     if let Some(base) = base {
         let skip = super::attrs::VERSION_DATASET_SYSTEM_ATTRS;
-        for name in base.attr_names()? {
+        for name in h5write::attr_names_by_name(base.root.id(), base.rel)? {
             let edited = stage.attr_edits(path).any(|(n, _)| *n == name);
             if !edited && !skip.contains(&name.as_str()) {
-                h5write::copy_attr(base.id(), dst.id(), &name)?;
+                h5write::copy_attr(base.root.id(), base.rel, dst.id(), &name)?;
             }
         }
     }
@@ -414,7 +421,7 @@ fn write_dataset(
     stage: &Stage,
     path: &str,
     ds: &StagedDataset,
-    base: Option<&Location>,
+    base: Option<Inherited>,
     faults: &mut Faults,
 ) -> Result<()> {
     let (raw, table_ds) = storage(file, path, ds)?;

@@ -353,18 +353,20 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
     } else {
         &dcpl
     };
+    let fill = fill_of(fill_dcpl, &tid, &dtype)?;
     let layout = h5::layout(dcpl.id());
+    // The VDS creation property list holds every mapping: fetch it once.
     let source = match layout {
         Layout::Virtual => Source::Chunked {
             raw,
-            dcpl: h5::dataset_dcpl(h5.id())?,
+            dcpl,
             map: OnceCell::new(),
         },
         _ => Source::AllFill,
     };
     let meta = DatasetMeta {
         path,
-        fill: fill_of(fill_dcpl, &tid, &dtype)?,
+        fill,
         dtype,
         shape,
         maxshape,

@@ -5,8 +5,10 @@ use std::ffi::CString;
 use std::os::raw::c_void;
 
 use hdf5_sys::h5::hsize_t;
+use hdf5_sys::h5::{H5_index_t, H5_iter_order_t};
 use hdf5_sys::h5a::{
-    H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aopen, H5Aread, H5Awrite,
+    H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aiterate_by_name,
+    H5Aopen_by_name, H5Aread, H5Awrite,
 };
 use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_layout_t, H5Dcreate2, H5Dset_extent, H5Dwrite};
 use hdf5_sys::h5i::hid_t;
@@ -334,10 +336,50 @@ fn write_attr_typed(
     Ok(())
 }
 
-/// Copies an attribute keeping its exact HDF5 type (references included).
-pub fn copy_attr(src: hid_t, dst: hid_t, name: &str) -> Result<()> {
+/// Names of the attributes of the object at `obj` (relative to `loc`),
+/// listed without opening the object: opening a virtual dataset copies
+/// its whole mapping list.
+pub fn attr_names_by_name(loc: hid_t, obj: &str) -> Result<Vec<String>> {
+    unsafe extern "C" fn collect(
+        _loc: hid_t,
+        name: *const std::os::raw::c_char,
+        _info: *const hdf5_sys::h5a::H5A_info_t,
+        data: *mut c_void,
+    ) -> i32 {
+        let names = unsafe { &mut *(data as *mut Vec<String>) };
+        names.push(
+            unsafe { std::ffi::CStr::from_ptr(name) }
+                .to_string_lossy()
+                .into_owned(),
+        );
+        0
+    }
+    let c = c_name(obj)?;
+    let mut names: Vec<String> = Vec::new();
+    let mut idx: hsize_t = 0;
+    call(|| unsafe {
+        H5Aiterate_by_name(
+            loc,
+            c.as_ptr(),
+            H5_index_t::H5_INDEX_NAME,
+            H5_iter_order_t::H5_ITER_INC,
+            &mut idx,
+            Some(collect),
+            &mut names as *mut Vec<String> as *mut c_void,
+            H5P_DEFAULT,
+        )
+    })?;
+    Ok(names)
+}
+
+/// Copies attribute `name` of the object at `obj` (relative to `src`) onto
+/// `dst`, keeping its exact HDF5 type (references included).
+pub fn copy_attr(src: hid_t, obj: &str, dst: hid_t, name: &str) -> Result<()> {
     let c = c_name(name)?;
-    let attr = handle(|| unsafe { H5Aopen(src, c.as_ptr(), H5P_DEFAULT) })?;
+    let o = c_name(obj)?;
+    let attr = handle(|| unsafe {
+        H5Aopen_by_name(src, o.as_ptr(), c.as_ptr(), H5P_DEFAULT, H5P_DEFAULT)
+    })?;
     let t = handle(|| unsafe { H5Aget_type(attr.id()) })?;
     let sp = handle(|| unsafe { H5Aget_space(attr.id()) })?;
     let null = locked(|| unsafe { H5Sget_simple_extent_type(sp.id()) }) == H5S_class_t::H5S_NULL;

@@ -252,43 +252,42 @@ impl Stage {
         }
     }
 
+    /// The base version's copy of a dataset the stage may change (`None`
+    /// for one created in this stage); refuses groups and missing paths.
     fn base_dataset(&self, file: &Vh5File, path: &str) -> Result<Option<Dataset>> {
-        match (&self.base, self.staged(path)) {
-            (Some(base), Some(d)) if !d.created => Ok(Some(file.dataset(base, path)?)),
-            (Some(base), None) => Ok(Some(file.dataset(base, path)?)),
+        let from_base = match self.require(file, path)? {
+            StagedNode::BaseDataset => true,
+            StagedNode::Dataset => self.staged(path).is_some_and(|d| !d.created),
+            _ => bad_input!("{path} is a group, not a dataset"),
+        };
+        match (&self.base, from_base) {
+            (Some(base), true) => Ok(Some(file.dataset(base, path)?)),
             _ => Ok(None),
         }
     }
 
     /// Shape and dtype of a dataset in the staged view, staging nothing.
-    fn dataset_layout(&self, file: &Vh5File, path: &str) -> Result<(Vec<usize>, Dtype)> {
-        match (self.require(file, path)?, self.staged(path)) {
-            (StagedNode::Dataset, Some(d)) => Ok((d.shape.clone(), d.dtype.clone())),
-            (StagedNode::BaseDataset, _) => {
-                let meta = file
-                    .dataset(self.base.as_ref().expect("base node"), path)?
-                    .meta;
-                Ok((meta.shape, meta.dtype))
-            }
-            _ => bad_input!("{path} is a group, not a dataset"),
+    fn dataset_layout(&self, path: &str, base: Option<&Dataset>) -> Result<(Vec<usize>, Dtype)> {
+        let (shape, dtype) = match (self.staged(path), base) {
+            (Some(d), _) => (d.shape.clone(), d.dtype.clone()),
+            (None, Some(b)) => (b.meta.shape.clone(), b.meta.dtype.clone()),
+            (None, None) => bad_input!("{path} is not a dataset"),
+        };
+        if dtype.has_vlen() && !dtype.is_vlen_string() {
+            bad_input!("{path}: datasets of {dtype} cannot be edited");
         }
+        Ok((shape, dtype))
     }
 
     /// Stages a base dataset for changes (or returns the staged one).
-    fn dataset_mut(&mut self, file: &Vh5File, path: &str) -> Result<&mut StagedDataset> {
-        match self.require(file, path)? {
-            StagedNode::BaseDataset => {
-                let ds = file.dataset(self.base.as_ref().expect("base node"), path)?;
-                if ds.meta.dtype.has_vlen() && !ds.meta.dtype.is_vlen_string() {
-                    bad_input!("{path}: datasets of {} cannot be edited", ds.meta.dtype);
-                }
-                self.overlay.insert(
-                    path.to_string(),
-                    Overlay::Dataset(Box::new(StagedDataset::from_base(&ds)?)),
-                );
-            }
-            StagedNode::Dataset => {}
-            _ => bad_input!("{path} is a group, not a dataset"),
+    fn dataset_mut(&mut self, path: &str, base: Option<&Dataset>) -> Result<&mut StagedDataset> {
+        if self.staged(path).is_none() {
+            let Some(b) = base else {
+                bad_input!("{path} is not a dataset")
+            };
+            let staged = StagedDataset::from_base(b)?;
+            self.overlay
+                .insert(path.to_string(), Overlay::Dataset(Box::new(staged)));
         }
         match self.overlay.get_mut(path) {
             Some(Overlay::Dataset(d)) => Ok(d),
@@ -306,7 +305,8 @@ impl Stage {
         let (path, slice) = parse_target(target)?;
         let path = normalize_path(&path)?;
         // Validate everything before staging anything.
-        let (shape, dtype) = self.dataset_layout(file, &path)?;
+        let base = self.base_dataset(file, &path)?;
+        let (shape, dtype) = self.dataset_layout(&path, base.as_ref())?;
         let sel = Selection::resolve(slice.as_ref(), &shape)?;
         let values = grid_from_json(&dtype, value).map_err(|e| e.context(&path))?;
         let out_shape = sel.out_shape();
@@ -316,9 +316,8 @@ impl Stage {
                 values.shape
             ))
         })?;
-        let base = self.base_dataset(file, &path).ok().flatten();
         let mut order = self.next_order;
-        let ds = self.dataset_mut(file, &path)?;
+        let ds = self.dataset_mut(&path, base.as_ref())?;
         let chunks = ds.chunks.clone();
         visit_chunks(&sel, &shape, &chunks, |index, pairs| {
             let chunk = load_chunk(ds, base.as_ref(), index, &mut order)?;
@@ -335,16 +334,16 @@ impl Stage {
     /// (trimmed, or padded with the fill value), as versioned-hdf5 does.
     pub fn resize(&mut self, file: &Vh5File, path: &str, new_shape: &[usize]) -> Result<()> {
         let path = normalize_path(path)?;
-        let (shape, _) = self.dataset_layout(file, &path)?;
+        let base = self.base_dataset(file, &path)?;
+        let (shape, _) = self.dataset_layout(&path, base.as_ref())?;
         if new_shape.len() != shape.len() {
             bad_input!(
                 "{path}: cannot resize {}-D data to {new_shape:?}",
                 shape.len()
             );
         }
-        let base = self.base_dataset(file, &path).ok().flatten();
         let mut order = self.next_order;
-        let ds = self.dataset_mut(file, &path)?;
+        let ds = self.dataset_mut(&path, base.as_ref())?;
         let old_shape = ds.shape.clone();
         let common: Vec<usize> = old_shape
             .iter()
