@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use hdf5::{Group, Location};
+use hdf5::Group;
 
 use super::chunkmap::ChunkMap;
 use super::dtype::{ByteOrder, Dtype, Field};
 use super::error::{bad_input, Error, Result};
 use super::file::{Vh5File, DATA_VERSION, FIRST_VERSION};
 use super::h5::{self, Block, Hyperslab};
-use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping};
+use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
 use super::hash::{digest, ChunkDigest};
 use super::stage::{Stage, StagedDataset, StagedNode};
 use super::tree::NodeKind;
@@ -115,7 +115,8 @@ pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Versio
             let _ = versions.unlink(&opts.name);
         }
         if let Some(prev) = previous_current {
-            let _ = h5write::write_string_attr(versions.id(), "current_version", &prev);
+            let _ =
+                h5write::write_string_attr(Target::this(versions.id()), "current_version", &prev);
         }
         let _ = file.h5.flush();
     }
@@ -135,18 +136,15 @@ fn write_version(
         .as_ref()
         .map_or(FIRST_VERSION, |b| b.name.as_str());
     let group = versions.create_group(&opts.name)?;
-    h5write::write_string_attr(group.id(), "prev_version", prev)?;
-    h5write::write_bool_attr(group.id(), "committed", false)?;
-    h5write::write_string_attr(
-        group.id(),
-        "timestamp",
-        &now.format(STORED_TIME).to_string(),
-    )?;
+    let this = Target::this(group.id());
+    h5write::write_string_attr(this, "prev_version", prev)?;
+    h5write::write_bool_attr(this, "committed", false)?;
+    h5write::write_string_attr(this, "timestamp", &now.format(STORED_TIME).to_string())?;
     faults.step(&file.h5, "version group")?;
 
     for (name, edit) in stage.attr_edits("/") {
         if let Some(value) = edit {
-            h5write::write_attr(group.id(), name, value)?;
+            h5write::write_attr(this, name, value)?;
         }
     }
     let base_root = match &stage.base {
@@ -157,18 +155,33 @@ fn write_version(
         let rel = &path[1..];
         match (kind, stage.lookup(file, &path)?) {
             (NodeKind::Group, node) => {
-                let g = group.create_group(rel)?;
+                drop(group.create_group(rel)?);
                 let base = inherited(&base_root, node == Some(StagedNode::BaseGroup), rel);
-                write_node_attrs(stage, &path, &g, base)?;
+                write_node_attrs(
+                    stage,
+                    &path,
+                    Target {
+                        loc: group.id(),
+                        obj: rel,
+                    },
+                    base,
+                )?;
             }
+            // Unchanged: versioned-hdf5 copies the VDS object (H5Ocopy).
             (NodeKind::Dataset, Some(StagedNode::BaseDataset)) => {
-                let from = base_root
-                    .as_ref()
-                    .expect("base dataset has a base")
-                    .dataset(rel)?;
-                from.copy_to(&group, rel)?;
-                let copied = group.dataset(rel)?;
-                apply_attr_edits(stage, &path, &copied)?;
+                let root = base_root.as_ref().expect("base dataset has a base");
+                let to = Target {
+                    loc: group.id(),
+                    obj: rel,
+                };
+                h5write::copy_object(
+                    Target {
+                        loc: root.id(),
+                        obj: rel,
+                    },
+                    to,
+                )?;
+                apply_attr_edits(stage, &path, to)?;
             }
             (NodeKind::Dataset, _) => {
                 let ds = stage.staged(&path).expect("staged dataset");
@@ -178,14 +191,14 @@ fn write_version(
         }
         faults.step(&file.h5, &path)?;
     }
-    h5write::write_bool_attr(group.id(), "committed", true)?;
+    h5write::write_bool_attr(this, "committed", true)?;
     faults.step(&file.h5, "committed")?;
     let when = opts.timestamp.unwrap_or(now);
     let text = when.format(STORED_TIME).to_string();
-    h5write::write_string_attr(group.id(), "timestamp", &text)?;
+    h5write::write_string_attr(this, "timestamp", &text)?;
     faults.step(&file.h5, "timestamp")?;
     if opts.make_current {
-        h5write::write_string_attr(versions.id(), "current_version", &opts.name)?;
+        h5write::write_string_attr(Target::this(versions.id()), "current_version", &opts.name)?;
     }
     faults.step(&file.h5, "current_version")?;
     Ok(Version {
@@ -216,29 +229,28 @@ fn inherited<'a>(
 }
 
 /// Inherited attributes copied with their exact types, then the edits.
-fn write_node_attrs(
-    stage: &Stage,
-    path: &str,
-    dst: &Location,
-    base: Option<Inherited>,
-) -> Result<()> {
+fn write_node_attrs(stage: &Stage, path: &str, dst: Target, base: Option<Inherited>) -> Result<()> {
     if let Some(base) = base {
+        let from = Target {
+            loc: base.root.id(),
+            obj: base.rel,
+        };
         let skip = super::attrs::VERSION_DATASET_SYSTEM_ATTRS;
-        for name in h5write::attr_names_by_name(base.root.id(), base.rel)? {
+        for name in h5write::attr_names(from)? {
             let edited = stage.attr_edits(path).any(|(n, _)| *n == name);
             if !edited && !skip.contains(&name.as_str()) {
-                h5write::copy_attr(base.root.id(), base.rel, dst.id(), &name)?;
+                h5write::copy_attr(from, dst, &name)?;
             }
         }
     }
     apply_attr_edits(stage, path, dst)
 }
 
-fn apply_attr_edits(stage: &Stage, path: &str, dst: &Location) -> Result<()> {
+fn apply_attr_edits(stage: &Stage, path: &str, dst: Target) -> Result<()> {
     for (name, edit) in stage.attr_edits(path) {
         match edit {
-            Some(value) => h5write::write_attr(dst.id(), name, value)?,
-            None => h5write::delete_attr(dst.id(), name)?,
+            Some(value) => h5write::write_attr(dst, name, value)?,
+            None => h5write::delete_attr(dst, name)?,
         }
     }
     Ok(())
@@ -384,7 +396,7 @@ fn storage(
         },
     )?;
     let chunks: Vec<i64> = ds.chunks.iter().map(|&c| c as i64).collect();
-    h5write::write_i64_attr(raw.id(), "chunks", &chunks, false)?;
+    h5write::write_i64_attr(Target::this(raw.id()), "chunks", &chunks, false)?;
     let ht = hash_table_dtype().to_type_id()?;
     let table = h5write::create_chunked(
         g.id(),
@@ -398,7 +410,7 @@ fn storage(
             filters: &[FilterSpec::Lzf],
         },
     )?;
-    h5write::write_i64_attr(table.id(), "largest_index", &[0], true)?;
+    h5write::write_i64_attr(Target::this(table.id()), "largest_index", &[0], true)?;
     drop((raw, table));
     Ok((g.dataset("raw_data")?, g.dataset("hash_table")?))
 }
@@ -485,7 +497,12 @@ fn write_dataset(
             &bytes,
         )?;
         faults.step(&file.h5, &format!("{path} hash rows"))?;
-        h5write::write_i64_attr(table.ds.id(), "largest_index", &[rows as i64], true)?;
+        h5write::write_i64_attr(
+            Target::this(table.ds.id()),
+            "largest_index",
+            &[rows as i64],
+            true,
+        )?;
         faults.step(&file.h5, &format!("{path} largest_index"))?;
     }
     let (raw_shape, _) = h5::dataset_extent(raw.id())?;
@@ -508,11 +525,14 @@ fn write_dataset(
         &raw_shape,
         &mappings,
     )?);
-    let vds = version.dataset(&path[1..]).map_err(Error::from)?;
-    write_node_attrs(stage, path, &vds, base)?;
-    h5write::write_string_attr(vds.id(), "raw_data", &raw_path)?;
+    let vds = Target {
+        loc: version.id(),
+        obj: &path[1..],
+    };
+    write_node_attrs(stage, path, vds, base)?;
+    h5write::write_string_attr(vds, "raw_data", &raw_path)?;
     let chunks: Vec<i64> = ds.chunks.iter().map(|&c| c as i64).collect();
-    h5write::write_i64_attr(vds.id(), "chunks", &chunks, false)?;
+    h5write::write_i64_attr(vds, "chunks", &chunks, false)?;
     Ok(())
 }
 
@@ -528,7 +548,11 @@ pub fn set_current(path: &Path, spec: &VersionSpec) -> Result<Version> {
     };
     let file = Vh5File::open_rw(path)?;
     let versions = file.versions_group()?;
-    h5write::write_string_attr(versions.id(), "current_version", &version.name)?;
+    h5write::write_string_attr(
+        Target::this(versions.id()),
+        "current_version",
+        &version.name,
+    )?;
     file.h5.flush()?;
     Ok(version)
 }

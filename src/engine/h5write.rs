@@ -7,8 +7,8 @@ use std::os::raw::c_void;
 use hdf5_sys::h5::hsize_t;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t};
 use hdf5_sys::h5a::{
-    H5Acreate2, H5Adelete, H5Aexists, H5Aget_space, H5Aget_type, H5Aiterate_by_name,
-    H5Aopen_by_name, H5Aread, H5Awrite,
+    H5Acreate_by_name, H5Adelete_by_name, H5Aexists_by_name, H5Aget_space, H5Aget_type,
+    H5Aiterate_by_name, H5Aopen_by_name, H5Aread, H5Awrite,
 };
 use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_layout_t, H5Dcreate2, H5Dset_extent, H5Dwrite};
 use hdf5_sys::h5i::hid_t;
@@ -302,44 +302,60 @@ pub fn write_bytes(
     Ok(())
 }
 
-pub fn delete_attr(loc: hid_t, name: &str) -> Result<()> {
-    let c = c_name(name)?;
-    if locked(|| unsafe { H5Aexists(loc, c.as_ptr()) }) > 0 {
-        call(|| unsafe { H5Adelete(loc, c.as_ptr()) })?;
+/// An object named relative to a location (`"."`: the location itself).
+/// Attributes are written by name so that no dataset is ever opened: opening
+/// a virtual dataset copies its whole mapping list.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub loc: hid_t,
+    pub obj: &'a str,
+}
+
+impl Target<'_> {
+    pub fn this(loc: hid_t) -> Target<'static> {
+        Target { loc, obj: "." }
+    }
+}
+
+pub fn delete_attr(at: Target, name: &str) -> Result<()> {
+    let (o, c) = (c_name(at.obj)?, c_name(name)?);
+    if locked(|| unsafe { H5Aexists_by_name(at.loc, o.as_ptr(), c.as_ptr(), H5P_DEFAULT) }) > 0 {
+        call(|| unsafe { H5Adelete_by_name(at.loc, o.as_ptr(), c.as_ptr(), H5P_DEFAULT) })?;
     }
     Ok(())
 }
 
 /// (Re)writes an attribute with the grid's dtype and shape.
-pub fn write_attr(loc: hid_t, name: &str, value: &ValueGrid) -> Result<()> {
+pub fn write_attr(at: Target, name: &str, value: &ValueGrid) -> Result<()> {
     let t = value.dtype.to_type_id()?;
-    write_attr_typed(loc, name, t.id(), &value.shape, value)
+    let sp = space(&value.shape, None)?;
+    let (buf, _strings) = value.hdf5_write_buffer();
+    create_attr(at, name, t.id(), sp.id(), &buf)
 }
 
-fn write_attr_typed(
-    loc: hid_t,
-    name: &str,
-    type_id: hid_t,
-    shape: &[usize],
-    value: &ValueGrid,
-) -> Result<()> {
-    delete_attr(loc, name)?;
-    let c = c_name(name)?;
-    let sp = space(shape, None)?;
+fn create_attr(at: Target, name: &str, type_id: hid_t, space_id: hid_t, buf: &[u8]) -> Result<()> {
+    delete_attr(at, name)?;
+    let (o, c) = (c_name(at.obj)?, c_name(name)?);
     let attr = handle(|| unsafe {
-        H5Acreate2(loc, c.as_ptr(), type_id, sp.id(), H5P_DEFAULT, H5P_DEFAULT)
+        H5Acreate_by_name(
+            at.loc,
+            o.as_ptr(),
+            c.as_ptr(),
+            type_id,
+            space_id,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
     })?;
-    let (buf, _strings) = value.hdf5_write_buffer();
     if !buf.is_empty() {
         call(|| unsafe { H5Awrite(attr.id(), type_id, buf.as_ptr() as *const c_void) })?;
     }
     Ok(())
 }
 
-/// Names of the attributes of the object at `obj` (relative to `loc`),
-/// listed without opening the object: opening a virtual dataset copies
-/// its whole mapping list.
-pub fn attr_names_by_name(loc: hid_t, obj: &str) -> Result<Vec<String>> {
+/// Names of an object's attributes, in name order.
+pub fn attr_names(at: Target) -> Result<Vec<String>> {
     unsafe extern "C" fn collect(
         _loc: hid_t,
         name: *const std::os::raw::c_char,
@@ -354,13 +370,13 @@ pub fn attr_names_by_name(loc: hid_t, obj: &str) -> Result<Vec<String>> {
         );
         0
     }
-    let c = c_name(obj)?;
+    let o = c_name(at.obj)?;
     let mut names: Vec<String> = Vec::new();
     let mut idx: hsize_t = 0;
     call(|| unsafe {
         H5Aiterate_by_name(
-            loc,
-            c.as_ptr(),
+            at.loc,
+            o.as_ptr(),
             H5_index_t::H5_INDEX_NAME,
             H5_iter_order_t::H5_ITER_INC,
             &mut idx,
@@ -372,13 +388,12 @@ pub fn attr_names_by_name(loc: hid_t, obj: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Copies attribute `name` of the object at `obj` (relative to `src`) onto
-/// `dst`, keeping its exact HDF5 type (references included).
-pub fn copy_attr(src: hid_t, obj: &str, dst: hid_t, name: &str) -> Result<()> {
-    let c = c_name(name)?;
-    let o = c_name(obj)?;
+/// Copies attribute `name` from one object to another, keeping its exact
+/// HDF5 type (references included).
+pub fn copy_attr(from: Target, to: Target, name: &str) -> Result<()> {
+    let (o, c) = (c_name(from.obj)?, c_name(name)?);
     let attr = handle(|| unsafe {
-        H5Aopen_by_name(src, o.as_ptr(), c.as_ptr(), H5P_DEFAULT, H5P_DEFAULT)
+        H5Aopen_by_name(from.loc, o.as_ptr(), c.as_ptr(), H5P_DEFAULT, H5P_DEFAULT)
     })?;
     let t = handle(|| unsafe { H5Aget_type(attr.id()) })?;
     let sp = handle(|| unsafe { H5Aget_space(attr.id()) })?;
@@ -393,30 +408,24 @@ pub fn copy_attr(src: hid_t, obj: &str, dst: hid_t, name: &str) -> Result<()> {
     if n > 0 {
         call(|| unsafe { H5Aread(attr.id(), t.id(), buf.as_mut_ptr() as *mut c_void) })?;
     }
-    delete_attr(dst, name)?;
-    let out = handle(|| unsafe {
-        H5Acreate2(dst, c.as_ptr(), t.id(), sp.id(), H5P_DEFAULT, H5P_DEFAULT)
-    })?;
-    if n > 0 {
-        call(|| unsafe { H5Awrite(out.id(), t.id(), buf.as_ptr() as *const c_void) })?;
-        // Give back the variable-length data the read allocated.
-        let dtype = Dtype::from_type_id(t.id())?;
-        if dtype.has_vlen() {
-            // Safety: the buffer holds exactly what H5Aread allocated.
-            drop(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) });
-        }
+    create_attr(to, name, t.id(), sp.id(), &buf)?;
+    // Give back the variable-length data the read allocated.
+    let dtype = Dtype::from_type_id(t.id())?;
+    if n > 0 && dtype.has_vlen() {
+        // Safety: the buffer holds exactly what H5Aread allocated.
+        drop(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) });
     }
     Ok(())
 }
 
 /// A scalar variable-length UTF-8 string attribute, as h5py writes a `str`.
-pub fn write_string_attr(loc: hid_t, name: &str, value: &str) -> Result<()> {
+pub fn write_string_attr(at: Target, name: &str, value: &str) -> Result<()> {
     let grid = ValueGrid::from_strings(vec![], vec![Some(value.as_bytes().to_vec())], true);
-    write_attr(loc, name, &grid)
+    write_attr(at, name, &grid)
 }
 
 /// A scalar or 1-D `int64` attribute.
-pub fn write_i64_attr(loc: hid_t, name: &str, values: &[i64], scalar: bool) -> Result<()> {
+pub fn write_i64_attr(at: Target, name: &str, values: &[i64], scalar: bool) -> Result<()> {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let shape = if scalar { vec![] } else { vec![values.len()] };
     let dtype = Dtype::Int {
@@ -424,16 +433,33 @@ pub fn write_i64_attr(loc: hid_t, name: &str, values: &[i64], scalar: bool) -> R
         signed: true,
         order: super::dtype::ByteOrder::Little,
     };
-    write_attr(loc, name, &ValueGrid::from_bytes(dtype, shape, bytes))
+    write_attr(at, name, &ValueGrid::from_bytes(dtype, shape, bytes))
 }
 
 /// h5py's numpy bool: the FALSE/TRUE enum.
-pub fn write_bool_attr(loc: hid_t, name: &str, value: bool) -> Result<()> {
+pub fn write_bool_attr(at: Target, name: &str, value: bool) -> Result<()> {
     write_attr(
-        loc,
+        at,
         name,
         &ValueGrid::from_bytes(Dtype::Bool, vec![], vec![value as u8]),
     )
+}
+
+/// Copies an object (a dataset with its attributes) by name, without
+/// opening it.
+pub fn copy_object(from: Target, to: Target) -> Result<()> {
+    let (a, b) = (c_name(from.obj)?, c_name(to.obj)?);
+    call(|| unsafe {
+        hdf5_sys::h5o::H5Ocopy(
+            from.loc,
+            a.as_ptr(),
+            to.loc,
+            b.as_ptr(),
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
+    })?;
+    Ok(())
 }
 
 pub fn flush(file: &hdf5::File) -> Result<()> {
