@@ -7,6 +7,7 @@ pub mod dump;
 pub mod log;
 pub mod ls;
 mod output;
+pub mod replay;
 pub mod show;
 
 use std::path::PathBuf;
@@ -148,6 +149,42 @@ enum Command {
         #[arg(long, action = ArgAction::Append, value_name = "PATH")]
         delete: Vec<String>,
     },
+    /// Delete versions, reclaiming the data only they used
+    DeleteVersions {
+        file: PathBuf,
+        #[arg(required = true, allow_negative_numbers = true)]
+        versions: Vec<String>,
+    },
+    /// Change a dataset's dtype, chunks, compression or fill value in every version
+    ModifyMetadata {
+        file: PathBuf,
+        path: String,
+        #[arg(long)]
+        dtype: Option<String>,
+        /// '[c, ...]'
+        #[arg(long)]
+        chunks: Option<String>,
+        /// gzip, lzf or none
+        #[arg(long)]
+        compression: Option<String>,
+        #[arg(long)]
+        compression_opts: Option<String>,
+        /// JSON value
+        #[arg(long, allow_negative_numbers = true)]
+        fillvalue: Option<String>,
+    },
+    /// Rename a version (its children and the current version follow)
+    RenameVersion {
+        file: PathBuf,
+        old: String,
+        new: String,
+    },
+    /// Write the file anew, giving back the space replays freed
+    Compact {
+        file: PathBuf,
+        /// Write here instead of replacing FILE
+        out: Option<PathBuf>,
+    },
     /// Make VERSION the current version
     SetCurrent {
         file: PathBuf,
@@ -250,6 +287,31 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             })
         }
         Some(Command::SetCurrent { file, version }) => commit::run_set_current(&file, &version),
+        Some(Command::DeleteVersions { file, versions }) => {
+            replay::delete_versions(&file, &versions)
+        }
+        Some(Command::ModifyMetadata {
+            file,
+            path,
+            dtype,
+            chunks,
+            compression,
+            compression_opts,
+            fillvalue,
+        }) => {
+            let args = replay::ModifyArgs {
+                dtype,
+                chunks,
+                compression,
+                compression_opts,
+                fillvalue,
+            };
+            replay::modify_metadata(&file, &path, args)
+        }
+        Some(Command::RenameVersion { file, old, new }) => {
+            replay::rename_version(&file, &old, &new)
+        }
+        Some(Command::Compact { file, out }) => replay::compact(&file, out.as_deref()),
         None => browse(cli.file),
     }
 }

@@ -397,9 +397,18 @@ fn storage(
     )?;
     let chunks: Vec<i64> = ds.chunks.iter().map(|&c| c as i64).collect();
     h5write::write_i64_attr(Target::this(raw.id()), "chunks", &chunks, false)?;
+    let table = create_hash_table(&g)?;
+    h5write::write_i64_attr(Target::this(table.id()), "largest_index", &[0], true)?;
+    drop((raw, table));
+    Ok((g.dataset("raw_data")?, g.dataset("hash_table")?))
+}
+
+/// An empty hash table (one zero row), with versioned-hdf5's fixed layout:
+/// 4096-row chunks, LZF.
+pub(crate) fn create_hash_table(group: &Group) -> Result<super::h5::Handle> {
     let ht = hash_table_dtype().to_type_id()?;
-    let table = h5write::create_chunked(
-        g.id(),
+    h5write::create_chunked(
+        group.id(),
         "hash_table",
         &DatasetSpec {
             type_id: ht.id(),
@@ -409,15 +418,13 @@ fn storage(
             fill: None,
             filters: &[FilterSpec::Lzf],
         },
-    )?;
-    h5write::write_i64_attr(Target::this(table.id()), "largest_index", &[0], true)?;
-    drop((raw, table));
-    Ok((g.dataset("raw_data")?, g.dataset("hash_table")?))
+    )
 }
 
-fn ensure_groups(file: &hdf5::File, path: &str) -> Result<Group> {
+/// The groups of `path` (relative to the root), created where missing.
+pub(crate) fn ensure_groups(file: &hdf5::File, path: &str) -> Result<Group> {
     let mut g: Group = file.group("/")?;
-    for part in path.split('/') {
+    for part in path.split('/').filter(|p| !p.is_empty()) {
         g = match g.link_exists(part) {
             true => g.group(part)?,
             false => g.create_group(part)?,

@@ -140,6 +140,33 @@ fn add_filter(dcpl: &Handle, f: &FilterSpec) -> Result<()> {
     Ok(())
 }
 
+/// Creates a dataset with a copy of another's creation properties (same
+/// chunks, fill value, filters), growable along axis 0.
+pub fn create_with_dcpl(
+    parent: hid_t,
+    name: &str,
+    type_id: hid_t,
+    shape: &[usize],
+    dcpl: hid_t,
+) -> Result<Handle> {
+    let maxshape: Vec<Option<usize>> = std::iter::once(None)
+        .chain(shape[1..].iter().map(|&d| Some(d)))
+        .collect();
+    let space = space(shape, Some(&maxshape))?;
+    let name = c_name(name)?;
+    Ok(handle(|| unsafe {
+        H5Dcreate2(
+            parent,
+            name.as_ptr(),
+            type_id,
+            space.id(),
+            H5P_DEFAULT,
+            dcpl,
+            H5P_DEFAULT,
+        )
+    })?)
+}
+
 /// One mapping of a new virtual dataset: a block of the virtual space and
 /// where in the source it comes from (same extent).
 pub struct NewMapping {

@@ -8,6 +8,7 @@
 //! reads through the chunk map), `hash` (content addressing).
 
 pub mod attrs;
+pub mod cast;
 pub mod chunkmap;
 pub mod commit;
 pub mod dataset;
@@ -19,6 +20,7 @@ pub mod h5;
 pub mod h5write;
 pub mod hash;
 pub mod read;
+pub mod replay;
 pub mod slice;
 pub mod stage;
 pub mod tree;

@@ -1,0 +1,1047 @@
+//! Replay: rewriting history (delete versions, modify a dataset's metadata
+//! in every version, compact), with versioned-hdf5's visible results.
+//!
+//! Every replay writes a new file next to the original and renames it over
+//! the original at the end, so an interruption at any point leaves the
+//! original untouched (versioned-hdf5 rewrites in place, through temporary
+//! groups); the new file also gives back the space HDF5 cannot free in
+//! place. Objects a replay does not change are copied whole (H5Ocopy).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use hdf5::{Group, LocationType};
+use hdf5_sys::h5f::{H5Fclose, H5Fcreate, H5Fget_create_plist, H5F_ACC_EXCL};
+use hdf5_sys::h5p::H5P_DEFAULT;
+
+use super::cast::{cast_and_refill, cast_fill, check_castable};
+use super::chunkmap::ChunkMap;
+use super::commit::ensure_groups;
+use super::dataset::{Dataset, FILTER_DEFLATE, FILTER_LZF};
+use super::dtype::Dtype;
+use super::encode::grid_from_json;
+use super::error::{bad_input, Error, Result};
+use super::file::{Vh5File, FIRST_VERSION, VERSIONS_GROUP};
+use super::h5::{self, Block, Hyperslab};
+use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
+use super::hash::{digest, ChunkDigest};
+use super::stage::{filter_specs, grid_positions};
+use super::value::ValueGrid;
+use super::versions::{Version, VersionSpec};
+
+/// How far a long operation has come (the browser draws it as a gauge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub message: String,
+}
+
+pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress);
+
+/// A dataset's new metadata; `None` keeps the old setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetadataChange {
+    pub dtype: Option<Dtype>,
+    pub chunks: Option<Vec<usize>>,
+    /// `Some(None)` removes compression.
+    pub compression: Option<Option<String>>,
+    pub compression_opts: Option<u32>,
+    pub fillvalue: Option<serde_json::Value>,
+}
+
+/// What a rewrite does to the history.
+#[derive(Default)]
+struct Plan {
+    /// Version groups that go.
+    deleted: HashSet<String>,
+    /// New `prev_version` of survivors whose parent goes.
+    prev: HashMap<String, String>,
+    current: Option<String>,
+    /// Storage paths whose raw data is compacted to what survivors use.
+    compacted: HashSet<String>,
+    /// Storage paths with no survivor: dropped.
+    dropped: HashSet<String>,
+    /// The dataset `modify_metadata` rewrites.
+    modify: Option<(String, Modify)>,
+}
+
+/// A validated metadata change, resolved against the dataset.
+struct Modify {
+    dtype: Dtype,
+    chunks: Vec<usize>,
+    fill: ValueGrid,
+    /// The old fill value, when the fill changes (for the refill rule).
+    refill: Option<super::value::Value>,
+    filters: Vec<FilterSpec>,
+}
+
+/// Deletes versions the way versioned-hdf5's `delete_versions` does.
+pub fn delete_versions(
+    path: &Path,
+    specs: &[VersionSpec],
+    progress: ProgressFn,
+) -> Result<Vec<String>> {
+    let src = Vh5File::open(path)?;
+    require_versioned(&src)?;
+    let graph = src.graph()?;
+    let mut deleted = HashSet::new();
+    for spec in specs {
+        if matches!(spec, VersionSpec::Name(n) if n == FIRST_VERSION) {
+            bad_input!("{FIRST_VERSION} cannot be deleted");
+        }
+        let v = match spec {
+            VersionSpec::Name(n) => graph
+                .get(n)
+                .cloned()
+                .ok_or_else(|| Error::bad_input(format!("unknown version {n:?}")))?,
+            other => src.resolve_version(Some(other))?,
+        };
+        deleted.insert(v.name);
+    }
+    if deleted.is_empty() {
+        bad_input!("no versions given");
+    }
+    let parent = |name: &str| graph.get(name).and_then(|v| v.prev.clone());
+    let surviving_ancestor = |mut name: Option<String>| {
+        while let Some(n) = name.clone().filter(|n| deleted.contains(n)) {
+            name = parent(&n);
+        }
+        name
+    };
+    let mut plan = Plan {
+        deleted: deleted.clone(),
+        ..Plan::default()
+    };
+    for v in graph.all().iter().filter(|v| !deleted.contains(&v.name)) {
+        if v.prev.as_ref().is_some_and(|p| deleted.contains(p)) {
+            plan.prev.insert(
+                v.name.clone(),
+                surviving_ancestor(v.prev.clone()).unwrap_or_else(|| FIRST_VERSION.into()),
+            );
+        }
+    }
+    plan.current = Some(match src.current_version_name()? {
+        Some(c) => surviving_ancestor(Some(c)).unwrap_or_else(|| FIRST_VERSION.into()),
+        None => FIRST_VERSION.into(),
+    });
+    // As versioned-hdf5: only datasets a deleted version holds with data are
+    // compacted; those no survivor holds are dropped.
+    let survivors: Vec<&Version> = graph
+        .all()
+        .iter()
+        .filter(|v| !deleted.contains(&v.name))
+        .collect();
+    for name in &deleted {
+        for (p, shape0) in version_datasets(&src, name)? {
+            if shape0 == 0 {
+                continue;
+            }
+            let kept = survivors.iter().any(|v| has_dataset(&src, &v.name, &p));
+            if kept {
+                plan.compacted.insert(p);
+            } else {
+                plan.dropped.insert(p);
+            }
+        }
+    }
+    let mut names: Vec<String> = deleted.into_iter().collect();
+    names.sort();
+    rewrite_in_place(&src, &plan, progress)?;
+    Ok(names)
+}
+
+/// Rewrites one dataset in every version with new metadata, as
+/// versioned-hdf5's `modify_metadata`.
+pub fn modify_metadata(
+    path: &Path,
+    dataset: &str,
+    change: &MetadataChange,
+    progress: ProgressFn,
+) -> Result<()> {
+    let src = Vh5File::open(path)?;
+    require_versioned(&src)?;
+    let dataset = super::tree::normalize_path(dataset)?;
+    let Some(pinned) = src.storage_meta(&dataset)? else {
+        bad_input!("no versioned dataset {dataset}");
+    };
+    let dtype = change.dtype.clone().unwrap_or_else(|| pinned.dtype.clone());
+    check_castable(&pinned.dtype, &dtype).map_err(|e| e.context(&dataset))?;
+    let chunks = change
+        .chunks
+        .clone()
+        .unwrap_or_else(|| pinned.chunks.clone().unwrap_or_default());
+    if chunks.len() != pinned.chunks.as_ref().map_or(0, |c| c.len()) || chunks.contains(&0) {
+        bad_input!(
+            "{dataset}: chunks {chunks:?} do not fit its {}-D data",
+            pinned.shape.len()
+        );
+    }
+    let (fill, refill) = match &change.fillvalue {
+        Some(v) => {
+            let new = grid_from_json(&dtype, v)
+                .map_err(|e| e.context(format!("{dataset} fill value")))?;
+            if new.shape.is_empty() {
+                (new, Some(pinned.fill.get(0)))
+            } else {
+                bad_input!("{dataset}: the fill value must be a single value");
+            }
+        }
+        None => (cast_fill(&pinned.fill, &dtype)?, None),
+    };
+    if dtype.is_vlen_string() && fill.string_bytes(0).is_some_and(|s| !s.is_empty()) {
+        bad_input!("{dataset}: variable-length strings can only have the empty fill value");
+    }
+    let filters = changed_filters(filter_specs(&pinned), change)?;
+    let plan = Plan {
+        modify: Some((
+            dataset,
+            Modify {
+                dtype,
+                chunks,
+                fill,
+                refill,
+                filters,
+            },
+        )),
+        current: src.current_version_name()?,
+        ..Plan::default()
+    };
+    rewrite_in_place(&src, &plan, progress)
+}
+
+fn changed_filters(
+    mut filters: Vec<FilterSpec>,
+    change: &MetadataChange,
+) -> Result<Vec<FilterSpec>> {
+    let is_codec = |f: &FilterSpec| {
+        matches!(
+            f,
+            FilterSpec::Deflate(_) | FilterSpec::Lzf | FilterSpec::Other(..)
+        )
+    };
+    let at = filters.iter().position(is_codec).unwrap_or_else(|| {
+        filters
+            .iter()
+            .position(|f| *f != FilterSpec::Shuffle)
+            .unwrap_or(filters.len())
+    });
+    let codec = match (&change.compression, change.compression_opts) {
+        (None, None) => return Ok(filters),
+        (Some(None), Some(_)) => bad_input!("--compression-opts needs a compression"),
+        (Some(None), None) => None,
+        (Some(Some(c)), level) => Some(codec_spec(c, level)?),
+        (None, Some(level)) => match filters.iter().find(|f| is_codec(f)) {
+            Some(FilterSpec::Deflate(_)) => Some(FilterSpec::Deflate(check_level(level)?)),
+            _ => bad_input!("--compression-opts applies to gzip compression"),
+        },
+    };
+    filters.retain(|f| !is_codec(f));
+    if let Some(codec) = codec {
+        filters.insert(at.min(filters.len()), codec);
+    }
+    Ok(filters)
+}
+
+fn check_level(level: u32) -> Result<u32> {
+    if level > 9 {
+        bad_input!("gzip level {level} is not in 0..=9");
+    }
+    Ok(level)
+}
+
+fn codec_spec(name: &str, level: Option<u32>) -> Result<FilterSpec> {
+    match (name, level) {
+        ("gzip", l) => Ok(FilterSpec::Deflate(check_level(l.unwrap_or(4))?)),
+        ("lzf", None) => Ok(FilterSpec::Lzf),
+        ("lzf", Some(_)) => bad_input!("lzf takes no --compression-opts"),
+        (other, _) => match other.parse::<i32>() {
+            Ok(FILTER_DEFLATE) => codec_spec("gzip", level),
+            Ok(FILTER_LZF) => codec_spec("lzf", level),
+            _ => bad_input!("unknown compression {other:?} (gzip, lzf or none)"),
+        },
+    }
+}
+
+/// Renames a version in place: a second link first, then the children's
+/// `prev_version` and `current_version`, then the old link goes. An
+/// interruption leaves every version readable (at worst under both names).
+pub fn rename_version(path: &Path, old: &str, new: &str) -> Result<()> {
+    {
+        let src = Vh5File::open(path)?;
+        require_versioned(&src)?;
+        match src.version(old)? {
+            Some(v) if v.committed => {}
+            _ => bad_input!("unknown version {old:?}"),
+        }
+        super::commit::check_version_name(&src, new)?;
+        if src.version(new)?.is_some() {
+            bad_input!("version {new:?} already exists");
+        }
+    }
+    let file = Vh5File::open_rw(path)?;
+    let versions = file.versions_group()?;
+    versions.link_hard(old, new)?;
+    file.h5.flush()?;
+    for v in file.graph()?.all() {
+        if v.prev.as_deref() == Some(old) {
+            h5write::write_string_attr(
+                Target {
+                    loc: versions.id(),
+                    obj: &v.name,
+                },
+                "prev_version",
+                new,
+            )?;
+        }
+    }
+    if file.current_version_name()?.as_deref() == Some(old) {
+        h5write::write_string_attr(Target::this(versions.id()), "current_version", new)?;
+    }
+    file.h5.flush()?;
+    versions.unlink(old)?;
+    file.h5.flush()?;
+    Ok(())
+}
+
+/// Writes the file anew (to `out`, or in place), giving back the space
+/// replays freed inside it.
+pub fn compact(path: &Path, out: Option<&Path>, progress: ProgressFn) -> Result<()> {
+    let src = Vh5File::open(path)?;
+    require_versioned(&src)?;
+    let plan = Plan {
+        current: src.current_version_name()?,
+        ..Plan::default()
+    };
+    match out {
+        Some(out) => {
+            if out.exists() && same_file(path, out) {
+                bad_input!("{}: the output must differ from the input", out.display());
+            }
+            if out.exists() {
+                bad_input!("{} already exists", out.display());
+            }
+            rewrite(&src, &plan, out, progress)
+        }
+        None => rewrite_in_place(&src, &plan, progress),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn require_versioned(file: &Vh5File) -> Result<()> {
+    if !file.is_versioned() {
+        bad_input!("{}: not a versioned file", file.path.display());
+    }
+    Ok(())
+}
+
+/// Every dataset of a version group, with its first extent.
+fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)>> {
+    let root = file.h5.group(&format!("{VERSIONS_GROUP}/{version}"))?;
+    let mut out = Vec::new();
+    walk_group(&root, "", &mut |path, kind| {
+        if kind == LocationType::Dataset {
+            let ds = root.dataset(&path[1..])?;
+            let (shape, _) = h5::dataset_extent(ds.id())?;
+            out.push((path.to_string(), shape.first().copied().unwrap_or(1)));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn has_dataset(file: &Vh5File, version: &str, path: &str) -> bool {
+    file.h5
+        .group(&format!("{VERSIONS_GROUP}/{version}"))
+        .ok()
+        .and_then(|g| g.loc_type_by_name(&path[1..]).ok())
+        == Some(LocationType::Dataset)
+}
+
+/// Visits every group and dataset below `group` (paths from its root),
+/// parents first.
+fn walk_group(
+    group: &Group,
+    prefix: &str,
+    visit: &mut dyn FnMut(&str, LocationType) -> Result<()>,
+) -> Result<()> {
+    let mut names = group.member_names()?;
+    names.sort();
+    for name in names {
+        let path = format!("{prefix}/{name}");
+        let Ok(kind) = group.loc_type_by_name(&name) else {
+            continue;
+        };
+        visit(&path, kind)?;
+        if kind == LocationType::Group {
+            walk_group(&group.group(&name)?, &path, visit)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the result next to the original, then renames it over it.
+fn rewrite_in_place(src: &Vh5File, plan: &Plan, progress: ProgressFn) -> Result<()> {
+    let path = src.path.clone();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.vh5-{}.tmp", std::process::id()));
+    let result = rewrite(src, plan, &tmp, progress);
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Ok(meta) = std::fs::metadata(&path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::runtime(e.to_string()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::runtime(format!("{}: {e}", path.display())))
+}
+
+/// Builds the rewritten file at `out`.
+fn rewrite(src: &Vh5File, plan: &Plan, out: &Path, progress: ProgressFn) -> Result<()> {
+    let dst = create_like(src, out)?;
+    let writer = Rewriter {
+        src,
+        dst: &dst,
+        plan,
+    };
+    writer.run(progress)?;
+    dst.flush()?;
+    Ok(())
+}
+
+/// A new file with the original's creation properties (sizes, userblock).
+fn create_like(src: &Vh5File, out: &Path) -> Result<hdf5::File> {
+    let fcpl = h5::handle(|| unsafe { H5Fget_create_plist(src.h5.id()) })?;
+    let name = std::ffi::CString::new(out.to_string_lossy().as_bytes())
+        .map_err(|_| Error::bad_input("bad output path"))?;
+    let id =
+        h5::handle(|| unsafe { H5Fcreate(name.as_ptr(), H5F_ACC_EXCL, fcpl.id(), H5P_DEFAULT) })
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "{}: cannot create ({})",
+                    out.display(),
+                    Error::from(e)
+                ))
+            })?;
+    h5::call(|| unsafe { H5Fclose(id.id()) })?;
+    std::mem::forget(id);
+    Ok(hdf5::File::open_rw(out)?)
+}
+
+struct Rewriter<'a> {
+    src: &'a Vh5File,
+    dst: &'a hdf5::File,
+    plan: &'a Plan,
+}
+
+/// Where each kept chunk of a compacted dataset moved: old axis-0 start →
+/// new axis-0 start.
+type Remap = HashMap<usize, usize>;
+
+impl Rewriter<'_> {
+    fn run(&self, progress: ProgressFn) -> Result<()> {
+        let src_root = self.src.h5.group("/")?;
+        let dst_root = self.dst.group("/")?;
+        copy_attrs(
+            Target::this(src_root.id()),
+            Target::this(dst_root.id()),
+            &[],
+        )?;
+        for name in src_root.member_names()? {
+            if name != "_version_data" {
+                h5write::copy_object(
+                    Target {
+                        loc: src_root.id(),
+                        obj: &name,
+                    },
+                    Target {
+                        loc: dst_root.id(),
+                        obj: &name,
+                    },
+                )?;
+            }
+        }
+        let versions = self
+            .dst
+            .create_group("_version_data")?
+            .create_group("versions")?;
+        let src_versions = self.src.versions_group()?;
+        copy_attrs(
+            Target::this(src_versions.id()),
+            Target::this(versions.id()),
+            &[],
+        )?;
+        if let Some(current) = &self.plan.current {
+            h5write::write_string_attr(Target::this(versions.id()), "current_version", current)?;
+        }
+        let storage = self.storage_paths()?;
+        let survivors: Vec<String> = src_versions
+            .member_names()?
+            .into_iter()
+            .filter(|v| !self.plan.deleted.contains(v))
+            .collect();
+        let total = storage.len() + survivors.len();
+        let mut done = 0;
+        let mut tick = |message: String, progress: &mut dyn FnMut(&Progress)| {
+            done += 1;
+            progress(&Progress {
+                done,
+                total,
+                message,
+            });
+        };
+        let mut remaps: HashMap<String, Remap> = HashMap::new();
+        let mut modified: Option<ModifiedStorage> = None;
+        for p in &storage {
+            if self.plan.dropped.contains(p) {
+                // no survivor holds it
+            } else if self.plan.modify.as_ref().is_some_and(|(m, _)| m == p) {
+                modified = Some(self.new_storage(p)?);
+            } else if self.plan.compacted.contains(p) {
+                remaps.insert(p.clone(), self.compact_storage(p, &survivors)?);
+            } else {
+                let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
+                let from = self.src.h5.group(&format!("_version_data{p}"))?;
+                for member in ["raw_data", "hash_table"] {
+                    h5write::copy_object(
+                        Target {
+                            loc: from.id(),
+                            obj: member,
+                        },
+                        Target {
+                            loc: group.id(),
+                            obj: member,
+                        },
+                    )?;
+                }
+            }
+            tick(format!("storage {p}"), progress);
+        }
+        for name in &survivors {
+            self.copy_version(name, &versions, &remaps, modified.as_mut())?;
+            tick(format!("version {name}"), progress);
+        }
+        if let Some(m) = modified {
+            m.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Paths of every dataset storage group (`raw_data` + `hash_table`).
+    fn storage_paths(&self) -> Result<Vec<String>> {
+        let root = self.src.h5.group("_version_data")?;
+        let mut out = Vec::new();
+        walk_group(&root, "", &mut |path, kind| {
+            if kind == LocationType::Group
+                && path != "/versions"
+                && !path.starts_with("/versions/")
+                && path != "/__tmp__"
+            {
+                let g = root.group(&path[1..])?;
+                if g.link_exists("raw_data") && g.link_exists("hash_table") {
+                    out.push(path.to_string());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out
+            .into_iter()
+            .filter(|p| !p.starts_with("/versions/"))
+            .collect())
+    }
+
+    /// Keeps only the chunks surviving versions use, in their old slot
+    /// order, as versioned-hdf5 does; the hash table keeps their digests.
+    fn compact_storage(&self, p: &str, survivors: &[String]) -> Result<Remap> {
+        let mut keep: BTreeMap<usize, Block> = BTreeMap::new();
+        for v in survivors {
+            if let Some(map) = self.chunk_map(v, p)? {
+                for (_, block) in map.iter() {
+                    keep.insert(block.start[0], block.clone());
+                }
+            }
+        }
+        let from = self.src.h5.group(&format!("_version_data{p}"))?;
+        let raw = from.dataset("raw_data")?;
+        let old_digests = read_hash_rows(&from.dataset("hash_table")?)?;
+        let chunks = raw_chunks(&raw)?;
+        let c0 = chunks[0];
+        let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
+        let tid = h5::dataset_type(raw.id())?;
+        let dcpl = h5::dataset_dcpl(raw.id())?;
+        let mut shape = chunks.clone();
+        shape[0] = keep.len() * c0;
+        let new_raw =
+            h5write::create_with_dcpl(group.id(), "raw_data", tid.id(), &shape, dcpl.id())?;
+        copy_attrs(
+            Target {
+                loc: from.id(),
+                obj: "raw_data",
+            },
+            Target::this(new_raw.id()),
+            &[],
+        )?;
+        let mut remap = Remap::new();
+        let mut rows = Vec::new();
+        for (slot, (old_start, block)) in keep.iter().enumerate() {
+            let data = read_block(&raw, &block.start, &block.count)?;
+            let mut start = vec![0; chunks.len()];
+            start[0] = slot * c0;
+            h5write::write_block(new_raw.id(), tid.id(), &start, &data)?;
+            let d = match old_digests.get(old_start) {
+                Some(d) => *d,
+                None => digest(&data)?,
+            };
+            rows.push((d, slot * c0, slot * c0 + block.count[0]));
+            remap.insert(*old_start, slot * c0);
+        }
+        write_hash_table(&group, &rows)?;
+        Ok(remap)
+    }
+
+    /// The source version's chunk map of `p`, if it has that dataset.
+    fn chunk_map(&self, version: &str, p: &str) -> Result<Option<ChunkMap>> {
+        if !has_dataset(self.src, version, p) {
+            return Ok(None);
+        }
+        let ds = self.open(version, p)?;
+        Ok(ds.chunk_map()?.cloned())
+    }
+
+    fn open(&self, version: &str, p: &str) -> Result<Dataset> {
+        let v = Version {
+            name: version.into(),
+            prev: None,
+            timestamp_text: None,
+            timestamp: None,
+            committed: true,
+        };
+        self.src.dataset(&v, p)
+    }
+
+    /// Empty storage for the dataset `modify_metadata` rewrites.
+    fn new_storage(&self, p: &str) -> Result<ModifiedStorage> {
+        let (_, m) = self.plan.modify.as_ref().expect("modify plan");
+        let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
+        let tid = m.dtype.to_type_id()?;
+        let mut shape = m.chunks.clone();
+        shape[0] = 0;
+        let maxshape: Vec<Option<usize>> = std::iter::once(None)
+            .chain(m.chunks[1..].iter().map(|&c| Some(c)))
+            .collect();
+        let fill = (!m.dtype.has_vlen()).then(|| m.fill.raw_bytes());
+        let raw = h5write::create_chunked(
+            group.id(),
+            "raw_data",
+            &DatasetSpec {
+                type_id: tid.id(),
+                shape: &shape,
+                maxshape: &maxshape,
+                chunks: &m.chunks,
+                fill,
+                filters: &m.filters,
+            },
+        )?;
+        let c: Vec<i64> = m.chunks.iter().map(|&c| c as i64).collect();
+        h5write::write_i64_attr(Target::this(raw.id()), "chunks", &c, false)?;
+        let fill_digest = digest(&ValueGrid::filled(&m.fill, m.chunks.clone()))?;
+        Ok(ModifiedStorage {
+            group,
+            raw,
+            tid,
+            rows: Vec::new(),
+            slots: HashMap::new(),
+            fill_digest,
+            memo: HashMap::new(),
+            c0: m.chunks[0],
+        })
+    }
+
+    /// Recreates one version group with its subgroups and datasets.
+    fn copy_version(
+        &self,
+        name: &str,
+        versions: &Group,
+        remaps: &HashMap<String, Remap>,
+        mut modified: Option<&mut ModifiedStorage>,
+    ) -> Result<()> {
+        let src = self.src.h5.group(&format!("{VERSIONS_GROUP}/{name}"))?;
+        let dst = versions.create_group(name)?;
+        copy_attrs(
+            Target::this(src.id()),
+            Target::this(dst.id()),
+            &["prev_version"],
+        )?;
+        let prev = match self.plan.prev.get(name) {
+            Some(p) => Some(p.clone()),
+            None => super::attrs::string_attr(&src, "prev_version")?,
+        };
+        if let Some(prev) = prev {
+            h5write::write_string_attr(Target::this(dst.id()), "prev_version", &prev)?;
+        }
+        walk_group(&src, "", &mut |path, kind| {
+            let rel = &path[1..];
+            let (from, to) = (
+                Target {
+                    loc: src.id(),
+                    obj: rel,
+                },
+                Target {
+                    loc: dst.id(),
+                    obj: rel,
+                },
+            );
+            match kind {
+                LocationType::Group => {
+                    drop(dst.create_group(rel)?);
+                    copy_attrs(from, to, &[])
+                }
+                LocationType::Dataset if self.plan.dropped.contains(path) => Ok(()),
+                LocationType::Dataset
+                    if modified.is_some()
+                        && self.plan.modify.as_ref().is_some_and(|(m, _)| m == path) =>
+                {
+                    let ds = self.open(name, path)?;
+                    let (_, m) = self.plan.modify.as_ref().expect("modify plan");
+                    modified
+                        .as_deref_mut()
+                        .expect("modified storage")
+                        .add_version(&ds, m, &dst, rel, from)
+                }
+                LocationType::Dataset => match remaps.get(path) {
+                    Some(remap) => self.remapped_vds(name, path, remap, &dst, from),
+                    None => h5write::copy_object(from, to),
+                },
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// The VDS with its mappings moved to the compacted slots.
+    fn remapped_vds(
+        &self,
+        version: &str,
+        p: &str,
+        remap: &Remap,
+        dst: &Group,
+        from: Target,
+    ) -> Result<()> {
+        let ds = self.open(version, p)?;
+        let Some(map) = ds.chunk_map()? else {
+            return h5write::copy_object(
+                from,
+                Target {
+                    loc: dst.id(),
+                    obj: &p[1..],
+                },
+            );
+        };
+        let raw_path = format!("/_version_data{p}/raw_data");
+        let raw = self.dst.dataset(&raw_path)?;
+        let (raw_shape, _) = h5::dataset_extent(raw.id())?;
+        let mappings = map
+            .iter()
+            .map(|(index, block)| {
+                let mut source_start = block.start.clone();
+                source_start[0] = *remap.get(&block.start[0]).ok_or_else(|| {
+                    Error::runtime(format!("{p}: chunk at {} not kept", block.start[0]))
+                })?;
+                Ok(NewMapping {
+                    virtual_start: map.chunk_start(index),
+                    count: block.count.clone(),
+                    source_start,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tid = h5::dataset_type(raw.id())?;
+        let vds_fill = vds_fill_bytes(&ds)?;
+        drop(h5write::create_virtual(
+            dst.id(),
+            &p[1..],
+            tid.id(),
+            &ds.meta.shape,
+            vds_fill.as_deref(),
+            &raw_path,
+            &raw_shape,
+            &mappings,
+        )?);
+        copy_attrs(
+            from,
+            Target {
+                loc: dst.id(),
+                obj: &p[1..],
+            },
+            &[],
+        )
+    }
+}
+
+/// The fill bytes stored in a version dataset's own property list.
+fn vds_fill_bytes(ds: &Dataset) -> Result<Option<Vec<u8>>> {
+    if ds.meta.dtype.has_vlen() {
+        return Ok(None);
+    }
+    let dcpl = h5::dataset_dcpl(ds.h5.id())?;
+    let tid = h5::dataset_type(ds.h5.id())?;
+    Ok(h5::fill_value(dcpl.id(), tid.id())?)
+}
+
+/// New storage for a dataset `modify_metadata` rewrites, filled version by
+/// version with the commit algorithm (fill chunks dropped, dedup).
+struct ModifiedStorage {
+    group: Group,
+    raw: h5::Handle,
+    tid: h5::Handle,
+    rows: Vec<(ChunkDigest, usize, usize)>,
+    slots: HashMap<ChunkDigest, usize>,
+    fill_digest: ChunkDigest,
+    /// New chunks already computed, by the old regions they came from.
+    memo: HashMap<(Vec<usize>, Vec<usize>, Vec<(Vec<usize>, Option<Block>)>), Option<Block>>,
+    c0: usize,
+}
+
+impl ModifiedStorage {
+    fn add_version(
+        &mut self,
+        ds: &Dataset,
+        m: &Modify,
+        dst: &Group,
+        rel: &str,
+        from: Target,
+    ) -> Result<()> {
+        let shape = ds.meta.shape.clone();
+        let old_map = ds.chunk_map()?.cloned();
+        let grid: Vec<usize> = shape
+            .iter()
+            .zip(&m.chunks)
+            .map(|(&n, &c)| n.div_ceil(c))
+            .collect();
+        let mut new_map = BTreeMap::new();
+        for index in grid_positions(&grid) {
+            let start: Vec<usize> = index.iter().zip(&m.chunks).map(|(&i, &c)| i * c).collect();
+            let extent: Vec<usize> = start
+                .iter()
+                .zip(&m.chunks)
+                .zip(&shape)
+                .map(|((&s, &c), &n)| c.min(n - s))
+                .collect();
+            let key = (
+                index.clone(),
+                extent.clone(),
+                old_sources(old_map.as_ref(), &start, &extent),
+            );
+            let block = match self.memo.get(&key) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = self.store_chunk(ds, m, &start, &extent)?;
+                    self.memo.insert(key, b.clone());
+                    b
+                }
+            };
+            if let Some(b) = block {
+                new_map.insert(index, b);
+            }
+        }
+        let raw_path = format!("{}/raw_data", self.group.name());
+        let (raw_shape, _) = h5::dataset_extent(self.raw.id())?;
+        let mappings: Vec<NewMapping> = new_map
+            .iter()
+            .map(|(index, b)| NewMapping {
+                virtual_start: index.iter().zip(&m.chunks).map(|(&i, &c)| i * c).collect(),
+                count: b.count.clone(),
+                source_start: b.start.clone(),
+            })
+            .collect();
+        let fill = (!m.dtype.has_vlen()).then(|| m.fill.raw_bytes());
+        drop(h5write::create_virtual(
+            dst.id(),
+            rel,
+            self.tid.id(),
+            &shape,
+            fill,
+            &raw_path,
+            &raw_shape,
+            &mappings,
+        )?);
+        let to = Target {
+            loc: dst.id(),
+            obj: rel,
+        };
+        copy_attrs(from, to, &["chunks"])?;
+        let c: Vec<i64> = m.chunks.iter().map(|&c| c as i64).collect();
+        h5write::write_i64_attr(to, "chunks", &c, false)
+    }
+
+    /// Reads, casts and refills one new chunk; stores it unless it is a full
+    /// chunk of fill or already stored.
+    fn store_chunk(
+        &mut self,
+        ds: &Dataset,
+        m: &Modify,
+        start: &[usize],
+        extent: &[usize],
+    ) -> Result<Option<Block>> {
+        let mut sel = super::slice::Selection::all(&ds.meta.shape);
+        for (d, axis) in sel.axes.iter_mut().enumerate() {
+            axis.start = start[d];
+            axis.count = extent[d];
+        }
+        let old = ds.read_chunked(&sel)?;
+        let refill = m.refill.as_ref().map(|old_fill| (old_fill, &m.fill));
+        let data = cast_and_refill(&old, &m.dtype, refill).map_err(|e| e.context(&ds.meta.path))?;
+        let d = digest(&data)?;
+        if extent == m.chunks.as_slice() && d == self.fill_digest {
+            return Ok(None);
+        }
+        let slot = match self.slots.get(&d) {
+            Some(&s) => s,
+            None => {
+                let s = self.rows.len();
+                let mut raw_shape = m.chunks.clone();
+                raw_shape[0] = (s + 1) * self.c0;
+                h5write::set_extent(self.raw.id(), &raw_shape)?;
+                let mut at = vec![0; extent.len()];
+                at[0] = s * self.c0;
+                h5write::write_block(self.raw.id(), self.tid.id(), &at, &data)?;
+                self.rows.push((d, s * self.c0, s * self.c0 + extent[0]));
+                self.slots.insert(d, s);
+                s
+            }
+        };
+        let mut source = vec![0; extent.len()];
+        source[0] = slot * self.c0;
+        Ok(Some(Block {
+            start: source,
+            count: extent.to_vec(),
+        }))
+    }
+
+    fn finish(self) -> Result<()> {
+        write_hash_table(&self.group, &self.rows)
+    }
+}
+
+/// The old chunks (and where they were stored) a new chunk region reads.
+fn old_sources(
+    map: Option<&ChunkMap>,
+    start: &[usize],
+    extent: &[usize],
+) -> Vec<(Vec<usize>, Option<Block>)> {
+    let Some(map) = map else { return Vec::new() };
+    let lo: Vec<usize> = start
+        .iter()
+        .zip(&map.chunks)
+        .map(|(&s, &c)| s / c)
+        .collect();
+    let hi: Vec<usize> = start
+        .iter()
+        .zip(extent)
+        .zip(&map.chunks)
+        .map(|((&s, &e), &c)| (s + e).div_ceil(c))
+        .collect();
+    let span: Vec<usize> = lo.iter().zip(&hi).map(|(&l, &h)| h - l).collect();
+    grid_positions(&span)
+        .into_iter()
+        .map(|off| {
+            let index: Vec<usize> = off.iter().zip(&lo).map(|(&o, &l)| o + l).collect();
+            let block = map.get(&index).cloned();
+            (index, block)
+        })
+        .collect()
+}
+
+fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
+    for name in h5write::attr_names(from)? {
+        if !skip.contains(&name.as_str()) {
+            h5write::copy_attr(from, to, &name)?;
+        }
+    }
+    Ok(())
+}
+
+fn raw_chunks(raw: &hdf5::Dataset) -> Result<Vec<usize>> {
+    match super::attrs::int_list_attr(raw, "chunks")? {
+        Some(c) => Ok(c.into_iter().map(|v| v as usize).collect()),
+        None => {
+            let dcpl = h5::dataset_dcpl(raw.id())?;
+            h5::chunk_dims(dcpl.id())?.ok_or_else(|| Error::bad_file("raw_data is not chunked"))
+        }
+    }
+}
+
+/// Reads a block of any dataset into a grid.
+fn read_block(ds: &hdf5::Dataset, start: &[usize], count: &[usize]) -> Result<ValueGrid> {
+    let tid = h5::dataset_type(ds.id())?;
+    let dtype = Dtype::from_type_id(tid.id())?;
+    let n: usize = count.iter().product();
+    let mut buf = vec![0u8; n * dtype.size()];
+    let file = Hyperslab {
+        start: start.to_vec(),
+        stride: vec![1; start.len()],
+        count: count.to_vec(),
+    };
+    let mem = Hyperslab {
+        start: vec![0; start.len()],
+        stride: vec![1; start.len()],
+        count: count.to_vec(),
+    };
+    h5::read_hyperslab(ds.id(), tid.id(), &file, count, &mem, &mut buf)?;
+    // Safety: vlen slots hold strings the read allocated.
+    Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, count.to_vec(), buf) })
+}
+
+/// Digest of each valid hash-table row, by the row's slot start.
+fn read_hash_rows(table: &hdf5::Dataset) -> Result<HashMap<usize, ChunkDigest>> {
+    let n = super::attrs::int_attr(table, "largest_index")?
+        .unwrap_or(0)
+        .max(0) as usize;
+    let mut out = HashMap::new();
+    if n == 0 {
+        return Ok(out);
+    }
+    let grid = read_block(table, &[0], &[n])?;
+    for i in 0..n {
+        let row = grid.element_bytes(i);
+        let start = i64::from_le_bytes(row[32..40].try_into().unwrap());
+        out.insert(start.max(0) as usize, row[..32].try_into().unwrap());
+    }
+    Ok(out)
+}
+
+/// A hash table with the given rows, as versioned-hdf5 creates it.
+fn write_hash_table(group: &Group, rows: &[(ChunkDigest, usize, usize)]) -> Result<()> {
+    let table = super::commit::create_hash_table(group)?;
+    if !rows.is_empty() {
+        h5write::set_extent(table.id(), &[rows.len()])?;
+        let mut bytes = Vec::with_capacity(rows.len() * 48);
+        for (d, start, stop) in rows {
+            bytes.extend_from_slice(d);
+            bytes.extend_from_slice(&(*start as i64).to_le_bytes());
+            bytes.extend_from_slice(&(*stop as i64).to_le_bytes());
+        }
+        let t = h5::dataset_type(table.id())?;
+        h5write::write_bytes(table.id(), t.id(), &[0], &[rows.len()], &bytes)?;
+    }
+    h5write::write_i64_attr(
+        Target::this(table.id()),
+        "largest_index",
+        &[rows.len() as i64],
+        true,
+    )
+}
