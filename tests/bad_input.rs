@@ -156,3 +156,56 @@ fn refused_commits_leave_the_file_untouched() {
         assert_eq!(file_fingerprint(&p), before, "{args:?} changed the file");
     }
 }
+
+/// Refused replays: exit 2, one line, the file byte-identical.
+#[test]
+fn refused_replays_leave_the_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(&dir);
+    let f = p.to_str().unwrap();
+    let before = file_fingerprint(&p);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["delete-versions", f, "no-such-version"],
+        vec!["delete-versions", f, "__first_version__"],
+        vec!["delete-versions", f, "initial-load", "no-such-version"],
+        vec!["delete-versions", f, "5"],
+        vec!["modify-metadata", f, "/nope", "--dtype", "<f4"],
+        vec!["modify-metadata", f, "/market/prices", "--dtype", "str"],
+        vec!["modify-metadata", f, "/market/tickers", "--dtype", "<i4"],
+        vec!["modify-metadata", f, "/market/prices", "--dtype", "U5"],
+        vec!["modify-metadata", f, "/market/prices", "--chunks", "[4]"],
+        vec!["modify-metadata", f, "/market/prices", "--chunks", "[0, 4]"],
+        vec![
+            "modify-metadata",
+            f,
+            "/market/prices",
+            "--fillvalue",
+            "\"x\"",
+        ],
+        vec![
+            "modify-metadata",
+            f,
+            "/market/prices",
+            "--compression",
+            "zstd",
+        ],
+        vec!["modify-metadata", f, "/market/prices"],
+        vec![
+            "modify-metadata",
+            f,
+            "/market/volume",
+            "--dtype",
+            "|u1",
+            "--fillvalue",
+            "-1",
+        ],
+        vec!["rename-version", f, "no-such-version", "x"],
+        vec!["rename-version", f, "initial-load", "cleanup"],
+        vec!["rename-version", f, "initial-load", "a/b"],
+        vec!["compact", f, f],
+    ];
+    for args in &cases {
+        assert_bad_input(args);
+        assert_eq!(file_fingerprint(&p), before, "{args:?} changed the file");
+    }
+}

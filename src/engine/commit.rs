@@ -16,6 +16,7 @@ use hdf5::Group;
 use super::chunkmap::ChunkMap;
 use super::dtype::{ByteOrder, Dtype, Field};
 use super::error::{bad_input, Error, Result};
+use super::faults::Faults;
 use super::file::{Vh5File, DATA_VERSION, FIRST_VERSION};
 use super::h5::{self, Block, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
@@ -55,38 +56,6 @@ pub fn check_version_name(file: &Vh5File, name: &str) -> Result<()> {
         bad_input!("version {name:?} already exists");
     }
     Ok(())
-}
-
-/// Where a commit can be made to fail, for the crash-safety tests:
-/// `VH5_FAULT=error:N` fails at the N-th step, `crash:N` aborts there.
-struct Faults {
-    at: Option<(bool, usize)>,
-    step: usize,
-}
-
-impl Faults {
-    fn from_env() -> Faults {
-        let at = std::env::var("VH5_FAULT").ok().and_then(|v| {
-            let (kind, n) = v.split_once(':')?;
-            Some((kind == "crash", n.parse().ok()?))
-        });
-        Faults { at, step: 0 }
-    }
-
-    fn step(&mut self, file: &hdf5::File, what: &str) -> Result<()> {
-        file.flush()?;
-        self.step += 1;
-        match self.at {
-            Some((true, n)) if n == self.step => {
-                eprintln!("vh5: injected crash at step {n} ({what})");
-                std::process::abort();
-            }
-            Some((false, n)) if n == self.step => Err(Error::runtime(format!(
-                "injected failure at step {n} ({what})"
-            ))),
-            _ => Ok(()),
-        }
-    }
 }
 
 /// Writes `stage` into the file at `path` as version `opts.name`.

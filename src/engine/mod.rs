@@ -15,6 +15,7 @@ pub mod dataset;
 pub mod dtype;
 pub mod encode;
 pub mod error;
+pub mod faults;
 pub mod file;
 pub mod h5;
 pub mod h5write;

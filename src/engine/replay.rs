@@ -21,6 +21,7 @@ use super::dataset::{Dataset, FILTER_DEFLATE, FILTER_LZF};
 use super::dtype::Dtype;
 use super::encode::grid_from_json;
 use super::error::{bad_input, Error, Result};
+use super::faults::Faults;
 use super::file::{Vh5File, FIRST_VERSION, VERSIONS_GROUP};
 use super::h5::{self, Block, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
@@ -281,27 +282,25 @@ pub fn rename_version(path: &Path, old: &str, new: &str) -> Result<()> {
     }
     let file = Vh5File::open_rw(path)?;
     let versions = file.versions_group()?;
+    let mut faults = Faults::from_env();
     versions.link_hard(old, new)?;
-    file.h5.flush()?;
+    faults.step(&file.h5, "second link")?;
     for v in file.graph()?.all() {
         if v.prev.as_deref() == Some(old) {
-            h5write::write_string_attr(
-                Target {
-                    loc: versions.id(),
-                    obj: &v.name,
-                },
-                "prev_version",
-                new,
-            )?;
+            let child = Target {
+                loc: versions.id(),
+                obj: &v.name,
+            };
+            h5write::write_string_attr(child, "prev_version", new)?;
+            faults.step(&file.h5, &format!("{} prev_version", v.name))?;
         }
     }
     if file.current_version_name()?.as_deref() == Some(old) {
         h5write::write_string_attr(Target::this(versions.id()), "current_version", new)?;
+        faults.step(&file.h5, "current_version")?;
     }
-    file.h5.flush()?;
     versions.unlink(old)?;
-    file.h5.flush()?;
-    Ok(())
+    faults.step(&file.h5, "old link")
 }
 
 /// Writes the file anew (to `out`, or in place), giving back the space
@@ -498,13 +497,16 @@ impl Rewriter<'_> {
             .collect();
         let total = storage.len() + survivors.len();
         let mut done = 0;
-        let mut tick = |message: String, progress: &mut dyn FnMut(&Progress)| {
+        let mut faults = Faults::from_env();
+        let mut tick = |message: String, progress: &mut dyn FnMut(&Progress)| -> Result<()> {
+            faults.step(self.dst, &message)?;
             done += 1;
             progress(&Progress {
                 done,
                 total,
                 message,
             });
+            Ok(())
         };
         let mut remaps: HashMap<String, Remap> = HashMap::new();
         let mut modified: Option<ModifiedStorage> = None;
@@ -531,11 +533,11 @@ impl Rewriter<'_> {
                     )?;
                 }
             }
-            tick(format!("storage {p}"), progress);
+            tick(format!("storage {p}"), progress)?;
         }
         for name in &survivors {
             self.copy_version(name, &versions, &remaps, modified.as_mut())?;
-            tick(format!("version {name}"), progress);
+            tick(format!("version {name}"), progress)?;
         }
         if let Some(m) = modified {
             m.finish()?;
