@@ -3,6 +3,7 @@
 
 pub mod cat;
 pub mod commit;
+pub mod diff;
 pub mod dump;
 pub mod log;
 pub mod ls;
@@ -87,6 +88,26 @@ enum Command {
         /// Allow reading more than 10 million elements
         #[arg(long)]
         force: bool,
+    },
+    /// What changed from version A to version B (below PATH)
+    Diff {
+        file: PathBuf,
+        #[arg(allow_negative_numbers = true)]
+        a: String,
+        #[arg(allow_negative_numbers = true)]
+        b: String,
+        path: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// List the changed cells (index: old -> new), paged
+        #[arg(long)]
+        cells: bool,
+        /// Changed cells shown per dataset
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Changed cells skipped per dataset
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
     },
     /// The whole file, canonically, as JSON
     Dump {
@@ -263,6 +284,33 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             cat::run(&f, &resolve(&f, &version)?, &target, format, force)
         }
         Some(Command::Dump { file, .. }) => dump::run(&open(&file)?),
+        Some(Command::Diff {
+            file,
+            a,
+            b,
+            path,
+            json,
+            cells,
+            limit,
+            offset,
+        }) => {
+            let f = open(&file)?;
+            let va = f.resolve_version(Some(&VersionSpec::parse(&a)?))?;
+            let vb = f.resolve_version(Some(&VersionSpec::parse(&b)?))?;
+            let path = path.unwrap_or_else(|| "/".into());
+            diff::run(
+                &f,
+                &va,
+                &vb,
+                diff::DiffArgs {
+                    path,
+                    json,
+                    cells,
+                    limit,
+                    offset,
+                },
+            )
+        }
         Some(Command::Commit {
             file,
             name,

@@ -12,6 +12,7 @@ pub mod cast;
 pub mod chunkmap;
 pub mod commit;
 pub mod dataset;
+pub mod diff;
 pub mod dtype;
 pub mod encode;
 pub mod error;

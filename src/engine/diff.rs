@@ -1,0 +1,606 @@
+//! What changed between two versions, at three depths, each as cheap as it
+//! can be: structure and metadata (no data), chunks (from the two chunk
+//! maps alone: content addressing means same region = same data), and cells
+//! (reading only the chunks that changed).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+use super::attrs::Attr;
+use super::chunkmap::ChunkMap;
+use super::dataset::Dataset;
+use super::error::Result;
+use super::file::Vh5File;
+use super::slice::{AxisSel, Selection};
+use super::stage::grid_positions;
+use super::tree::{Node, NodeKind};
+use super::value::{Value, ValueGrid};
+use super::versions::Version;
+
+/// How deep a diff looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Depth {
+    /// Nodes and metadata only.
+    Structure,
+    /// Plus which chunks differ, from the chunk maps (no data read).
+    Chunks,
+    /// Plus how many cells differ, reading only the changed chunks.
+    Cells,
+}
+
+/// Attribute changes on one node, with both values of changed ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttrDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<(String, Json, Json)>,
+}
+
+impl AttrDiff {
+    pub fn between(a: &[Attr], b: &[Attr]) -> AttrDiff {
+        let am: BTreeMap<&str, Json> = a.iter().map(|x| (x.name.as_str(), x.to_json())).collect();
+        let bm: BTreeMap<&str, Json> = b.iter().map(|x| (x.name.as_str(), x.to_json())).collect();
+        AttrDiff {
+            added: bm
+                .keys()
+                .filter(|k| !am.contains_key(*k))
+                .map(|k| k.to_string())
+                .collect(),
+            removed: am
+                .keys()
+                .filter(|k| !bm.contains_key(*k))
+                .map(|k| k.to_string())
+                .collect(),
+            changed: am
+                .iter()
+                .filter_map(|(k, v)| {
+                    bm.get(k)
+                        .filter(|w| *w != v)
+                        .map(|w| (k.to_string(), v.clone(), w.clone()))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// Chunk-grid positions that differ between two versions of a dataset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkDiff {
+    /// Changed positions inside the grid both versions share, C order.
+    pub changed_common: Vec<Vec<usize>>,
+    /// Positions present in only one version's grid.
+    pub only_in_one: usize,
+    /// Positions in the union of both grids.
+    pub total: usize,
+}
+
+impl ChunkDiff {
+    pub fn changed(&self) -> usize {
+        self.changed_common.len() + self.only_in_one
+    }
+}
+
+/// One dataset present in both versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetChange {
+    pub path: String,
+    pub shape: (Vec<usize>, Vec<usize>),
+    pub dtype: (Json, Json),
+    pub chunks: (Option<Vec<usize>>, Option<Vec<usize>>),
+    pub fill: (Json, Json),
+    pub compression: (Option<Json>, Option<Json>),
+    pub attrs: AttrDiff,
+    /// From `Depth::Chunks` on.
+    pub chunk_diff: Option<ChunkDiff>,
+    /// From `Depth::Cells` on.
+    pub elements_changed: Option<u64>,
+}
+
+impl DatasetChange {
+    fn is_change(&self) -> bool {
+        self.shape.0 != self.shape.1
+            || self.dtype.0 != self.dtype.1
+            || self.chunks.0 != self.chunks.1
+            || self.fill.0 != self.fill.1
+            || self.compression.0 != self.compression.1
+            || !self.attrs.is_empty()
+            || self.chunk_diff.as_ref().is_some_and(|c| c.changed() > 0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Dataset(DatasetChange),
+    Group { path: String, attrs: AttrDiff },
+}
+
+impl Change {
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Dataset(d) => &d.path,
+            Change::Group { path, .. } => path,
+        }
+    }
+}
+
+/// Everything that changed from version `a` to version `b` below a path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionDiff {
+    pub a: String,
+    pub b: String,
+    pub added: Vec<Node>,
+    pub removed: Vec<Node>,
+    pub modified: Vec<Change>,
+}
+
+impl Vh5File {
+    /// Compares two versions below `path` (a group or a dataset).
+    pub fn diff(&self, a: &Version, b: &Version, path: &str, depth: Depth) -> Result<VersionDiff> {
+        let nodes_a = self.nodes_at(a, path)?;
+        let nodes_b = self.nodes_at(b, path)?;
+        let kinds_a: BTreeMap<&str, NodeKind> =
+            nodes_a.iter().map(|n| (n.path.as_str(), n.kind)).collect();
+        let kinds_b: BTreeMap<&str, NodeKind> =
+            nodes_b.iter().map(|n| (n.path.as_str(), n.kind)).collect();
+        let mut diff = VersionDiff {
+            a: a.name.clone(),
+            b: b.name.clone(),
+            added: Vec::new(),
+            removed: Vec::new(),
+            modified: Vec::new(),
+        };
+        for n in &nodes_b {
+            if kinds_a.get(n.path.as_str()) != Some(&n.kind) {
+                diff.added.push(n.clone());
+            }
+        }
+        for n in &nodes_a {
+            match kinds_b.get(n.path.as_str()) {
+                Some(kind) if *kind == n.kind => {
+                    if let Some(change) = self.node_change(a, b, n, depth)? {
+                        diff.modified.push(change);
+                    }
+                }
+                _ => diff.removed.push(n.clone()),
+            }
+        }
+        Ok(diff)
+    }
+
+    /// The node at `path` and everything below it (nothing if absent).
+    fn nodes_at(&self, v: &Version, path: &str) -> Result<Vec<Node>> {
+        let Ok(node) = self.node(v, path) else {
+            return Ok(Vec::new());
+        };
+        let mut nodes = vec![node.clone()];
+        if node.kind == NodeKind::Group {
+            nodes.extend(self.walk(v, &node.path)?);
+        }
+        nodes.sort_by(|x, y| x.path.as_bytes().cmp(y.path.as_bytes()));
+        Ok(nodes)
+    }
+
+    fn node_change(
+        &self,
+        a: &Version,
+        b: &Version,
+        node: &Node,
+        depth: Depth,
+    ) -> Result<Option<Change>> {
+        if node.kind == NodeKind::Group {
+            let attrs = AttrDiff::between(
+                &self.group_attrs(a, &node.path)?,
+                &self.group_attrs(b, &node.path)?,
+            );
+            return Ok((!attrs.is_empty()).then(|| Change::Group {
+                path: node.path.clone(),
+                attrs,
+            }));
+        }
+        let (da, db) = (self.dataset(a, &node.path)?, self.dataset(b, &node.path)?);
+        let change = dataset_change(&da, &db, depth)?;
+        Ok(change.is_change().then_some(Change::Dataset(change)))
+    }
+}
+
+/// Compares one dataset in two versions, as deep as asked.
+pub fn dataset_change(da: &Dataset, db: &Dataset, depth: Depth) -> Result<DatasetChange> {
+    let (ma, mb) = (&da.meta, &db.meta);
+    let mut change = DatasetChange {
+        path: mb.path.clone(),
+        shape: (ma.shape.clone(), mb.shape.clone()),
+        dtype: (ma.dtype.numpy(), mb.dtype.numpy()),
+        chunks: (ma.chunks.clone(), mb.chunks.clone()),
+        fill: (ma.fill_value().to_json(), mb.fill_value().to_json()),
+        compression: (ma.compression(), mb.compression()),
+        attrs: AttrDiff::between(&ma.attrs, &mb.attrs),
+        chunk_diff: None,
+        elements_changed: None,
+    };
+    if depth >= Depth::Chunks {
+        let diff = chunk_diff(da, db)?;
+        if depth >= Depth::Cells {
+            change.elements_changed = Some(count_changed_cells(da, db, &diff)?);
+        }
+        change.chunk_diff = Some(diff);
+    }
+    Ok(change)
+}
+
+/// The two versions' chunk maps side by side; a dataset without one (not a
+/// versioned-hdf5 VDS) reads as all fill.
+fn maps(da: &Dataset, db: &Dataset) -> Result<(ChunkMap, ChunkMap)> {
+    let map = |d: &Dataset| -> Result<ChunkMap> {
+        Ok(match d.chunk_map()? {
+            Some(m) => m.clone(),
+            None => ChunkMap::empty(
+                d.meta.shape.clone(),
+                d.meta
+                    .chunks
+                    .clone()
+                    .unwrap_or_else(|| d.meta.shape.clone()),
+                String::new(),
+            ),
+        })
+    };
+    Ok((map(da)?, map(db)?))
+}
+
+/// Which chunk positions differ, decided from the chunk maps alone.
+pub fn chunk_diff(da: &Dataset, db: &Dataset) -> Result<ChunkDiff> {
+    let (ma, mb) = maps(da, db)?;
+    let (ga, gb) = (ma.grid_shape(), mb.grid_shape());
+    if ma.chunks != mb.chunks || da.meta.dtype != db.meta.dtype {
+        // Different layouts: every position differs.
+        let total = ma.total() + mb.total();
+        return Ok(ChunkDiff {
+            changed_common: Vec::new(),
+            only_in_one: total,
+            total,
+        });
+    }
+    let common: Vec<usize> = ga.iter().zip(&gb).map(|(&x, &y)| x.min(y)).collect();
+    let common_total: usize = common.iter().product();
+    let inside = |i: &Vec<usize>| i.iter().zip(&common).all(|(&x, &n)| x < n);
+    let mut candidates: BTreeSet<Vec<usize>> = ma
+        .iter()
+        .chain(mb.iter())
+        .map(|(i, _)| i.clone())
+        .filter(inside)
+        .collect();
+    // Unmapped positions can differ only by extent, on the last common slab.
+    for d in 0..common.len() {
+        if common[d] == 0
+            || ma.chunk_extent_on(d, common[d] - 1) == mb.chunk_extent_on(d, common[d] - 1)
+        {
+            continue;
+        }
+        let mut slab = common.clone();
+        slab[d] = 1;
+        for mut p in grid_positions(&slab) {
+            p[d] = common[d] - 1;
+            candidates.insert(p);
+        }
+    }
+    let changed_common = candidates
+        .into_iter()
+        .filter(|p| ma.get(p) != mb.get(p) || ma.chunk_extent(p) != mb.chunk_extent(p))
+        .collect();
+    Ok(ChunkDiff {
+        changed_common,
+        only_in_one: ma.total() + mb.total() - 2 * common_total,
+        total: ma.total() + mb.total() - common_total,
+    })
+}
+
+impl ChunkMap {
+    /// Extent of the chunk at index `i` along axis `d`.
+    fn chunk_extent_on(&self, d: usize, i: usize) -> usize {
+        self.chunks[d].min(self.shape[d].saturating_sub(i * self.chunks[d]))
+    }
+}
+
+fn common_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
+    a.iter().zip(b).map(|(&x, &y)| x.min(y)).collect()
+}
+
+/// Cells that differ inside the common shape (reading only changed
+/// chunks) plus every cell of either version outside it.
+pub fn count_changed_cells(da: &Dataset, db: &Dataset, diff: &ChunkDiff) -> Result<u64> {
+    let (sa, sb) = (&da.meta.shape, &db.meta.shape);
+    if sa.len() != sb.len() || da.meta.dtype != db.meta.dtype {
+        return Ok((da.meta.len() + db.meta.len()) as u64);
+    }
+    let common = common_shape(sa, sb);
+    let common_n: usize = common.iter().product();
+    let mut changed = (da.meta.len() - common_n + db.meta.len() - common_n) as u64;
+    for p in &diff.changed_common {
+        let (ga, gb, _) = read_pair(da, db, p, &common)?;
+        changed += (0..ga.len())
+            .filter(|&i| !cells_equal(&ga, i, &gb, i))
+            .count() as u64;
+    }
+    Ok(changed)
+}
+
+/// Both versions' values of one chunk position, clipped to the common shape.
+fn read_pair(
+    da: &Dataset,
+    db: &Dataset,
+    position: &[usize],
+    common: &[usize],
+) -> Result<(ValueGrid, ValueGrid, Selection)> {
+    let chunks = da.meta.chunks.clone().unwrap_or_else(|| common.to_vec());
+    let axes = position
+        .iter()
+        .zip(&chunks)
+        .zip(common)
+        .map(|((&i, &c), &n)| {
+            let start = (i * c).min(n);
+            AxisSel {
+                start,
+                step: 1,
+                count: (start + c).min(n) - start,
+                keep: true,
+            }
+        })
+        .collect();
+    let sel = Selection { axes };
+    Ok((da.read_chunked(&sel)?, db.read_chunked(&sel)?, sel))
+}
+
+/// NumPy's `==` with NaN equal to NaN (and -0.0 equal to 0.0).
+pub fn cells_equal(a: &ValueGrid, i: usize, b: &ValueGrid, j: usize) -> bool {
+    if a.dtype.is_vlen_string()
+        || !matches!(
+            a.get(i),
+            Value::Float(..) | Value::Complex(..) | Value::Record(_) | Value::List(_)
+        )
+    {
+        return a.element_eq(i, b, j);
+    }
+    values_equal(&a.get(i), &b.get(j))
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    let feq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+    match (a, b) {
+        (Value::Float(x, _), Value::Float(y, _)) => feq(*x, *y),
+        (Value::Complex(xr, xi, _), Value::Complex(yr, yi, _)) => feq(*xr, *yr) && feq(*xi, *yi),
+        (Value::Record(x), Value::Record(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((_, u), (_, v))| values_equal(u, v))
+        }
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(u, v)| values_equal(u, v))
+        }
+        _ => a == b,
+    }
+}
+
+/// One cell that differs; `None` where the cell is outside that version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedCell {
+    pub index: Vec<usize>,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// Changed cells in C order of chunks, then of cells: first inside the
+/// common shape (changed chunks only), then those outside it. Lazy: a page
+/// reads only the chunks it needs, so millions of changes are never held.
+pub struct ChangedCells<'a> {
+    da: &'a Dataset,
+    db: &'a Dataset,
+    common: Vec<usize>,
+    positions: std::vec::IntoIter<Vec<usize>>,
+    pending: std::vec::IntoIter<ChangedCell>,
+    outside: Option<OutsideCells>,
+}
+
+impl<'a> ChangedCells<'a> {
+    pub fn new(da: &'a Dataset, db: &'a Dataset, diff: &ChunkDiff) -> ChangedCells<'a> {
+        let common = common_shape(&da.meta.shape, &db.meta.shape);
+        ChangedCells {
+            da,
+            db,
+            outside: Some(OutsideCells::new(&da.meta.shape, &db.meta.shape, &common)),
+            common,
+            positions: diff.changed_common.clone().into_iter(),
+            pending: Vec::new().into_iter(),
+        }
+    }
+
+    fn fill_pending(&mut self) -> Result<bool> {
+        for p in self.positions.by_ref() {
+            let (ga, gb, sel) = read_pair(self.da, self.db, &p, &self.common)?;
+            let counts: Vec<usize> = sel.axes.iter().map(|a| a.count).collect();
+            let cells: Vec<ChangedCell> = grid_positions(&counts)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !cells_equal(&ga, *i, &gb, *i))
+                .map(|(i, local)| ChangedCell {
+                    index: local
+                        .iter()
+                        .zip(&sel.axes)
+                        .map(|(&l, a)| l + a.start)
+                        .collect(),
+                    old: Some(ga.get(i)),
+                    new: Some(gb.get(i)),
+                })
+                .collect();
+            if !cells.is_empty() {
+                self.pending = cells.into_iter();
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn next_outside(&mut self) -> Result<Option<ChangedCell>> {
+        let Some(out) = self.outside.as_mut() else {
+            return Ok(None);
+        };
+        let Some((index, in_a)) = out.next() else {
+            self.outside = None;
+            return Ok(None);
+        };
+        let (ds, other) = if in_a {
+            (self.da, None)
+        } else {
+            (self.db, None::<Value>)
+        };
+        let sel = Selection {
+            axes: index
+                .iter()
+                .map(|&i| AxisSel {
+                    start: i,
+                    step: 1,
+                    count: 1,
+                    keep: true,
+                })
+                .collect(),
+        };
+        let value = Some(ds.read(&sel)?.get(0));
+        Ok(Some(if in_a {
+            ChangedCell {
+                index,
+                old: value,
+                new: other,
+            }
+        } else {
+            ChangedCell {
+                index,
+                old: other,
+                new: value,
+            }
+        }))
+    }
+}
+
+impl Iterator for ChangedCells<'_> {
+    type Item = Result<ChangedCell>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(c) = self.pending.next() {
+            return Some(Ok(c));
+        }
+        match self.fill_pending() {
+            Ok(true) => return self.pending.next().map(Ok),
+            Ok(false) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        self.next_outside().transpose()
+    }
+}
+
+/// Cells outside the common shape: A's, then B's, each in C order.
+struct OutsideCells {
+    shapes: [Vec<usize>; 2],
+    common: Vec<usize>,
+    which: usize,
+    cursor: Vec<usize>,
+    done: bool,
+}
+
+impl OutsideCells {
+    fn new(a: &[usize], b: &[usize], common: &[usize]) -> OutsideCells {
+        OutsideCells {
+            shapes: [a.to_vec(), b.to_vec()],
+            common: common.to_vec(),
+            which: 0,
+            cursor: vec![0; a.len()],
+            done: false,
+        }
+    }
+
+    fn advance(&mut self) {
+        let shape = &self.shapes[self.which];
+        for d in (0..shape.len()).rev() {
+            self.cursor[d] += 1;
+            if self.cursor[d] < shape[d] {
+                return;
+            }
+            self.cursor[d] = 0;
+        }
+        self.which += 1;
+        self.cursor = vec![0; self.common.len()];
+        if self.which == 2 {
+            self.done = true;
+        }
+    }
+
+    fn next(&mut self) -> Option<(Vec<usize>, bool)> {
+        while !self.done {
+            let shape = &self.shapes[self.which];
+            if shape.iter().any(|&n| n == 0) {
+                self.which += 1;
+                self.done = self.which == 2;
+                continue;
+            }
+            let here = self.cursor.clone();
+            let outside = here.iter().zip(&self.common).any(|(&i, &n)| i >= n);
+            let in_a = self.which == 0;
+            self.advance();
+            if outside {
+                return Some((here, in_a));
+            }
+        }
+        None
+    }
+}
+
+/// An ascending window: start and count per axis.
+fn window(start: &[usize], count: &[usize]) -> Selection {
+    Selection {
+        axes: start
+            .iter()
+            .zip(count)
+            .map(|(&s, &c)| AxisSel {
+                start: s,
+                step: 1,
+                count: c,
+                keep: true,
+            })
+            .collect(),
+    }
+}
+
+/// For the browser: which cells of a window (in B's coordinates) differ
+/// from A; cells outside A's shape count as changed. Reads only the chunks
+/// the window touches, in both versions.
+pub fn diff_mask(
+    da: &Dataset,
+    db: &Dataset,
+    start: &[usize],
+    count: &[usize],
+) -> Result<Vec<bool>> {
+    let gb = db.read_chunked(&window(start, count))?;
+    let clip: Vec<usize> = start
+        .iter()
+        .zip(count)
+        .zip(&da.meta.shape)
+        .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
+        .collect();
+    let ga = if clip.iter().all(|&c| c > 0) && clip.len() == count.len() {
+        Some(da.read_chunked(&window(start, &clip))?)
+    } else {
+        None
+    };
+    let mask = grid_positions(count)
+        .into_iter()
+        .enumerate()
+        .map(|(k, p)| match &ga {
+            Some(ga) if p.iter().zip(&clip).all(|(&i, &n)| i < n) => {
+                let j = p.iter().zip(&clip).fold(0, |acc, (&i, &n)| acc * n + i);
+                !cells_equal(ga, j, &gb, k)
+            }
+            _ => true,
+        })
+        .collect();
+    Ok(mask)
+}
