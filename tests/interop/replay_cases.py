@@ -53,7 +53,6 @@ CLI grammar translated here (reference interpretation):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -284,9 +283,11 @@ def _exp_del_nested(f):
     vd = f["_version_data"]
     _check("g/h/z" not in vd, "storage of /g/h/z still there")
     _check("a/b/c/x" in vd and "a/y" in vd, "storage of kept datasets")
+    _check("g/h" in vd and len(vd["g/h"]) == 0, "empty /_version_data/g/h left behind")
+    _check(_li(f, "a/b/c/x") == 4 and _li(f, "a/y") == 4, f"li {_li(f, 'a/b/c/x')} {_li(f, 'a/y')}")
 
 
-@case("del_nested_groups", "datasets /a/b/c/x, /a/y (group attrs) and /g/h/z (only in v2, v3): delete v2 and v3; nested storage /_version_data/g/h/z goes (its empty parent groups are left as Python leaves them), /a/b/c/x slots reclaimed", _exp_del_nested)
+@case("del_nested_groups", "datasets /a/b/c/x, /a/y (group attrs) and /g/h/z (only in v2, v3): delete v2 and v3; nested storage /_version_data/g/h/z goes (its now empty parents /_version_data/g and g/h stay, as Python leaves them), v2's /a/b/c/x chunk reclaimed, /a/y's v3 chunk kept (v4 inherits it)", _exp_del_nested)
 def _del_nested_groups():
     def setup(vf):
         with _stage(vf, "v1", 0) as g:
@@ -303,6 +304,7 @@ def _del_nested_groups():
             g["g/h/z"][2] = 33
         with _stage(vf, "v4", 3) as g:
             del g["g"]
+            g["a/b/c/x"][0] = 0  # back to v1's chunk: v2's chunk 0 is now used by v2, v3 only
             g["a/b/c/x"][7] = 77
             g["a/b"].attrs["v4"] = True
 
@@ -508,9 +510,19 @@ def _exp_dtype(name, want):
     return exp
 
 
-@case("mm_dtype_int_float", "x <i4 c=4 fill -1 in v1..v3 -> --dtype <f8 (values and fill -1 cast; fill becomes -1.0)", _exp_dtype("x", "<f8"))
+@case("mm_dtype_int_float", "x <i4 c=4 fill -1 in v1..v3 -> --dtype <f8 (values and fill -1 cast; fill becomes -1.0); integer casts of stored values follow HDF5's conversion: w <i8 -> <f8 (2^53+1 rounds to 2^53), u <u8 -> <i8 (2^64-1 and 2^63 saturate to 2^63-1), k <i4 -> <i2 (70000 -> 32767, -70000 -> -32768)", _exp_dtype("x", "<f8"))
 def _mm_dtype_int_float():
-    return _linear3(data=np.array([3, -1, 5, 2**31 - 1, -(2**31), 0, 7, 8, 9, 10], dtype="<i4"), fillvalue=-1), [mm("/x", dtype="<f8")]
+    def extra(g, i):
+        if i == 1:
+            g.create_dataset("w", data=np.array([2**53 + 1, 2**63 - 1, -(2**63), 3, 0], dtype="<i8"), chunks=(2,))
+            g.create_dataset("u", data=np.array([2**64 - 1, 2**63, 0, 1, 5], dtype="<u8"), chunks=(2,))
+            g.create_dataset("k", data=np.array([70000, -70000, 32767, -32768, 1], dtype="<i4"), chunks=(2,))
+        elif i == 2:
+            g["w"][4] = -(2**62) - 1
+            g["k"][4] = 2**31 - 1
+
+    data = np.array([3, -1, 5, 2**31 - 1, -(2**31), 0, 7, 8, 9, 10], dtype="<i4")
+    return _linear3(extra, data=data, fillvalue=-1), [mm("/x", dtype="<f8"), mm("/w", dtype="<f8"), mm("/u", dtype="<i8"), mm("/k", dtype="<i2")]
 
 
 @case("mm_dtype_f4_f8", "x <f4 (0.1, NaN, inf, -0.0, 1e-45 ...) -> --dtype <f8 (exact widening: 0.1f32 becomes 0.10000000149011612)", _exp_dtype("x", "<f8"))
@@ -519,32 +531,38 @@ def _mm_dtype_f4_f8():
     return _linear3(data=data, fillvalue=np.float32(0.5)), [mm("/x", dtype="<f8")]
 
 
-@case("mm_dtype_float_int", "x <f8 with fractions (truncated toward zero by the cast: 1.7->1, -1.7->-1, 2.5->2), fill -3.0 -> --dtype <i4 (fill -3); then y <f8 fill 0 -> <i2 --fillvalue 5", _exp_dtype("x", "<i4"))
+@case("mm_dtype_float_int", "HDF5 float->int conversion of stored values: x <f8 fill -3.0 -> --dtype <i4 (truncation toward zero 1.7->1, -1.7->-1, 2.5->2; 1e10/inf saturate to 2^31-1, -inf to -2^31; fill -3); y <f8 fill 0 -> <i2 --fillvalue 5 (0.0 and 0.4->0 are not the old fill: only exact 0.0 becomes 5); z <f8 -> |u1 (-1.7 -> 0, 255.9 -> 255, 300 -> 255, -300 -> 0); f <f8 -> <f4 (0.1 rounds, 1e300 -> inf, 3.4028235e38 -> inf under HDF5, unlike NumPy)", _exp_dtype("x", "<i4"))
 def _mm_dtype_float_int():
-    data = np.array([0.5, 1.7, -1.7, 2.5, -3.0, 1000.9, -0.0, 6.0, 2.0, 65536.5])
+    data = np.array([0.5, 1.7, -1.7, 2.5, -3.0, 1000.9, -0.0, np.inf, -np.inf, 1e10])
 
     def extra(g, i):
         if i == 1:
             g.create_dataset("y", data=np.array([0.0, 1.9, -2.9, 0.4, 7.0]), chunks=(2,))
+            g.create_dataset("z", data=np.array([-1.7, 255.9, 300.0, -300.0, 0.5, 17.0]), chunks=(4,))
+            g.create_dataset("f", data=np.array([0.1, 1e300, -1e300, 1e-300, 3.4028235e38, -0.0, 2.5]), chunks=(4,))
         elif i == 3:
             g["y"][0] = 0.7
+            g["z"][5] = 1e6
 
-    return _linear3(extra, data=data, fillvalue=-3.0), [mm("/x", dtype="<i4"), mm("/y", dtype="<i2", fillvalue=5)]
+    return _linear3(extra, data=data, fillvalue=-3.0), [mm("/x", dtype="<i4"), mm("/y", dtype="<i2", fillvalue=5), mm("/z", dtype="|u1"), mm("/f", dtype="<f4")]
 
 
-@case("mm_chunks_1d", "x <f8 (10,) c=4 fill -1 in three versions (plus a resize to 13 in v3 with an implicit-fill tail): --chunks [3], then --chunks [16] (one chunk larger than the dataset)")
+@case("mm_chunks_1d", "x <f8 (10,) c=4 fill -1 in three versions (plus a resize to 13 in v3 with an implicit-fill tail): --chunks [3], then --chunks [16] (one chunk larger than the dataset); z all fill (no mappings) in v1 and v3, one value in v2: --chunks [2]")
 def _mm_chunks_1d():
     def setup(vf):
         with _stage(vf, "v1", 0) as g:
             g.create_dataset("x", data=np.arange(10.0), chunks=(4,), fillvalue=-1.0)
+            g.create_dataset("z", data=np.zeros(7, dtype="i4"), chunks=(4,))
         with _stage(vf, "v2", 1) as g:
             g["x"][0] = 100.0
             g["x"][4:8] = -1.0  # a whole chunk of fill
+            g["z"][5] = 5
         with _stage(vf, "v3", 2) as g:
             g["x"].resize((13,))
             g["x"][11] = 11.0
+            g["z"][5] = 0
 
-    return setup, [mm("/x", chunks=[3]), mm("/x", chunks=[16])]
+    return setup, [mm("/x", chunks=[3]), mm("/x", chunks=[16]), mm("/z", chunks=[2])]
 
 
 @case("mm_chunks_2d", "m <i4 (7,10) c=(3,4) fill -1 with edge chunks, a block of fill, v3 resized (8,9): --chunks [2, 5]; cube <u1 (5,6,7) c=(2,3,4) -> [5, 2, 3]")
@@ -570,9 +588,11 @@ def _exp_compression(f):
     _check(fl("b")["compression"] is None and fl("b")["compression_opts"] is None, f"b {fl('b')}")
     _check(fl("c")["compression"] == "lzf", f"c {fl('c')}")
     _check(fl("d")["compression"] == "gzip" and fl("d")["compression_opts"] == 4, f"d {fl('d')}")
+    _check(fl("e")["compression"] == "gzip" and fl("e")["compression_opts"] == 1 and fl("e")["shuffle"], f"e {fl('e')}")
+    _check(fl("s")["compression"] is None and fl("s")["shuffle"], f"s {fl('s')}")
 
 
-@case("mm_compression", "a plain -> --compression gzip --compression-opts 9; b gzip 4 -> --compression none; c plain -> lzf; d lzf -> gzip (no opts: level 4 as h5py's default)", _exp_compression)
+@case("mm_compression", "a plain -> --compression gzip --compression-opts 9; b gzip 4 -> --compression none; c plain 2-D -> lzf; d lzf -> gzip (no opts: level 4, h5py's default); e gzip 4 + shuffle -> --compression-opts 1 alone (stays gzip, shuffle kept); s lzf + shuffle -> none (shuffle kept)", _exp_compression)
 def _mm_compression():
     def setup(vf):
         with _stage(vf, "v1", 0) as g:
@@ -580,8 +600,10 @@ def _mm_compression():
             g.create_dataset("b", data=np.arange(20, dtype="i4"), chunks=(8,), compression="gzip", compression_opts=4)
             g.create_dataset("c", data=np.arange(12, dtype="i2").reshape(3, 4), chunks=(2, 2))
             g.create_dataset("d", data=np.arange(10, dtype="u8"), chunks=(4,), compression="lzf")
+            g.create_dataset("e", data=np.arange(10, dtype="i2"), chunks=(4,), compression="gzip", shuffle=True)
+            g.create_dataset("s", data=np.arange(10, dtype="f4"), chunks=(4,), compression="lzf", shuffle=True)
         with _stage(vf, "v2", 1) as g:
-            for n in ("a", "b", "d"):
+            for n in ("a", "b", "d", "e", "s"):
                 g[n][0] = 42
             g["c"][2, 3] = 42
 
@@ -590,6 +612,8 @@ def _mm_compression():
         mm("/b", compression="none"),
         mm("/c", compression="lzf"),
         mm("/d", compression="gzip"),
+        mm("/e", compression_opts=1),
+        mm("/s", compression="none"),
     ]
 
 
@@ -615,19 +639,36 @@ def _mm_fillvalue():
     return setup, [mm("/x", fillvalue=7.5), mm("/n", fillvalue=3)]
 
 
-@case("mm_fillvalue_nan", "a <f8 fill NaN (stored NaNs, implicit NaN tail) -> --fillvalue 0 (NaN counts as equal to the NaN fill); b <f4 fill 0 -> --fillvalue \"NaN\" (stored 0.0 and -0.0 become NaN?); c <f8 fill NaN -> \"NaN\" (no-op)")
+def _exp_fillvalue_nan(f):
+    a = _read(f, "v2", "a")
+    # NaN != NaN: no NaN is replaced, and the formerly implicit NaN chunks are now stored
+    _check(np.isnan(a[12:16]).all() and float(_vs(f)["v2"]["a"].fillvalue) == 0.0, f"a {a}")
+    b = _read(f, "v1", "b")
+    _check(np.isnan(b[0]) and np.isnan(b[1]) and b[2] == 1, f"b {b}")
+    d = _read(f, "v1", "d")
+    # 0.0 -> -0.0: -0.0 == 0.0 so the values are left alone, only the fill changes
+    _check(not np.signbit(d[0]) and np.signbit(d[1]), f"d {d}")
+    e = _read(f, "v1", "e")
+    _check(e[0] == 1 and e[1] == 1 and e[4] == 1, f"e {e}")
+
+
+@case("mm_fillvalue_nan", "the fill rule uses ==: a <f8 fill NaN (stored NaNs, implicit NaN chunks after a resize 9->16) -> --fillvalue 0: no NaN becomes 0, the implicit NaN chunks become stored NaN chunks; b <f4 fill 0 -> \"NaN\": stored 0.0 and -0.0 become NaN, all-NaN chunks dropped; c <f8 fill NaN -> \"NaN\" (rewrite only); d <f8 fill 0.0 -> -0.0: values untouched (0.0 == -0.0 so Python sees no change), but full chunks of 0.0 become stored and full chunks of -0.0 dropped (bitwise fill test); e <f8 fill -0.0 -> 1: both 0.0 and -0.0 become 1", _exp_fillvalue_nan)
 def _mm_fillvalue_nan():
     def setup(vf):
         with _stage(vf, "v1", 0) as g:
             g.create_dataset("a", data=np.array([np.nan, 1, 2, np.nan, 4, 5, 6, 7, 0.0]), chunks=(4,), fillvalue=np.nan)
             g.create_dataset("b", data=np.array([0.0, -0.0, 1, 2, 0, 0, 0, 0, np.nan], dtype="f4"), chunks=(4,))
             g.create_dataset("c", data=np.array([np.nan, 1, 2, 3, 4]), chunks=(2,), fillvalue=np.nan)
+            g.create_dataset("d", data=np.array([0.0, -0.0, 1, 2, 0, 0, 0, 0, -0.0, -0.0, -0.0, -0.0]), chunks=(4,))
+            g.create_dataset("e", data=np.array([0.0, -0.0, 1, 2, 0, 0, 0, 0, -0.0, -0.0, -0.0, -0.0]), chunks=(4,), fillvalue=-0.0)
         with _stage(vf, "v2", 1) as g:
-            g["a"].resize((12,))
+            g["a"].resize((16,))
             g["a"][4] = np.nan
             g["b"][3] = 0.0
+            g["d"].resize((16,))
+            g["e"].resize((14,))
 
-    return setup, [mm("/a", fillvalue=0), mm("/b", fillvalue="NaN"), mm("/c", fillvalue="NaN")]
+    return setup, [mm("/a", fillvalue=0), mm("/b", fillvalue="NaN"), mm("/c", fillvalue="NaN"), mm("/d", fillvalue=-0.0), mm("/e", fillvalue=1)]
 
 
 @case("mm_combo", "x <i2 (9,) c=4 fill -1 -> --dtype <f4 --chunks [5] --compression gzip --compression-opts 1 --fillvalue 0.5 in one call; m <f8 (4,6) c=(2,2) gzip -> --chunks [3, 4] --compression none --dtype <f4 --fillvalue -2.5")
@@ -897,13 +938,15 @@ def _slot_sha(raw, start, c0):
     return Hashtable.hash(Hashtable, a).hex()
 
 
-def _data_sha(raw, start, stop, shape_tail=None):
-    a = raw[start:stop]
-    if shape_tail is not None:
-        a = a[(slice(None),) + tuple(slice(0, n) for n in shape_tail)]
-    if a.dtype.kind == "O":
-        a = np.array([b"" if x is None else (x.encode("utf-8") if isinstance(x, str) else bytes(x)) for x in a.ravel()], dtype=object).reshape(a.shape)
-    return Hashtable.hash(Hashtable, a).hex()
+def _filter_list(ds):
+    """[[filter id, flags], ...] of a dataset's pipeline (cd_values left out:
+    LZF's depend on how the filter was registered)."""
+    dcpl = ds.id.get_create_plist()
+    out = []
+    for i in range(dcpl.get_nfilters()):
+        code, flags, _values, _name = dcpl.get_filter(i)
+        out.append([int(code), int(flags)])
+    return out
 
 
 def storage_facts(f):
@@ -911,6 +954,8 @@ def storage_facts(f):
     {"tree": sorted paths of every object under /_version_data outside
               /_version_data/versions (groups end with '/'),
      "slots": {"/p": [[digest, stop-start, full-slot sha], ...] sorted},
+     "props": {"/p": {raw_data filter ids+flags, hash_table chunks, maxshape,
+                      filter ids+flags, dtype}},
      "integrity": [problem, ...]}"""
     tree = []
     vd = f["_version_data"]
@@ -933,7 +978,7 @@ def storage_facts(f):
 
     rec(vd, "")
     tree.sort()
-    slots, problems = {}, []
+    slots, problems, props = {}, [], {}
     used = {}  # "/p" -> set of (start, stop) referenced by some version
     for v in peer.version_names(f):
         for path, obj in peer.walk(f, v)[1:]:
@@ -945,6 +990,13 @@ def storage_facts(f):
     for p, g in check_files.storage_groups(f):
         raw = g["raw_data"]
         ht = g["hash_table"]
+        props[p] = {
+            "raw_data_filters": _filter_list(raw),
+            "hash_table_chunks": list(ht.chunks) if ht.chunks is not None else None,
+            "hash_table_maxshape": [None if m is None else int(m) for m in ht.maxshape],
+            "hash_table_filters": _filter_list(ht),
+            "hash_table_dtype": str(ht.dtype),
+        }
         c0 = int(raw.attrs["chunks"][0])
         li = int(ht.attrs["largest_index"])
         rows = ht[:li]
@@ -963,7 +1015,7 @@ def storage_facts(f):
         for (start, stop), users in sorted(used.get(p, {}).items()):
             if (start, stop) not in known:
                 problems.append(f"{p}: slot ({start}, {stop}) used by {users[0]} has no hash_table row")
-    return {"tree": tree, "slots": slots, "integrity": problems}
+    return {"tree": tree, "slots": slots, "props": props, "integrity": problems}
 
 
 RAW_SCALAR_KEYS = ("dtype", "raw_data_rows", "raw_data_shape", "raw_data_maxshape", "layout_chunks", "chunks", "largest_index", "hash_table_rows", "filters", "fillvalue")
@@ -1020,6 +1072,10 @@ def compare_docs(a, b, fa, fb):
                 d(f"raw{p}: {k}: vh5 {_j(ra[p].get(k))} != python {_j(rb[p].get(k))}")
         ca = sorted([h, stop - start] for h, start, stop in ra[p]["hash_rows"])
         cb = sorted([h, stop - start] for h, start, stop in rb[p]["hash_rows"])
+        pa, pb = fa["props"].get(p, {}), fb["props"].get(p, {})
+        for k in sorted(set(pa) | set(pb)):
+            if pa.get(k) != pb.get(k):
+                d(f"raw{p}: {k}: vh5 {_j(pa.get(k))} != python {_j(pb.get(k))}")
         if ca != cb:
             only_a = [x for x in ca if x not in cb]
             only_b = [x for x in cb if x not in ca]
@@ -1046,7 +1102,9 @@ def compare_files(vh5_path, py_path):
     timestamp), every version's tree (every `show --json` key incl. attrs,
     fillvalue, filters, chunks, chunk_map counts, raw_data path and the sha256
     of the whole dataset), and per storage group /_version_data/<p>: the raw
-    facts of check_files.raw_facts except hash_rows, the multiset of stored
+    facts of check_files.raw_facts except hash_rows, the filter pipelines
+    (ids, flags) of raw_data and hash_table, hash_table's chunks, maxshape and
+    dtype, the multiset of stored
     chunks (digest, stop - start) ignoring slot order, then (only when those
     agree) the multiset with the sha256 of each whole slot as stored (padding
     included); the set of objects under /_version_data outside versions/ (no
