@@ -104,7 +104,7 @@ fn float_json(f: f64) -> Json {
 }
 
 /// Numeric or textual equality as NumPy's `==` sees it (NaN is unequal).
-fn same_value(a: &Value, b: &Value) -> bool {
+pub fn same_value(a: &Value, b: &Value) -> bool {
     match (string_bytes(a), string_bytes(b)) {
         (Some(x), Some(y)) => x == y,
         (None, None) => match (a, b) {

@@ -8,6 +8,7 @@ use super::error::Result;
 use super::h5::{self, Hyperslab};
 use super::slice::{reverse_axes, AxisSel, Selection};
 use super::value::ValueGrid;
+use hdf5_sys::h5i::hid_t;
 
 /// Chunk reads from `raw_data` since the process started: lets tests prove
 /// that a read touched only the chunks it had to.
@@ -66,29 +67,66 @@ impl Dataset {
     /// the chunks the selection covers; fixed-length strings go through the
     /// chunk map, whose fill value is the reliable one (format notes, pitfall 9).
     pub fn read(&self, sel: &Selection) -> Result<ValueGrid> {
-        match &self.source {
-            Source::Plain => {
-                self.read_with(sel, |asc, counts, buf| self.read_direct(asc, counts, buf))
-            }
-            Source::Chunked { .. } if !matches!(self.meta.dtype, Dtype::FixedString { .. }) => {
-                self.read_with(sel, |asc, counts, buf| self.read_direct(asc, counts, buf))
-            }
-            _ => self.read_chunked(sel),
+        let direct = match &self.source {
+            Source::Plain => true,
+            Source::Chunked { .. } => !matches!(self.meta.dtype, Dtype::FixedString { .. }),
+            Source::AllFill => false,
+        };
+        if !direct {
+            return self.read_chunked(sel);
         }
+        let mem_type = h5::dataset_type(self.h5.id())?;
+        let read = |asc: &Selection, counts: &[usize], buf: &mut [u8]| {
+            self.read_direct(asc, counts, buf, mem_type.id())
+        };
+        self.read_with(sel, &self.meta.dtype, &self.meta.fill, read)
     }
 
     /// Reads a selection chunk by chunk through the chunk map, counting the
     /// chunk reads (staging and diff use this).
     pub fn read_chunked(&self, sel: &Selection) -> Result<ValueGrid> {
-        let Source::Chunked { raw, .. } = &self.source else {
-            return match self.source {
-                Source::AllFill => self.read_with(sel, |_, _, _| Ok(())),
-                _ => self.read(sel),
-            };
+        let mem_type = h5::dataset_type(self.h5.id())?;
+        self.read_chunks_as(sel, &self.meta.dtype, &self.meta.fill, mem_type.id())
+    }
+
+    /// Reads through the chunk map converting to `dtype` with HDF5's own
+    /// conversions (saturating, as h5py's `astype` on a dataset does);
+    /// unwritten cells read as `fill`, given in `dtype`.
+    pub fn read_converted(
+        &self,
+        sel: &Selection,
+        dtype: &Dtype,
+        fill: &ValueGrid,
+    ) -> Result<ValueGrid> {
+        let mem_type = dtype.to_type_id()?;
+        self.read_chunks_as(sel, dtype, fill, mem_type.id())
+    }
+
+    fn read_chunks_as(
+        &self,
+        sel: &Selection,
+        dtype: &Dtype,
+        fill: &ValueGrid,
+        mem_type: hid_t,
+    ) -> Result<ValueGrid> {
+        let map = match &self.source {
+            Source::Chunked { .. } => self.chunk_map()?,
+            Source::AllFill => None,
+            Source::Plain if dtype == &self.meta.dtype => return self.read(sel),
+            Source::Plain => {
+                return self.read_with(sel, dtype, fill, |asc, counts, buf| {
+                    self.read_direct(asc, counts, buf, mem_type)
+                });
+            }
         };
-        let map = self.chunk_map()?.expect("chunked source has a map");
-        self.read_with(sel, |asc, counts, buf| {
-            let mem_type = h5::dataset_type(self.h5.id())?;
+        let raw = match &self.source {
+            Source::Chunked { raw, .. } => Some(raw),
+            _ => None,
+        };
+        self.read_with(sel, dtype, fill, |asc, counts, buf| {
+            let (Some(map), Some(raw)) = (map, raw) else {
+                return Ok(());
+            };
             let parts: Vec<Vec<AxisPart>> = asc
                 .axes
                 .iter()
@@ -116,7 +154,7 @@ impl Dataset {
                     stride: vec![1; combo.len()],
                     count: file.count.clone(),
                 };
-                h5::read_hyperslab(raw.id(), mem_type.id(), &file, counts, &mem, buf)?;
+                h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf)?;
                 CHUNK_READS.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
@@ -124,21 +162,19 @@ impl Dataset {
     }
 
     /// One HDF5 read of the whole (ascending) selection from the dataset.
-    fn read_direct(&self, asc: &Selection, counts: &[usize], buf: &mut [u8]) -> Result<()> {
-        let mem_type = h5::dataset_type(self.h5.id())?;
+    fn read_direct(
+        &self,
+        asc: &Selection,
+        counts: &[usize],
+        buf: &mut [u8],
+        mem_type: hid_t,
+    ) -> Result<()> {
         let file = Hyperslab {
             start: asc.axes.iter().map(|a| a.start).collect(),
             stride: asc.axes.iter().map(|a| a.step as usize).collect(),
             count: counts.to_vec(),
         };
-        h5::read_hyperslab(
-            self.h5.id(),
-            mem_type.id(),
-            &file,
-            counts,
-            &whole(counts),
-            buf,
-        )?;
+        h5::read_hyperslab(self.h5.id(), mem_type, &file, counts, &whole(counts), buf)?;
         Ok(())
     }
 
@@ -147,32 +183,31 @@ impl Dataset {
     fn read_with(
         &self,
         sel: &Selection,
-        fill: impl FnOnce(&Selection, &[usize], &mut [u8]) -> Result<()>,
+        dtype: &Dtype,
+        fill: &ValueGrid,
+        read: impl FnOnce(&Selection, &[usize], &mut [u8]) -> Result<()>,
     ) -> Result<ValueGrid> {
         let (asc, flip) = sel.ascending();
         let counts: Vec<usize> = asc.axes.iter().map(|a| a.count).collect();
         let n: usize = counts.iter().product();
-        let mut buf = self.fill_buffer(n);
+        // Unwritten cells: the fill value; variable-length slots start NULL.
+        let mut buf = if dtype.has_vlen() {
+            vec![0u8; n * dtype.size()]
+        } else {
+            fill.raw_bytes().repeat(n)
+        };
         if n > 0 {
-            fill(&asc, &counts, &mut buf)?;
+            read(&asc, &counts, &mut buf)?;
         }
         if flip.iter().any(|&f| f) {
-            buf = reverse_axes(&buf, &counts, self.meta.dtype.size(), &flip);
+            buf = reverse_axes(&buf, &counts, dtype.size(), &flip);
         }
         // Safety: vlen slots are NULL or strings HDF5 allocated during the reads.
-        Ok(unsafe { ValueGrid::from_hdf5_buffer(self.meta.dtype.clone(), sel.out_shape(), buf) })
+        Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), sel.out_shape(), buf) })
     }
 
     pub fn read_all(&self) -> Result<ValueGrid> {
         self.read(&Selection::all(&self.meta.shape))
-    }
-
-    /// `n` elements of fill value; variable-length slots start as NULL.
-    fn fill_buffer(&self, n: usize) -> Vec<u8> {
-        if self.meta.dtype.has_vlen() {
-            return vec![0u8; n * self.meta.dtype.size()];
-        }
-        self.meta.fill.raw_bytes().repeat(n)
     }
 
     /// Visits the whole dataset in C order, a block of leading-axis rows at

@@ -72,6 +72,8 @@ struct Modify {
     dtype: Dtype,
     chunks: Vec<usize>,
     fill: ValueGrid,
+    /// The old fill value in the new dtype: what unwritten cells read as.
+    implicit: ValueGrid,
     /// The old fill value, when the fill changes (for the refill rule).
     refill: Option<super::value::Value>,
     filters: Vec<FilterSpec>,
@@ -183,7 +185,11 @@ pub fn modify_metadata(
             let new = grid_from_json(&dtype, v)
                 .map_err(|e| e.context(format!("{dataset} fill value")))?;
             if new.shape.is_empty() {
-                (new, Some(pinned.fill.get(0)))
+                // versioned-hdf5 refills only when the value differs (so 0.0
+                // to -0.0 changes nothing; NaN to NaN is a no-op either way).
+                let old = pinned.fill.get(0);
+                let refill = (!super::cast::same_value(&new.get(0), &old)).then_some(old);
+                (new, refill)
             } else {
                 bad_input!("{dataset}: the fill value must be a single value");
             }
@@ -198,6 +204,7 @@ pub fn modify_metadata(
         modify: Some((
             dataset,
             Modify {
+                implicit: cast_fill(&pinned.fill, &dtype)?,
                 dtype,
                 chunks,
                 fill,
@@ -512,7 +519,12 @@ impl Rewriter<'_> {
         let mut modified: Option<ModifiedStorage> = None;
         for p in &storage {
             if self.plan.dropped.contains(p) {
-                // no survivor holds it
+                // No survivor holds it; like versioned-hdf5, its parent groups stay.
+                if let Some((parent, _)) =
+                    p.rsplit_once('/').filter(|(parent, _)| !parent.is_empty())
+                {
+                    ensure_groups(self.dst, &format!("_version_data{parent}"))?;
+                }
             } else if self.plan.modify.as_ref().is_some_and(|(m, _)| m == p) {
                 modified = Some(self.new_storage(p)?);
             } else if self.plan.compacted.contains(p) {
@@ -904,9 +916,13 @@ impl ModifiedStorage {
             axis.start = start[d];
             axis.count = extent[d];
         }
-        let old = ds.read_chunked(&sel)?;
+        // Stored values convert as HDF5 converts them (what h5py's astype
+        // on a dataset does); unwritten cells are the old fill cast as NumPy would.
+        let cast = ds
+            .read_converted(&sel, &m.dtype, &m.implicit)
+            .map_err(|e| e.context(&ds.meta.path))?;
         let refill = m.refill.as_ref().map(|old_fill| (old_fill, &m.fill));
-        let data = cast_and_refill(&old, &m.dtype, refill).map_err(|e| e.context(&ds.meta.path))?;
+        let data = cast_and_refill(&cast, &m.dtype, refill)?;
         let d = digest(&data)?;
         if extent == m.chunks.as_slice() && d == self.fill_digest {
             return Ok(None);
