@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks of vh5 next to versioned-hdf5 doing the same in Python.
 #
-#   benches/compare.sh              run `cargo bench --bench read` and
-#                                   `cargo bench --bench commit`, then
-#                                   benches/py_bench.py and
-#                                   benches/py_commit_bench.py, and print
+#   benches/compare.sh              run `cargo bench --bench read`,
+#                                   `cargo bench --bench commit` and
+#                                   `cargo bench --bench replay`, then
+#                                   benches/py_bench.py,
+#                                   benches/py_commit_bench.py and
+#                                   benches/py_replay_bench.py, and print
 #                                   the table
 #   benches/compare.sh --no-cargo   reuse the last criterion estimates
 #
@@ -13,7 +15,10 @@
 # target/bench-data/bench1000.h5 (made by the cargo bench if missing) or
 # $VH5_BENCH_FILE; the commit bench's is target/bench-data/big1e7.h5 (made
 # by `cargo bench --bench commit` if missing, benches/make_big_file.py) or
-# $VH5_BIG_FILE. vh5 figures are criterion's median estimates, Python's
+# $VH5_BIG_FILE; the replay bench deletes versions from the read bench's file
+# and changes a dtype in target/bench-data/replay100.h5 (made by `cargo bench
+# --bench replay` if missing, benches/make_replay_file.py) or
+# $VH5_REPLAY_FILE. vh5 figures are criterion's median estimates, Python's
 # the median of the Python scripts' runs; ratio = Python / vh5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,31 +40,40 @@ target=${CARGO_TARGET_DIR:-target}
 case $target in /*) ;; *) target=$repo/$target ;; esac
 file=${VH5_BENCH_FILE:-$target/bench-data/bench1000.h5}
 big_file=${VH5_BIG_FILE:-$target/bench-data/big1e7.h5}
+replay_file=${VH5_REPLAY_FILE:-$target/bench-data/replay100.h5}
 criterion=$target/criterion/read
 criterion_commit=$target/criterion/commit
+criterion_replay=$target/criterion/replay
 
 if [ "$run_cargo" -eq 1 ]; then
     echo "compare: cargo bench --bench read" >&2
     cargo bench --bench read >&2
     echo "compare: cargo bench --bench commit" >&2
     cargo bench --bench commit >&2
+    echo "compare: cargo bench --bench replay" >&2
+    cargo bench --bench replay >&2
 fi
 [ -f "$file" ] || { echo "compare: $file is missing (run without --no-cargo)" >&2; exit 1; }
 [ -d "$criterion" ] || { echo "compare: no criterion results in $criterion" >&2; exit 1; }
 [ -f "$big_file" ] || { echo "compare: $big_file is missing (run without --no-cargo)" >&2; exit 1; }
 [ -d "$criterion_commit" ] || { echo "compare: no criterion results in $criterion_commit" >&2; exit 1; }
+[ -f "$replay_file" ] || { echo "compare: $replay_file is missing (run without --no-cargo)" >&2; exit 1; }
+[ -d "$criterion_replay" ] || { echo "compare: no criterion results in $criterion_replay" >&2; exit 1; }
 
 echo "compare: $py benches/py_bench.py $file" >&2
 py_json=$("$py" benches/py_bench.py "$file")
 echo "compare: $py benches/py_commit_bench.py $big_file" >&2
 py_commit_json=$("$py" benches/py_commit_bench.py "$big_file")
+echo "compare: $py benches/py_replay_bench.py $file $replay_file" >&2
+py_replay_json=$("$py" benches/py_replay_bench.py "$file" "$replay_file")
 
-"$py" - "$py_json" "$py_commit_json" "$criterion" "$criterion_commit" <<'EOF'
+"$py" - "$py_json" "$py_commit_json" "$py_replay_json" \
+    "$criterion" "$criterion_commit" "$criterion_replay" <<'EOF'
 import json, pathlib, sys
 
-py = {**json.loads(sys.argv[1]), **json.loads(sys.argv[2])}
+py = {**json.loads(sys.argv[1]), **json.loads(sys.argv[2]), **json.loads(sys.argv[3])}
 rust = {}
-for criterion in map(pathlib.Path, sys.argv[3:]):
+for criterion in map(pathlib.Path, sys.argv[4:]):
     for bench in criterion.glob("*/new/benchmark.json"):
         name = json.loads(bench.read_text())["function_id"]
         est = json.loads((bench.parent / "estimates.json").read_text())

@@ -379,14 +379,8 @@ pub fn demo_path() -> PathBuf {
         .join("demo.h5")
 }
 
-/// Until the browser lands, `vh5 [FILE]` prints the file's log and the
-/// tree of its current version.
+/// `vh5 [FILE]`: the terminal browser (the bundled demo when no FILE).
 fn browse(file: Option<PathBuf>) -> Result<()> {
     let path = file.unwrap_or_else(demo_path);
-    let f = open(&path)?;
-    println!("{}", path.display());
-    log::run(&f, false)?;
-    let current = f.resolve_version(None)?;
-    println!("\ntree of version {}:", current.name);
-    ls::run(&f, &current, "/", false)
+    crate::tui::run(&path)
 }

@@ -64,6 +64,8 @@ pub struct DatasetMeta {
     pub layout: &'static str,
     /// For a versioned dataset, the absolute path of its `raw_data`.
     pub raw_data: Option<String>,
+    /// Shape of that `raw_data` (all versions' chunks, uncompressed).
+    pub raw_shape: Option<Vec<usize>>,
     pub attrs: Vec<Attr>,
 }
 
@@ -106,6 +108,20 @@ impl DatasetMeta {
         self.filters
             .iter()
             .find(|f| ![FILTER_SHUFFLE, FILTER_FLETCHER32, FILTER_SCALEOFFSET].contains(&f.id))
+    }
+
+    /// Uncompressed bytes over bytes stored, for the dataset's own storage
+    /// (for a versioned dataset: its `raw_data`, shared by all versions).
+    pub fn compression_ratio(&self) -> Option<f64> {
+        let elements: usize = self
+            .raw_shape
+            .as_ref()
+            .unwrap_or(&self.shape)
+            .iter()
+            .product();
+        let logical = (elements * self.dtype.size()) as f64;
+        (self.storage_size > 0 && !self.dtype.has_vlen())
+            .then(|| logical / self.storage_size as f64)
     }
 
     pub fn has_filter(&self, id: i32) -> bool {
@@ -314,6 +330,7 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
         storage_size: storage_size(&h5),
         layout: layout_name(layout),
         raw_data: None,
+        raw_shape: None,
         attrs: attrs::read_attrs(&h5, &[])?,
     };
     Ok(Dataset {
@@ -377,6 +394,10 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
             _ => 0,
         },
         layout: layout_name(layout),
+        raw_shape: match &source {
+            Source::Chunked { raw, .. } => Some(h5::dataset_extent(raw.id())?.0),
+            _ => None,
+        },
         raw_data: Some(raw_path),
         attrs: attrs::read_attrs(&h5, &attrs::VERSION_DATASET_SYSTEM_ATTRS)?,
     };
@@ -404,6 +425,7 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
         storage_size: storage_size(&raw),
         layout: "chunked",
         raw_data: Some(raw_path.to_string()),
+        raw_shape: None,
         attrs: Vec::new(),
     })
 }

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::attrs::Attr;
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
+use super::dtype::Dtype;
 use super::error::Result;
 use super::file::Vh5File;
 use super::slice::{AxisSel, Selection};
@@ -321,9 +322,7 @@ pub fn count_changed_cells(da: &Dataset, db: &Dataset, diff: &ChunkDiff) -> Resu
     let mut changed = (da.meta.len() - common_n + db.meta.len() - common_n) as u64;
     for p in &diff.changed_common {
         let (ga, gb, _) = read_pair(da, db, p, &common)?;
-        changed += (0..ga.len())
-            .filter(|&i| !cells_equal(&ga, i, &gb, i))
-            .count() as u64;
+        changed += count_unequal(&ga, &gb) as u64;
     }
     Ok(changed)
 }
@@ -352,6 +351,31 @@ fn read_pair(
         .collect();
     let sel = Selection { axes };
     Ok((da.read_chunked(&sel)?, db.read_chunked(&sel)?, sel))
+}
+
+/// Whether equal values can have different bytes (floats: NaN, -0.0).
+fn has_float(d: &Dtype) -> bool {
+    match d {
+        Dtype::Float { .. } | Dtype::Complex { .. } => true,
+        Dtype::Compound { fields, .. } => fields.iter().any(|f| has_float(&f.dtype)),
+        Dtype::Array { base, .. } => has_float(base),
+        _ => false,
+    }
+}
+
+/// Cells that differ between two grids of the same shape; byte comparison
+/// where bytes decide equality, value comparison otherwise.
+fn count_unequal(a: &ValueGrid, b: &ValueGrid) -> usize {
+    if !a.dtype.has_vlen() && !has_float(&a.dtype) {
+        let size = a.dtype.size().max(1);
+        return a
+            .raw_bytes()
+            .chunks_exact(size)
+            .zip(b.raw_bytes().chunks_exact(size))
+            .filter(|(x, y)| x != y)
+            .count();
+    }
+    (0..a.len()).filter(|&i| !cells_equal(a, i, b, i)).count()
 }
 
 /// NumPy's `==` with NaN equal to NaN (and -0.0 equal to 0.0).
@@ -555,7 +579,7 @@ impl OutsideCells {
 }
 
 /// An ascending window: start and count per axis.
-fn window(start: &[usize], count: &[usize]) -> Selection {
+pub fn window(start: &[usize], count: &[usize]) -> Selection {
     Selection {
         axes: start
             .iter()

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Make the modify-metadata benchmark file with the real versioned-hdf5 (2.6.0).
+
+    make_replay_file.py OUT.h5 [--versions N]
+
+Layout (linear history, explicit UTC timestamps):
+
+* versions ``v000`` ... ``v099`` (100 by default), one minute apart from
+  2024-01-01T00:00:00Z, each on top of the previous one;
+* ``/data``: float64, shape (200000,), chunks (4096,) (49 chunks, 1.6 MB
+  of random data), created in ``v000``; every later version changes three
+  cells in pseudo-random chunks, so each version shares most of its chunks
+  with its parent (one to three new chunks each time).
+
+Used by benches/replay.rs and benches/py_replay_bench.py for the dtype
+change (float64 -> float32 in every version). Writes to OUT.h5.tmp and
+renames at the end, so an interrupted run never leaves a half-made OUT.h5
+behind. Prints the generation time on stderr.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+
+import h5py
+import numpy as np
+from versioned_hdf5 import VersionedHDF5File
+
+# Must match benches/replay.rs and benches/py_replay_bench.py.
+LEN = 200_000
+CHUNKS = (4096,)
+CELLS_PER_VERSION = 3
+BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def version_name(i: int) -> str:
+    return f"v{i:03d}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--versions", type=int, default=100)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(20240102)
+    tmp = args.out + ".tmp"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+
+    with h5py.File(tmp, "w") as f:
+        vf = VersionedHDF5File(f)
+        for i in range(args.versions):
+            ts = BASE_TIME + datetime.timedelta(minutes=i)
+            with vf.stage_version(version_name(i), timestamp=ts) as g:
+                if i == 0:
+                    g.create_dataset(
+                        "data",
+                        data=rng.standard_normal(LEN),
+                        chunks=CHUNKS,
+                    )
+                    continue
+                data = g["data"]
+                for cell in rng.integers(0, LEN, CELLS_PER_VERSION):
+                    data[int(cell)] = float(i)
+        vf.close()
+
+    os.replace(tmp, args.out)
+    elapsed = time.perf_counter() - t0
+    size = os.path.getsize(args.out) / 1e6
+    print(
+        f"make_replay_file: wrote {args.out} ({args.versions} versions, "
+        f"{size:.1f} MB) in {elapsed:.1f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+//! The metadata pane: everything the engine knows about the selected node;
+//! in diff mode, before/after values of what changed.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::timeline::pane_block;
+use super::worker::NodeInfo;
+use crate::engine::diff::{AttrDiff, Change};
+use crate::engine::Attr;
+
+#[derive(Default)]
+pub struct MetaPane {
+    pub info: Option<NodeInfo>,
+    /// The node's change in diff mode.
+    pub change: Option<Change>,
+    pub scroll: u16,
+}
+
+fn key(k: &str) -> Span<'static> {
+    Span::styled(format!("{k:<13}"), Style::default().fg(Color::Cyan))
+}
+
+fn kv(k: &str, v: String) -> Line<'static> {
+    Line::from(vec![key(k), Span::raw(v)])
+}
+
+fn attr_lines(attrs: &[Attr], out: &mut Vec<Line<'static>>) {
+    out.push(Line::from(Span::styled(
+        format!("attributes ({})", attrs.len()),
+        Style::default().add_modifier(Modifier::BOLD),
+    )));
+    for a in attrs {
+        let shape = if a.value.shape.is_empty() {
+            String::new()
+        } else {
+            format!("{:?}", a.value.shape)
+        };
+        out.push(Line::from(vec![
+            Span::styled(format!("  {} ", a.name), Style::default().fg(Color::Yellow)),
+            Span::styled(
+                format!("<{}{shape}> ", a.value.dtype),
+                Style::default().fg(Color::DarkGray),
+            ),
+            Span::raw(a.to_json().to_string()),
+        ]));
+    }
+}
+
+fn diff_lines(change: &Change, out: &mut Vec<Line<'static>>) {
+    let before_after = |k: &str, a: String, b: String, out: &mut Vec<Line<'static>>| {
+        if a != b {
+            out.push(Line::from(vec![
+                key(k),
+                Span::styled(a, Style::default().fg(Color::Red)),
+                Span::raw(" → "),
+                Span::styled(b, Style::default().fg(Color::Green)),
+            ]));
+        }
+    };
+    out.push(Line::from(Span::styled(
+        "changed (A → B)",
+        Style::default().add_modifier(Modifier::BOLD),
+    )));
+    let attrs = match change {
+        Change::Dataset(d) => {
+            before_after(
+                "shape",
+                format!("{:?}", d.shape.0),
+                format!("{:?}", d.shape.1),
+                out,
+            );
+            before_after("dtype", d.dtype.0.to_string(), d.dtype.1.to_string(), out);
+            before_after(
+                "chunks",
+                format!("{:?}", d.chunks.0),
+                format!("{:?}", d.chunks.1),
+                out,
+            );
+            before_after(
+                "fill value",
+                d.fill.0.to_string(),
+                d.fill.1.to_string(),
+                out,
+            );
+            before_after(
+                "compression",
+                format!("{:?}", d.compression.0),
+                format!("{:?}", d.compression.1),
+                out,
+            );
+            if let Some(c) = &d.chunk_diff {
+                out.push(kv(
+                    "chunks diff",
+                    format!("{} of {} positions changed", c.changed(), c.total),
+                ));
+            }
+            &d.attrs
+        }
+        Change::Group { attrs, .. } => attrs,
+    };
+    attr_diff_lines(attrs, out);
+    out.push(Line::from(""));
+}
+
+fn attr_diff_lines(a: &AttrDiff, out: &mut Vec<Line<'static>>) {
+    for k in &a.added {
+        out.push(Line::from(Span::styled(
+            format!("  + @{k}"),
+            Style::default().fg(Color::Green),
+        )));
+    }
+    for k in &a.removed {
+        out.push(Line::from(Span::styled(
+            format!("  - @{k}"),
+            Style::default().fg(Color::Red),
+        )));
+    }
+    for (k, x, y) in &a.changed {
+        out.push(Line::from(vec![
+            Span::styled(format!("  ~ @{k} "), Style::default().fg(Color::Yellow)),
+            Span::styled(x.to_string(), Style::default().fg(Color::Red)),
+            Span::raw(" → "),
+            Span::styled(y.to_string(), Style::default().fg(Color::Green)),
+        ]));
+    }
+}
+
+impl MetaPane {
+    pub fn lines(&self) -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.change {
+            diff_lines(c, &mut out);
+        }
+        match &self.info {
+            None => out.push(Line::from("select a node")),
+            Some(NodeInfo::Group { path, attrs }) => {
+                out.push(kv("group", path.clone()));
+                attr_lines(attrs, &mut out);
+            }
+            Some(NodeInfo::Dataset { meta, chunk_map }) => {
+                let m = meta;
+                out.push(kv("dataset", m.path.clone()));
+                out.push(kv(
+                    "shape",
+                    format!("{:?}  ({} elements)", m.shape, m.len()),
+                ));
+                let max: Vec<String> = m
+                    .maxshape
+                    .iter()
+                    .map(|d| d.map_or("None".into(), |d| d.to_string()))
+                    .collect();
+                out.push(kv("maxshape", format!("({})", max.join(", "))));
+                out.push(kv("dtype", format!("{}  {}", m.dtype, m.dtype.numpy())));
+                out.push(kv(
+                    "chunks",
+                    m.chunks
+                        .as_ref()
+                        .map_or("contiguous".into(), |c| format!("{c:?}")),
+                ));
+                out.push(kv("layout", m.layout.to_string()));
+                out.push(kv("fill value", m.fill_value().to_string()));
+                let filters: Vec<String> = m
+                    .filters
+                    .iter()
+                    .map(|f| format!("{}{:?}", f.name, f.cd_values))
+                    .collect();
+                out.push(kv(
+                    "filters",
+                    if filters.is_empty() {
+                        "none".into()
+                    } else {
+                        filters.join(", ")
+                    },
+                ));
+                let ratio = m
+                    .compression_ratio()
+                    .map(|r| format!("  (ratio {r:.2})"))
+                    .unwrap_or_default();
+                out.push(kv("storage", format!("{} bytes{ratio}", m.storage_size)));
+                if let Some(raw) = &m.raw_data {
+                    out.push(kv("raw data", raw.clone()));
+                }
+                if let Some(c) = chunk_map {
+                    out.push(kv(
+                        "chunk map",
+                        format!(
+                            "{} total, {} stored, {} shared with parent, {} unique",
+                            c.total, c.stored, c.shared_with_prev, c.unique_in_version
+                        ),
+                    ));
+                }
+                attr_lines(&m.attrs, &mut out);
+            }
+        }
+        out
+    }
+
+    pub fn scroll_by(&mut self, delta: i32) {
+        self.scroll = (self.scroll as i32 + delta).max(0) as u16;
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, focused: bool) {
+        let p = Paragraph::new(self.lines())
+            .block(pane_block(" Metadata ", focused))
+            .wrap(Wrap { trim: false })
+            .scroll((self.scroll, 0));
+        f.render_widget(p, area);
+    }
+}

@@ -1,0 +1,92 @@
+//! The terminal browser: timeline, tree, metadata and array panes over one
+//! versioning engine, which runs on a worker thread so the event loop never
+//! waits on HDF5.
+//!
+//! Flow: input event → `App` state update (+ queued requests) → worker →
+//! answer → `App` state → render.
+
+pub mod app;
+pub mod array;
+pub mod meta;
+pub mod timeline;
+pub mod tree;
+pub mod worker;
+
+use std::io::{stdout, Stdout};
+use std::path::Path;
+use std::time::Duration;
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::engine::{Error, Result};
+use app::App;
+use worker::Worker;
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Opens the browser on a file until the user quits. The terminal is
+/// restored on every exit path, a panic included.
+pub fn run(path: &Path) -> Result<()> {
+    // Open before touching the terminal, so a bad file is a plain error.
+    let worker = Worker::spawn(path.to_path_buf())?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    let io = |e: std::io::Error| Error::runtime(format!("terminal: {e}"));
+    enable_raw_mode().map_err(io)?;
+    let result = (|| {
+        execute!(stdout(), EnterAlternateScreen, EnableMouseCapture).map_err(io)?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(stdout())).map_err(io)?;
+        let label = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        event_loop(&mut terminal, App::new(label), &worker)
+    })();
+    restore_terminal();
+    result
+}
+
+fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    mut app: App,
+    worker: &Worker,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::runtime(format!("terminal: {e}"));
+    while !app.quit {
+        for (seq, req) in app.take_requests() {
+            worker.send(seq, req);
+        }
+        terminal.draw(|f| app.render(f)).map_err(io)?;
+        app.want_summaries();
+        app.want_page();
+        if event::poll(Duration::from_millis(80)).map_err(io)? {
+            match event::read().map_err(io)? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => app.on_key(k),
+                Event::Mouse(m) => app.on_mouse(m),
+                _ => {}
+            }
+        }
+        while let Ok(answer) = worker.answers.try_recv() {
+            app.on_answer(answer);
+        }
+        app.tick();
+    }
+    Ok(())
+}

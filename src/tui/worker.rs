@@ -1,0 +1,347 @@
+//! The worker: owns the open file and answers requests off the event loop.
+//! Requests of one kind supersede each other: when several are queued, only
+//! the newest runs (the user has moved on), and each answer carries the
+//! sequence number the app checks before using it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+
+use crate::engine::diff::{dataset_change, diff_mask, window, Depth, VersionDiff};
+use crate::engine::{
+    Attr, ChunkMapSummary, DatasetMeta, Node, Result, Selection, ValueGrid, Version, Vh5File,
+};
+
+/// What the app asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Log,
+    Tree {
+        version: String,
+    },
+    Meta {
+        version: String,
+        path: String,
+    },
+    Page {
+        version: String,
+        path: String,
+        sel: Selection,
+    },
+    Summary {
+        version: String,
+    },
+    Diff {
+        a: String,
+        b: String,
+    },
+    Mask {
+        a: String,
+        b: String,
+        path: String,
+        start: Vec<usize>,
+        count: Vec<usize>,
+    },
+}
+
+impl Request {
+    /// Requests of the same kind replace each other; summaries are per version.
+    pub fn kind(&self) -> String {
+        match self {
+            Request::Log => "log".into(),
+            Request::Tree { .. } => "tree".into(),
+            Request::Meta { .. } => "meta".into(),
+            Request::Page { .. } => "page".into(),
+            Request::Summary { version } => format!("summary:{version}"),
+            Request::Diff { .. } => "diff".into(),
+            Request::Mask { .. } => "mask".into(),
+        }
+    }
+}
+
+/// Metadata of the selected node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeInfo {
+    Group {
+        path: String,
+        attrs: Vec<Attr>,
+    },
+    Dataset {
+        meta: Box<DatasetMeta>,
+        chunk_map: Option<ChunkMapSummary>,
+    },
+}
+
+/// The worker's answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Log {
+        versions: Vec<Version>,
+        current: Option<String>,
+    },
+    Tree {
+        version: String,
+        nodes: Vec<Node>,
+        dtypes: HashMap<String, String>,
+    },
+    Meta {
+        version: String,
+        info: NodeInfo,
+    },
+    Page {
+        version: String,
+        path: String,
+        sel: Selection,
+        grid: ValueGrid,
+    },
+    Summary {
+        version: String,
+        text: String,
+    },
+    Diff(Box<VersionDiff>),
+    Mask {
+        path: String,
+        start: Vec<usize>,
+        count: Vec<usize>,
+        mask: Vec<bool>,
+        other: ValueGrid,
+    },
+}
+
+/// A numbered answer (or the error that replaced it).
+#[derive(Debug)]
+pub struct Answer {
+    pub seq: u64,
+    pub kind: String,
+    pub reply: std::result::Result<Reply, String>,
+}
+
+/// Answers requests against one file: the same code runs on the worker
+/// thread and, synchronously, in tests.
+pub struct Service {
+    file: Vh5File,
+}
+
+impl Service {
+    pub fn open(path: &Path) -> Result<Service> {
+        Ok(Service {
+            file: Vh5File::open(path)?,
+        })
+    }
+
+    fn version(&self, name: &str) -> Result<Version> {
+        self.file
+            .resolve_version(Some(&crate::engine::VersionSpec::Name(name.to_string())))
+    }
+
+    pub fn handle(&self, req: &Request) -> Result<Reply> {
+        Ok(match req {
+            Request::Log => {
+                let graph = self.file.graph()?;
+                Reply::Log {
+                    versions: graph.committed().cloned().collect(),
+                    current: self.file.current_version_name()?,
+                }
+            }
+            Request::Tree { version } => {
+                let v = self.version(version)?;
+                let nodes = self.file.walk(&v, "/")?;
+                let mut dtypes = HashMap::new();
+                for n in nodes
+                    .iter()
+                    .filter(|n| n.kind == crate::engine::NodeKind::Dataset)
+                {
+                    if let Ok(ds) = self.file.dataset(&v, &n.path) {
+                        dtypes.insert(
+                            n.path.clone(),
+                            format!("{} {:?}", ds.meta.dtype, ds.meta.shape),
+                        );
+                    }
+                }
+                Reply::Tree {
+                    version: version.clone(),
+                    nodes,
+                    dtypes,
+                }
+            }
+            Request::Meta { version, path } => {
+                let v = self.version(version)?;
+                let node = self.file.node(&v, path)?;
+                let info = match node.kind {
+                    crate::engine::NodeKind::Group => NodeInfo::Group {
+                        path: node.path.clone(),
+                        attrs: self.file.group_attrs(&v, path)?,
+                    },
+                    crate::engine::NodeKind::Dataset => {
+                        let ds = self.file.dataset(&v, path)?;
+                        let chunk_map = self.file.chunk_map_summary(&v, &ds)?;
+                        NodeInfo::Dataset {
+                            meta: Box::new(ds.meta),
+                            chunk_map,
+                        }
+                    }
+                };
+                Reply::Meta {
+                    version: version.clone(),
+                    info,
+                }
+            }
+            Request::Page { version, path, sel } => {
+                let v = self.version(version)?;
+                let ds = self.file.dataset(&v, path)?;
+                Reply::Page {
+                    version: version.clone(),
+                    path: path.clone(),
+                    sel: sel.clone(),
+                    grid: ds.read_chunked(sel)?,
+                }
+            }
+            Request::Summary { version } => {
+                let v = self.version(version)?;
+                let text = match &v.prev {
+                    Some(p) => {
+                        summary_text(&self.file.diff(&self.version(p)?, &v, "/", Depth::Chunks)?)
+                    }
+                    None => format!("{} nodes", self.file.walk(&v, "/")?.len()),
+                };
+                Reply::Summary {
+                    version: version.clone(),
+                    text,
+                }
+            }
+            Request::Diff { a, b } => Reply::Diff(Box::new(self.file.diff(
+                &self.version(a)?,
+                &self.version(b)?,
+                "/",
+                Depth::Chunks,
+            )?)),
+            Request::Mask {
+                a,
+                b,
+                path,
+                start,
+                count,
+            } => {
+                let (va, vb) = (self.version(a)?, self.version(b)?);
+                let (da, db) = (self.file.dataset(&va, path)?, self.file.dataset(&vb, path)?);
+                let mask = diff_mask(&da, &db, start, count)?;
+                // A's values over the same window, clipped to A's shape.
+                let clip: Vec<usize> = start
+                    .iter()
+                    .zip(count)
+                    .zip(&da.meta.shape)
+                    .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
+                    .collect();
+                let other = da.read_chunked(&window(start, &clip))?;
+                Reply::Mask {
+                    path: path.clone(),
+                    start: start.clone(),
+                    count: count.clone(),
+                    mask,
+                    other,
+                }
+            }
+        })
+    }
+
+    /// Whether a dataset changed between versions, from chunk maps only.
+    pub fn dataset_changed(&self, a: &Version, b: &Version, path: &str) -> Result<bool> {
+        let (da, db) = (self.file.dataset(a, path)?, self.file.dataset(b, path)?);
+        Ok(dataset_change(&da, &db, Depth::Chunks)?
+            .chunk_diff
+            .is_some_and(|c| c.changed() > 0))
+    }
+}
+
+/// `+2 -1 ~3`: nodes added, removed, modified.
+pub fn summary_text(d: &VersionDiff) -> String {
+    if d.added.is_empty() && d.removed.is_empty() && d.modified.is_empty() {
+        return "no changes".into();
+    }
+    let mut parts = Vec::new();
+    if !d.added.is_empty() {
+        parts.push(format!("+{}", d.added.len()));
+    }
+    if !d.removed.is_empty() {
+        parts.push(format!("-{}", d.removed.len()));
+    }
+    if !d.modified.is_empty() {
+        parts.push(format!("~{}", d.modified.len()));
+    }
+    let names: Vec<&str> = d
+        .modified
+        .iter()
+        .map(|c| c.path())
+        .chain(d.added.iter().map(|n| n.path.as_str()))
+        .take(3)
+        .collect();
+    format!("{} {}", parts.join(" "), names.join(" "))
+}
+
+/// The worker thread and its two channels.
+pub struct Worker {
+    requests: Sender<(u64, Request)>,
+    pub answers: Receiver<Answer>,
+    _thread: JoinHandle<()>,
+}
+
+impl Worker {
+    pub fn spawn(path: PathBuf) -> Result<Worker> {
+        let service = Service::open(&path)?;
+        let (req_tx, req_rx) = channel::<(u64, Request)>();
+        let (ans_tx, ans_rx) = channel::<Answer>();
+        let thread = std::thread::spawn(move || serve(service, req_rx, ans_tx));
+        Ok(Worker {
+            requests: req_tx,
+            answers: ans_rx,
+            _thread: thread,
+        })
+    }
+
+    pub fn send(&self, seq: u64, req: Request) {
+        let _ = self.requests.send((seq, req));
+    }
+}
+
+/// Runs requests in arrival order, but only the newest of each kind: a
+/// request superseded while queued is dropped unanswered.
+fn serve(service: Service, requests: Receiver<(u64, Request)>, answers: Sender<Answer>) {
+    let mut queue: Vec<(u64, Request)> = Vec::new();
+    loop {
+        if queue.is_empty() {
+            match requests.recv() {
+                Ok(r) => queue.push(r),
+                Err(_) => return,
+            }
+        }
+        loop {
+            match requests.try_recv() {
+                Ok(r) => {
+                    queue.retain(|(_, q)| q.kind() != r.1.kind());
+                    queue.push(r);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        let (seq, req) = queue.remove(0);
+        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.handle(&req)))
+            .unwrap_or_else(|_| {
+                Err(crate::engine::Error::runtime(
+                    "internal error while reading",
+                ))
+            })
+            .map_err(|e| e.message);
+        if answers
+            .send(Answer {
+                seq,
+                kind: req.kind(),
+                reply,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
