@@ -449,7 +449,12 @@ impl ArrayPane {
                 if [r, c] == self.cursor {
                     style = style.add_modifier(Modifier::REVERSED);
                 }
-                spans.push(Span::styled(format!("{text:>width$}"), style));
+                // Text reads left-aligned, numbers right-aligned.
+                let text = match self.value_at(r, c) {
+                    Some(Value::Str(_) | Value::Bytes(_)) => format!("{text:<width$}"),
+                    _ => format!("{text:>width$}"),
+                };
+                spans.push(Span::styled(text, style));
                 spans.push(Span::raw(" "));
             }
             lines.push(Line::from(spans));
