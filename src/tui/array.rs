@@ -474,6 +474,9 @@ impl ArrayPane {
                 .collect();
             let (lo, hi) = bounds(points.iter().map(|p| p.1));
             let x0 = self.offset[0] as f64;
+            let x1 = (self.offset[0] + self.view[0])
+                .min(ext[0])
+                .max(self.offset[0] + 1) as f64;
             let data = vec![ChartData::default()
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)

@@ -1,0 +1,190 @@
+//! Snapshot tests of every pane and mode, rendered with ratatui's
+//! TestBackend. The worker's service answers synchronously here, so each
+//! frame is deterministic.
+
+mod common;
+
+use common::repo_root;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use vh5::tui::app::App;
+use vh5::tui::worker::{Answer, Service};
+
+struct Harness {
+    app: App,
+    service: Service,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Harness {
+    fn new(width: u16, height: u16) -> Harness {
+        let service = Service::open(&repo_root().join("assets/demo.h5")).unwrap();
+        let mut h = Harness {
+            app: App::new("demo.h5".into()),
+            service,
+            terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
+        };
+        h.settle();
+        h
+    }
+
+    /// Renders and answers requests until nothing is pending.
+    fn settle(&mut self) {
+        for _ in 0..20 {
+            self.terminal.draw(|f| self.app.render(f)).unwrap();
+            self.app.want_summaries();
+            self.app.want_page();
+            let requests = self.app.take_requests();
+            if requests.is_empty() {
+                break;
+            }
+            for (seq, req) in requests {
+                let reply = self.service.handle(&req).map_err(|e| e.message);
+                self.app.on_answer(Answer {
+                    seq,
+                    kind: req.kind(),
+                    reply,
+                });
+            }
+        }
+        self.terminal.draw(|f| self.app.render(f)).unwrap();
+    }
+
+    fn keys(&mut self, keys: &[KeyCode]) {
+        for &k in keys {
+            self.app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
+            self.settle();
+        }
+    }
+
+    fn text(&mut self, s: &str) {
+        let codes: Vec<KeyCode> = s.chars().map(KeyCode::Char).collect();
+        self.keys(&codes);
+    }
+
+    fn screen(&self) -> String {
+        let buf = self.terminal.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+use KeyCode::*;
+
+#[test]
+fn timeline_tree_and_metadata_at_start() {
+    let mut h = Harness::new(120, 34);
+    let s = h.screen();
+    assert!(
+        s.contains("initial-load") && s.contains("| *"),
+        "branch graph:\n{s}"
+    );
+    insta::assert_snapshot!("start", s);
+}
+
+#[test]
+fn array_page_of_a_2d_dataset_in_an_old_version() {
+    let mut h = Harness::new(120, 34);
+    h.keys(&[Down, Down, Down, Down, Down, Down, Down, Tab]);
+    h.text("/prices");
+    h.keys(&[Enter, Enter]);
+    let s = h.screen();
+    assert!(s.contains("/market/prices @ fix-bad-tick"), "{s}");
+    insta::assert_snapshot!("array_2d", s);
+    h.keys(&[PageDown, Right, Right]);
+    h.text(":40, 3");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(s.contains("cursor (40, 3)"), "{s}");
+    insta::assert_snapshot!("array_2d_goto", s);
+}
+
+#[test]
+fn plots_line_and_heatmap() {
+    let mut h = Harness::new(100, 30);
+    h.keys(&[Tab]);
+    h.text("/weights");
+    h.keys(&[Enter, Enter, Char('p')]);
+    insta::assert_snapshot!("plot_line", h.screen());
+    h.keys(&[Tab, Tab, Tab]);
+    h.text("/prices");
+    h.keys(&[Enter, Enter, Char('p')]);
+    insta::assert_snapshot!("plot_heatmap_cells", h.screen());
+}
+
+#[test]
+fn three_d_data_pins_an_axis() {
+    let mut h = Harness::new(100, 30);
+    h.keys(&[Tab]);
+    h.text("/cube");
+    h.keys(&[Enter, Enter, Char(']'), Char(']')]);
+    let s = h.screen();
+    assert!(s.contains("[2, row, col]"), "{s}");
+    insta::assert_snapshot!("cube_pinned", s);
+}
+
+#[test]
+fn diff_mode_marks_the_tree_and_shows_before_after() {
+    let mut h = Harness::new(120, 34);
+    // Mark `cleanup` as A, then select the current version as B.
+    h.keys(&[Down, Char('m'), Up, Tab]);
+    h.text("/journal");
+    h.keys(&[Enter, Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("~ journal") && s.contains("changed (A → B)") && s.contains("diff cleanup"),
+        "{s}"
+    );
+    insta::assert_snapshot!("diff_mode", s);
+    h.keys(&[Char('G')]);
+    let s = h.screen();
+    assert!(
+        s.contains("[changed; A: (absent)]"),
+        "the appended cell is new in B:\n{s}"
+    );
+}
+
+#[test]
+fn help_overlay_lists_every_binding() {
+    let mut h = Harness::new(100, 30);
+    h.keys(&[Char('?')]);
+    let s = h.screen();
+    for (key, _) in vh5::tui::app::HELP {
+        assert!(s.contains(key), "help misses {key}:\n{s}");
+    }
+    insta::assert_snapshot!("help", s);
+}
+
+#[test]
+fn smallest_layout_80x24() {
+    let mut h = Harness::new(80, 24);
+    h.keys(&[Tab]);
+    h.text("/volume");
+    h.keys(&[Enter, Enter]);
+    insta::assert_snapshot!("small_80x24", h.screen());
+}
+
+#[test]
+fn errors_become_status_messages() {
+    let mut h = Harness::new(100, 30);
+    h.keys(&[Tab, Char('/')]);
+    h.text("no-such-node");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen().contains("error: no node matches"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[Tab, Tab, Char(':')]);
+    h.text("x");
+    h.keys(&[Enter]);
+}
