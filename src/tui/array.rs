@@ -483,14 +483,10 @@ impl ArrayPane {
                 .style(Style::default().fg(Color::Cyan))
                 .data(&points)];
             let chart = Chart::new(data)
-                .x_axis(
-                    Axis::default()
-                        .bounds([x0, x0 + self.view[0] as f64])
-                        .labels(vec![
-                            Line::from(format!("{x0}")),
-                            Line::from(format!("{}", x0 + self.view[0] as f64)),
-                        ]),
-                )
+                .x_axis(Axis::default().bounds([x0, x1 - 1.0]).labels(vec![
+                    Line::from(format!("{x0}")),
+                    Line::from(format!("{}", x1 - 1.0)),
+                ]))
                 .y_axis(Axis::default().bounds([lo, hi]).labels(vec![
                     Line::from(format!("{lo:.3}")),
                     Line::from(format!("{hi:.3}")),
