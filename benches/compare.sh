@@ -44,6 +44,8 @@ replay_file=${VH5_REPLAY_FILE:-$target/bench-data/replay100.h5}
 criterion=$target/criterion/read
 criterion_commit=$target/criterion/commit
 criterion_replay=$target/criterion/replay
+diff_file=${VH5_DIFF_FILE:-$target/bench-data/diff1e8.h5}
+criterion_diff=$target/criterion/diff
 
 if [ "$run_cargo" -eq 1 ]; then
     echo "compare: cargo bench --bench read" >&2
@@ -52,6 +54,8 @@ if [ "$run_cargo" -eq 1 ]; then
     cargo bench --bench commit >&2
     echo "compare: cargo bench --bench replay" >&2
     cargo bench --bench replay >&2
+    echo "compare: cargo bench --bench diff" >&2
+    cargo bench --bench diff >&2
 fi
 [ -f "$file" ] || { echo "compare: $file is missing (run without --no-cargo)" >&2; exit 1; }
 [ -d "$criterion" ] || { echo "compare: no criterion results in $criterion" >&2; exit 1; }
@@ -66,14 +70,18 @@ echo "compare: $py benches/py_commit_bench.py $big_file" >&2
 py_commit_json=$("$py" benches/py_commit_bench.py "$big_file")
 echo "compare: $py benches/py_replay_bench.py $file $replay_file" >&2
 py_replay_json=$("$py" benches/py_replay_bench.py "$file" "$replay_file")
+echo "compare: $py benches/py_diff_bench.py $diff_file" >&2
+py_diff_json=$("$py" benches/py_diff_bench.py "$diff_file")
 
-"$py" - "$py_json" "$py_commit_json" "$py_replay_json" \
-    "$criterion" "$criterion_commit" "$criterion_replay" <<'EOF'
+"$py" - "$py_json" "$py_commit_json" "$py_replay_json" "$py_diff_json" \
+    "$criterion" "$criterion_commit" "$criterion_replay" "$criterion_diff" <<'EOF'
 import json, pathlib, sys
 
-py = {**json.loads(sys.argv[1]), **json.loads(sys.argv[2]), **json.loads(sys.argv[3])}
+py = {}
+for doc in sys.argv[1:5]:
+    py.update(json.loads(doc))
 rust = {}
-for criterion in map(pathlib.Path, sys.argv[4:]):
+for criterion in map(pathlib.Path, sys.argv[5:]):
     for bench in criterion.glob("*/new/benchmark.json"):
         name = json.loads(bench.read_text())["function_id"]
         est = json.loads((bench.parent / "estimates.json").read_text())
