@@ -82,7 +82,7 @@ use KeyCode::*;
 
 #[test]
 fn timeline_tree_and_metadata_at_start() {
-    let mut h = Harness::new(120, 34);
+    let h = Harness::new(120, 34);
     let s = h.screen();
     assert!(
         s.contains("initial-load") && s.contains("| *"),

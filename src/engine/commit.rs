@@ -19,7 +19,7 @@ use super::error::{bad_input, Error, Result};
 use super::faults::Faults;
 use super::file::{Vh5File, DATA_VERSION, FIRST_VERSION};
 use super::h5::{self, Block, Hyperslab};
-use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
+use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::hash::{digest, ChunkDigest};
 use super::stage::{Stage, StagedDataset, StagedNode};
 use super::tree::NodeKind;
@@ -491,15 +491,21 @@ fn write_dataset(
         })
         .collect();
     let fill = (!ds.dtype.has_vlen()).then(|| ds.fill.raw_bytes());
+    let source = VirtualSource {
+        dataset: &raw_path,
+        shape: &raw_shape,
+        mappings: &mappings,
+    };
+    let at = Target {
+        loc: version.id(),
+        obj: &path[1..],
+    };
     drop(h5write::create_virtual(
-        version.id(),
-        &path[1..],
+        at,
         raw_type.id(),
         &ds.shape,
         fill,
-        &raw_path,
-        &raw_shape,
-        &mappings,
+        &source,
     )?);
     let vds = Target {
         loc: version.id(),

@@ -116,7 +116,7 @@ impl DatasetChange {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Dataset(DatasetChange),
+    Dataset(Box<DatasetChange>),
     Group { path: String, attrs: AttrDiff },
 }
 
@@ -205,7 +205,9 @@ impl Vh5File {
         }
         let (da, db) = (self.dataset(a, &node.path)?, self.dataset(b, &node.path)?);
         let change = dataset_change(&da, &db, depth)?;
-        Ok(change.is_change().then_some(Change::Dataset(change)))
+        Ok(change
+            .is_change()
+            .then(|| Change::Dataset(Box::new(change))))
     }
 }
 
@@ -473,11 +475,7 @@ impl<'a> ChangedCells<'a> {
             self.outside = None;
             return Ok(None);
         };
-        let (ds, other) = if in_a {
-            (self.da, None)
-        } else {
-            (self.db, None::<Value>)
-        };
+        let ds = if in_a { self.da } else { self.db };
         let sel = Selection {
             axes: index
                 .iter()
@@ -490,19 +488,8 @@ impl<'a> ChangedCells<'a> {
                 .collect(),
         };
         let value = Some(ds.read(&sel)?.get(0));
-        Ok(Some(if in_a {
-            ChangedCell {
-                index,
-                old: value,
-                new: other,
-            }
-        } else {
-            ChangedCell {
-                index,
-                old: other,
-                new: value,
-            }
-        }))
+        let (old, new) = if in_a { (value, None) } else { (None, value) };
+        Ok(Some(ChangedCell { index, old, new }))
     }
 }
 
@@ -561,7 +548,7 @@ impl OutsideCells {
     fn next(&mut self) -> Option<(Vec<usize>, bool)> {
         while !self.done {
             let shape = &self.shapes[self.which];
-            if shape.iter().any(|&n| n == 0) {
+            if shape.contains(&0) {
                 self.which += 1;
                 self.done = self.which == 2;
                 continue;

@@ -148,7 +148,7 @@ fn visit_leaves(json: &Json, f: &mut impl FnMut(&Json) -> Result<()>) -> Result<
 pub fn grid_from_json(dtype: &Dtype, json: &Json) -> Result<ValueGrid> {
     let shape = shape_of(json, dtype)?;
     let mut elements = Vec::new();
-    flatten(json, dtype, shape.len(), &mut elements);
+    flatten(json, shape.len(), &mut elements);
     let mut strings = Vec::new();
     let mut bytes = Vec::with_capacity(elements.len() * dtype.size());
     for e in elements {
@@ -200,10 +200,10 @@ fn shape_of(json: &Json, dtype: &Dtype) -> Result<Vec<usize>> {
     Ok(std::iter::once(items.len()).chain(inner).collect())
 }
 
-fn flatten<'a>(json: &'a Json, dtype: &Dtype, depth: usize, out: &mut Vec<&'a Json>) {
+fn flatten<'a>(json: &'a Json, depth: usize, out: &mut Vec<&'a Json>) {
     match (depth, json) {
         (0, _) => out.push(json),
-        (_, Json::Array(items)) => items.iter().for_each(|i| flatten(i, dtype, depth - 1, out)),
+        (_, Json::Array(items)) => items.iter().for_each(|i| flatten(i, depth - 1, out)),
         _ => out.push(json),
     }
 }

@@ -167,6 +167,14 @@ pub fn create_with_dcpl(
     })?)
 }
 
+/// The dataset a new virtual dataset reads from (in the same file), its
+/// current shape, and the mappings.
+pub struct VirtualSource<'a> {
+    pub dataset: &'a str,
+    pub shape: &'a [usize],
+    pub mappings: &'a [NewMapping],
+}
+
 /// One mapping of a new virtual dataset: a block of the virtual space and
 /// where in the source it comes from (same extent).
 pub struct NewMapping {
@@ -181,15 +189,14 @@ pub struct NewMapping {
 /// create an empty VDS, an unallocated contiguous dataset stands in (what
 /// older versions of the library wrote; readers treat it as all fill).
 pub fn create_virtual(
-    parent: hid_t,
-    name: &str,
+    at: Target,
     type_id: hid_t,
     shape: &[usize],
     fill: Option<&[u8]>,
-    source: &str,
-    source_shape: &[usize],
-    mappings: &[NewMapping],
+    source: &VirtualSource,
 ) -> Result<Handle> {
+    let (parent, name, mappings) = (at.loc, at.obj, source.mappings);
+    let (source, source_shape) = (source.dataset, source.shape);
     let dcpl = new_dcpl()?;
     if let Some(fill) = fill {
         call(|| unsafe { H5Pset_fill_value(dcpl.id(), type_id, fill.as_ptr() as *const c_void) })?;

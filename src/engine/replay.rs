@@ -24,7 +24,7 @@ use super::error::{bad_input, Error, Result};
 use super::faults::Faults;
 use super::file::{Vh5File, FIRST_VERSION, VERSIONS_GROUP};
 use super::h5::{self, Block, Hyperslab};
-use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target};
+use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::hash::{digest, ChunkDigest};
 use super::stage::{filter_specs, grid_positions};
 use super::value::ValueGrid;
@@ -785,15 +785,21 @@ impl Rewriter<'_> {
             .collect::<Result<Vec<_>>>()?;
         let tid = h5::dataset_type(raw.id())?;
         let vds_fill = vds_fill_bytes(&ds)?;
+        let source = VirtualSource {
+            dataset: &raw_path,
+            shape: &raw_shape,
+            mappings: &mappings,
+        };
+        let at = Target {
+            loc: dst.id(),
+            obj: &p[1..],
+        };
         drop(h5write::create_virtual(
-            dst.id(),
-            &p[1..],
+            at,
             tid.id(),
             &ds.meta.shape,
             vds_fill.as_deref(),
-            &raw_path,
-            &raw_shape,
-            &mappings,
+            &source,
         )?);
         copy_attrs(
             from,
@@ -816,6 +822,9 @@ fn vds_fill_bytes(ds: &Dataset) -> Result<Option<Vec<u8>>> {
     Ok(h5::fill_value(dcpl.id(), tid.id())?)
 }
 
+/// A new chunk (grid index, extent) and the old regions it is read from.
+type MemoKey = (Vec<usize>, Vec<usize>, Vec<(Vec<usize>, Option<Block>)>);
+
 /// New storage for a dataset `modify_metadata` rewrites, filled version by
 /// version with the commit algorithm (fill chunks dropped, dedup).
 struct ModifiedStorage {
@@ -826,7 +835,7 @@ struct ModifiedStorage {
     slots: HashMap<ChunkDigest, usize>,
     fill_digest: ChunkDigest,
     /// New chunks already computed, by the old regions they came from.
-    memo: HashMap<(Vec<usize>, Vec<usize>, Vec<(Vec<usize>, Option<Block>)>), Option<Block>>,
+    memo: HashMap<MemoKey, Option<Block>>,
     c0: usize,
 }
 
@@ -883,15 +892,20 @@ impl ModifiedStorage {
             })
             .collect();
         let fill = (!m.dtype.has_vlen()).then(|| m.fill.raw_bytes());
+        let source = VirtualSource {
+            dataset: &raw_path,
+            shape: &raw_shape,
+            mappings: &mappings,
+        };
         drop(h5write::create_virtual(
-            dst.id(),
-            rel,
+            Target {
+                loc: dst.id(),
+                obj: rel,
+            },
             self.tid.id(),
             &shape,
             fill,
-            &raw_path,
-            &raw_shape,
-            &mappings,
+            &source,
         )?);
         let to = Target {
             loc: dst.id(),

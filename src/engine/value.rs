@@ -435,117 +435,6 @@ impl std::fmt::Display for Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::dtype::Field;
-
-    fn int(size: usize, signed: bool, order: ByteOrder) -> Dtype {
-        Dtype::Int {
-            size,
-            signed,
-            order,
-        }
-    }
-
-    #[test]
-    fn integers_of_every_width_and_order() {
-        let le = ByteOrder::Little;
-        assert_eq!(decode_fixed(&int(1, true, le), &[0xff]), Value::Int(-1));
-        assert_eq!(
-            decode_fixed(&int(2, true, le), &[0xfe, 0xff]),
-            Value::Int(-2)
-        );
-        assert_eq!(
-            decode_fixed(&int(4, false, ByteOrder::Big), &[0, 0, 1, 2]),
-            Value::UInt(258)
-        );
-        let big = u64::MAX - 1;
-        assert_eq!(
-            decode_fixed(&int(8, false, le), &big.to_le_bytes()),
-            Value::UInt(big)
-        );
-        assert_eq!(
-            Value::UInt(big).to_json().to_string(),
-            "18446744073709551614",
-            "uint64 must not pass through a double"
-        );
-    }
-
-    #[test]
-    fn floats_json_and_text() {
-        let f4 = Dtype::Float {
-            size: 4,
-            order: ByteOrder::Little,
-        };
-        let v = decode_fixed(&f4, &0.1f32.to_le_bytes());
-        assert_eq!(v.to_string(), "0.1");
-        assert_eq!(v.to_json(), json!(0.1f32 as f64));
-        assert_eq!(float_json(f64::NAN), json!("NaN"));
-        assert_eq!(float_json(f64::NEG_INFINITY), json!("-Infinity"));
-        let f2 = Dtype::Float {
-            size: 2,
-            order: ByteOrder::Little,
-        };
-        assert_eq!(
-            decode_fixed(&f2, &half::f16::from_f32(65504.0).to_le_bytes()).as_f64(),
-            Some(65504.0)
-        );
-        assert_eq!(format_float(1e300, 8), "1e300");
-        assert_eq!(format_float(-0.0, 8), "-0");
-    }
-
-    #[test]
-    fn x87_long_double() {
-        // 1.5 as x87: mantissa 0xC000..., exponent 16383.
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&0xC000_0000_0000_0000u64.to_le_bytes());
-        b[8..10].copy_from_slice(&16383u16.to_le_bytes());
-        assert_eq!(x87_to_f64(&b), 1.5);
-    }
-
-    #[test]
-    fn fixed_strings_strip_trailing_nuls_as_latin1() {
-        let s5 = Dtype::FixedString {
-            size: 5,
-            utf8: false,
-        };
-        assert_eq!(decode_fixed(&s5, b"ab\0\0\0").to_json(), json!("ab"));
-        assert_eq!(decode_fixed(&s5, b"\xe9\0\0\0\0").to_json(), json!("é"));
-    }
-
-    #[test]
-    fn compound_records_and_strings_grid() {
-        let dtype = Dtype::Compound {
-            size: 12,
-            fields: vec![
-                Field {
-                    name: "a".into(),
-                    offset: 0,
-                    dtype: int(4, true, ByteOrder::Little),
-                },
-                Field {
-                    name: "b".into(),
-                    offset: 4,
-                    dtype: Dtype::Float {
-                        size: 8,
-                        order: ByteOrder::Little,
-                    },
-                },
-            ],
-        };
-        let mut bytes = (-3i32).to_le_bytes().to_vec();
-        bytes.extend_from_slice(&4.5f64.to_le_bytes());
-        let grid = ValueGrid::from_bytes(dtype, vec![], bytes);
-        assert_eq!(grid.to_json(), json!([-3, 4.5]));
-        assert_eq!(grid.get(0).to_json_named(), json!({"a": -3, "b": 4.5}));
-
-        let strings = ValueGrid::from_strings(vec![2], vec![Some(b"x".to_vec()), None], true);
-        assert_eq!(strings.to_json(), json!(["x", ""]));
-        assert_eq!(strings.string_bytes(1), None);
-    }
-}
-
 /// Building and editing grids: what staging needs.
 impl ValueGrid {
     /// A grid of `shape` with every element equal to `fill` (one element).
@@ -665,5 +554,116 @@ impl ValueGrid {
             return self.get(i) == other.get(j);
         }
         self.element_bytes(i) == other.element_bytes(j)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::dtype::Field;
+
+    fn int(size: usize, signed: bool, order: ByteOrder) -> Dtype {
+        Dtype::Int {
+            size,
+            signed,
+            order,
+        }
+    }
+
+    #[test]
+    fn integers_of_every_width_and_order() {
+        let le = ByteOrder::Little;
+        assert_eq!(decode_fixed(&int(1, true, le), &[0xff]), Value::Int(-1));
+        assert_eq!(
+            decode_fixed(&int(2, true, le), &[0xfe, 0xff]),
+            Value::Int(-2)
+        );
+        assert_eq!(
+            decode_fixed(&int(4, false, ByteOrder::Big), &[0, 0, 1, 2]),
+            Value::UInt(258)
+        );
+        let big = u64::MAX - 1;
+        assert_eq!(
+            decode_fixed(&int(8, false, le), &big.to_le_bytes()),
+            Value::UInt(big)
+        );
+        assert_eq!(
+            Value::UInt(big).to_json().to_string(),
+            "18446744073709551614",
+            "uint64 must not pass through a double"
+        );
+    }
+
+    #[test]
+    fn floats_json_and_text() {
+        let f4 = Dtype::Float {
+            size: 4,
+            order: ByteOrder::Little,
+        };
+        let v = decode_fixed(&f4, &0.1f32.to_le_bytes());
+        assert_eq!(v.to_string(), "0.1");
+        assert_eq!(v.to_json(), json!(0.1f32 as f64));
+        assert_eq!(float_json(f64::NAN), json!("NaN"));
+        assert_eq!(float_json(f64::NEG_INFINITY), json!("-Infinity"));
+        let f2 = Dtype::Float {
+            size: 2,
+            order: ByteOrder::Little,
+        };
+        assert_eq!(
+            decode_fixed(&f2, &half::f16::from_f32(65504.0).to_le_bytes()).as_f64(),
+            Some(65504.0)
+        );
+        assert_eq!(format_float(1e300, 8), "1e300");
+        assert_eq!(format_float(-0.0, 8), "-0");
+    }
+
+    #[test]
+    fn x87_long_double() {
+        // 1.5 as x87: mantissa 0xC000..., exponent 16383.
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&0xC000_0000_0000_0000u64.to_le_bytes());
+        b[8..10].copy_from_slice(&16383u16.to_le_bytes());
+        assert_eq!(x87_to_f64(&b), 1.5);
+    }
+
+    #[test]
+    fn fixed_strings_strip_trailing_nuls_as_latin1() {
+        let s5 = Dtype::FixedString {
+            size: 5,
+            utf8: false,
+        };
+        assert_eq!(decode_fixed(&s5, b"ab\0\0\0").to_json(), json!("ab"));
+        assert_eq!(decode_fixed(&s5, b"\xe9\0\0\0\0").to_json(), json!("é"));
+    }
+
+    #[test]
+    fn compound_records_and_strings_grid() {
+        let dtype = Dtype::Compound {
+            size: 12,
+            fields: vec![
+                Field {
+                    name: "a".into(),
+                    offset: 0,
+                    dtype: int(4, true, ByteOrder::Little),
+                },
+                Field {
+                    name: "b".into(),
+                    offset: 4,
+                    dtype: Dtype::Float {
+                        size: 8,
+                        order: ByteOrder::Little,
+                    },
+                },
+            ],
+        };
+        let mut bytes = (-3i32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&4.5f64.to_le_bytes());
+        let grid = ValueGrid::from_bytes(dtype, vec![], bytes);
+        assert_eq!(grid.to_json(), json!([-3, 4.5]));
+        assert_eq!(grid.get(0).to_json_named(), json!({"a": -3, "b": 4.5}));
+
+        let strings = ValueGrid::from_strings(vec![2], vec![Some(b"x".to_vec()), None], true);
+        assert_eq!(strings.to_json(), json!(["x", ""]));
+        assert_eq!(strings.string_bytes(1), None);
     }
 }

@@ -138,6 +138,10 @@ impl App {
             }
             Reply::Meta { version, info } => {
                 if let NodeInfo::Dataset { meta, .. } = &info {
+                    self.request(Request::ChunkSummary {
+                        version: version.clone(),
+                        path: meta.path.clone(),
+                    });
                     self.array.show(&version, (**meta).clone());
                     self.update_changed_chunks();
                     self.want_page();
@@ -165,6 +169,17 @@ impl App {
                     self.want_mask();
                 }
             }
+            Reply::ChunkSummary {
+                version,
+                path,
+                summary,
+            } => {
+                if let Some(NodeInfo::Dataset { meta, chunk_map }) = &mut self.meta.info {
+                    if meta.path == path && self.array.version.as_deref() == Some(&version) {
+                        *chunk_map = summary;
+                    }
+                }
+            }
             Reply::Summary { version, text } => {
                 self.timeline.summaries.insert(version, text);
             }
@@ -184,18 +199,7 @@ impl App {
                 count,
                 mask,
                 other,
-            } => {
-                if let (Some(key), Some(d)) = (self.array.key(), &self.diff) {
-                    if key.path == path && key.version == d.b {
-                        let (start, count) = (
-                            [start[0], start.get(1).copied().unwrap_or(0)],
-                            [count[0], count.get(1).copied().unwrap_or(1)],
-                        );
-                        let _ = (start, count);
-                    }
-                }
-                self.set_mask(path, start, count, mask, other);
-            }
+            } => self.set_mask(path, start, count, mask, other),
         }
     }
 
@@ -467,7 +471,8 @@ impl App {
                 s.key_down();
             }
             KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => {
-                if !s.key_left() {
+                let moved = s.key_left();
+                if !moved {
                     self.focus = Pane::Timeline;
                 }
             }
@@ -560,7 +565,8 @@ impl App {
             KeyCode::Char('>') => a.step_pinned(1, 1),
             KeyCode::Char('<') => a.step_pinned(1, -1),
             KeyCode::Char('n') | KeyCode::Char('N') => {
-                if !a.jump_changed(key.code == KeyCode::Char('n')) {
+                let jumped = a.jump_changed(key.code == KeyCode::Char('n'));
+                if !jumped {
                     self.status = Some(("no further changed chunk".into(), false));
                 }
             }

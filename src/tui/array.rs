@@ -82,7 +82,7 @@ impl ArrayPane {
             .is_some_and(|m| m.path == meta.path && m.shape.len() == meta.shape.len());
         if !same {
             let nd = meta.shape.len();
-            self.row_axis = if nd >= 2 { nd - 2 } else { 0 };
+            self.row_axis = nd.saturating_sub(2);
             self.col_axis = (nd >= 2).then_some(nd - 1);
             self.pinned = vec![0; nd];
             self.cursor = [0, 0];
@@ -122,6 +122,7 @@ impl ArrayPane {
         ]
     }
 
+    #[allow(clippy::needless_range_loop)] // two axes, indexed in step
     fn clamp(&mut self) {
         let ext = self.extent();
         for d in 0..2 {
@@ -501,7 +502,7 @@ impl ArrayPane {
         let cols = self.offset[1]..(self.offset[1] + self.view[1]).min(ext[1]);
         let values: Vec<f64> = rows
             .clone()
-            .flat_map(|r| cols.clone().filter_map(move |c| Some((r, c))))
+            .flat_map(|r| cols.clone().map(move |c| (r, c)))
             .filter_map(|(r, c)| self.value_at(r, c)?.as_f64())
             .filter(|v| v.is_finite())
             .collect();

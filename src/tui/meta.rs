@@ -184,6 +184,9 @@ impl MetaPane {
                 if let Some(raw) = &m.raw_data {
                     out.push(kv("raw data", raw.clone()));
                 }
+                if chunk_map.is_none() && m.raw_data.is_some() {
+                    out.push(kv("chunk map", "counting…".into()));
+                }
                 if let Some(c) = chunk_map {
                     out.push(kv(
                         "chunk map",

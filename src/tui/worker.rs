@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 
-use crate::engine::diff::{dataset_change, diff_mask, window, Depth, VersionDiff};
+use crate::engine::diff::{diff_mask, window, Depth, VersionDiff};
 use crate::engine::{
     Attr, ChunkMapSummary, DatasetMeta, Node, Result, Selection, ValueGrid, Version, Vh5File,
 };
@@ -21,6 +21,12 @@ pub enum Request {
         version: String,
     },
     Meta {
+        version: String,
+        path: String,
+    },
+    /// The chunk-map counts scan every version: asked for separately so
+    /// the rest of the metadata shows at once.
+    ChunkSummary {
         version: String,
         path: String,
     },
@@ -52,6 +58,7 @@ impl Request {
             Request::Log => "log".into(),
             Request::Tree { .. } => "tree".into(),
             Request::Meta { .. } => "meta".into(),
+            Request::ChunkSummary { .. } => "chunk summary".into(),
             Request::Page { .. } => "page".into(),
             Request::Summary { version } => format!("summary:{version}"),
             Request::Diff { .. } => "diff".into(),
@@ -88,6 +95,11 @@ pub enum Reply {
     Meta {
         version: String,
         info: NodeInfo,
+    },
+    ChunkSummary {
+        version: String,
+        path: String,
+        summary: Option<ChunkMapSummary>,
     },
     Page {
         version: String,
@@ -175,16 +187,25 @@ impl Service {
                     },
                     crate::engine::NodeKind::Dataset => {
                         let ds = self.file.dataset(&v, path)?;
-                        let chunk_map = self.file.chunk_map_summary(&v, &ds)?;
                         NodeInfo::Dataset {
                             meta: Box::new(ds.meta),
-                            chunk_map,
+                            chunk_map: None,
                         }
                     }
                 };
                 Reply::Meta {
                     version: version.clone(),
                     info,
+                }
+            }
+            Request::ChunkSummary { version, path } => {
+                let v = self.version(version)?;
+                let ds = self.file.dataset(&v, path)?;
+                let summary = self.file.chunk_map_summary(&v, &ds)?;
+                Reply::ChunkSummary {
+                    version: version.clone(),
+                    path: path.clone(),
+                    summary,
                 }
             }
             Request::Page { version, path, sel } => {
@@ -243,14 +264,6 @@ impl Service {
                 }
             }
         })
-    }
-
-    /// Whether a dataset changed between versions, from chunk maps only.
-    pub fn dataset_changed(&self, a: &Version, b: &Version, path: &str) -> Result<bool> {
-        let (da, db) = (self.file.dataset(a, path)?, self.file.dataset(b, path)?);
-        Ok(dataset_change(&da, &db, Depth::Chunks)?
-            .chunk_diff
-            .is_some_and(|c| c.changed() > 0))
     }
 }
 
