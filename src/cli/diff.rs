@@ -112,21 +112,13 @@ pub fn run(file: &Vh5File, a: &Version, b: &Version, args: DiffArgs) -> Result<(
     }
     let paint = Paint(std::io::stdout().is_terminal());
     let mut out = format!("diff {} -> {}\n", diff.a, diff.b);
-    for n in &diff.added {
-        out.push_str(&format!(
-            "{} {}  ({})\n",
-            paint.green("A"),
-            n.path,
-            n.kind.as_str()
-        ));
-    }
-    for n in &diff.removed {
-        out.push_str(&format!(
-            "{} {}  ({})\n",
-            paint.red("D"),
-            n.path,
-            n.kind.as_str()
-        ));
+    for (nodes, sign) in [
+        (&diff.added, paint.green("A")),
+        (&diff.removed, paint.red("D")),
+    ] {
+        for n in nodes {
+            out.push_str(&format!("{sign} {}  ({})\n", n.path, n.kind.as_str()));
+        }
     }
     for c in &diff.modified {
         out.push_str(&format!(

@@ -584,12 +584,14 @@ pub fn window(start: &[usize], count: &[usize]) -> Selection {
 /// For the browser: which cells of a window (in B's coordinates) differ
 /// from A; cells outside A's shape count as changed. Reads only the chunks
 /// the window touches, in both versions.
+/// Also returns A's values over the window, clipped to A's shape (the
+/// browser shows them under the cursor).
 pub fn diff_mask(
     da: &Dataset,
     db: &Dataset,
     start: &[usize],
     count: &[usize],
-) -> Result<Vec<bool>> {
+) -> Result<(Vec<bool>, ValueGrid)> {
     let gb = db.read_chunked(&window(start, count))?;
     let clip: Vec<usize> = start
         .iter()
@@ -597,15 +599,12 @@ pub fn diff_mask(
         .zip(&da.meta.shape)
         .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
         .collect();
-    let ga = if clip.iter().all(|&c| c > 0) && clip.len() == count.len() {
-        Some(da.read_chunked(&window(start, &clip))?)
-    } else {
-        None
-    };
+    let ga = da.read_chunked(&window(start, &clip))?;
+    let ga_shown = (clip.iter().all(|&c| c > 0) && clip.len() == count.len()).then_some(&ga);
     let mask = grid_positions(count)
         .into_iter()
         .enumerate()
-        .map(|(k, p)| match &ga {
+        .map(|(k, p)| match ga_shown {
             Some(ga) if p.iter().zip(&clip).all(|(&i, &n)| i < n) => {
                 let j = p.iter().zip(&clip).fold(0, |acc, (&i, &n)| acc * n + i);
                 !cells_equal(ga, j, &gb, k)
@@ -613,5 +612,5 @@ pub fn diff_mask(
             _ => true,
         })
         .collect();
-    Ok(mask)
+    Ok((mask, ga))
 }

@@ -39,24 +39,24 @@ impl Vh5File {
     /// Opens read-only. Refuses missing and non-HDF5 files and data versions
     /// versioned-hdf5 itself refuses, each with one clear message.
     pub fn open(path: impl AsRef<Path>) -> Result<Vh5File> {
-        let path = path.as_ref();
-        check_looks_like_hdf5(path)?;
-        let h5 = hdf5::File::open(path).map_err(|e| open_error(path, e, "as HDF5"))?;
-        let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
-        Ok(Vh5File {
-            path: path.to_path_buf(),
-            h5,
-            kind,
-            graph: OnceCell::new(),
-        })
+        Vh5File::open_mode(path.as_ref(), false)
     }
 
     /// Opens for writing (commit and replay only). HDF5's file locking
     /// refuses a second writer; that becomes one clear message.
     pub fn open_rw(path: impl AsRef<Path>) -> Result<Vh5File> {
-        let path = path.as_ref();
+        Vh5File::open_mode(path.as_ref(), true)
+    }
+
+    fn open_mode(path: &Path, write: bool) -> Result<Vh5File> {
         check_looks_like_hdf5(path)?;
-        let h5 = hdf5::File::open_rw(path).map_err(|e| open_error(path, e, "for writing"))?;
+        let opened = if write {
+            hdf5::File::open_rw(path)
+        } else {
+            hdf5::File::open(path)
+        };
+        let h5 = opened
+            .map_err(|e| open_error(path, e, if write { "for writing" } else { "as HDF5" }))?;
         let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
         Ok(Vh5File {
             path: path.to_path_buf(),

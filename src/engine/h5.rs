@@ -288,20 +288,26 @@ fn simple_space(shape: &[usize], slab: Option<&Hyperslab>) -> hdf5::Result<Handl
     let space =
         handle(|| unsafe { H5Screate_simple(dims.len() as i32, dims.as_ptr(), std::ptr::null()) })?;
     if let Some(slab) = slab {
-        let v = |x: &[usize]| x.iter().map(|&d| d as hsize_t).collect::<Vec<_>>();
-        let (start, stride, count) = (v(&slab.start), v(&slab.stride), v(&slab.count));
-        call(|| unsafe {
-            H5Sselect_hyperslab(
-                space.id(),
-                H5S_seloper_t::H5S_SELECT_SET,
-                start.as_ptr(),
-                stride.as_ptr(),
-                count.as_ptr(),
-                std::ptr::null(),
-            )
-        })?;
+        select(&space, slab)?;
     }
     Ok(space)
+}
+
+/// Selects a regular hyperslab of a dataspace.
+pub fn select(space: &Handle, slab: &Hyperslab) -> hdf5::Result<()> {
+    let v = |x: &[usize]| x.iter().map(|&d| d as hsize_t).collect::<Vec<_>>();
+    let (start, stride, count) = (v(&slab.start), v(&slab.stride), v(&slab.count));
+    call(|| unsafe {
+        H5Sselect_hyperslab(
+            space.id(),
+            H5S_seloper_t::H5S_SELECT_SET,
+            start.as_ptr(),
+            stride.as_ptr(),
+            count.as_ptr(),
+            std::ptr::null(),
+        )
+    })?;
+    Ok(())
 }
 
 /// Reads the `file` hyperslab of a dataset into the `mem` hyperslab of a

@@ -18,8 +18,7 @@ use hdf5_sys::h5p::{
     H5P_DEFAULT,
 };
 use hdf5_sys::h5s::{
-    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_simple_extent_type,
-    H5Sselect_hyperslab, H5S_UNLIMITED,
+    H5S_class_t, H5Screate, H5Screate_simple, H5Sget_simple_extent_type, H5S_UNLIMITED,
 };
 
 use super::dtype::Dtype;
@@ -78,18 +77,7 @@ fn space(shape: &[usize], maxshape: Option<&[Option<usize>]>) -> Result<Handle> 
 }
 
 fn select(space: &Handle, slab: &Hyperslab) -> Result<()> {
-    let (start, stride, count) = (dims(&slab.start), dims(&slab.stride), dims(&slab.count));
-    call(|| unsafe {
-        H5Sselect_hyperslab(
-            space.id(),
-            H5S_seloper_t::H5S_SELECT_SET,
-            start.as_ptr(),
-            stride.as_ptr(),
-            count.as_ptr(),
-            std::ptr::null(),
-        )
-    })?;
-    Ok(())
+    Ok(h5::select(space, slab)?)
 }
 
 fn new_dcpl() -> Result<Handle> {
@@ -234,35 +222,27 @@ pub fn create_virtual(
         call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_VIRTUAL) })?;
     }
     let c = c_name(name)?;
-    let created = handle(|| unsafe {
-        H5Dcreate2(
-            parent,
-            c.as_ptr(),
-            type_id,
-            vspace.id(),
-            H5P_DEFAULT,
-            dcpl.id(),
-            H5P_DEFAULT,
-        )
-    });
-    match created {
+    let create = || {
+        handle(|| unsafe {
+            H5Dcreate2(
+                parent,
+                c.as_ptr(),
+                type_id,
+                vspace.id(),
+                H5P_DEFAULT,
+                dcpl.id(),
+                H5P_DEFAULT,
+            )
+        })
+    };
+    match create() {
         Ok(ds) => Ok(ds),
         Err(_) if mappings.is_empty() => {
             call(|| unsafe { H5Pset_layout(dcpl.id(), H5D_layout_t::H5D_CONTIGUOUS) })?;
             call(|| unsafe {
                 H5Pset_alloc_time(dcpl.id(), H5D_alloc_time_t::H5D_ALLOC_TIME_LATE)
             })?;
-            Ok(handle(|| unsafe {
-                H5Dcreate2(
-                    parent,
-                    c.as_ptr(),
-                    type_id,
-                    vspace.id(),
-                    H5P_DEFAULT,
-                    dcpl.id(),
-                    H5P_DEFAULT,
-                )
-            })?)
+            Ok(create()?)
         }
         Err(e) => Err(e.into()),
     }
@@ -279,29 +259,9 @@ pub fn write_block(ds: hid_t, type_id: hid_t, start: &[usize], grid: &ValueGrid)
     if grid.is_empty() {
         return Ok(());
     }
-    let (file_shape, _) = h5::dataset_extent(ds)?;
-    let fspace = space(&file_shape, None)?;
-    select(
-        &fspace,
-        &Hyperslab {
-            start: start.to_vec(),
-            stride: vec![1; start.len()],
-            count: grid.shape.clone(),
-        },
-    )?;
-    let mspace = space(&grid.shape, None)?;
+    // The strings the buffer points into live until the write returns.
     let (buf, _strings) = grid.hdf5_write_buffer();
-    call(|| unsafe {
-        H5Dwrite(
-            ds,
-            type_id,
-            mspace.id(),
-            fspace.id(),
-            H5P_DEFAULT,
-            buf.as_ptr() as *const c_void,
-        )
-    })?;
-    Ok(())
+    write_bytes(ds, type_id, start, &grid.shape, &buf)
 }
 
 /// Writes raw bytes (already in `type_id`'s layout) into a block.

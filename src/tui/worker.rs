@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 
-use crate::engine::diff::{diff_mask, window, Depth, VersionDiff};
+use crate::engine::diff::{diff_mask, Depth, VersionDiff};
 use crate::engine::{
     Attr, ChunkMapSummary, DatasetMeta, Node, Result, Selection, ValueGrid, Version, Vh5File,
 };
@@ -246,15 +246,7 @@ impl Service {
             } => {
                 let (va, vb) = (self.version(a)?, self.version(b)?);
                 let (da, db) = (self.file.dataset(&va, path)?, self.file.dataset(&vb, path)?);
-                let mask = diff_mask(&da, &db, start, count)?;
-                // A's values over the same window, clipped to A's shape.
-                let clip: Vec<usize> = start
-                    .iter()
-                    .zip(count)
-                    .zip(&da.meta.shape)
-                    .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
-                    .collect();
-                let other = da.read_chunked(&window(start, &clip))?;
+                let (mask, other) = diff_mask(&da, &db, start, count)?;
                 Reply::Mask {
                     path: path.clone(),
                     start: start.clone(),
