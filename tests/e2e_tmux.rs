@@ -5,14 +5,13 @@
 //! exits cleanly and gives the terminal back.
 //!
 //! Needs tmux (`scripts/setup.sh --test` installs it). Each run uses its
-//! own tmux server (`tmux -L <unique>`), so tests running in parallel
-//! never share sessions.
+//! own tmux server (`tmux -S <tempdir>/tmux.sock`), so tests running in
+//! parallel never share sessions.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::repo_root;
@@ -30,7 +29,7 @@ const EXIT_TAG: &str = "VH5-EXIT=";
 
 /// A private tmux server running vh5 in one detached session; killed on drop.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
     config: PathBuf,
 }
 
@@ -40,18 +39,12 @@ impl Tmux {
     /// discipline afterwards (restored: `icanon echo`, not `-icanon -echo`).
     fn start(dir: &Path, file: &Path) -> Tmux {
         require_tmux();
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let socket = format!(
-            "vh5-e2e-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        // The server's socket lives in the test's own directory: no other
+        // test (or user) shares it, and it goes away with the directory.
+        let socket = dir.join("tmux.sock");
         let config = dir.join("tmux.conf");
-        // No status bar (the app gets all rows); keep the pane after vh5
-        // exits, so its exit status and the restored screen can be read.
+        // No status bar (the app gets all rows); keep the pane once its
+        // process ends, so that `#{pane_dead}` can be read.
         std::fs::write(
             &config,
             "set -g status off\nset -g remain-on-exit on\nset -g escape-time 0\n",
@@ -90,7 +83,7 @@ impl Tmux {
     fn command(&self) -> Command {
         let mut c = Command::new("tmux");
         c.arg("-u")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .arg("-f")
             .arg(&self.config)
@@ -499,7 +492,13 @@ fn browse_an_old_version_page_an_array_diff_and_quit() {
             && !s.tree_text().contains("~ ")
             && s.has(" Timeline ")
             && s.has("/market/prices @ fix-bad-tick cursor (44, 3)")
+            && s.array_complete()
     });
+    assert_eq!(
+        highlighted_rows(&tmux.capture(true)),
+        Vec::<usize>::new(),
+        "no cell highlighted outside diff mode"
+    );
 
     // 10. q quits: the process exits 0 and the terminal is given back —
     //     main screen with the shell's output, cursor shown, no mouse

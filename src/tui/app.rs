@@ -211,7 +211,13 @@ impl App {
         mask: Vec<bool>,
         other: crate::engine::ValueGrid,
     ) {
-        let Some(key) = self.array.key().filter(|k| k.path == path) else {
+        // An answer for a diff the user has since left (Esc, another version).
+        let shown = self.diff.as_ref().map(|d| d.b.clone());
+        let Some(key) = self
+            .array
+            .key()
+            .filter(|k| k.path == path && Some(&k.version) == shown.as_ref())
+        else {
             return;
         };
         let pick = |v: &[usize]| -> [usize; 2] {
@@ -711,7 +717,7 @@ impl App {
             ),
             Span::raw(format!("@ {version} {path} ")),
         ];
-        if let Some(a) = &self.timeline.mark {
+        if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
             spans.push(Span::styled(
                 format!("diff {a} → {version} "),
                 Style::default().fg(Color::Yellow),
@@ -788,7 +794,7 @@ pub const HELP: &[(&str, &str)] = &[
 ];
 
 fn render_help(f: &mut Frame, area: Rect) {
-    let width = 60.min(area.width);
+    let width = 78.min(area.width);
     let height = (HELP.len() as u16 + 2).min(area.height);
     let popup = Rect::new(
         area.x + (area.width - width) / 2,

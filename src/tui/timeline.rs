@@ -80,7 +80,7 @@ pub fn graph_rows(versions: &[Version]) -> Vec<Row> {
             name: v.name.clone(),
             timestamp: v
                 .timestamp
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_default(),
             graph: graph.trim_end().to_string(),
         });
