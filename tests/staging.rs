@@ -186,3 +186,35 @@ fn edits_are_validated_when_staged() {
         stage.pending()
     );
 }
+
+/// A sparse dataset (shape + fill value) committed by vh5 reads in
+/// versioned-hdf5 as fill everywhere but the written cells, with only the
+/// written chunk stored; Python keeps writing to it.
+#[test]
+fn sparse_creation_reads_in_python() {
+    let (_dir, p) = demo();
+    let f = p.to_str().unwrap();
+    let out = vh5(&["commit", f, "--name", "sparse", "--create-sparse", "/sp=[10, 6]", "--chunks", "[4, 4]", "--dtype", "<i4", "--fillvalue", "-1", "--set", "/sp[5, 5]=7"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = r#"
+import sys, json, h5py
+from versioned_hdf5 import VersionedHDF5File
+with h5py.File(sys.argv[1], "r+") as f:
+    vf = VersionedHDF5File(f)
+    ds = vf["sparse"]["sp"]
+    first = ds[:].tolist()
+    stored = int(f["_version_data/sp/hash_table"].attrs["largest_index"])
+    with vf.stage_version("py") as g:
+        g["sp"][0, 0] = 3
+    print(json.dumps({"data": first, "fill": int(ds.fillvalue), "stored": stored, "after": vf["py"]["sp"][0].tolist()}))
+"#;
+    let out = std::process::Command::new(python()).args(["-c", script, f]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut expected = vec![vec![-1; 6]; 10];
+    expected[5][5] = 7;
+    assert_eq!(doc["data"], json!(expected));
+    assert_eq!(doc["fill"], -1);
+    assert_eq!(doc["stored"], 1, "only the written chunk is stored");
+    assert_eq!(doc["after"], json!([3, -1, -1, -1, -1, -1]));
+}

@@ -15,8 +15,15 @@ use crate::engine::versions::parse_query_timestamp;
 use crate::engine::{Error, Result, VersionSpec, Vh5File};
 
 /// The edit flags, in the order `vh5 commit` applies them.
-pub const EDIT_FLAGS: [&str; 7] = [
-    "set", "attr", "del_attr", "resize", "create", "mkgroup", "delete",
+pub const EDIT_FLAGS: [&str; 8] = [
+    "set",
+    "attr",
+    "del_attr",
+    "resize",
+    "create",
+    "create_sparse",
+    "mkgroup",
+    "delete",
 ];
 /// Flags that modify the `--create` they follow.
 pub const CREATE_FLAGS: [&str; 5] = [
@@ -52,6 +59,12 @@ pub enum Edit {
         data: CreateData,
         opts: CreateOptions,
     },
+    /// A dataset of a shape holding only its fill value until written.
+    CreateSparse {
+        path: String,
+        shape: Vec<usize>,
+        opts: CreateOptions,
+    },
     MkGroup(String),
     Delete(String),
 }
@@ -74,7 +87,9 @@ pub fn ordered_edits(m: &ArgMatches) -> Result<Vec<Edit>> {
     let mut edits = Vec::new();
     for (_, id, text) in items {
         if CREATE_FLAGS.contains(&id) {
-            let Some(Edit::Create { opts, .. }) = edits.last_mut() else {
+            let Some(Edit::Create { opts, .. } | Edit::CreateSparse { opts, .. }) =
+                edits.last_mut()
+            else {
                 bad_input!(
                     "--{} must follow the --create it applies to",
                     id.replace('_', "-")
@@ -148,9 +163,14 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
             let (path, key) = split_attr(text, "del-attr")?;
             Edit::DelAttr { path, key }
         }
-        "resize" => {
-            let (path, value) = split_assignment(text, "resize")?;
-            let shape = match json(value, "--resize")? {
+        "resize" | "create_sparse" => {
+            let flag = if id == "resize" {
+                "resize"
+            } else {
+                "create-sparse"
+            };
+            let (path, value) = split_assignment(text, flag)?;
+            let shape = match json(value, &format!("--{flag}"))? {
                 Json::Array(items) => items
                     .iter()
                     .map(|v| v.as_u64().map(|n| n as usize))
@@ -158,11 +178,19 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
                 v => v.as_u64().map(|n| vec![n as usize]),
             };
             let Some(shape) = shape else {
-                bad_input!("--resize {text:?}: the shape must be a list of non-negative integers")
+                bad_input!("--{flag} {text:?}: the shape must be a list of non-negative integers")
             };
-            Edit::Resize {
-                path: path.to_string(),
-                shape,
+            if id == "resize" {
+                Edit::Resize {
+                    path: path.to_string(),
+                    shape,
+                }
+            } else {
+                Edit::CreateSparse {
+                    path: path.to_string(),
+                    shape,
+                    opts: CreateOptions::default(),
+                }
             }
         }
         "create" => {
@@ -235,6 +263,9 @@ pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<
                     }
                 }
                 stage.create_from_grid(file, path, grid, opts)?
+            }
+            Edit::CreateSparse { path, shape, opts } => {
+                stage.create_sparse(file, path, shape, opts)?
             }
             Edit::MkGroup(path) => stage.mkgroup(file, path)?,
             Edit::Delete(path) => stage.delete(file, path)?,

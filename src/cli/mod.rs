@@ -149,6 +149,9 @@ enum Command {
         /// 'PATH=VALUE' (JSON nested list, or @file.npy)
         #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
         create: Vec<String>,
+        /// 'PATH=[n, m]': a dataset holding only its fill value until written
+        #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
+        create_sparse: Vec<String>,
         /// dtype of the preceding --create
         #[arg(long, action = ArgAction::Append)]
         dtype: Vec<String>,

@@ -409,6 +409,82 @@ impl Stage {
         self.create_from_grid(file, &path, grid, opts)
     }
 
+    /// Creates a dataset of `shape` holding only the fill value: no chunk is
+    /// stored until written (versioned-hdf5's `create_dataset(shape=...)`).
+    pub fn create_sparse(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        shape: &[usize],
+        opts: &CreateOptions,
+    ) -> Result<()> {
+        let path = normalize_path(path)?;
+        let dtype = opts.dtype.clone().unwrap_or(Dtype::Float {
+            size: 8,
+            order: super::dtype::ByteOrder::Little,
+        });
+        let ds = self.new_dataset(file, &path, dtype, shape, opts)?;
+        self.attr_edits.remove(&path);
+        self.overlay.insert(path, Overlay::Dataset(Box::new(ds)));
+        Ok(())
+    }
+
+    /// Validates a new dataset (name, chunks, fill value, and the storage a
+    /// re-created path pinned) and makes its parent groups.
+    fn new_dataset(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        dtype: Dtype,
+        shape: &[usize],
+        opts: &CreateOptions,
+    ) -> Result<StagedDataset> {
+        check_dataset_name(path)?;
+        if self.lookup(file, path)?.is_some() {
+            bad_input!("{path} already exists");
+        }
+        if shape.is_empty() {
+            bad_input!("{path}: scalar (0-d) datasets are not supported by versioned-hdf5");
+        }
+        let fill = match &opts.fillvalue {
+            Some(v) => {
+                grid_from_json(&dtype, v).map_err(|e| e.context(format!("{path} fill value")))?
+            }
+            None => default_fill(&dtype),
+        };
+        if !fill.shape.is_empty() {
+            bad_input!("{path}: the fill value must be a single value");
+        }
+        if dtype.is_vlen_string() && fill.string_bytes(0).is_some_and(|s| !s.is_empty()) {
+            bad_input!("{path}: variable-length strings can only have the empty fill value");
+        }
+        // As versioned-hdf5's create_dataset: 1-D defaults to 4096 even where
+        // the path's storage pinned other chunks (the check below refuses).
+        let chunks = match (&opts.chunks, shape.len()) {
+            (Some(c), _) => c.clone(),
+            (None, 1) => vec![4096],
+            (None, _) => bad_input!("{path}: chunks must be given for multi-dimensional datasets"),
+        };
+        if chunks.len() != shape.len() || chunks.contains(&0) {
+            bad_input!("{path}: chunks {chunks:?} do not fit shape {shape:?}");
+        }
+        let filters = creation_filters(opts)?;
+        if let Some(p) = file.storage_meta(path)? {
+            check_matches_storage(path, &p, &dtype, &chunks, &fill, &filters)?;
+        }
+        self.make_parents(file, path)?;
+        Ok(StagedDataset {
+            dtype,
+            shape: shape.to_vec(),
+            chunks,
+            fill,
+            filters,
+            carried: None,
+            touched: BTreeMap::new(),
+            created: true,
+        })
+    }
+
     pub fn create_from_grid(
         &mut self,
         file: &Vh5File,
@@ -417,53 +493,7 @@ impl Stage {
         opts: &CreateOptions,
     ) -> Result<()> {
         let path = normalize_path(path)?;
-        check_dataset_name(&path)?;
-        if self.lookup(file, &path)?.is_some() {
-            bad_input!("{path} already exists");
-        }
-        if data.shape.is_empty() {
-            bad_input!("{path}: scalar (0-d) datasets are not supported by versioned-hdf5");
-        }
-        let dtype = data.dtype.clone();
-        let fill = match &opts.fillvalue {
-            Some(v) => {
-                grid_from_json(&dtype, v).map_err(|e| e.context(format!("{path} fill value")))?
-            }
-            None => default_fill(&dtype),
-        };
-        if dtype.is_vlen_string() && fill.string_bytes(0).is_some_and(|s| !s.is_empty()) {
-            bad_input!("{path}: variable-length strings can only have the empty fill value");
-        }
-        let pinned = file.storage_meta(&path)?;
-        let chunks = match (&opts.chunks, &pinned, data.shape.len()) {
-            (Some(c), _, _) => c.clone(),
-            (None, Some(p), _) => p.chunks.clone().unwrap_or_default(),
-            (None, None, 1) => vec![4096],
-            (None, None, _) => {
-                bad_input!("{path}: chunks must be given for multi-dimensional datasets")
-            }
-        };
-        if chunks.len() != data.shape.len() || chunks.contains(&0) {
-            bad_input!(
-                "{path}: chunks {chunks:?} do not fit shape {:?}",
-                data.shape
-            );
-        }
-        let filters = creation_filters(opts)?;
-        if let Some(p) = &pinned {
-            check_matches_storage(&path, p, &dtype, &chunks, &fill, &filters)?;
-        }
-        self.make_parents(file, &path)?;
-        let mut ds = StagedDataset {
-            dtype,
-            shape: data.shape.clone(),
-            chunks,
-            fill,
-            filters,
-            carried: None,
-            touched: BTreeMap::new(),
-            created: true,
-        };
+        let mut ds = self.new_dataset(file, &path, data.dtype.clone(), &data.shape, opts)?;
         let grid: Vec<usize> = ds
             .shape
             .iter()
