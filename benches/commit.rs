@@ -24,11 +24,12 @@
 //! hash table. `benches/compare.sh` puts the figure next to versioned-hdf5
 //! doing the same in Python (`benches/py_commit_bench.py`).
 
-use std::error::Error;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::time::Duration;
+
+use common::{check, Res, Scratch, BIG1E7};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use vh5::engine::{
     commit::{commit, CommitOptions},
@@ -37,8 +38,6 @@ use vh5::engine::{
     stage::Stage,
     Selection, Value, Vh5File,
 };
-
-type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Must match `benches/make_big_file.py` and `benches/py_commit_bench.py`.
 const BIG: &str = "/big";
@@ -49,69 +48,6 @@ const CELL: usize = 1234567;
 const BASE_VERSION: &str = "v0";
 /// The criterion name, also the row of `benches/compare.sh`'s table.
 const OP: &str = "one-cell commit on 10^7 elements";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn big_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_BIG_FILE") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() {
-        repo().join(target)
-    } else {
-        target
-    };
-    target.join("bench-data").join("big1e7.h5")
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Makes the big file if it is missing.
-fn ensure_big_file(path: &Path) {
-    if path.exists() {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
-    let py = python();
-    let script = repo().join("benches/make_big_file.py");
-    eprintln!(
-        "commit bench: making {} with {} ...",
-        path.display(),
-        py.display()
-    );
-    let t0 = Instant::now();
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg(path)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", py.display()));
-    assert!(
-        status.success(),
-        "{} {} failed ({status}); it needs versioned-hdf5 2.6.0 \
-         (set VH5_PYTHON or run scripts/setup.sh --test)",
-        py.display(),
-        script.display()
-    );
-    eprintln!(
-        "commit bench: big file made in {:.1}s",
-        t0.elapsed().as_secs_f64()
-    );
-}
 
 /// Stages `/big[CELL] = value` on the current version; returns the stage and
 /// the number of chunks read while staging.
@@ -163,10 +99,6 @@ fn current_cell(path: &Path) -> Res<(String, f64, u64)> {
     Ok((v.name, value, ds.meta.storage_size))
 }
 
-fn check<T>(what: &str, r: Res<T>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
 /// Commits once, untimed, and checks that it read and wrote one chunk.
 fn check_one_chunk(path: &Path) {
     let (v0, _, size0) = check("read the base", current_cell(path));
@@ -214,17 +146,18 @@ fn check_one_chunk(path: &Path) {
 }
 
 fn benches(c: &mut Criterion) {
-    let source = big_file();
-    ensure_big_file(&source);
-    let scratch = source.with_file_name("big1e7.scratch.h5");
-    std::fs::copy(&source, &scratch).expect("copy the big file to the scratch file");
+    let source = BIG1E7.ensure("commit", Some("big file"));
+    // Removed at the end (or on a panic).
+    let scratch_file = Scratch(source.with_file_name("big1e7.scratch.h5"));
+    let scratch = scratch_file.0.as_path();
+    std::fs::copy(&source, scratch).expect("copy the big file to the scratch file");
     eprintln!(
         "commit bench: {} copied to {}",
         source.display(),
         scratch.display()
     );
 
-    check_one_chunk(&scratch);
+    check_one_chunk(scratch);
 
     let mut i = 0u64;
     let mut g = c.benchmark_group("commit");
@@ -237,13 +170,13 @@ fn benches(c: &mut Criterion) {
             i += 1;
             let name = format!("c{i}");
             let what = name.clone();
-            check(&what, one_cell_commit(&scratch, name, 42.0 + i as f64))
+            check(&what, one_cell_commit(scratch, name, 42.0 + i as f64))
         })
     });
     g.finish();
 
-    let rows = check("raw_data rows", raw_rows(&scratch));
-    let (v, value, _) = check("read back", current_cell(&scratch));
+    let rows = check("raw_data rows", raw_rows(scratch));
+    let (v, value, _) = check("read back", current_cell(scratch));
     eprintln!(
         "commit bench: {i} timed/warm-up commits; current {v}, {BIG}[{CELL}] = {value}, \
          raw_data {rows} rows"
@@ -253,7 +186,7 @@ fn benches(c: &mut Criterion) {
         42.0 + i as f64,
         "{BIG}[{CELL}] after the last commit"
     );
-    let _ = std::fs::remove_file(&scratch);
+    drop(scratch_file);
 }
 
 criterion_group!(commit_bench, benches);

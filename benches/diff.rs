@@ -22,16 +22,15 @@
 //! `benches/compare.sh` puts the figure next to versioned-hdf5 loading both
 //! versions and comparing them in Python (`benches/py_diff_bench.py`).
 
-use std::error::Error;
-use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{check, Res, DIFF1E8};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use vh5::engine::{diff::Depth, diff::VersionDiff, read::chunk_reads, VersionSpec, Vh5File};
-
-type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Must match `benches/make_diff_file.py` and `benches/py_diff_bench.py`.
 const X: &str = "/x";
@@ -43,69 +42,6 @@ const ELEMENTS_CHANGED: u64 = 3;
 /// The criterion name, also the row of `benches/compare.sh`'s table.
 const OP: &str = "diff of 10^8 elements, 3 changed chunks";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn diff_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_DIFF_FILE") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() {
-        repo().join(target)
-    } else {
-        target
-    };
-    target.join("bench-data").join("diff1e8.h5")
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Makes the diff file if it is missing.
-fn ensure_diff_file(path: &Path) {
-    if path.exists() {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
-    let py = python();
-    let script = repo().join("benches/make_diff_file.py");
-    eprintln!(
-        "diff bench: making {} with {} ...",
-        path.display(),
-        py.display()
-    );
-    let t0 = Instant::now();
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg(path)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", py.display()));
-    assert!(
-        status.success(),
-        "{} {} failed ({status}); it needs versioned-hdf5 2.6.0 \
-         (set VH5_PYTHON or run scripts/setup.sh --test)",
-        py.display(),
-        script.display()
-    );
-    eprintln!(
-        "diff bench: diff file made in {:.1}s",
-        t0.elapsed().as_secs_f64()
-    );
-}
-
 /// The timed operation: open, resolve both versions, diff them to the cells.
 fn diff(path: &Path) -> Res<VersionDiff> {
     let f = Vh5File::open(path)?;
@@ -113,10 +49,6 @@ fn diff(path: &Path) -> Res<VersionDiff> {
     let b = f.resolve_version(Some(&VersionSpec::Name(V2.into())))?;
     let d = f.diff(&a, &b, "/", Depth::Cells)?;
     Ok(d)
-}
-
-fn check<T>(what: &str, r: Res<T>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Diffs once, untimed, and checks the result and the chunks it read.
@@ -157,8 +89,7 @@ fn check_diff(path: &Path) {
 }
 
 fn benches(c: &mut Criterion) {
-    let path = diff_file();
-    ensure_diff_file(&path);
+    let path = DIFF1E8.ensure("diff", Some("diff file"));
 
     check_diff(&path);
 

@@ -18,22 +18,18 @@ Writes to OUT.h5.tmp and renames at the end, so an interrupted run never
 leaves a half-made OUT.h5 behind. Prints the generation time on stderr.
 """
 
-import argparse
-import datetime
-import os
 import sys
 import time
 
-import h5py
 import numpy as np
-from versioned_hdf5 import VersionedHDF5File
+
+from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
 
 LARGE_SHAPE = (20_000, 500)
 LARGE_CHUNKS = (1000, 100)
 SMALL_LEN = 1000
 SMALL_CHUNKS = (100,)
 MODIFY_EVERY = 10
-BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def version_name(i: int) -> str:
@@ -41,21 +37,13 @@ def version_name(i: int) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    ap.add_argument("--versions", type=int, default=1000)
-    args = ap.parse_args()
+    args = parse_args(__doc__, versions=1000)
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(20240101)
-    tmp = args.out + ".tmp"
-    if os.path.exists(tmp):
-        os.remove(tmp)
-
-    with h5py.File(tmp, "w") as f:
-        vf = VersionedHDF5File(f)
+    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
         for i in range(args.versions):
-            ts = BASE_TIME + datetime.timedelta(minutes=i)
+            ts = minutes_after_epoch(i)
             with vf.stage_version(version_name(i), timestamp=ts) as g:
                 if i == 0:
                     g.create_dataset(
@@ -83,16 +71,8 @@ def main() -> int:
                     f"{time.perf_counter() - t0:.1f}s",
                     file=sys.stderr,
                 )
-        vf.close()
 
-    os.replace(tmp, args.out)
-    elapsed = time.perf_counter() - t0
-    size = os.path.getsize(args.out) / 1e6
-    print(
-        f"make_bench_file: wrote {args.out} ({args.versions} versions, "
-        f"{size:.0f} MB) in {elapsed:.1f}s",
-        file=sys.stderr,
-    )
+    report("make_bench_file", args.out, f"{args.versions} versions, ", t0)
     return 0
 
 

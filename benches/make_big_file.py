@@ -18,50 +18,32 @@ Writes to OUT.h5.tmp and renames at the end, so an interrupted run never
 leaves a half-made OUT.h5 behind. Prints the generation time on stderr.
 """
 
-import argparse
-import datetime
-import os
 import sys
 import time
 
-import h5py
 import numpy as np
-from versioned_hdf5 import VersionedHDF5File
+
+from bench_util import EPOCH, parse_args, report, versioned, writing
 
 # Must match benches/commit.rs and benches/py_commit_bench.py.
 BIG = "big"
 LEN = 10_000_000
 CHUNKS = (4096,)
 VERSION = "v0"
-TIMESTAMP = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+TIMESTAMP = EPOCH
 SEED = 20240101
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    args = ap.parse_args()
+    args = parse_args(__doc__)
 
     t0 = time.perf_counter()
     data = np.random.default_rng(SEED).standard_normal(LEN)
-    tmp = args.out + ".tmp"
-    if os.path.exists(tmp):
-        os.remove(tmp)
-
-    with h5py.File(tmp, "w") as f:
-        vf = VersionedHDF5File(f)
+    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
         with vf.stage_version(VERSION, timestamp=TIMESTAMP) as g:
             g.create_dataset(BIG, data=data, chunks=CHUNKS)
-        vf.close()
 
-    os.replace(tmp, args.out)
-    elapsed = time.perf_counter() - t0
-    size = os.path.getsize(args.out) / 1e6
-    print(
-        f"make_big_file: wrote {args.out} ({LEN} float64, chunks {CHUNKS}, "
-        f"{size:.0f} MB) in {elapsed:.1f}s",
-        file=sys.stderr,
-    )
+    report("make_big_file", args.out, f"{LEN} float64, chunks {CHUNKS}, ", t0)
     return 0
 
 

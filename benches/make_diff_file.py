@@ -21,15 +21,13 @@ Writes to OUT.h5.tmp and renames at the end, so an interrupted run never
 leaves a half-made OUT.h5 behind. Prints the generation time on stderr.
 """
 
-import argparse
 import datetime
-import os
 import sys
 import time
 
-import h5py
 import numpy as np
-from versioned_hdf5 import VersionedHDF5File
+
+from bench_util import EPOCH, parse_args, report, versioned, writing
 
 # Must match benches/diff.rs and benches/py_diff_bench.py.
 NAME = "x"
@@ -37,35 +35,43 @@ LEN = 100_000_000
 CHUNKS = (1_000_000,)
 CHANGED = (5, 42_000_000, 99_999_999)
 V1, V2 = "v1", "v2"
-T1 = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-T2 = datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc)
+T1 = EPOCH
+T2 = EPOCH + datetime.timedelta(days=1)
 SEED = 20240102
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    args = ap.parse_args()
+    args = parse_args(__doc__)
 
     t0 = time.perf_counter()
     data = np.random.default_rng(SEED).integers(0, 256, LEN, dtype=np.uint8)
-    tmp = args.out + ".tmp"
-    if os.path.exists(tmp):
-        os.remove(tmp)
+    with writing(args.out) as tmp:
+        with versioned(tmp, "w") as (_, vf):
+            with vf.stage_version(V1, timestamp=T1) as g:
+                g.create_dataset(NAME, data=data, chunks=CHUNKS)
+            with vf.stage_version(V2, prev_version=V1, timestamp=T2) as g:
+                x = g[NAME]
+                for i in CHANGED:
+                    x[i] = np.uint8((int(data[i]) + 1) % 256)
 
-    with h5py.File(tmp, "w") as f:
-        vf = VersionedHDF5File(f)
-        with vf.stage_version(V1, timestamp=T1) as g:
-            g.create_dataset(NAME, data=data, chunks=CHUNKS)
-        with vf.stage_version(V2, prev_version=V1, timestamp=T2) as g:
-            x = g[NAME]
-            for i in CHANGED:
-                x[i] = np.uint8((int(data[i]) + 1) % 256)
-        vf.close()
+        # Check what was written before publishing it.
+        rows = check(tmp, data)
 
-    # Check what was written before publishing it.
-    with h5py.File(tmp, "r") as f:
-        vf = VersionedHDF5File(f)
+    report(
+        "make_diff_file",
+        args.out,
+        f"{LEN} uint8, chunks {CHUNKS}, versions {V1}, {V2}; "
+        f"{V2} changes indices {list(CHANGED)}; "
+        f"raw_data {rows} rows = {rows // CHUNKS[0]} chunks; ",
+        t0,
+    )
+    return 0
+
+
+def check(tmp: str, data: np.ndarray) -> int:
+    """Checks the versions written to `tmp` against `data`; returns the rows
+    of /x's raw_data."""
+    with versioned(tmp, "r") as (f, vf):
         assert vf.current_version == V2, vf.current_version
         a = vf[V1][NAME][:]
         b = vf[V2][NAME][:]
@@ -73,20 +79,7 @@ def main() -> int:
         assert np.array_equal(a, data)
         changed = np.flatnonzero(a != b).tolist()
         assert changed == list(CHANGED), changed
-        rows = f[f"_version_data/{NAME}/raw_data"].shape[0]
-        vf.close()
-
-    os.replace(tmp, args.out)
-    elapsed = time.perf_counter() - t0
-    size = os.path.getsize(args.out) / 1e6
-    print(
-        f"make_diff_file: wrote {args.out} ({LEN} uint8, chunks {CHUNKS}, "
-        f"versions {V1}, {V2}; {V2} changes indices {list(CHANGED)}; "
-        f"raw_data {rows} rows = {rows // CHUNKS[0]} chunks; "
-        f"{size:.0f} MB) in {elapsed:.1f}s",
-        file=sys.stderr,
-    )
-    return 0
+        return f[f"_version_data/{NAME}/raw_data"].shape[0]
 
 
 if __name__ == "__main__":

@@ -18,21 +18,17 @@ renames at the end, so an interrupted run never leaves a half-made OUT.h5
 behind. Prints the generation time on stderr.
 """
 
-import argparse
-import datetime
-import os
 import sys
 import time
 
-import h5py
 import numpy as np
-from versioned_hdf5 import VersionedHDF5File
+
+from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
 
 # Must match benches/replay.rs and benches/py_replay_bench.py.
 LEN = 200_000
 CHUNKS = (4096,)
 CELLS_PER_VERSION = 3
-BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def version_name(i: int) -> str:
@@ -40,21 +36,13 @@ def version_name(i: int) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    ap.add_argument("--versions", type=int, default=100)
-    args = ap.parse_args()
+    args = parse_args(__doc__, versions=100)
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(20240102)
-    tmp = args.out + ".tmp"
-    if os.path.exists(tmp):
-        os.remove(tmp)
-
-    with h5py.File(tmp, "w") as f:
-        vf = VersionedHDF5File(f)
+    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
         for i in range(args.versions):
-            ts = BASE_TIME + datetime.timedelta(minutes=i)
+            ts = minutes_after_epoch(i)
             with vf.stage_version(version_name(i), timestamp=ts) as g:
                 if i == 0:
                     g.create_dataset(
@@ -66,15 +54,9 @@ def main() -> int:
                 data = g["data"]
                 for cell in rng.integers(0, LEN, CELLS_PER_VERSION):
                     data[int(cell)] = float(i)
-        vf.close()
 
-    os.replace(tmp, args.out)
-    elapsed = time.perf_counter() - t0
-    size = os.path.getsize(args.out) / 1e6
-    print(
-        f"make_replay_file: wrote {args.out} ({args.versions} versions, "
-        f"{size:.1f} MB) in {elapsed:.1f}s",
-        file=sys.stderr,
+    report(
+        "make_replay_file", args.out, f"{args.versions} versions, ", t0, size_digits=1
     )
     return 0
 

@@ -18,16 +18,15 @@
 //! * `show`: open, resolve the current version, open `/large` and compute
 //!   its chunk-map summary, which scans every version (what `vh5 show` does).
 
-use std::error::Error;
-use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{check, Res, BENCH1000};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use vh5::engine::{slice::parse_slice, Selection, VersionSpec, Vh5File};
-
-type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Must match `benches/make_bench_file.py`.
 const VERSIONS: usize = 1000;
@@ -35,69 +34,6 @@ const LARGE: &str = "/large";
 const OLD_VERSION: &str = "v0010";
 const CURRENT_VERSION: &str = "v0999";
 const PAGE: &str = "1000:1050, 200:220";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bench_file() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_BENCH_FILE") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() {
-        repo().join(target)
-    } else {
-        target
-    };
-    target.join("bench-data").join("bench1000.h5")
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Makes the benchmark file if it is missing.
-fn ensure_bench_file(path: &Path) {
-    if path.exists() {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
-    let py = python();
-    let script = repo().join("benches/make_bench_file.py");
-    eprintln!(
-        "read bench: making {} with {} ...",
-        path.display(),
-        py.display()
-    );
-    let t0 = Instant::now();
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg(path)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", py.display()));
-    assert!(
-        status.success(),
-        "{} {} failed ({status}); it needs versioned-hdf5 2.6.0 \
-         (set VH5_PYTHON or run scripts/setup.sh --test)",
-        py.display(),
-        script.display()
-    );
-    eprintln!(
-        "read bench: bench file made in {:.1}s",
-        t0.elapsed().as_secs_f64()
-    );
-}
 
 /// `vh5 log`: the committed versions and the current one.
 fn open_log(path: &Path) -> Res<(usize, Option<String>)> {
@@ -128,13 +64,8 @@ fn show(path: &Path) -> Res<vh5::engine::ChunkMapSummary> {
     Ok(summary)
 }
 
-fn check<T>(what: &str, r: Res<T>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
 fn benches(c: &mut Criterion) {
-    let path = bench_file();
-    ensure_bench_file(&path);
+    let path = BENCH1000.ensure("read", Some("bench file"));
 
     // Check once that every operation works and gives what the file holds.
     let (n, current) = check("open+log", open_log(&path));

@@ -24,16 +24,18 @@
 //! copy and its result checked: the deleted versions are gone and the
 //! current version is v0998; `/data` is `<f4` in every version afterwards.
 
-use std::error::Error;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
+use common::{check, Res, Scratch, BENCH1000, REPLAY100};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode,
+};
 use vh5::engine::replay::{delete_versions, modify_metadata, MetadataChange, Progress};
 use vh5::engine::{encode::parse_dtype, VersionSpec, Vh5File};
-
-type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Must match `benches/make_bench_file.py` and `benches/py_replay_bench.py`.
 const BENCH_VERSIONS: usize = 1000;
@@ -49,87 +51,13 @@ const NEW_DTYPE: &str = "<f4";
 const OP_DELETE: &str = "delete 10 of 1,000 versions";
 const OP_DTYPE: &str = "dtype change on 100 versions";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bench_data(env: &str, name: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(env) {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() {
-        repo().join(target)
-    } else {
-        target
-    };
-    target.join("bench-data").join(name)
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Makes `path` with `benches/<script>` if it is missing.
-fn ensure_file(path: &Path, script: &str) {
-    if path.exists() {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
-    let py = python();
-    let script = repo().join("benches").join(script);
-    eprintln!(
-        "replay bench: making {} with {} ...",
-        path.display(),
-        py.display()
-    );
-    let t0 = Instant::now();
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg(path)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", py.display()));
-    assert!(
-        status.success(),
-        "{} {} failed ({status}); it needs versioned-hdf5 2.6.0 \
-         (set VH5_PYTHON or run scripts/setup.sh --test)",
-        py.display(),
-        script.display()
-    );
-    eprintln!(
-        "replay bench: {} made in {:.1}s",
-        path.display(),
-        t0.elapsed().as_secs_f64()
-    );
-}
-
-/// A fresh copy of a source file, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn copy_of(source: &Path, n: u64) -> Scratch {
-        let stem = source.file_stem().unwrap().to_string_lossy();
-        let path = source.with_file_name(format!("{stem}.replay-scratch-{n}.h5"));
-        std::fs::copy(source, &path)
-            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), path.display()));
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// Fresh copy number `n` of a source file, next to it, removed when dropped.
+fn copy_of(source: &Path, n: u64) -> Scratch {
+    let stem = source.file_stem().unwrap().to_string_lossy();
+    Scratch::copy(
+        source,
+        source.with_file_name(format!("{stem}.replay-scratch-{n}.h5")),
+    )
 }
 
 fn no_progress(_p: &Progress) {}
@@ -170,14 +98,10 @@ fn data_dtypes(path: &Path) -> Res<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn check<T>(what: &str, r: Res<T>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {e}"))
-}
-
 fn check_delete(source: &Path) {
     let (before, _) = check("versions before", versions(source));
     assert_eq!(before.len(), BENCH_VERSIONS, "committed versions before");
-    let copy = Scratch::copy_of(source, 0);
+    let copy = copy_of(source, 0);
     let t0 = Instant::now();
     let mut deleted = check(OP_DELETE, delete(&copy.0));
     let took = t0.elapsed();
@@ -219,7 +143,7 @@ fn check_dtype(source: &Path) {
         before.iter().all(|(_, d)| d == "\"<f8\""),
         "{DATA} is <f8 before: {before:?}"
     );
-    let copy = Scratch::copy_of(source, 0);
+    let copy = copy_of(source, 0);
     let t0 = Instant::now();
     check(OP_DTYPE, change_dtype(&copy.0));
     let took = t0.elapsed();
@@ -243,10 +167,8 @@ fn check_dtype(source: &Path) {
 }
 
 fn benches(c: &mut Criterion) {
-    let bench1000 = bench_data("VH5_BENCH_FILE", "bench1000.h5");
-    ensure_file(&bench1000, "make_bench_file.py");
-    let replay100 = bench_data("VH5_REPLAY_FILE", "replay100.h5");
-    ensure_file(&replay100, "make_replay_file.py");
+    let bench1000 = BENCH1000.ensure("replay", None);
+    let replay100 = REPLAY100.ensure("replay", None);
 
     check_delete(&bench1000);
     check_dtype(&replay100);
@@ -258,33 +180,33 @@ fn benches(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(100))
         .measurement_time(Duration::from_secs(1));
-    g.bench_function(OP_DELETE, |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                Scratch::copy_of(&bench1000, n)
-            },
-            |copy| {
-                check(OP_DELETE, delete(&copy.0));
-                copy // removed after the timing
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    g.bench_function(OP_DTYPE, |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                Scratch::copy_of(&replay100, n)
-            },
-            |copy| {
-                check(OP_DTYPE, change_dtype(&copy.0));
-                copy // removed after the timing
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    bench_on_copies(&mut g, OP_DELETE, &bench1000, &mut n, delete);
+    bench_on_copies(&mut g, OP_DTYPE, &replay100, &mut n, change_dtype);
     g.finish();
+}
+
+/// Times `op` on a fresh copy of `source` per iteration, made in the untimed
+/// setup (numbered from `n` on) and removed after the timing.
+fn bench_on_copies<T>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    source: &Path,
+    n: &mut u64,
+    op: fn(&Path) -> Res<T>,
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched(
+            || {
+                *n += 1;
+                copy_of(source, *n)
+            },
+            |copy| {
+                check(name, op(&copy.0));
+                copy // removed after the timing
+            },
+            BatchSize::PerIteration,
+        )
+    });
 }
 
 criterion_group!(replay, benches);

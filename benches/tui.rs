@@ -27,12 +27,15 @@
 //!   state loaded and the array pane showing a page of `/large`;
 //! * `page down (10^8 elements)`: one PageDown in `/x` and the settle after.
 
+mod common;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use common::{BENCH1000, DIFF1E8};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -49,70 +52,6 @@ const GOTO_EVERY: usize = 50;
 const END_EVERY: usize = 250;
 /// Must match `benches/make_diff_file.py`.
 const X_LEN: u64 = 100_000_000;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn data_file(var: &str, name: &str) -> PathBuf {
-    if let Some(p) = std::env::var_os(var) {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    let target = if target.is_relative() {
-        repo().join(target)
-    } else {
-        target
-    };
-    target.join("bench-data").join(name)
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("VH5_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-/// Makes a bench file with `benches/<script>` if it is missing.
-fn ensure_file(path: &Path, script: &str) {
-    if path.exists() {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().unwrap()).expect("create the bench-data directory");
-    let py = python();
-    let script = repo().join("benches").join(script);
-    eprintln!(
-        "tui bench: making {} with {} ...",
-        path.display(),
-        py.display()
-    );
-    let t0 = Instant::now();
-    let status = Command::new(&py)
-        .arg(&script)
-        .arg(path)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", py.display()));
-    assert!(
-        status.success(),
-        "{} {} failed ({status}); it needs versioned-hdf5 2.6.0 \
-         (set VH5_PYTHON or run scripts/setup.sh --test)",
-        py.display(),
-        script.display()
-    );
-    eprintln!(
-        "tui bench: {} made in {:.1}s",
-        path.display(),
-        t0.elapsed().as_secs_f64()
-    );
-}
 
 /// The browser with a synchronous service, as in `tests/tui_snapshots.rs`.
 struct Harness {
@@ -211,6 +150,14 @@ impl Harness {
             .join("\n")
     }
 
+    /// Opens the file, settles and shows `dataset` in the array pane.
+    fn showing(path: &Path, dataset: &str) -> Harness {
+        let mut h = Harness::open(path);
+        h.settle();
+        h.show(dataset);
+        h
+    }
+
     /// Tab to the tree, find `path`, open it in the array pane.
     fn show(&mut self, path: &str) {
         self.keys(&[KeyCode::Tab]);
@@ -242,9 +189,7 @@ fn mib(kib: u64) -> f64 {
 fn measure_paging(path: &Path) {
     let before = status_kib("VmRSS");
     let t0 = Instant::now();
-    let mut h = Harness::open(path);
-    h.settle();
-    h.show("/x");
+    let mut h = Harness::showing(path, "/x");
     let mut max = status_kib("VmRSS").max(before);
     let (mut page_downs, mut gotos, mut ends) = (0usize, 0usize, 0usize);
     let reads0 = vh5::engine::read::chunk_reads();
@@ -309,10 +254,8 @@ fn measure_paging(path: &Path) {
 }
 
 fn benches(c: &mut Criterion) {
-    let bench = data_file("VH5_BENCH_FILE", "bench1000.h5");
-    let diff = data_file("VH5_DIFF_FILE", "diff1e8.h5");
-    ensure_file(&bench, "make_bench_file.py");
-    ensure_file(&diff, "make_diff_file.py");
+    let bench = BENCH1000.ensure("tui", None);
+    let diff = DIFF1E8.ensure("tui", None);
 
     measure_paging(&diff);
 
@@ -344,11 +287,8 @@ fn benches(c: &mut Criterion) {
     );
     drop(first);
 
-    let mut g = c.benchmark_group("tui");
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(12));
+    let mut g = group(c, 12);
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
     g.bench_function("first full frame (1,000 versions)", |b| {
         b.iter(|| {
             let mut h = Harness::open(&bench);
@@ -358,12 +298,8 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut h = Harness::open(&bench);
-    h.settle();
-    h.show("/large");
-    let mut g = c.benchmark_group("tui");
-    g.warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    let mut h = Harness::showing(&bench, "/large");
+    let mut g = group(c, 3);
     g.bench_function("render one frame", |b| {
         b.iter(|| {
             h.terminal.draw(|f| h.app.render(f)).unwrap();
@@ -372,16 +308,20 @@ fn benches(c: &mut Criterion) {
     g.finish();
     drop(h);
 
-    let mut h = Harness::open(&diff);
-    h.settle();
-    h.show("/x");
-    let mut g = c.benchmark_group("tui");
-    g.warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
+    let mut h = Harness::showing(&diff, "/x");
+    let mut g = group(c, 5);
     g.bench_function("page down (10^8 elements)", |b| {
         b.iter(|| h.keys(&[KeyCode::PageDown]))
     });
     g.finish();
+}
+
+/// The `tui` group, warming up for 500 ms and measuring for `secs` seconds.
+fn group(c: &mut Criterion, secs: u64) -> BenchmarkGroup<'_, WallTime> {
+    let mut g = c.benchmark_group("tui");
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(secs));
+    g
 }
 
 criterion_group!(tui_bench, benches);
