@@ -41,17 +41,17 @@ fn diff_equals_python_and_covers_get_diff() {
             case["path"].as_str().unwrap(),
         );
         let what = format!("vh5 diff {} {a} {b} {path}", case["file"]);
+        let file = Vh5File::open(&file).unwrap();
+        let va = file
+            .resolve_version(Some(&VersionSpec::parse(a).unwrap()))
+            .unwrap();
+        let vb = file
+            .resolve_version(Some(&VersionSpec::parse(b).unwrap()))
+            .unwrap();
         // Every 10th case through the binary, the rest in-process.
         let got = if i % 10 == 0 {
             vh5_json(&["diff", f, a, b, path, "--json"])
         } else {
-            let file = Vh5File::open(&file).unwrap();
-            let va = file
-                .resolve_version(Some(&VersionSpec::parse(a).unwrap()))
-                .unwrap();
-            let vb = file
-                .resolve_version(Some(&VersionSpec::parse(b).unwrap()))
-                .unwrap();
             let d = file
                 .diff(&va, &vb, path, vh5::engine::diff::Depth::Cells)
                 .unwrap();
@@ -60,13 +60,6 @@ fn diff_equals_python_and_covers_get_diff() {
         assert_contains(&got, &case["expected"], &what);
 
         // get_diff's slices fall in chunks vh5 calls changed; cell lists match.
-        let file = Vh5File::open(&file).unwrap();
-        let va = file
-            .resolve_version(Some(&VersionSpec::parse(a).unwrap()))
-            .unwrap();
-        let vb = file
-            .resolve_version(Some(&VersionSpec::parse(b).unwrap()))
-            .unwrap();
         for (ds_path, slices) in case["get_diff"].as_object().unwrap() {
             let (da, db) = (
                 file.dataset(&va, ds_path).unwrap(),

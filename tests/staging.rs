@@ -194,7 +194,22 @@ fn edits_are_validated_when_staged() {
 fn sparse_creation_reads_in_python() {
     let (_dir, p) = demo();
     let f = p.to_str().unwrap();
-    let out = vh5(&["commit", f, "--name", "sparse", "--create-sparse", "/sp=[10, 6]", "--chunks", "[4, 4]", "--dtype", "<i4", "--fillvalue", "-1", "--set", "/sp[5, 5]=7"]);
+    let out = vh5(&[
+        "commit",
+        f,
+        "--name",
+        "sparse",
+        "--create-sparse",
+        "/sp=[10, 6]",
+        "--chunks",
+        "[4, 4]",
+        "--dtype",
+        "<i4",
+        "--fillvalue",
+        "-1",
+        "--set",
+        "/sp[5, 5]=7",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let script = r#"
 import sys, json, h5py
@@ -208,7 +223,10 @@ with h5py.File(sys.argv[1], "r+") as f:
         g["sp"][0, 0] = 3
     print(json.dumps({"data": first, "fill": int(ds.fillvalue), "stored": stored, "after": vf["py"]["sp"][0].tolist()}))
 "#;
-    let out = std::process::Command::new(python()).args(["-c", script, f]).output().unwrap();
+    let out = std::process::Command::new(python())
+        .args(["-c", script, f])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut expected = vec![vec![-1; 6]; 10];
