@@ -297,7 +297,12 @@ fn fill_of(dcpl: &Handle, tid: &Handle, dtype: &Dtype) -> Result<ValueGrid> {
         Some(b) if !dtype.has_vlen() => b,
         _ => vec![0u8; dtype.size()],
     };
-    Ok(ValueGrid::from_bytes_or_empty_strings(dtype.clone(), bytes))
+    // Variable-length data gets NULL strings (read as "").
+    Ok(if dtype.has_vlen() {
+        super::stage::default_fill(dtype)
+    } else {
+        ValueGrid::from_bytes(dtype.clone(), vec![], bytes)
+    })
 }
 
 fn layout_name(layout: Layout) -> &'static str {
@@ -428,16 +433,4 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
         raw_shape: None,
         attrs: Vec::new(),
     })
-}
-
-impl ValueGrid {
-    /// One element from fill bytes; vlen data gets NULL strings (read as "").
-    fn from_bytes_or_empty_strings(dtype: Dtype, bytes: Vec<u8>) -> ValueGrid {
-        if dtype.has_vlen() {
-            // Safety: all-zero slots are NULL pointers, never dereferenced.
-            unsafe { ValueGrid::from_hdf5_buffer(dtype, vec![], vec![0u8; bytes.len()]) }
-        } else {
-            ValueGrid::from_bytes(dtype, vec![], bytes)
-        }
-    }
 }

@@ -455,8 +455,3 @@ pub fn copy_object(from: Target, to: Target) -> Result<()> {
     })?;
     Ok(())
 }
-
-pub fn flush(file: &hdf5::File) -> Result<()> {
-    file.flush()?;
-    Ok(())
-}

@@ -4,7 +4,7 @@
 use std::ffi::CStr;
 use std::os::raw::c_char;
 
-use serde_json::{json, Map, Number, Value as Json};
+use serde_json::{json, Number, Value as Json};
 
 use super::dtype::{ByteOrder, Dtype, VLEN_SLOT};
 
@@ -327,20 +327,6 @@ impl Value {
         }
     }
 
-    /// Attribute-style JSON: like `to_json`, but records keep field names.
-    pub fn to_json_named(&self) -> Json {
-        match self {
-            Value::Record(fields) => {
-                let map: Map<String, Json> = fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json_named()))
-                    .collect();
-                Json::Object(map)
-            }
-            other => other.to_json(),
-        }
-    }
-
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::Float(v, _) => Some(v),
@@ -660,7 +646,6 @@ mod tests {
         bytes.extend_from_slice(&4.5f64.to_le_bytes());
         let grid = ValueGrid::from_bytes(dtype, vec![], bytes);
         assert_eq!(grid.to_json(), json!([-3, 4.5]));
-        assert_eq!(grid.get(0).to_json_named(), json!({"a": -3, "b": 4.5}));
 
         let strings = ValueGrid::from_strings(vec![2], vec![Some(b"x".to_vec()), None], true);
         assert_eq!(strings.to_json(), json!(["x", ""]));

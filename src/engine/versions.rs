@@ -253,6 +253,29 @@ impl Vh5File {
 mod tests {
     use super::*;
 
+    fn version(name: &str, prev: Option<&str>, ts: &str) -> Version {
+        Version {
+            name: name.into(),
+            prev: prev.map(Into::into),
+            timestamp_text: Some(ts.into()),
+            timestamp: parse_stored_timestamp(ts),
+            committed: true,
+        }
+    }
+
+    #[test]
+    fn graph_orders_by_time_and_knows_children() {
+        let g = VersionGraph::from_versions(vec![
+            version("b1", Some("v1"), "2020-01-01 00:00:02.000000+0000"),
+            version("v2", Some("v1"), "2020-01-01 00:00:01.000000+0000"),
+            version("v1", None, "2020-01-01 00:00:00.000000+0000"),
+        ]);
+        let names: Vec<&str> = g.all().iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["v1", "v2", "b1"]);
+        assert_eq!(g.children("v1"), ["v2".to_string(), "b1".to_string()]);
+        assert!(g.children("b1").is_empty());
+    }
+
     #[test]
     fn version_specs() {
         assert_eq!(
