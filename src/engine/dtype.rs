@@ -579,21 +579,7 @@ mod tests {
         for (dtype, expected) in cases {
             assert_eq!(dtype.numpy(), json!(expected), "{dtype:?}");
         }
-        let compound = Dtype::Compound {
-            size: 12,
-            fields: vec![
-                Field {
-                    name: "a".into(),
-                    offset: 0,
-                    dtype: cases_i4(),
-                },
-                Field {
-                    name: "b".into(),
-                    offset: 4,
-                    dtype: Dtype::Float { size: 8, order: le },
-                },
-            ],
-        };
+        let compound = record_i4_f8();
         assert_eq!(compound.numpy(), json!([["a", "<i4"], ["b", "<f8"]]));
         assert_eq!(compound.size(), 12);
     }
@@ -633,21 +619,7 @@ mod tests {
                 utf8: false,
             },
             Dtype::VarString { utf8: true },
-            Dtype::Compound {
-                size: 12,
-                fields: vec![
-                    Field {
-                        name: "a".into(),
-                        offset: 0,
-                        dtype: cases_i4(),
-                    },
-                    Field {
-                        name: "b".into(),
-                        offset: 4,
-                        dtype: Dtype::Float { size: 8, order: le },
-                    },
-                ],
-            },
+            record_i4_f8(),
             Dtype::Enum {
                 base: Box::new(Dtype::Int {
                     size: 1,
@@ -668,6 +640,23 @@ mod tests {
         for dtype in all {
             let t = dtype.to_type_id().unwrap();
             assert_eq!(Dtype::from_type_id(t.id()).unwrap(), dtype);
+        }
+    }
+
+    /// `[("a", "<i4"), ("b", "<f8")]`, packed.
+    fn record_i4_f8() -> Dtype {
+        let le = ByteOrder::Little;
+        let field = |name: &str, offset, dtype| Field {
+            name: name.into(),
+            offset,
+            dtype,
+        };
+        Dtype::Compound {
+            size: 12,
+            fields: vec![
+                field("a", 0, cases_i4()),
+                field("b", 4, Dtype::Float { size: 8, order: le }),
+            ],
         }
     }
 
