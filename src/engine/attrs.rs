@@ -65,9 +65,17 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
     Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) })
 }
 
+/// Whether an object has an attribute, without listing them all.
+fn has_attr(loc: &Location, name: &str) -> Result<bool> {
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| super::error::Error::bad_input("attribute name with NUL"))?;
+    let found = h5::locked(|| unsafe { hdf5_sys::h5a::H5Aexists(loc.id(), c.as_ptr()) });
+    Ok(found > 0)
+}
+
 /// A scalar string attribute (how versioned-hdf5 stores names and times).
 pub fn string_attr(loc: &Location, name: &str) -> Result<Option<String>> {
-    if !loc.attr_names()?.iter().any(|n| n == name) {
+    if !has_attr(loc, name)? {
         return Ok(None);
     }
     let grid = read_attr_value(loc.attr(name)?.id())?;
@@ -83,7 +91,7 @@ pub fn string_attr(loc: &Location, name: &str) -> Result<Option<String>> {
 
 /// A scalar or first-element integer attribute.
 pub fn int_attr(loc: &Location, name: &str) -> Result<Option<i64>> {
-    if !loc.attr_names()?.iter().any(|n| n == name) {
+    if !has_attr(loc, name)? {
         return Ok(None);
     }
     let grid = read_attr_value(loc.attr(name)?.id())?;
@@ -92,7 +100,7 @@ pub fn int_attr(loc: &Location, name: &str) -> Result<Option<i64>> {
 
 /// All elements of an integer array attribute (e.g. `chunks`).
 pub fn int_list_attr(loc: &Location, name: &str) -> Result<Option<Vec<i64>>> {
-    if !loc.attr_names()?.iter().any(|n| n == name) {
+    if !has_attr(loc, name)? {
         return Ok(None);
     }
     let grid = read_attr_value(loc.attr(name)?.id())?;
@@ -101,7 +109,7 @@ pub fn int_list_attr(loc: &Location, name: &str) -> Result<Option<Vec<i64>>> {
 
 /// A truthy attribute (`committed` is h5py's bool enum).
 pub fn bool_attr(loc: &Location, name: &str) -> Result<Option<bool>> {
-    if !loc.attr_names()?.iter().any(|n| n == name) {
+    if !has_attr(loc, name)? {
         return Ok(None);
     }
     let grid = read_attr_value(loc.attr(name)?.id())?;
