@@ -36,16 +36,11 @@ use std::time::{Duration, Instant};
 use common::{BENCH1000, DIFF1E8};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use vh5::tui::app::App;
-use vh5::tui::worker::{Answer, Request, Service};
+use crossterm::event::KeyCode;
+use vh5::tui::headless::Headless;
 
 const WIDTH: u16 = 120;
 const HEIGHT: u16 = 34;
-/// Rounds of render + answer a settle may take before the bench gives up.
-const MAX_ROUNDS: usize = 100;
 /// Key presses of the memory measurement.
 const PRESSES: usize = 2000;
 const GOTO_EVERY: usize = 50;
@@ -53,122 +48,32 @@ const END_EVERY: usize = 250;
 /// Must match `benches/make_diff_file.py`.
 const X_LEN: u64 = 100_000_000;
 
-/// The browser with a synchronous service, as in `tests/tui_snapshots.rs`.
-struct Harness {
-    app: App,
-    service: Service,
-    terminal: Terminal<TestBackend>,
-    /// Page requests answered so far.
-    pages: u64,
-    /// Time spent answering, per request kind (`summary:*` as `summary`),
-    /// with counts; and in rendering.
-    spent: Vec<(String, usize, Duration)>,
-    render: Duration,
+/// Opens a file in the headless browser (nothing rendered yet).
+fn open(path: &Path) -> Headless {
+    Headless::open(path, WIDTH, HEIGHT)
+        .unwrap_or_else(|e| panic!("open {}: {}", path.display(), e.message))
 }
 
-impl Harness {
-    /// Opens the file and the app; nothing rendered or answered yet.
-    fn open(path: &Path) -> Harness {
-        let service = Service::open(path)
-            .unwrap_or_else(|e| panic!("open {}: {}", path.display(), e.message));
-        let label = path.file_name().unwrap().to_string_lossy().into_owned();
-        Harness {
-            app: App::new(label),
-            service,
-            terminal: Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap(),
-            pages: 0,
-            spent: Vec::new(),
-            render: Duration::ZERO,
-        }
-    }
+/// Renders and answers until nothing is pending, or gives up loudly.
+fn settle(h: &mut Headless) {
+    assert!(
+        h.settle(),
+        "tui bench: requests still coming after many rounds:\n{}",
+        h.screen()
+    );
+}
 
-    /// Renders and answers requests until nothing is pending; panics if
-    /// requests keep coming after `MAX_ROUNDS` rounds.
-    fn settle(&mut self) {
-        for _ in 0..MAX_ROUNDS {
-            let t = Instant::now();
-            self.terminal.draw(|f| self.app.render(f)).unwrap();
-            self.render += t.elapsed();
-            self.app.want_summaries();
-            self.app.want_page();
-            let requests = self.app.take_requests();
-            if requests.is_empty() {
-                return;
-            }
-            for (seq, req) in requests {
-                if matches!(req, Request::Page { .. }) {
-                    self.pages += 1;
-                }
-                let t = Instant::now();
-                let reply = self.service.handle(&req).map_err(|e| e.message);
-                let kind = req.kind();
-                let kind = kind.split(':').next().unwrap_or_default();
-                match self.spent.iter_mut().find(|(k, _, _)| k == kind) {
-                    Some((_, n, d)) => {
-                        *n += 1;
-                        *d += t.elapsed();
-                    }
-                    None => self.spent.push((kind.to_string(), 1, t.elapsed())),
-                }
-                self.app.on_answer(Answer {
-                    seq,
-                    kind: req.kind(),
-                    reply,
-                });
-            }
-        }
-        let pending = self.app.take_requests();
-        panic!(
-            "tui bench: requests still coming after {MAX_ROUNDS} rounds: {pending:?}\n{}",
-            self.screen()
-        );
-    }
-
-    fn keys(&mut self, keys: &[KeyCode]) {
-        for &k in keys {
-            self.app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
-            self.settle();
-        }
-    }
-
-    fn text(&mut self, s: &str) {
-        let codes: Vec<KeyCode> = s.chars().map(KeyCode::Char).collect();
-        self.keys(&codes);
-    }
-
-    fn screen(&self) -> String {
-        let buf = self.terminal.backend().buffer();
-        (0..buf.area.height)
-            .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// Opens the file, settles and shows `dataset` in the array pane.
-    fn showing(path: &Path, dataset: &str) -> Harness {
-        let mut h = Harness::open(path);
-        h.settle();
-        h.show(dataset);
-        h
-    }
-
-    /// Tab to the tree, find `path`, open it in the array pane.
-    fn show(&mut self, path: &str) {
-        self.keys(&[KeyCode::Tab]);
-        self.text(path);
-        self.keys(&[KeyCode::Enter, KeyCode::Enter]);
-        let s = self.screen();
-        assert!(
-            self.app.array.page.is_some() && s.contains(&format!("{path} @")),
-            "tui bench: {path} is not shown in the array pane:\n{s}"
-        );
-    }
+/// Opens the file, settles and shows `dataset` in the array pane.
+fn showing(path: &Path, dataset: &str) -> Headless {
+    let mut h = open(path);
+    settle(&mut h);
+    h.show(dataset);
+    let s = h.screen();
+    assert!(
+        h.app.array.page.is_some() && s.contains(&format!("{dataset} @")),
+        "tui bench: {dataset} is not shown in the array pane:\n{s}"
+    );
+    h
 }
 
 /// A field of /proc/self/status in KiB (VmRSS, VmHWM).
@@ -189,11 +94,11 @@ fn mib(kib: u64) -> f64 {
 fn measure_paging(path: &Path) {
     let before = status_kib("VmRSS");
     let t0 = Instant::now();
-    let mut h = Harness::showing(path, "/x");
+    let mut h = showing(path, "/x");
     let mut max = status_kib("VmRSS").max(before);
     let (mut page_downs, mut gotos, mut ends) = (0usize, 0usize, 0usize);
     let reads0 = vh5::engine::read::chunk_reads();
-    let pages0 = h.pages;
+    let pages0 = h.stats.pages;
     let mut samples = Vec::with_capacity(PRESSES);
     for i in 1..=PRESSES {
         if i % END_EVERY == 0 {
@@ -221,7 +126,7 @@ fn measure_paging(path: &Path) {
     let after = status_kib("VmRSS");
     let hwm = status_kib("VmHWM");
     let reads = vh5::engine::read::chunk_reads() - reads0;
-    let pages = h.pages - pages0;
+    let pages = h.stats.pages - pages0;
     let cursor = h.app.array.cursor;
     assert!(
         h.app.array.value_at(cursor[0], cursor[1]).is_some(),
@@ -261,9 +166,9 @@ fn benches(c: &mut Criterion) {
 
     // Check once what the first frame shows, and where its time goes.
     let t0 = Instant::now();
-    let mut first = Harness::open(&bench);
+    let mut first = open(&bench);
     let opened = t0.elapsed();
-    first.settle();
+    settle(&mut first);
     let total = t0.elapsed();
     let s = first.screen();
     assert!(
@@ -272,6 +177,7 @@ fn benches(c: &mut Criterion) {
     );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let parts: Vec<String> = first
+        .stats
         .spent
         .iter()
         .map(|(k, n, d)| format!("{k} x{n} {:.1} ms", ms(*d)))
@@ -283,7 +189,7 @@ fn benches(c: &mut Criterion) {
         ms(opened),
         parts.join(", "),
         first.app.tree.selected_path().unwrap_or_default(),
-        ms(first.render)
+        ms(first.stats.render)
     );
     drop(first);
 
@@ -291,14 +197,14 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10).sampling_mode(SamplingMode::Flat);
     g.bench_function("first full frame (1,000 versions)", |b| {
         b.iter(|| {
-            let mut h = Harness::open(&bench);
-            h.settle();
+            let mut h = open(&bench);
+            settle(&mut h);
             black_box(h.app.timeline.rows.len())
         })
     });
     g.finish();
 
-    let mut h = Harness::showing(&bench, "/large");
+    let mut h = showing(&bench, "/large");
     let mut g = group(c, 3);
     g.bench_function("render one frame", |b| {
         b.iter(|| {
@@ -308,7 +214,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
     drop(h);
 
-    let mut h = Harness::showing(&diff, "/x");
+    let mut h = showing(&diff, "/x");
     let mut g = group(c, 5);
     g.bench_function("page down (10^8 elements)", |b| {
         b.iter(|| h.keys(&[KeyCode::PageDown]))

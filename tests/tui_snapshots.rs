@@ -5,84 +5,21 @@
 mod common;
 
 use common::repo_root;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use vh5::tui::app::App;
-use vh5::tui::worker::{Answer, Service};
+use crossterm::event::KeyCode;
+use vh5::tui::headless::Headless;
 
-struct Harness {
-    app: App,
-    service: Service,
-    terminal: Terminal<TestBackend>,
-}
-
-impl Harness {
-    fn new(width: u16, height: u16) -> Harness {
-        let service = Service::open(&repo_root().join("assets/demo.h5")).unwrap();
-        let mut h = Harness {
-            app: App::new("demo.h5".into()),
-            service,
-            terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
-        };
-        h.settle();
-        h
-    }
-
-    /// Renders and answers requests until nothing is pending.
-    fn settle(&mut self) {
-        for _ in 0..20 {
-            self.terminal.draw(|f| self.app.render(f)).unwrap();
-            self.app.want_summaries();
-            self.app.want_page();
-            let requests = self.app.take_requests();
-            if requests.is_empty() {
-                break;
-            }
-            for (seq, req) in requests {
-                let reply = self.service.handle(&req).map_err(|e| e.message);
-                self.app.on_answer(Answer {
-                    seq,
-                    kind: req.kind(),
-                    reply,
-                });
-            }
-        }
-        self.terminal.draw(|f| self.app.render(f)).unwrap();
-    }
-
-    fn keys(&mut self, keys: &[KeyCode]) {
-        for &k in keys {
-            self.app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
-            self.settle();
-        }
-    }
-
-    fn text(&mut self, s: &str) {
-        let codes: Vec<KeyCode> = s.chars().map(KeyCode::Char).collect();
-        self.keys(&codes);
-    }
-
-    fn screen(&self) -> String {
-        let buf = self.terminal.backend().buffer();
-        (0..buf.area.height)
-            .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+/// The demo file in a headless browser of the given size, settled.
+fn demo(width: u16, height: u16) -> Headless {
+    let mut h = Headless::open(&repo_root().join("assets/demo.h5"), width, height).unwrap();
+    assert!(h.settle(), "requests never settled");
+    h
 }
 
 use KeyCode::*;
 
 #[test]
 fn timeline_tree_and_metadata_at_start() {
-    let h = Harness::new(120, 34);
+    let h = demo(120, 34);
     let s = h.screen();
     assert!(
         s.contains("initial-load") && s.contains("| *"),
@@ -93,7 +30,7 @@ fn timeline_tree_and_metadata_at_start() {
 
 #[test]
 fn array_page_of_a_2d_dataset_in_an_old_version() {
-    let mut h = Harness::new(120, 34);
+    let mut h = demo(120, 34);
     h.keys(&[Down, Down, Down, Down, Down, Down, Down, Tab]);
     h.text("/prices");
     h.keys(&[Enter, Enter]);
@@ -110,7 +47,7 @@ fn array_page_of_a_2d_dataset_in_an_old_version() {
 
 #[test]
 fn plots_line_and_heatmap() {
-    let mut h = Harness::new(100, 30);
+    let mut h = demo(100, 30);
     h.keys(&[Tab]);
     h.text("/weights");
     h.keys(&[Enter, Enter, Char('p')]);
@@ -123,7 +60,7 @@ fn plots_line_and_heatmap() {
 
 #[test]
 fn three_d_data_pins_an_axis() {
-    let mut h = Harness::new(100, 30);
+    let mut h = demo(100, 30);
     h.keys(&[Tab]);
     h.text("/cube");
     h.keys(&[Enter, Enter, Char(']'), Char(']')]);
@@ -134,7 +71,7 @@ fn three_d_data_pins_an_axis() {
 
 #[test]
 fn diff_mode_marks_the_tree_and_shows_before_after() {
-    let mut h = Harness::new(120, 34);
+    let mut h = demo(120, 34);
     // Mark `cleanup` as A, then select the current version as B.
     h.keys(&[Down, Char('m'), Up, Tab]);
     h.text("/journal");
@@ -155,7 +92,7 @@ fn diff_mode_marks_the_tree_and_shows_before_after() {
 
 #[test]
 fn help_overlay_lists_every_binding() {
-    let mut h = Harness::new(100, 30);
+    let mut h = demo(100, 30);
     h.keys(&[Char('?')]);
     let s = h.screen();
     for (key, _) in vh5::tui::app::HELP {
@@ -166,7 +103,7 @@ fn help_overlay_lists_every_binding() {
 
 #[test]
 fn smallest_layout_80x24() {
-    let mut h = Harness::new(80, 24);
+    let mut h = demo(80, 24);
     h.keys(&[Tab]);
     h.text("/volume");
     h.keys(&[Enter, Enter]);
@@ -175,7 +112,7 @@ fn smallest_layout_80x24() {
 
 #[test]
 fn errors_become_status_messages() {
-    let mut h = Harness::new(100, 30);
+    let mut h = demo(100, 30);
     h.keys(&[Tab, Char('/')]);
     h.text("no-such-node");
     h.keys(&[Enter]);
@@ -187,4 +124,9 @@ fn errors_become_status_messages() {
     h.keys(&[Tab, Tab, Char(':')]);
     h.text("x");
     h.keys(&[Enter]);
+    assert!(
+        h.screen().contains("error: go to: \"x\" is not an index"),
+        "{}",
+        h.screen()
+    );
 }

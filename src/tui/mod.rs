@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod array;
+pub mod headless;
 pub mod meta;
 pub mod timeline;
 pub mod tree;

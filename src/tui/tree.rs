@@ -30,6 +30,8 @@ pub struct TreePane {
     pub nodes: Vec<Node>,
     pub labels: HashMap<String, String>,
     pub marks: HashMap<String, Mark>,
+    /// The widget's items, rebuilt when nodes or marks change (not per frame).
+    items: Vec<TreeItem<'static, String>>,
     pub state: TreeState<String>,
     /// `/` search text while typing, `None` otherwise.
     pub search: Option<String>,
@@ -55,6 +57,7 @@ impl TreePane {
         self.own = nodes.clone();
         self.nodes = nodes;
         self.labels = labels;
+        self.items = self.build_items();
         if let Some(p) = keep.filter(|p| self.nodes.iter().any(|n| &n.path == p)) {
             self.reveal(&p);
         } else if let Some(first) = self.nodes.first().map(|n| n.path.clone()) {
@@ -67,6 +70,7 @@ impl TreePane {
     pub fn set_diff(&mut self, diff: Option<&VersionDiff>) {
         self.marks.clear();
         self.nodes = self.own.clone();
+        self.items = self.build_items();
         let Some(d) = diff else { return };
         for n in &d.added {
             self.marks.insert(n.path.clone(), Mark::Added);
@@ -82,6 +86,7 @@ impl TreePane {
         }
         self.nodes
             .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        self.items = self.build_items();
     }
 
     pub fn selected_path(&self) -> Option<String> {
@@ -130,7 +135,7 @@ impl TreePane {
         }
     }
 
-    fn items(&self) -> Vec<TreeItem<'static, String>> {
+    fn build_items(&self) -> Vec<TreeItem<'static, String>> {
         let mut children: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
         for n in &self.nodes {
             let parent = match n.path.rfind('/') {
@@ -196,9 +201,8 @@ impl TreePane {
             (None, Some(v)) => format!(" Tree @ {v} "),
             (None, None) => " Tree ".into(),
         };
-        let items = self.items();
         let block = pane_block(&title, focused);
-        match Tree::new(&items) {
+        match Tree::new(&self.items) {
             Ok(tree) => {
                 let tree = tree
                     .block(block)
