@@ -274,17 +274,28 @@ pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<
     Ok(())
 }
 
+/// What `vh5 commit` writes, besides the edits.
+#[derive(clap::Args, Debug)]
 pub struct CommitArgs {
     pub file: PathBuf,
+    /// Name of the new version
+    #[arg(long)]
     pub name: String,
+    /// Version to build on (default: the current one)
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "root")]
     pub prev: Option<String>,
+    /// Start a new root version (no parent)
+    #[arg(long)]
     pub root: bool,
+    /// Leave the current version as it is
+    #[arg(long)]
     pub no_make_current: bool,
+    /// Commit time, ISO 8601 in UTC (default: now)
+    #[arg(long)]
     pub timestamp: Option<String>,
-    pub edits: Vec<Edit>,
 }
 
-pub fn run(args: CommitArgs) -> Result<()> {
+pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
     let timestamp = args
         .timestamp
         .as_deref()
@@ -309,7 +320,7 @@ pub fn run(args: CommitArgs) -> Result<()> {
             },
         };
         let mut stage = Stage::new(base);
-        stage_edits(&file, &mut stage, &args.edits)?;
+        stage_edits(&file, &mut stage, &edits)?;
         stage
     };
     let opts = CommitOptions {

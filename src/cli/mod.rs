@@ -118,22 +118,8 @@ enum Command {
     },
     /// Stage edits on a version and commit them as a new version
     Commit {
-        file: PathBuf,
-        /// Name of the new version
-        #[arg(long)]
-        name: String,
-        /// Version to build on (default: the current one)
-        #[arg(long, allow_negative_numbers = true, conflicts_with = "root")]
-        prev: Option<String>,
-        /// Start a new root version (no parent)
-        #[arg(long)]
-        root: bool,
-        /// Leave the current version as it is
-        #[arg(long)]
-        no_make_current: bool,
-        /// Commit time, ISO 8601 in UTC (default: now)
-        #[arg(long)]
-        timestamp: Option<String>,
+        #[command(flatten)]
+        args: commit::CommitArgs,
         /// 'PATH[INDEX]=VALUE' (VALUE is JSON; a scalar broadcasts)
         #[arg(long, action = ArgAction::Append, value_name = "EDIT")]
         set: Vec<String>,
@@ -315,28 +301,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
                 },
             )
         }
-        Some(Command::Commit {
-            file,
-            name,
-            prev,
-            root,
-            no_make_current,
-            timestamp,
-            ..
-        }) => {
+        Some(Command::Commit { args, .. }) => {
             let sub = matches
                 .subcommand_matches("commit")
                 .expect("commit matches");
-            let edits = commit::ordered_edits(sub)?;
-            commit::run(commit::CommitArgs {
-                file,
-                name,
-                prev,
-                root,
-                no_make_current,
-                timestamp,
-                edits,
-            })
+            commit::run(args, commit::ordered_edits(sub)?)
         }
         Some(Command::SetCurrent { file, version }) => commit::run_set_current(&file, &version),
         Some(Command::DeleteVersions { file, versions }) => {
