@@ -74,13 +74,7 @@ from versioned_hdf5.hashtable import Hashtable  # noqa: E402
 UTC = dt.timezone.utc
 
 
-def _quiet_unraisable(unraisable):
-    if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-sys.unraisablehook = _quiet_unraisable
+peer.quiet_dealloc_noise()
 
 
 # ---------------------------------------------------------------------------

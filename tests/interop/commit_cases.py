@@ -111,15 +111,7 @@ UTC = dt.timezone.utc
 VLEN = h5py.string_dtype()
 
 
-def _quiet_unraisable(unraisable):
-    # versioned-hdf5 2.6.0 + h5py 3.16: harmless "'InMemoryDatasetID' object has
-    # no attribute '_dealloc'" when staged datasets are garbage collected.
-    if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-sys.unraisablehook = _quiet_unraisable
+peer.quiet_dealloc_noise()
 
 BASE_T0 = dt.datetime(2025, 6, 1, 8, 0, 0, tzinfo=UTC)
 COMMIT_T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -728,18 +720,11 @@ def case_names():
 
 
 def build(name):
-    if name not in CASES:
-        raise SystemExit(f"unknown case {name!r}; known: {', '.join(CASES)}")
-    return CASES[name]["build"]()
+    return peer.build_case(CASES, name)
 
 
 def do_setup(name, out):
-    setup, _commits = build(name)
-    if os.path.exists(out):
-        os.remove(out)
-    with h5py.File(out, "w") as f:
-        vf = VersionedHDF5File(f)
-        setup(vf)
+    peer.setup_case(CASES, name, out)
 
 
 def edits_doc(name):

@@ -92,15 +92,7 @@ T0 = dt.datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 CELLS_MAX = 400
 
 
-def _quiet_unraisable(unraisable):
-    # versioned-hdf5 2.6.0 + h5py 3.16: harmless "'InMemoryDatasetID' object has
-    # no attribute '_dealloc'" when staged datasets are garbage collected.
-    if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-sys.unraisablehook = _quiet_unraisable
+peer.quiet_dealloc_noise()
 
 
 def ts(i):

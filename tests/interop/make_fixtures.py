@@ -45,15 +45,7 @@ def ts(hours=0.0, us=0):
     return T0 + dt.timedelta(hours=hours, microseconds=us)
 
 
-def _quiet_unraisable(unraisable):
-    # versioned-hdf5 2.6.0 + h5py 3.16: harmless "'InMemoryDatasetID' object has
-    # no attribute '_dealloc'" when staged datasets are garbage collected.
-    if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-sys.unraisablehook = _quiet_unraisable
+peer.quiet_dealloc_noise()
 
 VLEN = h5py.string_dtype()
 COMPOUND = np.dtype([("a", "<i4"), ("b", "<f8")])

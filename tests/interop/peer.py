@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import re
+import sys
 
 import h5py
 import numpy as np
@@ -521,3 +523,37 @@ def cat_doc(f, version, target):
         out[()] = arr
         arr = out
     return {"shape": list(arr.shape), "dtype": dtype_json(ds.dtype), "data": array_json(arr, ds.dtype)}
+
+
+# --------------------------------------------------------------------------
+# shared by the fixture and case scripts
+
+
+def quiet_dealloc_noise():
+    """versioned-hdf5 2.6.0 with h5py 3.16 prints a harmless "'InMemoryDatasetID'
+    object has no attribute '_dealloc'" when staged datasets are collected."""
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
+            return
+        sys.__unraisablehook__(unraisable)
+
+    sys.unraisablehook = hook
+
+
+def build_case(cases, name):
+    """(setup, steps) of a case in a table {name: {"build": fn}}."""
+    if name not in cases:
+        raise SystemExit(f"unknown case {name!r}; known: {', '.join(cases)}")
+    return cases[name]["build"]()
+
+
+def setup_case(cases, name, out):
+    """Writes the starting file of a case with versioned-hdf5."""
+    from versioned_hdf5 import VersionedHDF5File
+
+    setup, _steps = build_case(cases, name)
+    if os.path.exists(out):
+        os.remove(out)
+    with h5py.File(out, "w") as f:
+        setup(VersionedHDF5File(f))

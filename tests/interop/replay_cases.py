@@ -76,15 +76,7 @@ VLEN = h5py.string_dtype()
 base_ts = commit_cases.base_ts
 
 
-def _quiet_unraisable(unraisable):
-    # versioned-hdf5 2.6.0 + h5py 3.16: harmless "'InMemoryDatasetID' object has
-    # no attribute '_dealloc'" when staged datasets are garbage collected.
-    if isinstance(unraisable.exc_value, AttributeError) and "_dealloc" in str(unraisable.exc_value):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-sys.unraisablehook = _quiet_unraisable
+peer.quiet_dealloc_noise()
 
 
 # ---------------------------------------------------------------------------
@@ -767,18 +759,11 @@ def case_names():
 
 
 def build(name):
-    if name not in CASES:
-        raise SystemExit(f"unknown case {name!r}; known: {', '.join(CASES)}")
-    return CASES[name]["build"]()
+    return peer.build_case(CASES, name)
 
 
 def do_setup(name, out):
-    setup, _ops = build(name)
-    if os.path.exists(out):
-        os.remove(out)
-    with h5py.File(out, "w") as f:
-        vf = VersionedHDF5File(f)
-        setup(vf)
+    peer.setup_case(CASES, name, out)
     if name == "del_skip_rule":
         _make_orphans(out)
 
