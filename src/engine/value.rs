@@ -426,6 +426,13 @@ impl ValueGrid {
     /// A grid of `shape` with every element equal to `fill` (one element).
     pub fn filled(fill: &ValueGrid, shape: Vec<usize>) -> ValueGrid {
         let n: usize = shape.iter().product();
+        if !fill.dtype.has_vlen() {
+            return ValueGrid::from_bytes(
+                fill.dtype.clone(),
+                shape,
+                fill.element_bytes(0).repeat(n),
+            );
+        }
         let mut grid = ValueGrid {
             dtype: fill.dtype.clone(),
             shape,
