@@ -388,10 +388,13 @@ pub fn read_npy(path: &std::path::Path) -> Result<ValueGrid> {
     }
     let (header_len, header_start) = match data[6] {
         1 => (u16::from_le_bytes([data[8], data[9]]) as usize, 10),
-        2 | 3 => (
-            u32::from_le_bytes(data[8..12].try_into().unwrap()) as usize,
-            12,
-        ),
+        2 | 3 => {
+            let len: [u8; 4] = data
+                .get(8..12)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(bad)?;
+            (u32::from_le_bytes(len) as usize, 12)
+        }
         _ => return Err(bad()),
     };
     let header = std::str::from_utf8(

@@ -1048,6 +1048,12 @@ fn read_hash_rows(table: &hdf5::Dataset) -> Result<HashMap<usize, ChunkDigest>> 
         return Ok(out);
     }
     let grid = read_block(table, &[0], &[n])?;
+    if grid.dtype.size() != 48 {
+        return Err(Error::bad_file(format!(
+            "{}: unexpected hash table layout",
+            table.name()
+        )));
+    }
     for i in 0..n {
         let row = grid.element_bytes(i);
         let start = i64::from_le_bytes(row[32..40].try_into().unwrap());
