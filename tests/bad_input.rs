@@ -155,6 +155,12 @@ fn refused_commits_leave_the_file_untouched() {
         assert_bad_input(args);
         assert_eq!(file_fingerprint(&p), before, "{args:?} changed the file");
     }
+    // A .npy file cut inside its header.
+    let npy = dir.path().join("short.npy");
+    std::fs::write(&npy, b"\x93NUMPY\x02\x00\x10\x00\x00").unwrap();
+    let create = format!("/q=@{}", npy.display());
+    assert_bad_input(&["commit", f, "--name", "npy", "--create", &create]);
+    assert_eq!(file_fingerprint(&p), before);
 }
 
 /// Refused replays: exit 2, one line, the file byte-identical.
