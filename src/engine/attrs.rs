@@ -3,7 +3,8 @@
 use std::os::raw::c_void;
 
 use hdf5::Location;
-use hdf5_sys::h5a::{H5Aget_space, H5Aget_type, H5Aread};
+use hdf5_sys::h5a::{H5Aget_space, H5Aget_type, H5Aopen_by_name, H5Aread};
+use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_class_t, H5Sget_simple_extent_type};
 
 use super::dtype::Dtype;
@@ -65,6 +66,50 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
     Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) })
 }
 
+/// A scalar string attribute of the object `obj` below `loc`, found by name
+/// and read as variable-length UTF-8 (how h5py stores `str`), with no
+/// existence check or type introspection: the version log reads three per
+/// version. `None` when there is no such attribute; other stored types take
+/// the general path.
+pub fn string_attr_of(loc: &Location, obj: &str, name: &str) -> Result<Option<String>> {
+    let Some(attr) = open_attr_of(loc, obj, name)? else {
+        return Ok(None);
+    };
+    let mem = Dtype::VarString { utf8: true }.to_type_id()?;
+    let mut ptr: *mut std::os::raw::c_char = std::ptr::null_mut();
+    let read =
+        h5::locked(|| unsafe { H5Aread(attr.id(), mem.id(), &mut ptr as *mut _ as *mut c_void) });
+    if read >= 0 {
+        // Safety: HDF5 allocated the string (or left NULL for an empty one).
+        return Ok(Some(unsafe { h5::take_c_string(ptr) }.unwrap_or_default()));
+    }
+    Ok(scalar_string(&read_attr_value(attr.id())?))
+}
+
+/// A truthy attribute of the object `obj` below `loc`, found by name.
+pub fn bool_attr_of(loc: &Location, obj: &str, name: &str) -> Result<Option<bool>> {
+    let Some(attr) = open_attr_of(loc, obj, name)? else {
+        return Ok(None);
+    };
+    Ok(truthy(&read_attr_value(attr.id())?))
+}
+
+fn open_attr_of(loc: &Location, obj: &str, name: &str) -> Result<Option<h5::Handle>> {
+    let (Ok(obj), Ok(name)) = (std::ffi::CString::new(obj), std::ffi::CString::new(name)) else {
+        return Ok(None);
+    };
+    let id = h5::locked(|| unsafe {
+        H5Aopen_by_name(
+            loc.id(),
+            obj.as_ptr(),
+            name.as_ptr(),
+            H5P_DEFAULT,
+            H5P_DEFAULT,
+        )
+    });
+    Ok((id >= 0).then(|| h5::Handle::from_raw(id)))
+}
+
 /// Whether an object has an attribute, without listing them all.
 fn has_attr(loc: &Location, name: &str) -> Result<bool> {
     let c = std::ffi::CString::new(name)
@@ -78,15 +123,18 @@ pub fn string_attr(loc: &Location, name: &str) -> Result<Option<String>> {
     if !has_attr(loc, name)? {
         return Ok(None);
     }
-    let grid = read_attr_value(loc.attr(name)?.id())?;
-    Ok(match grid.is_empty() {
+    Ok(scalar_string(&read_attr_value(loc.attr(name)?.id())?))
+}
+
+fn scalar_string(grid: &ValueGrid) -> Option<String> {
+    match grid.is_empty() {
         true => None,
         false => match grid.get(0) {
             super::value::Value::Str(s) => Some(s),
             super::value::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
         },
-    })
+    }
 }
 
 /// A scalar or first-element integer attribute.
@@ -112,11 +160,14 @@ pub fn bool_attr(loc: &Location, name: &str) -> Result<Option<bool>> {
     if !has_attr(loc, name)? {
         return Ok(None);
     }
-    let grid = read_attr_value(loc.attr(name)?.id())?;
-    Ok((!grid.is_empty()).then(|| match grid.get(0) {
+    Ok(truthy(&read_attr_value(loc.attr(name)?.id())?))
+}
+
+fn truthy(grid: &ValueGrid) -> Option<bool> {
+    (!grid.is_empty()).then(|| match grid.get(0) {
         super::value::Value::Bool(b) => b,
         v => int_of(&v).is_some_and(|i| i != 0),
-    }))
+    })
 }
 
 fn int_of(v: &super::value::Value) -> Option<i64> {

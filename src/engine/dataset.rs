@@ -1,16 +1,17 @@
 //! A dataset of one version: its metadata and where its data comes from.
 
 use std::cell::OnceCell;
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use hdf5_sys::h5d::H5Dget_storage_size;
 
 use super::attrs::{self, Attr};
+use super::chunkindex::Cancel;
 use super::chunkmap::ChunkMap;
 use super::dtype::Dtype;
 use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
-use super::h5::{self, Block, Handle, Layout, RawFilter};
+use super::h5::{self, Handle, Layout, RawFilter};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};
 use super::versions::Version;
@@ -25,7 +26,7 @@ pub(crate) enum Source {
     Chunked {
         raw: hdf5::Dataset,
         dcpl: Handle,
-        map: OnceCell<ChunkMap>,
+        map: OnceCell<Arc<ChunkMap>>,
     },
     /// A version dataset with no data (old HDF5 wrote unallocated
     /// contiguous placeholders): every cell is the fill value.
@@ -144,14 +145,14 @@ impl Dataset {
             return Ok(None);
         };
         if let Some(m) = map.get() {
-            return Ok(Some(m));
+            return Ok(Some(m.as_ref()));
         }
         let chunks = self.meta.chunks.clone().unwrap_or_default();
         let raw_path = self.meta.raw_data.clone().unwrap_or_default();
         let mappings = h5::virtual_mappings(dcpl.id())?;
         let parsed = ChunkMap::from_mappings(self.meta.shape.clone(), chunks, raw_path, &mappings)
             .map_err(|e| e.context(&self.meta.path))?;
-        Ok(Some(map.get_or_init(|| parsed)))
+        Ok(Some(map.get_or_init(|| Arc::new(parsed))))
     }
 }
 
@@ -171,37 +172,25 @@ impl Vh5File {
         } else {
             open_plain(path, h5)
         };
-        opened.map_err(|e| e.context(context))
-    }
-
-    /// The raw_data regions each other version's copy of `path` uses
-    /// (every version group but `except`), for "unique to this version".
-    pub fn regions_used_elsewhere(&self, path: &str, except: &str) -> Result<HashSet<Block>> {
-        let mut used = HashSet::new();
-        for v in self.graph()?.all() {
-            if v.name == except {
-                continue;
-            }
-            let Ok(node) = self.node(v, path) else {
-                continue;
-            };
-            if node.kind != NodeKind::Dataset {
-                continue;
-            }
-            if let Ok(ds) = self.dataset(v, path) {
-                if let Some(map) = ds.chunk_map()? {
-                    used.extend(map.iter().map(|(_, b)| b.clone()));
-                }
+        let ds = opened.map_err(|e| e.context(context))?;
+        if let Source::Chunked { map, .. } = &ds.source {
+            // A map already read (or cheap to read from the file's bytes)
+            // spares HDF5's decoding of every mapping.
+            let known = self.index.map(&version.name, &ds.meta.path).flatten();
+            if let Some(m) = known.or_else(|| self.raw_chunk_map(&version.name, &ds.meta.path)) {
+                let _ = map.set(m);
             }
         }
-        Ok(used)
+        Ok(ds)
     }
 
-    /// The chunk-map counts of CLI Precise rules 5.
+    /// The chunk-map counts of CLI Precise rules 5. "Unique" asks every
+    /// version's map of the path (read once per process, see `chunkindex`).
     pub fn chunk_map_summary(
         &self,
         version: &Version,
         ds: &Dataset,
+        cancel: Cancel,
     ) -> Result<Option<ChunkMapSummary>> {
         let Some(map) = ds.chunk_map()? else {
             return Ok(ds
@@ -210,18 +199,11 @@ impl Vh5File {
                 .as_ref()
                 .map(|_| ChunkMapSummary::all_fill(&ds.meta)));
         };
-        let prev_map = match version
-            .prev
-            .as_deref()
-            .and_then(|p| self.version(p).ok().flatten())
-        {
-            Some(prev) => self
-                .dataset(&prev, &ds.meta.path)
-                .ok()
-                .and_then(|d| d.chunk_map().ok().flatten().cloned()),
+        let path = &ds.meta.path;
+        let prev_map = match version.prev.as_deref() {
+            Some(prev) => self.chunk_map_of(prev, path)?,
             None => None,
         };
-        let elsewhere = self.regions_used_elsewhere(&ds.meta.path, &version.name)?;
         let shared_with_prev = map
             .iter()
             .filter(|(idx, block)| {
@@ -230,10 +212,11 @@ impl Vh5File {
                     .is_some_and(|p| p.get(idx) == Some(*block))
             })
             .count();
+        let uses = self.region_use(path, cancel)?;
         Ok(Some(ChunkMapSummary {
             total: map.total(),
             stored: map.stored(),
-            unique_in_version: map.iter().filter(|(_, b)| !elsewhere.contains(*b)).count(),
+            unique_in_version: uses.unique_positions_in(map),
             shared_with_prev,
         }))
     }
@@ -350,10 +333,7 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
 fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dataset> {
     let raw_path = attrs::string_attr(&h5, "raw_data")?
         .unwrap_or_else(|| format!("/_version_data{path}/raw_data"));
-    let raw = file
-        .h5
-        .dataset(&raw_path)
-        .map_err(|_| Error::bad_file(format!("its raw data {raw_path} is missing")))?;
+    let raw = file.raw_data(&raw_path)?;
     let (tid, dtype) = dataset_type(&h5)?;
     let dcpl = h5::dataset_dcpl(h5.id())?;
     let raw_dcpl = h5::dataset_dcpl(raw.id())?;

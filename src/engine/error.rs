@@ -22,6 +22,8 @@ pub struct Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+const CANCELLED: &str = "cancelled";
+
 impl Error {
     pub fn bad_input(message: impl Into<String>) -> Self {
         Error {
@@ -40,6 +42,13 @@ impl Error {
             kind: ErrorKind::Runtime,
             message: message.into(),
         }
+    }
+    /// A long scan stopped because its answer is no longer wanted.
+    pub fn cancelled() -> Self {
+        Error::runtime(CANCELLED)
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == ErrorKind::Runtime && self.message == CANCELLED
     }
     /// Prefixes the message with where the failure happened.
     pub fn context(mut self, what: impl fmt::Display) -> Self {

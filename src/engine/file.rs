@@ -1,12 +1,13 @@
 //! Opening a file: plain HDF5 or versioned-hdf5, always read-only here.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use hdf5::Group;
+use hdf5::{Group, OpenMode};
 
 use super::attrs;
+use super::chunkindex::ChunkIndex;
 use super::error::{Error, Result};
 use super::versions::{Version, VersionGraph, PLAIN_VERSION};
 
@@ -31,7 +32,19 @@ pub struct Vh5File {
     pub(crate) h5: hdf5::File,
     pub kind: FileKind,
     graph: OnceCell<VersionGraph>,
+    writable: bool,
+    /// Recently used `raw_data` datasets, most recent first.
+    raw_handles: RefCell<Vec<(String, hdf5::Dataset)>>,
+    /// Chunk maps and region counts read so far (read-only handles only).
+    pub(crate) index: ChunkIndex,
 }
+
+/// Per open `raw_data`: HDF5's cache of inflated chunks (slots: a prime
+/// well above the chunks that fit).
+const CHUNK_CACHE_SLOTS: usize = 12_421;
+const CHUNK_CACHE_BYTES: usize = 16 << 20;
+/// Open `raw_data` datasets kept, each with its chunk cache.
+const RAW_HANDLES: usize = 8;
 
 const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
@@ -50,11 +63,17 @@ impl Vh5File {
 
     fn open_mode(path: &Path, write: bool) -> Result<Vh5File> {
         check_looks_like_hdf5(path)?;
-        let opened = if write {
-            hdf5::File::open_rw(path)
-        } else {
-            hdf5::File::open(path)
-        };
+        // A chunk read once stays inflated for the next version that shares it.
+        let opened = hdf5::File::with_options()
+            .with_fapl(|p| p.chunk_cache(CHUNK_CACHE_SLOTS, CHUNK_CACHE_BYTES, 0.75))
+            .open_as(
+                path,
+                if write {
+                    OpenMode::ReadWrite
+                } else {
+                    OpenMode::Read
+                },
+            );
         let h5 = opened
             .map_err(|e| open_error(path, e, if write { "for writing" } else { "as HDF5" }))?;
         let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
@@ -63,7 +82,16 @@ impl Vh5File {
             h5,
             kind,
             graph: OnceCell::new(),
+            writable: write,
+            raw_handles: RefCell::new(Vec::new()),
+            index: ChunkIndex::default(),
         })
+    }
+
+    /// Whether what is read may be remembered: a writable handle's file
+    /// changes under it.
+    pub(crate) fn caches(&self) -> bool {
+        !self.writable
     }
 
     pub fn is_versioned(&self) -> bool {
@@ -114,6 +142,26 @@ impl Vh5File {
                 Ok(Some(Version::read(&versions, name)?))
             }
         }
+    }
+
+    /// The `raw_data` dataset at an absolute path, kept open (a few at a
+    /// time) so that its chunk cache serves every version that reads it.
+    pub(crate) fn raw_data(&self, raw_path: &str) -> Result<hdf5::Dataset> {
+        let mut open = self.raw_handles.borrow_mut();
+        if let Some(i) = open.iter().position(|(p, _)| p == raw_path) {
+            let entry = open.remove(i);
+            open.insert(0, entry);
+            return Ok(open[0].1.clone());
+        }
+        let ds = self
+            .h5
+            .dataset(raw_path)
+            .map_err(|_| Error::bad_file(format!("its raw data {raw_path} is missing")))?;
+        if self.caches() {
+            open.insert(0, (raw_path.to_string(), ds.clone()));
+            open.truncate(RAW_HANDLES);
+        }
+        Ok(ds)
     }
 
     /// The HDF5 group holding a version's tree.

@@ -9,6 +9,7 @@
 
 pub mod attrs;
 pub mod cast;
+pub mod chunkindex;
 pub mod chunkmap;
 pub mod commit;
 pub mod dataset;

@@ -125,6 +125,12 @@ impl Vh5File {
         Ok(out)
     }
 
+    /// Whether `version` has a dataset at `path` (a normalized path).
+    pub(crate) fn has_dataset(&self, version: &str, path: &str) -> bool {
+        self.version_root(version)
+            .is_ok_and(|root| node_kind(&root, relative(path)) == Some(NodeKind::Dataset))
+    }
+
     pub(crate) fn group_at(&self, version: &Version, path: &str) -> Result<Group> {
         let root = self.version_root(&version.name)?;
         Ok(match relative(path) {

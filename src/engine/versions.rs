@@ -27,16 +27,16 @@ pub struct Version {
 }
 
 impl Version {
+    /// Reads a version's three attributes by name, without opening its group.
     pub(crate) fn read(versions: &Group, name: &str) -> Result<Version> {
-        let group = versions.group(name)?;
-        let prev = attrs::string_attr(&group, "prev_version")?;
-        let timestamp_text = attrs::string_attr(&group, "timestamp")?;
+        let prev = attrs::string_attr_of(versions, name, "prev_version")?;
+        let timestamp_text = attrs::string_attr_of(versions, name, "timestamp")?;
         Ok(Version {
             name: name.to_string(),
             prev: prev.filter(|p| p != FIRST_VERSION && !p.is_empty()),
             timestamp: timestamp_text.as_deref().and_then(parse_stored_timestamp),
             timestamp_text,
-            committed: attrs::bool_attr(&group, "committed")?.unwrap_or(false),
+            committed: attrs::bool_attr_of(versions, name, "committed")?.unwrap_or(false),
         })
     }
 

@@ -54,6 +54,8 @@ pub struct App {
     seq: u64,
     /// Newest sequence number sent per request kind; older answers are stale.
     latest: HashMap<String, u64>,
+    /// What each outstanding background scan is doing, by request kind.
+    scans: HashMap<String, String>,
     outbox: Vec<(u64, Request)>,
     /// The page request waiting for its answer.
     in_flight: Option<Request>,
@@ -76,6 +78,7 @@ impl App {
             areas: Areas::default(),
             seq: 0,
             latest: HashMap::new(),
+            scans: HashMap::new(),
             outbox: Vec::new(),
             in_flight: None,
             spinner: 0,
@@ -88,6 +91,10 @@ impl App {
     pub fn request(&mut self, req: Request) {
         self.seq += 1;
         self.latest.insert(req.kind(), self.seq);
+        match req.doing() {
+            Some(what) => self.scans.insert(req.kind(), what),
+            None => self.scans.remove(&req.kind()),
+        };
         self.outbox.retain(|(_, r)| r.kind() != req.kind());
         self.outbox.push((self.seq, req));
     }
@@ -111,6 +118,7 @@ impl App {
             return; // stale: the user has moved on
         }
         self.latest.remove(&answer.kind);
+        self.scans.remove(&answer.kind);
         match answer.reply {
             Ok(reply) => self.on_reply(reply),
             Err(message) => {
@@ -701,6 +709,23 @@ impl App {
         }
     }
 
+    /// The background scans still running, the one the user asked for last
+    /// named first.
+    fn scan_note(&self) -> Option<String> {
+        let mut scans: Vec<(&u64, &String)> = self
+            .scans
+            .iter()
+            .filter_map(|(kind, what)| self.latest.get(kind).map(|seq| (seq, what)))
+            .collect();
+        scans.sort();
+        let newest = scans.last()?.1;
+        let kinds: std::collections::BTreeSet<&String> = scans.iter().map(|(_, w)| *w).collect();
+        Some(match kinds.len() {
+            1 => format!("{newest}…"),
+            n => format!("{newest}… (+{} more)", n - 1),
+        })
+    }
+
     fn render_status(&self, f: &mut Frame, area: Rect) {
         const SPIN: [char; 4] = ['⠋', '⠙', '⠸', '⠴'];
         let spin = if self.busy() {
@@ -743,7 +768,7 @@ impl App {
                 spans.push(Span::styled(msg.clone(), Style::default().fg(Color::Green)))
             }
             None => spans.push(Span::styled(
-                "? help  q quit",
+                self.scan_note().unwrap_or_else(|| "? help  q quit".into()),
                 Style::default().fg(Color::DarkGray),
             )),
         }

@@ -81,7 +81,10 @@ impl Headless {
             self.stats.pages += 1;
         }
         let t = Instant::now();
-        let reply = self.service.handle(&req).map_err(|e| e.message);
+        let reply = self
+            .service
+            .handle(&req, &crate::engine::chunkindex::never)
+            .map_err(|e| e.message);
         let kind = req.kind();
         let short = kind.split(':').next().unwrap_or_default().to_string();
         match self.stats.spent.iter_mut().find(|(k, _, _)| *k == short) {

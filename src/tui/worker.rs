@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::engine::chunkindex::Cancel;
 use crate::engine::diff::{diff_mask, Depth, VersionDiff};
 use crate::engine::{
     Attr, ChunkMapSummary, DatasetMeta, Node, Result, Selection, ValueGrid, Version, Vh5File,
@@ -52,6 +56,29 @@ pub enum Request {
 }
 
 impl Request {
+    /// History scans run only when no request the user waits for is queued,
+    /// and give way to one at their next chunk-map read.
+    pub fn is_background(&self) -> bool {
+        matches!(self, Request::ChunkSummary { .. } | Request::Summary { .. })
+    }
+
+    /// Whether a running scan should stop for this request: anything the
+    /// user waits for, or a newer scan of the same kind.
+    fn interrupts(&self) -> bool {
+        !self.is_background() || matches!(self, Request::ChunkSummary { .. })
+    }
+
+    /// What the status line says while this is outstanding.
+    pub fn doing(&self) -> Option<String> {
+        match self {
+            Request::ChunkSummary { path, .. } => {
+                Some(format!("counting {path}'s chunks in every version"))
+            }
+            Request::Summary { .. } => Some("summarizing versions".into()),
+            _ => None,
+        }
+    }
+
     /// Requests of the same kind replace each other; summaries are per version.
     pub fn kind(&self) -> String {
         match self {
@@ -147,7 +174,9 @@ impl Service {
             .resolve_version(Some(&crate::engine::VersionSpec::Name(name.to_string())))
     }
 
-    pub fn handle(&self, req: &Request) -> Result<Reply> {
+    /// Answers one request; `cancel` stops a history scan between two
+    /// chunk-map reads (the maps read so far are kept for the rerun).
+    pub fn handle(&self, req: &Request, cancel: Cancel) -> Result<Reply> {
         Ok(match req {
             Request::Log => {
                 let graph = self.file.graph()?;
@@ -201,7 +230,7 @@ impl Service {
             Request::ChunkSummary { version, path } => {
                 let v = self.version(version)?;
                 let ds = self.file.dataset(&v, path)?;
-                let summary = self.file.chunk_map_summary(&v, &ds)?;
+                let summary = self.file.chunk_map_summary(&v, &ds, cancel)?;
                 Reply::ChunkSummary {
                     version: version.clone(),
                     path: path.clone(),
@@ -288,6 +317,8 @@ pub fn summary_text(d: &VersionDiff) -> String {
 pub struct Worker {
     requests: Sender<(u64, Request)>,
     pub answers: Receiver<Answer>,
+    /// Bumped by every request that should stop a running scan.
+    interrupts: Arc<AtomicU64>,
     _thread: JoinHandle<()>,
 }
 
@@ -296,22 +327,35 @@ impl Worker {
         let service = Service::open(&path)?;
         let (req_tx, req_rx) = channel::<(u64, Request)>();
         let (ans_tx, ans_rx) = channel::<Answer>();
-        let thread = std::thread::spawn(move || serve(service, req_rx, ans_tx));
+        let interrupts = Arc::new(AtomicU64::new(0));
+        let seen = interrupts.clone();
+        let thread = std::thread::spawn(move || serve(service, req_rx, ans_tx, &seen));
         Ok(Worker {
             requests: req_tx,
             answers: ans_rx,
+            interrupts,
             _thread: thread,
         })
     }
 
     pub fn send(&self, seq: u64, req: Request) {
+        if req.interrupts() {
+            self.interrupts.fetch_add(1, Ordering::SeqCst);
+        }
         let _ = self.requests.send((seq, req));
     }
 }
 
-/// Runs requests in arrival order, but only the newest of each kind: a
-/// request superseded while queued is dropped unanswered.
-fn serve(service: Service, requests: Receiver<(u64, Request)>, answers: Sender<Answer>) {
+/// Runs what the user waits for first, then history scans, and of each kind
+/// only the newest: a request superseded while queued is dropped unanswered.
+/// A scan stopped by a newer request goes back in the queue unless that
+/// request superseded it.
+fn serve(
+    service: Service,
+    requests: Receiver<(u64, Request)>,
+    answers: Sender<Answer>,
+    interrupts: &AtomicU64,
+) {
     let mut queue: Vec<(u64, Request)> = Vec::new();
     loop {
         if queue.is_empty() {
@@ -330,22 +374,28 @@ fn serve(service: Service, requests: Receiver<(u64, Request)>, answers: Sender<A
                 Err(TryRecvError::Disconnected) => return,
             }
         }
-        let (seq, req) = queue.remove(0);
-        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.handle(&req)))
-            .unwrap_or_else(|_| {
-                Err(crate::engine::Error::runtime(
-                    "internal error while reading",
-                ))
-            })
-            .map_err(|e| e.message);
-        if answers
-            .send(Answer {
-                seq,
-                kind: req.kind(),
-                reply,
-            })
-            .is_err()
-        {
+        let next = queue.iter().position(|(_, r)| !r.is_background());
+        let (seq, req) = queue.remove(next.unwrap_or(0));
+        let started = interrupts.load(Ordering::SeqCst);
+        let cancel = || interrupts.load(Ordering::SeqCst) != started;
+        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            service.handle(&req, &cancel)
+        }))
+        .unwrap_or_else(|_| {
+            Err(crate::engine::Error::runtime(
+                "internal error while reading",
+            ))
+        });
+        if reply.as_ref().is_err_and(|e| e.is_cancelled()) {
+            queue.push((seq, req));
+            continue;
+        }
+        let answer = Answer {
+            seq,
+            kind: req.kind(),
+            reply: reply.map_err(|e| e.message),
+        };
+        if answers.send(answer).is_err() {
             return;
         }
     }

@@ -1,0 +1,150 @@
+//! Every version's chunk maps, read once per process, and the history
+//! questions they answer without reopening anything: which `raw_data`
+//! regions a version shares with the others, which only it holds.
+//!
+//! A committed version's chunk maps never change while a file is open
+//! read-only, so the cache lives as long as the `Vh5File`; writable
+//! handles (commit, replay) do not cache.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::chunkmap::ChunkMap;
+use super::error::{Error, Result};
+use super::file::Vh5File;
+use super::h5::Block;
+use super::versions::Version;
+
+/// Asked between two chunk-map reads of a long scan: `true` stops it with
+/// [`Error::cancelled`], keeping every map read so far.
+pub type Cancel<'a> = &'a dyn Fn() -> bool;
+
+/// Never cancels.
+pub fn never() -> bool {
+    false
+}
+
+/// For one dataset path: how many versions use each `raw_data` region.
+#[derive(Debug, Default)]
+pub struct RegionUse {
+    versions_using: HashMap<Block, u32>,
+}
+
+impl RegionUse {
+    /// Versions whose map of the path names `region` (each counted once).
+    pub fn users(&self, region: &Block) -> u32 {
+        self.versions_using.get(region).copied().unwrap_or(0)
+    }
+
+    /// How many stored positions of `map` read a region no other version
+    /// uses (`map` must be the map of one of the versions counted).
+    pub fn unique_positions_in(&self, map: &ChunkMap) -> usize {
+        map.iter().filter(|(_, b)| self.users(b) <= 1).count()
+    }
+}
+
+/// The process-wide memo of chunk maps and region counts of one file.
+#[derive(Default)]
+pub(crate) struct ChunkIndex {
+    maps: RefCell<HashMap<(String, String), Option<Arc<ChunkMap>>>>,
+    region_use: RefCell<HashMap<String, Arc<RegionUse>>>,
+}
+
+impl ChunkIndex {
+    pub(crate) fn map(&self, version: &str, path: &str) -> Option<Option<Arc<ChunkMap>>> {
+        self.maps
+            .borrow()
+            .get(&(version.to_string(), path.to_string()))
+            .cloned()
+    }
+
+    fn remember(&self, version: &str, path: &str, map: Option<Arc<ChunkMap>>) {
+        self.maps
+            .borrow_mut()
+            .insert((version.to_string(), path.to_string()), map);
+    }
+}
+
+impl Vh5File {
+    /// The chunk map of the versioned dataset at `path` in `version`, `None`
+    /// when that version has no versioned dataset there. Read once per
+    /// process (from the file's bytes where possible), then shared by every
+    /// command and scan.
+    pub fn chunk_map_of(&self, version: &str, path: &str) -> Result<Option<Arc<ChunkMap>>> {
+        if let Some(known) = self.index.map(version, path) {
+            return Ok(known);
+        }
+        let map = self.read_chunk_map(version, path)?;
+        if self.caches() {
+            self.index.remember(version, path, map.clone());
+        }
+        Ok(map)
+    }
+
+    /// Reads a map without the memo: the byte reader first, then HDF5.
+    fn read_chunk_map(&self, version: &str, path: &str) -> Result<Option<Arc<ChunkMap>>> {
+        if !self.is_versioned() || !self.has_dataset(version, path) {
+            return Ok(None);
+        }
+        if let Some(map) = self.raw_chunk_map(version, path) {
+            return Ok(Some(map));
+        }
+        let v = stand_in(version);
+        let ds = self.dataset(&v, path)?;
+        Ok(ds.chunk_map()?.map(|m| Arc::new(m.clone())))
+    }
+
+    /// How many versions (every version group, as versioned-hdf5 counts)
+    /// use each `raw_data` region of `path`: one chunk-map read per version,
+    /// each at most once per process.
+    pub fn region_use(&self, path: &str, cancel: Cancel) -> Result<Arc<RegionUse>> {
+        if let Some(known) = self.index.region_use.borrow().get(path) {
+            return Ok(known.clone());
+        }
+        let mut counts = RegionUse::default();
+        let names: Vec<String> = self.graph()?.all().iter().map(|v| v.name.clone()).collect();
+        for name in names {
+            if cancel() {
+                return Err(Error::cancelled());
+            }
+            let Some(map) = self.chunk_map_of(&name, path)? else {
+                continue;
+            };
+            let mut mine = std::collections::HashSet::new();
+            for (_, block) in map.iter() {
+                if mine.insert(block) {
+                    *counts.versions_using.entry(block.clone()).or_default() += 1;
+                }
+            }
+        }
+        let counts = Arc::new(counts);
+        if self.caches() {
+            self.index
+                .region_use
+                .borrow_mut()
+                .insert(path.to_string(), counts.clone());
+        }
+        Ok(counts)
+    }
+}
+
+/// A version record with just the name, for opening its datasets.
+pub(crate) fn stand_in(name: &str) -> Version {
+    Version {
+        name: name.into(),
+        prev: None,
+        timestamp_text: None,
+        timestamp: None,
+        committed: true,
+    }
+}
+
+impl Vh5File {
+    /// The map read straight from the file's bytes; `None` when the byte
+    /// reader does not apply or anything in the bytes is unexpected (the
+    /// caller then asks HDF5, which reports real damage).
+    pub(crate) fn raw_chunk_map(&self, _version: &str, _path: &str) -> Option<Arc<ChunkMap>> {
+        None
+    }
+}
