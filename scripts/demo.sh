@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+. scripts/env.sh
 cargo run --release --quiet -- assets/demo.h5 "$@"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what vh5 needs and is missing, idempotently, saying what it does.
-#   scripts/setup.sh          HDF5 C library and tools (to build and run vh5)
+#   scripts/setup.sh          a C compiler, make and a CMake >= 3.26 (vh5
+#                             builds the HDF5 2.x that hdf5-metno bundles)
 #   scripts/setup.sh --test   also tmux and the Python venv (.venv) with the
 #                             real versioned-hdf5 for the interop tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/env.sh
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -24,7 +26,18 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-apt_install libhdf5-dev hdf5-tools pkg-config
+apt_install gcc make
+
+if ! cmake_ok "$CMAKE"; then
+    say "installing CMake >= 3.26 with pip into $vh5_tools (Debian's is older; HDF5 2.x needs it)"
+    python3 -m venv "$vh5_tools"
+    "$vh5_tools/bin/pip" install -q --disable-pip-version-check cmake
+fi
+
+if [ ! -d "$CARGO_TARGET_DIR" ]; then
+    say "first build: compiles HDF5 2.x from source into $CARGO_TARGET_DIR" \
+        "(about 3 minutes on 2 cores, once per profile; later builds reuse it)"
+fi
 
 if [ "$want_test" -eq 1 ]; then
     apt_install tmux
