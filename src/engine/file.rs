@@ -33,6 +33,8 @@ pub struct Vh5File {
     pub kind: FileKind,
     graph: OnceCell<VersionGraph>,
     writable: bool,
+    /// The file on disk when it was opened.
+    stamp: Option<DiskStamp>,
     /// Recently used `raw_data` datasets, most recent first.
     raw_handles: RefCell<Vec<(String, hdf5::Dataset)>>,
     /// Chunk maps and region counts read so far (read-only handles only).
@@ -63,9 +65,15 @@ impl Vh5File {
 
     fn open_mode(path: &Path, write: bool) -> Result<Vh5File> {
         check_looks_like_hdf5(path)?;
-        // A chunk read once stays inflated for the next version that shares it.
+        // A chunk read once stays inflated for the next version that shares
+        // it. Reading takes no file lock, so that no reader ever keeps a
+        // writer out; readers notice a writer's change (`changed_on_disk`).
+        let stamp = DiskStamp::of(path);
         let opened = hdf5::File::with_options()
-            .with_fapl(|p| p.chunk_cache(CHUNK_CACHE_SLOTS, CHUNK_CACHE_BYTES, 0.75))
+            .with_fapl(|p| {
+                p.chunk_cache(CHUNK_CACHE_SLOTS, CHUNK_CACHE_BYTES, 0.75)
+                    .file_locking(write)
+            })
             .open_as(
                 path,
                 if write {
@@ -83,9 +91,16 @@ impl Vh5File {
             kind,
             graph: OnceCell::new(),
             writable: write,
+            stamp,
             raw_handles: RefCell::new(Vec::new()),
             index: ChunkIndex::default(),
         })
+    }
+
+    /// Whether another program changed the file since it was opened here
+    /// (what was read may be stale: reopen it).
+    pub fn changed_on_disk(&self) -> bool {
+        DiskStamp::of(&self.path) != self.stamp
     }
 
     /// Whether what is read may be remembered: a writable handle's file
@@ -170,6 +185,26 @@ impl Vh5File {
             FileKind::Plain => Ok(self.h5.group("/")?),
             FileKind::Versioned { .. } => Ok(self.versions_group()?.group(version)?),
         }
+    }
+}
+
+/// What tells one state of a file on disk from the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DiskStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl DiskStamp {
+    fn of(path: &Path) -> Option<DiskStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(DiskStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode: meta.ino(),
+        })
     }
 }
 

@@ -114,6 +114,11 @@ impl App {
     }
 
     pub fn on_answer(&mut self, answer: Answer) {
+        if let Ok(Reply::FileChanged) = answer.reply {
+            self.status = Some(("the file changed on disk: reloaded".into(), false));
+            self.request(Request::Log);
+            return;
+        }
         if self.latest.get(&answer.kind) != Some(&answer.seq) {
             return; // stale: the user has moved on
         }
@@ -191,6 +196,7 @@ impl App {
             Reply::Summary { version, text } => {
                 self.timeline.summaries.insert(version, text);
             }
+            Reply::FileChanged => {}
             Reply::Diff(d) => {
                 let shown = self.timeline.selected_name().map(String::from);
                 if shown.as_deref() == Some(d.b.as_str()) {

@@ -89,11 +89,15 @@ pub fn graph_rows(versions: &[Version]) -> Vec<Row> {
 }
 
 impl Timeline {
+    /// Shows the versions; a reload keeps the selected version where it
+    /// still exists, else selects the current one.
     pub fn load(&mut self, versions: &[Version], current: Option<String>) {
+        let keep = self.selected_name().map(str::to_string);
         self.rows = graph_rows(versions);
-        self.selected = current
-            .as_ref()
-            .and_then(|c| self.rows.iter().position(|r| &r.name == c))
+        self.selected = keep
+            .iter()
+            .chain(current.as_ref())
+            .find_map(|name| self.rows.iter().position(|r| &r.name == name))
             .unwrap_or(0);
         self.current = current;
         self.loaded = true;

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -139,6 +140,9 @@ pub enum Reply {
         text: String,
     },
     Diff(Box<VersionDiff>),
+    /// Another program changed the file: it was reopened, and what was
+    /// shown should be asked for again.
+    FileChanged,
     Mask {
         path: String,
         start: Vec<usize>,
@@ -159,41 +163,69 @@ pub struct Answer {
 /// Answers requests against one file: the same code runs on the worker
 /// thread and, synchronously, in tests.
 pub struct Service {
-    file: Vh5File,
+    path: PathBuf,
+    /// `None` while the file, changed by another program, cannot be
+    /// reopened (mid-write); every request then says so.
+    open: Option<Vh5File>,
 }
 
 impl Service {
     pub fn open(path: &Path) -> Result<Service> {
         Ok(Service {
-            file: Vh5File::open(path)?,
+            path: path.to_path_buf(),
+            open: Some(Vh5File::open(path)?),
         })
     }
 
+    fn file(&self) -> Result<&Vh5File> {
+        self.open.as_ref().ok_or_else(|| {
+            crate::engine::Error::runtime("another program is writing the file; retrying")
+        })
+    }
+
+    /// Whether the file changed on disk since it was opened here.
+    fn stale(&self) -> bool {
+        self.open.as_ref().is_none_or(Vh5File::changed_on_disk)
+    }
+
+    /// Reopens the file if another program changed it; `true` when it did
+    /// (everything read before is stale). HDF5 shares one open file per
+    /// process, so the old handle is closed before the new one opens.
+    pub fn follow_disk(&mut self) -> bool {
+        if !self.stale() {
+            return false;
+        }
+        self.open = None;
+        self.open = Vh5File::open(&self.path).ok();
+        self.open.is_some()
+    }
+
     fn version(&self, name: &str) -> Result<Version> {
-        self.file
+        self.file()?
             .resolve_version(Some(&crate::engine::VersionSpec::Name(name.to_string())))
     }
 
     /// Answers one request; `cancel` stops a history scan between two
     /// chunk-map reads (the maps read so far are kept for the rerun).
     pub fn handle(&self, req: &Request, cancel: Cancel) -> Result<Reply> {
+        let file = self.file()?;
         Ok(match req {
             Request::Log => {
-                let graph = self.file.graph()?;
+                let graph = file.graph()?;
                 Reply::Log {
                     versions: graph.committed().cloned().collect(),
-                    current: self.file.current_version_name()?,
+                    current: file.current_version_name()?,
                 }
             }
             Request::Tree { version } => {
                 let v = self.version(version)?;
-                let nodes = self.file.walk(&v, "/")?;
+                let nodes = file.walk(&v, "/")?;
                 let mut dtypes = HashMap::new();
                 for n in nodes
                     .iter()
                     .filter(|n| n.kind == crate::engine::NodeKind::Dataset)
                 {
-                    if let Ok(ds) = self.file.dataset(&v, &n.path) {
+                    if let Ok(ds) = file.dataset(&v, &n.path) {
                         dtypes.insert(
                             n.path.clone(),
                             format!("{} {:?}", ds.meta.dtype, ds.meta.shape),
@@ -208,14 +240,14 @@ impl Service {
             }
             Request::Meta { version, path } => {
                 let v = self.version(version)?;
-                let node = self.file.node(&v, path)?;
+                let node = file.node(&v, path)?;
                 let info = match node.kind {
                     crate::engine::NodeKind::Group => NodeInfo::Group {
                         path: node.path.clone(),
-                        attrs: self.file.group_attrs(&v, path)?,
+                        attrs: file.group_attrs(&v, path)?,
                     },
                     crate::engine::NodeKind::Dataset => {
-                        let ds = self.file.dataset(&v, path)?;
+                        let ds = file.dataset(&v, path)?;
                         NodeInfo::Dataset {
                             meta: Box::new(ds.meta),
                             chunk_map: None,
@@ -229,8 +261,8 @@ impl Service {
             }
             Request::ChunkSummary { version, path } => {
                 let v = self.version(version)?;
-                let ds = self.file.dataset(&v, path)?;
-                let summary = self.file.chunk_map_summary(&v, &ds, cancel)?;
+                let ds = file.dataset(&v, path)?;
+                let summary = file.chunk_map_summary(&v, &ds, cancel)?;
                 Reply::ChunkSummary {
                     version: version.clone(),
                     path: path.clone(),
@@ -239,7 +271,7 @@ impl Service {
             }
             Request::Page { version, path, sel } => {
                 let v = self.version(version)?;
-                let ds = self.file.dataset(&v, path)?;
+                let ds = file.dataset(&v, path)?;
                 Reply::Page {
                     version: version.clone(),
                     path: path.clone(),
@@ -251,16 +283,16 @@ impl Service {
                 let v = self.version(version)?;
                 let text = match &v.prev {
                     Some(p) => {
-                        summary_text(&self.file.diff(&self.version(p)?, &v, "/", Depth::Chunks)?)
+                        summary_text(&file.diff(&self.version(p)?, &v, "/", Depth::Chunks)?)
                     }
-                    None => format!("{} nodes", self.file.walk(&v, "/")?.len()),
+                    None => format!("{} nodes", file.walk(&v, "/")?.len()),
                 };
                 Reply::Summary {
                     version: version.clone(),
                     text,
                 }
             }
-            Request::Diff { a, b } => Reply::Diff(Box::new(self.file.diff(
+            Request::Diff { a, b } => Reply::Diff(Box::new(file.diff(
                 &self.version(a)?,
                 &self.version(b)?,
                 "/",
@@ -274,7 +306,7 @@ impl Service {
                 count,
             } => {
                 let (va, vb) = (self.version(a)?, self.version(b)?);
-                let (da, db) = (self.file.dataset(&va, path)?, self.file.dataset(&vb, path)?);
+                let (da, db) = (file.dataset(&va, path)?, file.dataset(&vb, path)?);
                 let (mask, other) = diff_mask(&da, &db, start, count)?;
                 Reply::Mask {
                     path: path.clone(),
@@ -346,22 +378,40 @@ impl Worker {
     }
 }
 
+/// How often an idle worker looks whether another program changed the file.
+const DISK_POLL: Duration = Duration::from_millis(700);
+
+/// The answer kind that says the file changed on disk.
+pub const FILE_CHANGED: &str = "file changed";
+
 /// Runs what the user waits for first, then history scans, and of each kind
 /// only the newest: a request superseded while queued is dropped unanswered.
 /// A scan stopped by a newer request goes back in the queue unless that
-/// request superseded it.
+/// request superseded it. Between requests, and when idle, it follows the
+/// file on disk; an answer read while the file changed is read again.
 fn serve(
-    service: Service,
+    mut service: Service,
     requests: Receiver<(u64, Request)>,
     answers: Sender<Answer>,
     interrupts: &AtomicU64,
 ) {
     let mut queue: Vec<(u64, Request)> = Vec::new();
+    let changed = |answers: &Sender<Answer>| {
+        answers.send(Answer {
+            seq: 0,
+            kind: FILE_CHANGED.into(),
+            reply: Ok(Reply::FileChanged),
+        })
+    };
     loop {
+        if service.follow_disk() && changed(&answers).is_err() {
+            return;
+        }
         if queue.is_empty() {
-            match requests.recv() {
+            match requests.recv_timeout(DISK_POLL) {
                 Ok(r) => queue.push(r),
-                Err(_) => return,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
         loop {
@@ -386,7 +436,7 @@ fn serve(
                 "internal error while reading",
             ))
         });
-        if reply.as_ref().is_err_and(|e| e.is_cancelled()) {
+        if reply.as_ref().is_err_and(|e| e.is_cancelled()) || service.stale() {
             queue.push((seq, req));
             continue;
         }
