@@ -7,6 +7,7 @@ mod common;
 use common::repo_root;
 use crossterm::event::KeyCode;
 use vh5::tui::headless::Headless;
+use vh5::tui::keymap;
 
 /// The demo file in a headless browser of the given size, settled.
 fn demo(width: u16, height: u16) -> Headless {
@@ -94,11 +95,47 @@ fn diff_mode_marks_the_tree_and_shows_before_after() {
 fn help_overlay_lists_every_binding() {
     let mut h = demo(100, 30);
     h.keys(&[Char('?')]);
-    let s = h.screen();
-    for (key, _) in vh5::tui::app::HELP {
-        assert!(s.contains(key), "help misses {key}:\n{s}");
+    let first = h.screen();
+    assert!(first.contains(" Keys 1–"), "the help scrolls:\n{first}");
+    insta::assert_snapshot!("help", first);
+    // Page through it all: every binding of the table is there, its keys
+    // beside its description.
+    let mut lines: Vec<String> = first.lines().map(String::from).collect();
+    for _ in 0..10 {
+        h.keys(&[PageDown]);
+        lines.extend(h.screen().lines().map(String::from));
     }
-    insta::assert_snapshot!("help", s);
+    for b in keymap::BINDINGS {
+        let keys = b.keys_label();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("{keys} ")) && l.contains(b.description)),
+            "help misses {keys} {}",
+            b.description
+        );
+    }
+    let last = h.screen();
+    assert!(last.contains("close the help"), "the last page:\n{last}");
+    h.keys(&[Esc]);
+    assert!(!h.screen().contains(" Keys "), "Esc closes the help");
+}
+
+#[test]
+fn help_overlay_scrolls() {
+    let mut h = demo(100, 30);
+    h.keys(&[Char('?'), PageDown]);
+    insta::assert_snapshot!("help_scrolled", h.screen());
+    h.keys(&[Char('k')]);
+    let s = h.screen();
+    let title = s.lines().find(|l| l.contains(" Keys ")).unwrap_or("");
+    assert!(
+        title.contains(" Keys 25–"),
+        "k scrolls back one line: {title}"
+    );
+    // Any other key closes it, and does nothing else.
+    h.keys(&[Char('x')]);
+    assert!(!h.screen().contains(" Keys "), "{}", h.screen());
 }
 
 #[test]

@@ -1,33 +1,40 @@
-//! The browser's state and its one-way flow: an input event updates the
-//! state and queues engine requests; answers from the worker update the
+//! The browser's router and the state that crosses panes. One way: a key
+//! becomes an action through the keymap table (`keymap::lookup` in the
+//! chain of the context on top: popup, else field, else focused pane, then
+//! global); the component owning the binding's context handles it and
+//! answers with an `Effect`; `App` applies it (focus, a field or popup, a
+//! message) and queues engine requests; answers from the worker update the
 //! state; rendering only reads it.
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::array::{ArrayPane, MaskPage, Page};
+pub use super::component::Pane;
+use super::component::{Effect, FieldFor};
+use super::field::{FieldEvent, TextField};
+use super::help::HelpPopup;
+use super::keybar;
+use super::keymap::{self, Action, Binding, Context, Key};
 use super::meta::MetaPane;
+use super::popup::Popup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
 use super::worker::{Answer, NodeInfo, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
 use crate::engine::NodeKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Timeline,
-    Tree,
-    Meta,
-    Array,
+/// An open text field and what its text is for.
+#[derive(Debug)]
+pub struct OpenField {
+    pub purpose: FieldFor,
+    pub field: TextField,
 }
-
-const PANES: [Pane; 4] = [Pane::Timeline, Pane::Tree, Pane::Meta, Pane::Array];
 
 /// Where each pane was drawn, for mouse clicks.
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,7 +55,12 @@ pub struct App {
     /// Diff between the marked version (A) and the selected one (B).
     pub diff: Option<VersionDiff>,
     pub status: Option<(String, bool)>,
-    pub help: bool,
+    /// The popup over everything (it takes the keyboard).
+    pub popup: Option<Popup>,
+    /// The text field being typed in (it takes the keyboard).
+    pub field: Option<OpenField>,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
     pub quit: bool,
     pub areas: Areas,
     seq: u64,
@@ -73,7 +85,9 @@ impl App {
             array: ArrayPane::default(),
             diff: None,
             status: None,
-            help: false,
+            popup: None,
+            field: None,
+            zoom: false,
             quit: false,
             areas: Areas::default(),
             seq: 0,
@@ -398,43 +412,157 @@ impl App {
         }
     }
 
+    // ---- Routing: key → action → the component that owns it. ----
+
+    /// The context on top: the popup's, else the field's, else the
+    /// focused pane's.
+    pub fn context(&self) -> Context {
+        match (&self.popup, &self.field) {
+            (Some(p), _) => p.context(),
+            (None, Some(_)) => Context::Field,
+            (None, None) => self.focus.context(),
+        }
+    }
+
     pub fn on_key(&mut self, key: KeyEvent) {
         self.status = None;
-        if self.help {
-            self.help = false;
-            return;
+        let key = Key::from_event(key);
+        let top = self.context();
+        let mut binding = keymap::lookup(top.chain(), key);
+        // Fields and popups take the keyboard, except global Ctrl keys.
+        if binding.is_none() && top.captures() && key.ctrl {
+            binding = keymap::lookup(Context::Global.chain(), key);
         }
-        if self.tree.search.is_some() {
-            return self.search_key(key);
+        match binding {
+            Some(b) => self.dispatch(b.context, b.action),
+            None => self.unbound(key),
         }
-        if self.array.goto.is_some() {
-            return self.goto_key(key);
+    }
+
+    /// Runs an action in the component that owns the binding's context.
+    pub fn dispatch(&mut self, context: Context, action: Action) {
+        match context {
+            Context::Global => self.global(action),
+            Context::Timeline => self.pane_action(Pane::Timeline, action),
+            Context::Tree => self.pane_action(Pane::Tree, action),
+            Context::Meta => self.pane_action(Pane::Meta, action),
+            Context::Array => self.pane_action(Pane::Array, action),
+            Context::Field => self.field_action(action),
+            Context::Help => {
+                if let Some(p) = self.popup.as_mut() {
+                    let effect = p.handle(action);
+                    self.apply(effect);
+                }
+            }
         }
-        let shift_tab = key.code == KeyCode::BackTab
-            || (key.code == KeyCode::Tab && key.modifiers.contains(KeyModifiers::SHIFT));
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.quit = true,
-            KeyCode::Char('?') => self.help = true,
-            _ if shift_tab => self.cycle_focus(-1),
-            KeyCode::Tab => self.cycle_focus(1),
-            KeyCode::Char('m') => self.toggle_mark(),
-            KeyCode::Esc => {
+    }
+
+    /// A key no binding in the chain has: typed text for a field; a popup
+    /// decides for itself; the panes ignore it.
+    fn unbound(&mut self, key: Key) {
+        if let Some(p) = self.popup.as_mut() {
+            let effect = p.unbound(key);
+            self.apply(effect);
+        } else if let Some(open) = self.field.as_mut() {
+            if let (KeyCode::Char(c), false) = (key.code, key.ctrl) {
+                open.field.insert(c);
+            }
+        }
+    }
+
+    /// The `Global` context's actions.
+    fn global(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.popup = Some(Popup::Help(HelpPopup::default())),
+            Action::NextPane => self.cycle_focus(1),
+            Action::PrevPane => self.cycle_focus(-1),
+            Action::FocusTimeline => self.focus = Pane::Timeline,
+            Action::FocusTree => self.focus = Pane::Tree,
+            Action::FocusMeta => self.focus = Pane::Meta,
+            Action::FocusArray => self.focus = Pane::Array,
+            Action::Zoom => self.zoom = !self.zoom,
+            Action::Mark => self.toggle_mark(),
+            Action::LeaveDiff => {
                 self.timeline.mark = None;
                 self.version_changed();
             }
-            _ => match self.focus {
-                Pane::Timeline => self.timeline_key(key),
-                Pane::Tree => self.tree_key(key),
-                Pane::Meta => self.meta_key(key),
-                Pane::Array => self.array_key(key),
-            },
+            // The list movements belong to the focused pane.
+            _ => self.pane_action(self.focus, action),
+        }
+    }
+
+    /// A pane's action, and what it means for the others.
+    fn pane_action(&mut self, pane: Pane, action: Action) {
+        let effect = match pane {
+            Pane::Timeline => self.timeline.handle(action),
+            Pane::Tree => self.tree.handle(action),
+            Pane::Meta => self.meta.handle(action),
+            Pane::Array => self.array.handle(action),
+        };
+        self.apply(effect);
+        if pane == Pane::Array {
+            self.update_changed_chunks();
+            self.want_page();
+        }
+    }
+
+    /// The open field's actions; Enter hands the text to its owner.
+    fn field_action(&mut self, action: Action) {
+        let Some(open) = self.field.as_mut() else {
+            return;
+        };
+        match open.field.handle(action) {
+            FieldEvent::Editing => {}
+            FieldEvent::Cancel => self.field = None,
+            FieldEvent::Accept(text) => {
+                let purpose = open.purpose;
+                match self.accept(purpose, &text) {
+                    Ok(effect) => {
+                        self.field = None;
+                        self.apply(effect);
+                    }
+                    Err(reason) => {
+                        if let Some(open) = self.field.as_mut() {
+                            open.field.error = Some(reason);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a field's text does on Enter: an effect (the field closes) or
+    /// the reason it is refused (the field stays open, showing it).
+    fn accept(&mut self, purpose: FieldFor, text: &str) -> Result<Effect, String> {
+        match purpose {
+            FieldFor::TreeSearch => Ok(self.tree.accept_search(text)),
+            FieldFor::ArrayGoTo => {
+                self.array.goto(text)?;
+                self.update_changed_chunks();
+                self.want_page();
+                Ok(Effect::None)
+            }
+        }
+    }
+
+    /// Applies what a component asked for.
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::None => {}
+            Effect::VersionMoved => self.version_changed(),
+            Effect::NodeMoved => self.node_changed(),
+            Effect::Focus(p) => self.focus = p,
+            Effect::OpenField(purpose, field) => self.field = Some(OpenField { purpose, field }),
+            Effect::Status(msg, error) => self.status = Some((msg, error)),
+            Effect::Close => self.popup = None,
         }
     }
 
     fn cycle_focus(&mut self, delta: isize) {
-        let i = PANES.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
-        self.focus = PANES[((i + delta).rem_euclid(PANES.len() as isize)) as usize];
+        let panes = Pane::ALL;
+        let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
+        self.focus = panes[((i + delta).rem_euclid(panes.len() as isize)) as usize];
     }
 
     fn toggle_mark(&mut self) {
@@ -456,165 +584,14 @@ impl App {
         self.version_changed();
     }
 
-    fn timeline_key(&mut self, key: KeyEvent) {
-        let page = self.timeline.height.max(1) as isize;
-        let moved = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.timeline.move_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.timeline.move_by(1),
-            KeyCode::PageUp => self.timeline.move_by(-page),
-            KeyCode::PageDown => self.timeline.move_by(page),
-            KeyCode::Char('g') | KeyCode::Home => {
-                self.timeline.move_by(-(self.timeline.rows.len() as isize))
-            }
-            KeyCode::Char('G') | KeyCode::End => {
-                self.timeline.move_by(self.timeline.rows.len() as isize)
-            }
-            KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => {
-                self.focus = Pane::Tree;
-                false
-            }
-            _ => false,
-        };
-        if moved {
-            self.version_changed();
-        }
-    }
-
-    fn tree_key(&mut self, key: KeyEvent) {
-        let before = self.tree.selected_path();
-        let s = &mut self.tree.state;
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => {
-                s.key_up();
-            }
-            KeyCode::Down | KeyCode::Char('j') => {
-                s.key_down();
-            }
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => {
-                let moved = s.key_left();
-                if !moved {
-                    self.focus = Pane::Timeline;
-                }
-            }
-            KeyCode::Right | KeyCode::Char('l') | KeyCode::Enter => {
-                if self.tree.selected_kind() == Some(NodeKind::Dataset) {
-                    self.focus = Pane::Array;
-                } else {
-                    self.tree.state.key_right();
-                }
-            }
-            KeyCode::PageUp => {
-                s.select_relative(|i| i.map_or(0, |i| i.saturating_sub(10)));
-            }
-            KeyCode::PageDown => {
-                s.select_relative(|i| i.map_or(0, |i| i + 10));
-            }
-            KeyCode::Char('g') | KeyCode::Home => {
-                s.select_first();
-            }
-            KeyCode::Char('G') | KeyCode::End => {
-                s.select_last();
-            }
-            KeyCode::Char('/') => self.tree.search = Some(String::new()),
-            _ => {}
-        }
-        if self.tree.selected_path() != before {
-            self.node_changed();
-        }
-    }
-
-    fn search_key(&mut self, key: KeyEvent) {
-        let Some(q) = self.tree.search.as_mut() else {
-            return;
-        };
-        match key.code {
-            KeyCode::Esc => self.tree.search = None,
-            KeyCode::Enter => {
-                let q = q.clone();
-                self.tree.search = None;
-                if self.tree.find(&q) {
-                    self.node_changed();
-                } else {
-                    self.status = Some((format!("no node matches {q:?}"), true));
-                }
-            }
-            KeyCode::Backspace => {
-                q.pop();
-            }
-            KeyCode::Char(c) => q.push(c),
-            _ => {}
-        }
-    }
-
-    fn meta_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.meta.scroll_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.meta.scroll_by(1),
-            KeyCode::PageUp => self.meta.scroll_by(-10),
-            KeyCode::PageDown => self.meta.scroll_by(10),
-            KeyCode::Char('g') | KeyCode::Home => self.meta.scroll = 0,
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => self.focus = Pane::Tree,
-            _ => {}
-        }
-    }
-
-    fn array_key(&mut self, key: KeyEvent) {
-        let a = &mut self.array;
-        let page = a.view[0].max(1) as isize;
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => a.move_by(-1, 0),
-            KeyCode::Down | KeyCode::Char('j') => a.move_by(1, 0),
-            KeyCode::Left | KeyCode::Char('h') if a.cursor[1] > 0 => a.move_by(0, -1),
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => self.focus = Pane::Tree,
-            KeyCode::Right | KeyCode::Char('l') => a.move_by(0, 1),
-            KeyCode::PageUp => a.move_by(-page, 0),
-            KeyCode::PageDown => a.move_by(page, 0),
-            KeyCode::Char('g') | KeyCode::Home => a.move_by(-(a.extent()[0] as isize), 0),
-            KeyCode::Char('G') | KeyCode::End => a.move_by(a.extent()[0] as isize, 0),
-            KeyCode::Char('0') => a.move_by(0, -(a.extent()[1] as isize)),
-            KeyCode::Char('$') => a.move_by(0, a.extent()[1] as isize),
-            KeyCode::Char(':') => a.goto = Some(String::new()),
-            KeyCode::Char('p') => a.plot = !a.plot,
-            KeyCode::Char('f') => a.cycle_format(),
-            KeyCode::Char('+') => a.precision = (a.precision + 1).min(17),
-            KeyCode::Char('-') => a.precision = a.precision.saturating_sub(1),
-            KeyCode::Char('y') => a.cycle_axis(true),
-            KeyCode::Char('x') => a.cycle_axis(false),
-            KeyCode::Char(']') => a.step_pinned(0, 1),
-            KeyCode::Char('[') => a.step_pinned(0, -1),
-            KeyCode::Char('>') => a.step_pinned(1, 1),
-            KeyCode::Char('<') => a.step_pinned(1, -1),
-            KeyCode::Char('n') | KeyCode::Char('N') => {
-                let jumped = a.jump_changed(key.code == KeyCode::Char('n'));
-                if !jumped {
-                    self.status = Some(("no further changed chunk".into(), false));
-                }
-            }
-            _ => {}
-        }
-        self.update_changed_chunks();
-        self.want_page();
-    }
-
-    fn goto_key(&mut self, key: KeyEvent) {
-        let Some(text) = self.array.goto.as_mut() else {
-            return;
-        };
-        match key.code {
-            KeyCode::Esc => self.array.goto = None,
-            KeyCode::Enter => {
-                let t = text.clone();
-                self.array.goto = None;
-                if let Err(e) = self.array.goto(&t) {
-                    self.status = Some((e, true));
-                }
-                self.want_page();
-            }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) => text.push(c),
-            _ => {}
+    /// Whether a key-bar binding does something now (the bar hides the
+    /// rest; the router and help do not look at this).
+    fn in_bar(&self, b: &Binding) -> bool {
+        match (b.context, b.action) {
+            (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
+            (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
+            (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
+            _ => true,
         }
     }
 
@@ -629,48 +606,70 @@ impl App {
         .into_iter()
         .find(|(_, r)| r.contains(at))
         .map(|(p, _)| p);
+        let wheel = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        // A popup takes the wheel (and ignores clicks).
+        if let Some(p) = self.popup.as_mut() {
+            if let Some(action) = wheel {
+                let effect = p.handle(action);
+                self.apply(effect);
+            }
+            return;
+        }
         let Some(pane) = pane else { return };
-        match m.kind {
-            MouseEventKind::Down(MouseButton::Left) => {
-                self.focus = pane;
-                match pane {
-                    Pane::Timeline => {
-                        let row = (m.row.saturating_sub(self.areas.timeline.y + 1)) as usize
-                            + self.timeline.offset;
-                        if row < self.timeline.rows.len() && row != self.timeline.selected {
-                            self.timeline.selected = row;
-                            self.version_changed();
-                        }
-                    }
-                    Pane::Tree => {
-                        let before = self.tree.selected_path();
-                        self.tree.state.click_at(at);
-                        if self.tree.selected_path() != before {
-                            self.node_changed();
-                        }
-                    }
-                    _ => {}
+        if let Some(action) = wheel {
+            return self.pane_action(pane, action);
+        }
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        self.focus = pane;
+        match pane {
+            Pane::Timeline => {
+                let row = (m.row.saturating_sub(self.areas.timeline.y + 1)) as usize
+                    + self.timeline.offset;
+                if row < self.timeline.rows.len() && row != self.timeline.selected {
+                    self.timeline.selected = row;
+                    self.version_changed();
                 }
             }
-            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                let saved = self.focus;
-                self.focus = pane;
-                let code = if m.kind == MouseEventKind::ScrollDown {
-                    KeyCode::Down
-                } else {
-                    KeyCode::Up
-                };
-                self.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-                self.focus = saved;
+            Pane::Tree => {
+                let before = self.tree.selected_path();
+                self.tree.state.click_at(at);
+                if self.tree.selected_path() != before {
+                    self.node_changed();
+                }
             }
             _ => {}
         }
     }
 
-    pub fn render(&mut self, f: &mut Frame) {
-        let area = f.area();
-        let [main, status] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    // ---- Rendering: reads the state only. ----
+
+    /// The field shown in `pane`'s title, if one is open there.
+    fn field_in(&self, pane: Pane) -> Option<&TextField> {
+        self.field
+            .as_ref()
+            .filter(|o| o.purpose.pane() == pane)
+            .map(|o| &o.field)
+    }
+
+    /// Where each pane goes: the usual layout, or (zoomed) the focused
+    /// pane over all of `main` and the others nowhere.
+    fn layout(&self, main: Rect) -> Areas {
+        if self.zoom {
+            let mut areas = Areas::default();
+            *match self.focus {
+                Pane::Timeline => &mut areas.timeline,
+                Pane::Tree => &mut areas.tree,
+                Pane::Meta => &mut areas.meta,
+                Pane::Array => &mut areas.array,
+            } = main;
+            return areas;
+        }
         let top_height = if main.height < 30 {
             main.height * 2 / 5
         } else {
@@ -678,40 +677,51 @@ impl App {
         };
         let [top, bottom] =
             Layout::vertical([Constraint::Length(top_height), Constraint::Min(3)]).areas(main);
-        let wide = area.width >= 120;
-        let cols = if wide {
-            Layout::default()
-                .direction(Direction::Horizontal)
-                .constraints([
-                    Constraint::Percentage(34),
-                    Constraint::Percentage(33),
-                    Constraint::Percentage(33),
-                ])
-                .split(top)
+        let percents = if main.width >= 120 {
+            [34, 33, 33]
         } else {
-            Layout::default()
-                .direction(Direction::Horizontal)
-                .constraints([
-                    Constraint::Percentage(40),
-                    Constraint::Percentage(30),
-                    Constraint::Percentage(30),
-                ])
-                .split(top)
+            [40, 30, 30]
         };
-        self.areas = Areas {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints(percents.map(Constraint::Percentage))
+            .split(top);
+        Areas {
             timeline: cols[0],
             tree: cols[1],
             meta: cols[2],
             array: bottom,
-        };
-        self.timeline
-            .render(f, cols[0], self.focus == Pane::Timeline);
-        self.tree.render(f, cols[1], self.focus == Pane::Tree);
-        self.meta.render(f, cols[2], self.focus == Pane::Meta);
-        self.array.render(f, bottom, self.focus == Pane::Array);
-        self.render_status(f, status);
-        if self.help {
-            render_help(f, area);
+        }
+    }
+
+    pub fn render(&mut self, f: &mut Frame) {
+        let area = f.area();
+        let [main, status] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        self.areas = self.layout(main);
+        let a = self.areas;
+        let shown = |r: Rect| !r.is_empty();
+        if shown(a.timeline) {
+            self.timeline
+                .render(f, a.timeline, self.focus == Pane::Timeline);
+        }
+        if shown(a.tree) {
+            let field = self.field_in(Pane::Tree).cloned();
+            self.tree
+                .render(f, a.tree, self.focus == Pane::Tree, field.as_ref());
+        }
+        if shown(a.meta) {
+            self.meta.render(f, a.meta, self.focus == Pane::Meta);
+        }
+        if shown(a.array) {
+            let field = self.field_in(Pane::Array).cloned();
+            self.array
+                .render(f, a.array, self.focus == Pane::Array, field.as_ref());
+        }
+        let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
+        keybar::render(f, status, self.status_line(), &bar);
+        if let Some(p) = self.popup.as_mut() {
+            p.render(f, main);
         }
     }
 
@@ -732,7 +742,8 @@ impl App {
         })
     }
 
-    fn render_status(&self, f: &mut Frame, area: Rect) {
+    /// The bottom line's left part: what is shown, the diff, the message.
+    fn status_line(&self) -> Line<'static> {
         const SPIN: [char; 4] = ['⠋', '⠙', '⠸', '⠴'];
         let spin = if self.busy() {
             SPIN[self.spinner % SPIN.len()]
@@ -748,6 +759,9 @@ impl App {
             ),
             Span::raw(format!("@ {version} {path} ")),
         ];
+        if self.zoom {
+            spans.push(Span::styled("[zoom] ", Style::default().fg(Color::Cyan)));
+        }
         if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
             spans.push(Span::styled(
                 format!("diff {a} → {version} "),
@@ -773,12 +787,13 @@ impl App {
             Some((msg, false)) => {
                 spans.push(Span::styled(msg.clone(), Style::default().fg(Color::Green)))
             }
-            None => spans.push(Span::styled(
-                self.scan_note().unwrap_or_else(|| "? help  q quit".into()),
-                Style::default().fg(Color::DarkGray),
-            )),
+            None => {
+                if let Some(note) = self.scan_note() {
+                    spans.push(Span::styled(note, Style::default().fg(Color::DarkGray)));
+                }
+            }
         }
-        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        Line::from(spans)
     }
 }
 
@@ -801,54 +816,4 @@ fn block_count(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
         sel.axes[a.row_axis].count,
         a.col_axis.map_or(1, |c| sel.axes[c].count),
     ]
-}
-
-pub const HELP: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "next / previous pane"),
-    ("↑↓ / j k", "move"),
-    ("PgUp / PgDn", "page"),
-    ("g / G", "first / last"),
-    ("Enter / l / →", "open (tree), go to values"),
-    ("h / ← / Backspace", "back"),
-    ("m", "mark version A for diff (again: unmark)"),
-    ("Esc", "leave diff mode"),
-    ("/", "search the tree by name"),
-    (":", "go to index (array)"),
-    ("n / N", "next / previous changed chunk (diff)"),
-    ("p", "plot: line chart (1-D), heatmap (2-D)"),
-    ("f / + / -", "number format, precision"),
-    ("y / x", "choose the row / column axis (n-D)"),
-    ("[ ] < >", "step the pinned axes (n-D)"),
-    ("mouse", "click to focus and select, wheel to scroll"),
-    ("?", "this help"),
-    ("q", "quit"),
-];
-
-fn render_help(f: &mut Frame, area: Rect) {
-    let width = 78.min(area.width);
-    let height = (HELP.len() as u16 + 2).min(area.height);
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
-    let lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<20}"), Style::default().fg(Color::Cyan)),
-                Span::raw(*v),
-            ])
-        })
-        .collect();
-    f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Keys (any key closes) "),
-        ),
-        popup,
-    );
 }

@@ -10,6 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset as ChartData, GraphType, Paragraph};
 use ratatui::Frame;
 
+use super::component::{Effect, FieldFor, Pane};
+use super::field::TextField;
+use super::keymap::Action;
 use super::timeline::pane_block;
 use crate::engine::slice::{AxisSel, Selection};
 use crate::engine::value::format_float;
@@ -68,8 +71,6 @@ pub struct ArrayPane {
     pub plot: bool,
     pub format: NumFormat,
     pub precision: usize,
-    /// `:` go-to input while typing.
-    pub goto: Option<String>,
     /// Diff mode: starts of changed chunks along the shown axes.
     pub changed: Vec<[usize; 2]>,
 }
@@ -150,22 +151,80 @@ impl ArrayPane {
         self.clamp();
     }
 
+    /// `:` go to `ROW` or `ROW, COL` (negative: from the end). A text
+    /// that is not an index, or one outside the shown shape, is refused
+    /// and nothing moves.
     pub fn goto(&mut self, text: &str) -> Result<(), String> {
         let parts: Vec<&str> = text.split([',', ' ']).filter(|s| !s.is_empty()).collect();
-        let nums: Result<Vec<usize>, _> = parts.iter().map(|p| p.parse::<usize>()).collect();
+        let nums: Result<Vec<isize>, _> = parts.iter().map(|p| p.parse::<isize>()).collect();
         let nums = nums.map_err(|_| format!("go to: {text:?} is not an index"))?;
-        match nums.as_slice() {
-            [r] => self.cursor = [*r, self.cursor[1]],
-            [r, c] => self.cursor = [*r, *c],
-            _ => return Err("go to: give ROW or ROW, COL".into()),
-        }
         let ext = self.extent();
-        if self.cursor[0] >= ext[0] || self.cursor[1] >= ext[1] {
-            self.clamp();
-            return Err(format!("go to: outside the shown shape {ext:?}"));
-        }
+        let at = |i: isize, n: usize| -> Result<usize, String> {
+            let j = if i < 0 { n as isize + i } else { i };
+            usize::try_from(j)
+                .ok()
+                .filter(|&j| j < n)
+                .ok_or_else(|| format!("go to: outside the shown shape {ext:?}"))
+        };
+        self.cursor = match nums.as_slice() {
+            [r] => [at(*r, ext[0])?, self.cursor[1]],
+            [r, c] => [at(*r, ext[0])?, at(*c, ext[1])?],
+            _ => return Err("go to: give ROW or ROW, COL".into()),
+        };
         self.clamp();
         Ok(())
+    }
+
+    /// The array's actions: cursor moves, go-to, display and axis choices,
+    /// diff-mode jumps.
+    pub fn handle(&mut self, action: Action) -> Effect {
+        let page = self.view[0].max(1) as isize;
+        let ext = self.extent().map(|n| n as isize);
+        match action {
+            Action::Up => self.move_by(-1, 0),
+            Action::Down => self.move_by(1, 0),
+            Action::Left if self.cursor[1] > 0 => self.move_by(0, -1),
+            Action::Left | Action::Back => return Effect::Focus(Pane::Tree),
+            Action::Right => self.move_by(0, 1),
+            Action::PageUp => self.move_by(-page, 0),
+            Action::PageDown => self.move_by(page, 0),
+            Action::First => self.move_by(-ext[0], 0),
+            Action::Last => self.move_by(ext[0], 0),
+            Action::RowStart => self.move_by(0, -ext[1]),
+            Action::RowEnd => self.move_by(0, ext[1]),
+            Action::GoTo => {
+                return Effect::OpenField(FieldFor::ArrayGoTo, TextField::new("go to: ", ""))
+            }
+            Action::Plot => self.plot = !self.plot,
+            Action::Format => self.cycle_format(),
+            Action::MorePrecision => self.precision = (self.precision + 1).min(17),
+            Action::LessPrecision => self.precision = self.precision.saturating_sub(1),
+            Action::RowAxis => self.cycle_axis(true),
+            Action::ColAxis => self.cycle_axis(false),
+            Action::PinnedNext => self.step_pinned(0, 1),
+            Action::PinnedPrev => self.step_pinned(0, -1),
+            Action::Pinned2Next => self.step_pinned(1, 1),
+            Action::Pinned2Prev => self.step_pinned(1, -1),
+            Action::NextChange | Action::PrevChange
+                if !self.jump_changed(action == Action::NextChange) =>
+            {
+                return Effect::Status("no further changed chunk".into(), false);
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// Whether an action does something here now (for the key bar).
+    pub fn enabled(&self, action: Action, diff: bool) -> bool {
+        let nd = self.meta.as_ref().map(|m| m.shape.len());
+        match action {
+            Action::NextChange | Action::PrevChange => diff && nd.is_some(),
+            Action::RowAxis | Action::ColAxis => nd.is_some_and(|n| n >= 3),
+            Action::PinnedNext | Action::PinnedPrev => nd.is_some_and(|n| n >= 3),
+            Action::Pinned2Next | Action::Pinned2Prev => nd.is_some_and(|n| n >= 4),
+            _ => nd.is_some(),
+        }
     }
 
     /// Cycles which axis is shown as rows (`rows`) or columns.
@@ -355,7 +414,16 @@ impl ArrayPane {
         };
     }
 
-    fn title(&self) -> String {
+    fn title(&self, field: Option<&TextField>) -> Line<'static> {
+        let mut spans = vec![Span::raw(self.title_text())];
+        if let Some(field) = field {
+            spans.extend(field.spans());
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    }
+
+    fn title_text(&self) -> String {
         let Some(m) = &self.meta else {
             return " Array ".into();
         };
@@ -375,14 +443,12 @@ impl ArrayPane {
             t.push_str(&format!("[{}] ", pins.join(", ")));
         }
         t.push_str(&format!("cursor ({}, {}) ", self.cursor[0], self.cursor[1]));
-        if let Some(g) = &self.goto {
-            t.push_str(&format!("go to: {g}▏ "));
-        }
         t
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool) {
-        let block = pane_block(&self.title(), focused);
+    /// The pane; an open go-to field is drawn in its title.
+    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool, field: Option<&TextField>) {
+        let block = pane_block(self.title(field), focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if self.meta.is_none() {

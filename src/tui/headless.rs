@@ -105,6 +105,12 @@ impl Headless {
         }
     }
 
+    /// Presses one key with modifiers (Ctrl-U), settling after it.
+    pub fn chord(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        self.app.on_key(KeyEvent::new(code, modifiers));
+        self.settle();
+    }
+
     /// Types text, one key at a time.
     pub fn text(&mut self, s: &str) {
         let codes: Vec<KeyCode> = s.chars().map(KeyCode::Char).collect();

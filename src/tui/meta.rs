@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::component::{Effect, Pane};
+use super::keymap::Action;
 use super::timeline::pane_block;
 use super::worker::NodeInfo;
 use crate::engine::diff::{AttrDiff, Change};
@@ -18,6 +20,9 @@ pub struct MetaPane {
     /// The node's change in diff mode.
     pub change: Option<Change>,
     pub scroll: u16,
+    /// Rows that fit and rows the text takes (wrapped), from the last render.
+    height: u16,
+    rows: u16,
 }
 
 fn key(k: &str) -> Span<'static> {
@@ -206,9 +211,35 @@ impl MetaPane {
         self.scroll = (self.scroll as i32 + delta).max(0) as u16;
     }
 
-    pub fn render(&self, f: &mut Frame, area: Rect, focused: bool) {
-        let p = Paragraph::new(self.lines())
-            .block(pane_block(" Metadata ", focused))
+    /// The metadata pane's actions: scrolling, and back to the tree.
+    pub fn handle(&mut self, action: Action) -> Effect {
+        match action {
+            Action::Up => self.scroll_by(-1),
+            Action::Down => self.scroll_by(1),
+            Action::PageUp => self.scroll_by(-10),
+            Action::PageDown => self.scroll_by(10),
+            Action::First => self.scroll = 0,
+            // The last page of the text.
+            Action::Last => self.scroll = self.rows.saturating_sub(self.height),
+            Action::Back => return Effect::Focus(Pane::Tree),
+            _ => {}
+        }
+        Effect::None
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool) {
+        let block = pane_block(" Metadata ", focused);
+        let inner = block.inner(area);
+        let lines = self.lines();
+        let width = inner.width.max(1) as usize;
+        self.height = inner.height;
+        // Wrapped rows, counted by characters (word wrap may take a few more).
+        self.rows = lines
+            .iter()
+            .map(|l| l.width().max(1).div_ceil(width) as u16)
+            .sum();
+        let p = Paragraph::new(lines)
+            .block(block)
             .wrap(Wrap { trim: false })
             .scroll((self.scroll, 0));
         f.render_widget(p, area);

@@ -2,13 +2,28 @@
 //! versioning engine, which runs on a worker thread so the event loop never
 //! waits on HDF5.
 //!
-//! Flow: input event → `App` state update (+ queued requests) → worker →
+//! Flow, one way: key → action (the keymap table) → the component owning
+//! the action updates its state → `App` queues engine requests → worker →
 //! answer → `App` state → render.
+//!
+//! Layout: `app` routes keys and mouse, keeps the worker plumbing and the
+//! state that crosses panes (focus, zoom, diff mode, the open popup or
+//! field); `keymap` is the one table of bindings that the router, the help
+//! overlay (`help`) and the key bar (`keybar`) read; `component` holds what
+//! components tell the router; one module per pane (`timeline`, `tree`,
+//! `meta`, `array`) and per popup (`help`, and the text `field`; `popup`
+//! lists the popups), each owning its state, its actions and its rendering.
 
 pub mod app;
 pub mod array;
+pub mod component;
+pub mod field;
 pub mod headless;
+pub mod help;
+pub mod keybar;
+pub mod keymap;
 pub mod meta;
+pub mod popup;
 pub mod timeline;
 pub mod tree;
 pub mod worker;

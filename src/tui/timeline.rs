@@ -11,6 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
+use super::component::{Effect, Pane};
+use super::keymap::Action;
 use crate::engine::Version;
 
 /// One row of the timeline.
@@ -119,6 +121,27 @@ impl Timeline {
         changed
     }
 
+    /// The timeline's actions: the list movements, and `Open` (the tree).
+    pub fn handle(&mut self, action: Action) -> Effect {
+        let page = self.height.max(1) as isize;
+        let all = self.rows.len() as isize;
+        let moved = match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::First => self.move_by(-all),
+            Action::Last => self.move_by(all),
+            Action::Open => return Effect::Focus(Pane::Tree),
+            _ => false,
+        };
+        if moved {
+            Effect::VersionMoved
+        } else {
+            Effect::None
+        }
+    }
+
     /// Rows in view, scrolling to keep the selection visible.
     pub fn visible(&mut self, height: usize) -> std::ops::Range<usize> {
         self.height = height.max(1);
@@ -135,7 +158,7 @@ impl Timeline {
             Some(m) => format!(" Timeline (A = {m}) "),
             None => " Timeline ".to_string(),
         };
-        let block = pane_block(&title, focused);
+        let block = pane_block(title, focused);
         let inner = block.inner(area);
         let range = self.visible(inner.height as usize);
         let width = self
@@ -197,7 +220,7 @@ impl Timeline {
 }
 
 /// A pane's frame: bold cyan border when focused.
-pub fn pane_block(title: &str, focused: bool) -> Block<'static> {
+pub fn pane_block(title: impl Into<Line<'static>>, focused: bool) -> Block<'static> {
     let style = if focused {
         Style::default()
             .fg(Color::Cyan)
@@ -208,7 +231,7 @@ pub fn pane_block(title: &str, focused: bool) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(style)
-        .title(title.to_string())
+        .title(title.into())
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
+use super::component::{Effect, FieldFor, Pane};
+use super::field::TextField;
+use super::keymap::Action;
 use super::timeline::pane_block;
 use crate::engine::diff::VersionDiff;
 use crate::engine::{Node, NodeKind};
@@ -33,8 +36,6 @@ pub struct TreePane {
     /// The widget's items, rebuilt when nodes or marks change (not per frame).
     items: Vec<TreeItem<'static, String>>,
     pub state: TreeState<String>,
-    /// `/` search text while typing, `None` otherwise.
-    pub search: Option<String>,
 }
 
 /// The path of a tree identifier (one name per level).
@@ -106,6 +107,69 @@ impl TreePane {
             self.state.open(ids[..i].to_vec());
         }
         self.state.select(ids);
+    }
+
+    /// The tree's actions: the list movements, open / back, search.
+    pub fn handle(&mut self, action: Action) -> Effect {
+        let before = self.selected_path();
+        let s = &mut self.state;
+        let effect = match action {
+            Action::Up => {
+                s.key_up();
+                Effect::None
+            }
+            Action::Down => {
+                s.key_down();
+                Effect::None
+            }
+            Action::PageUp => {
+                s.select_relative(|i| i.map_or(0, |i| i.saturating_sub(10)));
+                Effect::None
+            }
+            Action::PageDown => {
+                s.select_relative(|i| i.map_or(0, |i| i + 10));
+                Effect::None
+            }
+            Action::First => {
+                s.select_first();
+                Effect::None
+            }
+            Action::Last => {
+                s.select_last();
+                Effect::None
+            }
+            // Close the group or go to the parent; at the top, the timeline.
+            Action::Back => {
+                if s.key_left() {
+                    Effect::None
+                } else {
+                    Effect::Focus(Pane::Timeline)
+                }
+            }
+            Action::Open if self.selected_kind() == Some(NodeKind::Dataset) => {
+                Effect::Focus(Pane::Array)
+            }
+            Action::Open => {
+                self.state.key_right();
+                Effect::None
+            }
+            Action::Search => Effect::OpenField(FieldFor::TreeSearch, TextField::new("/", "")),
+            _ => Effect::None,
+        };
+        if self.selected_path() != before {
+            Effect::NodeMoved
+        } else {
+            effect
+        }
+    }
+
+    /// Enter in the `/` field: the next node matching, or a message.
+    pub fn accept_search(&mut self, query: &str) -> Effect {
+        if self.find(query) {
+            Effect::NodeMoved
+        } else {
+            Effect::Status(format!("no node matches {query:?}"), true)
+        }
     }
 
     /// Jumps to the next node whose name contains `query` (case-insensitive).
@@ -195,13 +259,18 @@ impl TreePane {
         Line::from(spans)
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool) {
-        let title = match (&self.search, &self.version) {
-            (Some(q), _) => format!(" Tree /{q}▏"),
-            (None, Some(v)) => format!(" Tree @ {v} "),
-            (None, None) => " Tree ".into(),
+    /// The pane; an open search field is drawn in its title.
+    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool, field: Option<&TextField>) {
+        let title = match (field, &self.version) {
+            (Some(field), _) => {
+                let mut spans = vec![Span::raw(" Tree ")];
+                spans.extend(field.spans());
+                Line::from(spans)
+            }
+            (None, Some(v)) => Line::from(format!(" Tree @ {v} ")),
+            (None, None) => Line::from(" Tree "),
         };
-        let block = pane_block(&title, focused);
+        let block = pane_block(title, focused);
         match Tree::new(&self.items) {
             Ok(tree) => {
                 let tree = tree

@@ -1,0 +1,69 @@
+//! What components tell the router. A component (a pane or a popup) owns
+//! its state, interprets the actions of its keymap context
+//! (`handle(Action) -> Effect`) and renders itself; whatever crosses
+//! components — focus, a version or node selected, a field or popup to
+//! open, a message — comes back to `App` as an `Effect`.
+
+use super::field::TextField;
+use super::keymap::Context;
+
+/// The four panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Timeline,
+    Tree,
+    Meta,
+    Array,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Timeline, Pane::Tree, Pane::Meta, Pane::Array];
+
+    /// The keymap context of the pane's own bindings.
+    pub fn context(self) -> Context {
+        match self {
+            Pane::Timeline => Context::Timeline,
+            Pane::Tree => Context::Tree,
+            Pane::Meta => Context::Meta,
+            Pane::Array => Context::Array,
+        }
+    }
+}
+
+/// What a text field is for: decides where it is drawn and who gets the
+/// text on Enter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldFor {
+    /// `/` in the tree.
+    TreeSearch,
+    /// `:` in the array.
+    ArrayGoTo,
+}
+
+impl FieldFor {
+    /// The pane whose title shows the field.
+    pub fn pane(self) -> Pane {
+        match self {
+            FieldFor::TreeSearch => Pane::Tree,
+            FieldFor::ArrayGoTo => Pane::Array,
+        }
+    }
+}
+
+/// A component's answer to an action.
+#[derive(Debug)]
+pub enum Effect {
+    None,
+    /// The timeline selected another version.
+    VersionMoved,
+    /// The tree selected another node.
+    NodeMoved,
+    /// Focus another pane.
+    Focus(Pane),
+    /// Open a text field.
+    OpenField(FieldFor, TextField),
+    /// A message for the status line (true: an error).
+    Status(String, bool),
+    /// The popup that answered closes.
+    Close,
+}

@@ -1,0 +1,51 @@
+//! Popups: components drawn over the panes that take the whole keyboard
+//! while open. `App` keeps at most one; the router gives it every key
+//! first (its keymap context, then `unbound` for keys it does not bind).
+//!
+//! To add a popup (a confirm, the commit dialog, a progress bar, the
+//! pending list): a component file with its state, `handle(Action) ->
+//! Effect` and `render`; a `Context` for its bindings in `keymap.rs` (with
+//! an Esc, a `chain`, `captures`) and its rows in `BINDINGS`; a variant
+//! here. Effects it returns (`Close`, `Status`, ...) are applied by `App`.
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::component::Effect;
+use super::help::HelpPopup;
+use super::keymap::{Action, Context, Key};
+
+#[derive(Debug)]
+pub enum Popup {
+    Help(HelpPopup),
+}
+
+impl Popup {
+    /// The keymap context of its bindings.
+    pub fn context(&self) -> Context {
+        match self {
+            Popup::Help(_) => Context::Help,
+        }
+    }
+
+    pub fn handle(&mut self, action: Action) -> Effect {
+        match self {
+            Popup::Help(h) => h.handle(action),
+        }
+    }
+
+    /// A key the popup's context does not bind.
+    pub fn unbound(&mut self, _key: Key) -> Effect {
+        match self {
+            // As before the table existed: any other key closes the help.
+            Popup::Help(_) => Effect::Close,
+        }
+    }
+
+    /// Drawn over `area` (the panes; the key bar stays visible).
+    pub fn render(&mut self, f: &mut Frame, area: Rect) {
+        match self {
+            Popup::Help(h) => h.render(f, area),
+        }
+    }
+}
