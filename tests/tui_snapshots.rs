@@ -167,3 +167,127 @@ fn errors_become_status_messages() {
         h.screen()
     );
 }
+
+/// The bottom line of the last frame.
+fn bottom(h: &Headless) -> String {
+    h.screen().lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn key_bar_follows_the_focused_pane_and_the_popup() {
+    let mut h = demo(120, 34);
+    h.show("/prices");
+    let mut bars = Vec::new();
+    for (pane, key) in [
+        ("timeline", '1'),
+        ("tree", '2'),
+        ("metadata", '3'),
+        ("array", '4'),
+    ] {
+        h.keys(&[Char(key)]);
+        bars.push(format!("{pane:<9}|{}", bottom(&h)));
+    }
+    h.keys(&[Char(':')]);
+    bars.push(format!("{:<9}|{}", "go to", bottom(&h)));
+    h.keys(&[Esc, Char('?')]);
+    bars.push(format!("{:<9}|{}", "help", bottom(&h)));
+    h.keys(&[Esc, Char('1'), Down, Char('m'), Up, Char('4')]);
+    bars.push(format!("{:<9}|{}", "diff", bottom(&h)));
+    insta::assert_snapshot!("key_bars", bars.join("\n"));
+}
+
+#[test]
+fn number_keys_focus_panes_and_z_zooms_the_focused_one() {
+    let mut h = demo(100, 30);
+    h.show("/prices");
+    let normal = h.screen();
+    h.keys(&[Char('z')]);
+    let s = h.screen();
+    assert!(
+        !s.contains("Timeline") && !s.contains("Metadata") && s.contains("[zoom]"),
+        "only the array is drawn:\n{s}"
+    );
+    insta::assert_snapshot!("zoom_array", s);
+    // Focus follows the keys while zoomed: the zoomed pane changes.
+    h.keys(&[Char('1')]);
+    let s = h.screen();
+    assert!(s.contains(" Timeline ") && !s.contains("cursor ("), "{s}");
+    h.keys(&[Char('4'), Char('z')]);
+    assert_eq!(h.screen(), normal, "z again restores the layout");
+    for (key, title) in [('1', "Timeline"), ('2', "Tree @"), ('3', "Metadata")] {
+        h.keys(&[Char(key), Char('z')]);
+        let s = h.screen();
+        let top = s.lines().next().unwrap_or("");
+        assert!(top.starts_with(&format!("┌ {title}")), "{key}: {top}");
+        h.keys(&[Char('z')]);
+    }
+}
+
+#[test]
+fn a_refused_go_to_keeps_the_field_open_with_the_reason() {
+    let mut h = demo(120, 30);
+    h.show("/prices");
+    h.text(":4x");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("go to: 4x▏ error: go to: \"4x\" is not an index"),
+        "{s}"
+    );
+    insta::assert_snapshot!("field_error", s);
+    // Editing clears the reason; Ctrl-U clears the field; the cursor moves.
+    h.keys(&[Backspace]);
+    assert!(h.screen().contains("go to: 4▏ "), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    assert!(h.screen().contains("go to: ▏ "), "{}", h.screen());
+    h.text("-1, 2");
+    h.keys(&[Home, Right, Delete, End]);
+    h.text(" ");
+    assert!(h.screen().contains("go to: -, 2 ▏"), "{}", h.screen());
+    h.keys(&[Home, Right]);
+    h.text("999");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("error: go to: outside the shown shape [101, 12]")
+            && s.contains("cursor (0, 0)"),
+        "out of range: nothing moves\n{s}"
+    );
+    // Negative indices count from the end.
+    h.keys(&[Home, Right, Delete, Delete, Delete]);
+    h.text("1");
+    h.keys(&[Enter]);
+    assert!(h.screen().contains("cursor (100, 2)"), "{}", h.screen());
+    // Esc cancels and changes nothing.
+    h.text(":5");
+    h.keys(&[Esc]);
+    let s = h.screen();
+    assert!(
+        s.contains("cursor (100, 2)") && !s.contains("go to:"),
+        "{s}"
+    );
+}
+
+#[test]
+fn ctrl_c_quits_even_from_a_field() {
+    let mut h = demo(100, 30);
+    h.keys(&[Tab, Char('/')]);
+    h.text("q");
+    assert!(!h.app.quit, "q is typed into the field");
+    h.chord(Char('c'), crossterm::event::KeyModifiers::CONTROL);
+    assert!(h.app.quit);
+}
+
+#[test]
+fn metadata_g_and_shift_g_go_to_top_and_bottom() {
+    let mut h = demo(80, 24);
+    h.show("/prices");
+    h.keys(&[Char('3'), Char('G')]);
+    let s = h.screen();
+    assert!(
+        s.contains("attributes (") && !s.contains("dataset      /market"),
+        "the end of the metadata:\n{s}"
+    );
+    h.keys(&[Char('g')]);
+    assert!(h.screen().contains("dataset"), "{}", h.screen());
+}
