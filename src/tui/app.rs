@@ -649,14 +649,6 @@ impl App {
 
     // ---- Rendering: reads the state only. ----
 
-    /// The field shown in `pane`'s title, if one is open there.
-    fn field_in(&self, pane: Pane) -> Option<&TextField> {
-        self.field
-            .as_ref()
-            .filter(|o| o.purpose.pane() == pane)
-            .map(|o| &o.field)
-    }
-
     /// Where each pane goes: the usual layout, or (zoomed) the focused
     /// pane over all of `main` and the others nowhere.
     fn layout(&self, main: Rect) -> Areas {
@@ -706,17 +698,16 @@ impl App {
                 .render(f, a.timeline, self.focus == Pane::Timeline);
         }
         if shown(a.tree) {
-            let field = self.field_in(Pane::Tree).cloned();
-            self.tree
-                .render(f, a.tree, self.focus == Pane::Tree, field.as_ref());
+            let field = field_in(&self.field, Pane::Tree);
+            self.tree.render(f, a.tree, self.focus == Pane::Tree, field);
         }
         if shown(a.meta) {
             self.meta.render(f, a.meta, self.focus == Pane::Meta);
         }
         if shown(a.array) {
-            let field = self.field_in(Pane::Array).cloned();
+            let field = field_in(&self.field, Pane::Array);
             self.array
-                .render(f, a.array, self.focus == Pane::Array, field.as_ref());
+                .render(f, a.array, self.focus == Pane::Array, field);
         }
         let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
         keybar::render(f, status, self.status_line(), &bar);
@@ -795,6 +786,14 @@ impl App {
         }
         Line::from(spans)
     }
+}
+
+/// The field shown in `pane`'s title, if one is open there.
+fn field_in(field: &Option<OpenField>, pane: Pane) -> Option<&TextField> {
+    field
+        .as_ref()
+        .filter(|o| o.purpose.pane() == pane)
+        .map(|o| &o.field)
 }
 
 /// The start of a page block along the shown axes.
