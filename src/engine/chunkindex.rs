@@ -44,10 +44,13 @@ impl RegionUse {
     }
 }
 
+/// A version's name and a dataset path in it.
+type VersionPath = (String, String);
+
 /// The process-wide memo of chunk maps and region counts of one file.
 #[derive(Default)]
 pub(crate) struct ChunkIndex {
-    maps: RefCell<HashMap<(String, String), Option<Arc<ChunkMap>>>>,
+    maps: RefCell<HashMap<VersionPath, Option<Arc<ChunkMap>>>>,
     region_use: RefCell<HashMap<String, Arc<RegionUse>>>,
 }
 

@@ -397,14 +397,16 @@ fn serve(
 ) {
     let mut queue: Vec<(u64, Request)> = Vec::new();
     let changed = |answers: &Sender<Answer>| {
-        answers.send(Answer {
-            seq: 0,
-            kind: FILE_CHANGED.into(),
-            reply: Ok(Reply::FileChanged),
-        })
+        answers
+            .send(Answer {
+                seq: 0,
+                kind: FILE_CHANGED.into(),
+                reply: Ok(Reply::FileChanged),
+            })
+            .is_err()
     };
     loop {
-        if service.follow_disk() && changed(&answers).is_err() {
+        if service.follow_disk() && changed(&answers) {
             return;
         }
         if queue.is_empty() {
