@@ -544,13 +544,27 @@ impl OutsideCells {
                 self.done = self.which == 2;
                 continue;
             }
+            let inside = self.cursor.iter().zip(&self.common).all(|(&i, &n)| i < n);
+            if inside {
+                // Jump over the inside cells: up to the last axis on which
+                // this shape reaches beyond the common one, all are inside.
+                match (0..shape.len()).rev().find(|&d| self.common[d] < shape[d]) {
+                    Some(k) => {
+                        self.cursor[k] = self.common[k];
+                        self.cursor[k + 1..].fill(0);
+                    }
+                    None => {
+                        self.which += 1;
+                        self.cursor.fill(0);
+                        self.done = self.which == 2;
+                    }
+                }
+                continue;
+            }
             let here = self.cursor.clone();
-            let outside = here.iter().zip(&self.common).any(|(&i, &n)| i >= n);
             let in_a = self.which == 0;
             self.advance();
-            if outside {
-                return Some((here, in_a));
-            }
+            return Some((here, in_a));
         }
         None
     }
@@ -618,4 +632,45 @@ pub fn diff_mask(
         _ => vec![true; count.iter().product()],
     };
     Ok((mask, ga))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cells outside the common shape, the slow way: every cell of A, then
+    /// of B, in C order, kept when outside.
+    fn outside_brute(a: &[usize], b: &[usize]) -> Vec<(Vec<usize>, bool)> {
+        let common = common_shape(a, b);
+        let mut out = Vec::new();
+        for (shape, in_a) in [(a, true), (b, false)] {
+            for p in grid_positions(shape) {
+                if p.iter().zip(&common).any(|(&i, &n)| i >= n) {
+                    out.push((p, in_a));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn outside_cells_jump_over_the_common_shape() {
+        let pairs: [(&[usize], &[usize]); 9] = [
+            (&[5], &[5]),
+            (&[5], &[8]),
+            (&[8], &[3]),
+            (&[4, 6], &[4, 6]),
+            (&[4, 6], &[6, 4]),
+            (&[3, 2, 5], &[2, 4, 5]),
+            (&[3, 0], &[2, 2]),
+            (&[], &[]),
+            (&[2, 3, 4], &[2, 3, 1]),
+        ];
+        for (a, b) in pairs {
+            let common = common_shape(a, b);
+            let mut cells = OutsideCells::new(a, b, &common);
+            let got: Vec<_> = std::iter::from_fn(|| cells.next()).collect();
+            assert_eq!(got, outside_brute(a, b), "{a:?} {b:?}");
+        }
+    }
 }
