@@ -128,9 +128,7 @@ impl CellEq {
         }
         self.parts.iter().all(|p| match *p {
             Part::Bytes { at, len } => x[at..at + len] == y[at..at + len],
-            Part::Float { at, width, big } => {
-                float_eq(&x[at..at + width], &y[at..at + width], big)
-            }
+            Part::Float { at, width, big } => float_eq(&x[at..at + width], &y[at..at + width], big),
             Part::X87 { at } => x87_eq(&x[at..at + 10], &y[at..at + 10]),
             Part::Str { at } => {
                 let (u, v) = (&x[at..at + VLEN_SLOT], &y[at..at + VLEN_SLOT]);
@@ -327,7 +325,10 @@ mod tests {
             let nan64 = f64::from_bits(0xfff8_0000_0000_0001);
             let nan32 = f32::from_bits(0xffc0_0001);
             for (dtype, enc) in [
-                (f8(order), &(|v: f64| bytes64(v, order)) as &dyn Fn(f64) -> Vec<u8>),
+                (
+                    f8(order),
+                    &(|v: f64| bytes64(v, order)) as &dyn Fn(f64) -> Vec<u8>,
+                ),
                 (f4(order), &|v: f64| bytes32(v as f32, order)),
                 (f2(order), &|v: f64| bytes16(v as f32, order)),
             ] {
@@ -535,7 +536,10 @@ mod tests {
 
     #[test]
     fn long_double_compares_exactly() {
-        let ld = Dtype::Float { size: 16, order: LE };
+        let ld = Dtype::Float {
+            size: 16,
+            order: LE,
+        };
         let x87 = |mantissa: u64, se: u16, pad: u8| {
             let mut b = vec![pad; 16];
             b[..8].copy_from_slice(&mantissa.to_le_bytes());
@@ -557,7 +561,10 @@ mod tests {
         // normal.
         assert!(equal(&ld, x87(one, 0, 0), x87(one, 1, 0)));
         // Big-endian long doubles are opaque bytes.
-        let be = Dtype::Float { size: 16, order: BE };
+        let be = Dtype::Float {
+            size: 16,
+            order: BE,
+        };
         assert_eq!(CellEq::new(&be).parts, vec![Part::Bytes { at: 0, len: 16 }]);
     }
 
@@ -636,10 +643,10 @@ mod tests {
             let n = elements.len();
             let a = grid(&dtype, &elements);
             let eq = CellEq::new(&dtype);
-            for i in 0..n {
+            for (i, element) in elements.iter().enumerate() {
                 // Every element against every other: a grid of `n` copies of
                 // element i against the whole list.
-                let b = grid(&dtype, &vec![elements[i].clone(); n]);
+                let b = grid(&dtype, &vec![element.clone(); n]);
                 let expected: Vec<usize> = (0..n)
                     .filter(|&j| !old_equal(&a.get(j), &b.get(j)))
                     .collect();
