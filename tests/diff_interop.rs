@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value as Json;
-use vh5::engine::diff::{chunk_diff, ChangedCells};
+use vh5::engine::diff::{chunk_diff, diff_mask, ChangedCells};
 use vh5::engine::{VersionSpec, Vh5File};
 
 fn cases() -> (tempfile::TempDir, Vec<Json>) {
@@ -110,10 +110,60 @@ fn diff_equals_python_and_covers_get_diff() {
                     ])
                 })
                 .collect();
+            // Pages (`skip` passes over cells without making them) are
+            // slices of the whole list.
+            let n = got.len();
+            for offset in [1, n / 2, n.saturating_sub(1), n, n + 1] {
+                let page: Vec<Json> = ChangedCells::new(&da, &db, &diff)
+                    .skip(offset)
+                    .take(3)
+                    .map(|c| {
+                        let c = c.unwrap();
+                        serde_json::json!([
+                            c.index,
+                            c.old.map(|v| v.to_json()),
+                            c.new.map(|v| v.to_json())
+                        ])
+                    })
+                    .collect();
+                let want = &got[offset.min(n)..(offset + 3).min(n)];
+                assert_eq!(page, want, "{what}: page at {offset} of {ds_path}");
+            }
             let mut expected = cells.as_array().unwrap().clone();
             got.sort_by_key(|c| c.to_string());
             expected.sort_by_key(|c| c.to_string());
             assert_eq!(got, expected, "{what}: changed cells of {ds_path}");
+
+            // The browser's mask over B's cells marks exactly the listed
+            // cells that B holds: over all of B, and over B from 1 on.
+            let changed_in_b: std::collections::BTreeSet<Vec<usize>> = expected
+                .iter()
+                .filter(|c| !c[2].is_null())
+                .map(|c| {
+                    let index = c[0].as_array().unwrap();
+                    index.iter().map(|i| i.as_u64().unwrap() as usize).collect()
+                })
+                .collect();
+            let shape = db.meta.shape.clone();
+            let from_one: Vec<usize> = shape.iter().map(|&n| n.min(1)).collect();
+            for start in [vec![0; shape.len()], from_one] {
+                let count: Vec<usize> = shape.iter().zip(&start).map(|(n, s)| n - s).collect();
+                let (mask, _) = diff_mask(&da, &db, &start, &count).unwrap();
+                assert_eq!(mask.len(), count.iter().product::<usize>());
+                for (k, &changed) in mask.iter().enumerate() {
+                    let mut index = vec![0; count.len()];
+                    let mut rest = k;
+                    for d in (0..count.len()).rev() {
+                        index[d] = start[d] + rest % count[d];
+                        rest /= count[d];
+                    }
+                    assert_eq!(
+                        changed,
+                        changed_in_b.contains(&index),
+                        "{what}: mask of {ds_path} from {start:?} at {index:?}"
+                    );
+                }
+            }
         }
     }
 }

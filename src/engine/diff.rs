@@ -3,6 +3,8 @@
 //! maps alone: content addressing means same region = same data), and cells
 //! (reading only the chunks that changed).
 
+mod cell_eq;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
@@ -10,7 +12,6 @@ use serde_json::Value as Json;
 use super::attrs::Attr;
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
-use super::dtype::Dtype;
 use super::error::Result;
 use super::file::Vh5File;
 use super::slice::{AxisSel, Selection};
@@ -18,6 +19,8 @@ use super::stage::grid_positions;
 use super::tree::{Node, NodeKind};
 use super::value::{Value, ValueGrid};
 use super::versions::Version;
+
+pub use cell_eq::CellEq;
 
 /// How deep a diff looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -322,9 +325,10 @@ pub fn count_changed_cells(da: &Dataset, db: &Dataset, diff: &ChunkDiff) -> Resu
     let common = common_shape(sa, sb);
     let common_n: usize = common.iter().product();
     let mut changed = (da.meta.len() - common_n + db.meta.len() - common_n) as u64;
+    let eq = CellEq::new(&da.meta.dtype);
     for p in &diff.changed_common {
         let (ga, gb, _) = read_pair(da, db, p, &common)?;
-        changed += count_unequal(&ga, &gb) as u64;
+        changed += eq.count_unequal(&ga, &gb) as u64;
     }
     Ok(changed)
 }
@@ -355,59 +359,6 @@ fn read_pair(
     Ok((da.read_chunked(&sel)?, db.read_chunked(&sel)?, sel))
 }
 
-/// Whether equal values can have different bytes (floats: NaN, -0.0).
-fn has_float(d: &Dtype) -> bool {
-    match d {
-        Dtype::Float { .. } | Dtype::Complex { .. } => true,
-        Dtype::Compound { fields, .. } => fields.iter().any(|f| has_float(&f.dtype)),
-        Dtype::Array { base, .. } => has_float(base),
-        _ => false,
-    }
-}
-
-/// Cells that differ between two grids of the same shape; byte comparison
-/// where bytes decide equality, value comparison otherwise.
-fn count_unequal(a: &ValueGrid, b: &ValueGrid) -> usize {
-    if !a.dtype.has_vlen() && !has_float(&a.dtype) {
-        let size = a.dtype.size().max(1);
-        return a
-            .raw_bytes()
-            .chunks_exact(size)
-            .zip(b.raw_bytes().chunks_exact(size))
-            .filter(|(x, y)| x != y)
-            .count();
-    }
-    (0..a.len()).filter(|&i| !cells_equal(a, i, b, i)).count()
-}
-
-/// NumPy's `==` with NaN equal to NaN (and -0.0 equal to 0.0).
-pub fn cells_equal(a: &ValueGrid, i: usize, b: &ValueGrid, j: usize) -> bool {
-    if a.dtype.is_vlen_string()
-        || !matches!(
-            a.get(i),
-            Value::Float(..) | Value::Complex(..) | Value::Record(_) | Value::List(_)
-        )
-    {
-        return a.element_eq(i, b, j);
-    }
-    values_equal(&a.get(i), &b.get(j))
-}
-
-fn values_equal(a: &Value, b: &Value) -> bool {
-    let feq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
-    match (a, b) {
-        (Value::Float(x, _), Value::Float(y, _)) => feq(*x, *y),
-        (Value::Complex(xr, xi, _), Value::Complex(yr, yi, _)) => feq(*xr, *yr) && feq(*xi, *yi),
-        (Value::Record(x), Value::Record(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((_, u), (_, v))| values_equal(u, v))
-        }
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(u, v)| values_equal(u, v))
-        }
-        _ => a == b,
-    }
-}
-
 /// One cell that differs; `None` where the cell is outside that version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangedCell {
@@ -418,14 +369,43 @@ pub struct ChangedCell {
 
 /// Changed cells in C order of chunks, then of cells: first inside the
 /// common shape (changed chunks only), then those outside it. Lazy: a page
-/// reads only the chunks it needs, so millions of changes are never held.
+/// reads only the chunks it needs, so millions of changes are never held,
+/// and values are made only for the cells returned (`nth`, hence `skip`,
+/// passes over cells without making them, and over cells outside the common
+/// shape without reading them).
 pub struct ChangedCells<'a> {
     da: &'a Dataset,
     db: &'a Dataset,
+    eq: CellEq,
     common: Vec<usize>,
     positions: std::vec::IntoIter<Vec<usize>>,
-    pending: std::vec::IntoIter<ChangedCell>,
+    pending: Option<ChunkCells>,
     outside: Option<OutsideCells>,
+}
+
+/// The changed cells of one chunk position, not yet returned.
+struct ChunkCells {
+    ga: ValueGrid,
+    gb: ValueGrid,
+    sel: Selection,
+    changed: std::vec::IntoIter<usize>,
+}
+
+impl ChunkCells {
+    /// Element `i` of the chunk's grids as a changed cell.
+    fn cell(&self, i: usize) -> ChangedCell {
+        let mut index = vec![0; self.sel.axes.len()];
+        let mut rest = i;
+        for (d, a) in self.sel.axes.iter().enumerate().rev() {
+            index[d] = a.start + rest % a.count;
+            rest /= a.count;
+        }
+        ChangedCell {
+            index,
+            old: Some(self.ga.get(i)),
+            new: Some(self.gb.get(i)),
+        }
+    }
 }
 
 impl<'a> ChangedCells<'a> {
@@ -434,33 +414,26 @@ impl<'a> ChangedCells<'a> {
         ChangedCells {
             da,
             db,
+            eq: CellEq::new(&da.meta.dtype),
             outside: Some(OutsideCells::new(&da.meta.shape, &db.meta.shape, &common)),
             common,
             positions: diff.changed_common.clone().into_iter(),
-            pending: Vec::new().into_iter(),
+            pending: None,
         }
     }
 
+    /// Reads changed chunk positions until one has changed cells.
     fn fill_pending(&mut self) -> Result<bool> {
         for p in self.positions.by_ref() {
             let (ga, gb, sel) = read_pair(self.da, self.db, &p, &self.common)?;
-            let counts: Vec<usize> = sel.axes.iter().map(|a| a.count).collect();
-            let cells: Vec<ChangedCell> = grid_positions(&counts)
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !cells_equal(&ga, *i, &gb, *i))
-                .map(|(i, local)| ChangedCell {
-                    index: local
-                        .iter()
-                        .zip(&sel.axes)
-                        .map(|(&l, a)| l + a.start)
-                        .collect(),
-                    old: Some(ga.get(i)),
-                    new: Some(gb.get(i)),
-                })
-                .collect();
-            if !cells.is_empty() {
-                self.pending = cells.into_iter();
+            let changed = self.eq.unequal(&ga, &gb);
+            if !changed.is_empty() {
+                self.pending = Some(ChunkCells {
+                    ga,
+                    gb,
+                    sel,
+                    changed: changed.into_iter(),
+                });
                 return Ok(true);
             }
         }
@@ -497,13 +470,31 @@ impl Iterator for ChangedCells<'_> {
     type Item = Result<ChangedCell>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(c) = self.pending.next() {
-            return Some(Ok(c));
+        self.nth(0)
+    }
+
+    fn nth(&mut self, mut n: usize) -> Option<Self::Item> {
+        loop {
+            if let Some(chunk) = self.pending.as_mut() {
+                let left = chunk.changed.len();
+                if n < left {
+                    let i = chunk.changed.nth(n).expect("n < left");
+                    return Some(Ok(chunk.cell(i)));
+                }
+                n -= left;
+                self.pending = None;
+            }
+            match self.fill_pending() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Some(Err(e)),
+            }
         }
-        match self.fill_pending() {
-            Ok(true) => return self.pending.next().map(Ok),
-            Ok(false) => {}
-            Err(e) => return Some(Err(e)),
+        for _ in 0..n {
+            if self.outside.as_mut()?.next().is_none() {
+                self.outside = None;
+                return None;
+            }
         }
         self.next_outside().transpose()
     }
@@ -553,13 +544,27 @@ impl OutsideCells {
                 self.done = self.which == 2;
                 continue;
             }
+            let inside = self.cursor.iter().zip(&self.common).all(|(&i, &n)| i < n);
+            if inside {
+                // Jump over the inside cells: up to the last axis on which
+                // this shape reaches beyond the common one, all are inside.
+                match (0..shape.len()).rev().find(|&d| self.common[d] < shape[d]) {
+                    Some(k) => {
+                        self.cursor[k] = self.common[k];
+                        self.cursor[k + 1..].fill(0);
+                    }
+                    None => {
+                        self.which += 1;
+                        self.cursor.fill(0);
+                        self.done = self.which == 2;
+                    }
+                }
+                continue;
+            }
             let here = self.cursor.clone();
-            let outside = here.iter().zip(&self.common).any(|(&i, &n)| i >= n);
             let in_a = self.which == 0;
             self.advance();
-            if outside {
-                return Some((here, in_a));
-            }
+            return Some((here, in_a));
         }
         None
     }
@@ -582,8 +587,9 @@ pub fn window(start: &[usize], count: &[usize]) -> Selection {
 }
 
 /// For the browser: which cells of a window (in B's coordinates) differ
-/// from A; cells outside A's shape count as changed. Reads only the chunks
-/// the window touches, in both versions.
+/// from A; cells outside A's shape count as changed, and so does every cell
+/// when the dtype changed (as in `count_changed_cells`). Reads only the
+/// chunks the window touches, in both versions.
 /// Also returns A's values over the window, clipped to A's shape (the
 /// browser shows them under the cursor).
 pub fn diff_mask(
@@ -600,17 +606,71 @@ pub fn diff_mask(
         .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
         .collect();
     let ga = da.read_chunked(&window(start, &clip))?;
-    let ga_shown = (clip.iter().all(|&c| c > 0) && clip.len() == count.len()).then_some(&ga);
-    let mask = grid_positions(count)
-        .into_iter()
-        .enumerate()
-        .map(|(k, p)| match ga_shown {
-            Some(ga) if p.iter().zip(&clip).all(|(&i, &n)| i < n) => {
-                let j = p.iter().zip(&clip).fold(0, |acc, (&i, &n)| acc * n + i);
-                !cells_equal(ga, j, &gb, k)
+    let eq = (ga.dtype == gb.dtype).then(|| CellEq::new(&gb.dtype));
+    let shown = clip.iter().all(|&c| c > 0) && clip.len() == count.len();
+    let mask = match eq {
+        // A covers the window: the two grids side by side.
+        Some(eq) if clip == count => {
+            let mut mask = vec![false; count.iter().product()];
+            for i in eq.unequal(&ga, &gb) {
+                mask[i] = true;
             }
-            _ => true,
-        })
-        .collect();
+            mask
+        }
+        Some(eq) if shown => grid_positions(count)
+            .into_iter()
+            .enumerate()
+            .map(|(k, p)| {
+                if p.iter().zip(&clip).all(|(&i, &n)| i < n) {
+                    let j = p.iter().zip(&clip).fold(0, |acc, (&i, &n)| acc * n + i);
+                    !eq.eq(&ga, j, &gb, k)
+                } else {
+                    true
+                }
+            })
+            .collect(),
+        _ => vec![true; count.iter().product()],
+    };
     Ok((mask, ga))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cells outside the common shape, the slow way: every cell of A, then
+    /// of B, in C order, kept when outside.
+    fn outside_brute(a: &[usize], b: &[usize]) -> Vec<(Vec<usize>, bool)> {
+        let common = common_shape(a, b);
+        let mut out = Vec::new();
+        for (shape, in_a) in [(a, true), (b, false)] {
+            for p in grid_positions(shape) {
+                if p.iter().zip(&common).any(|(&i, &n)| i >= n) {
+                    out.push((p, in_a));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn outside_cells_jump_over_the_common_shape() {
+        let pairs: [(&[usize], &[usize]); 9] = [
+            (&[5], &[5]),
+            (&[5], &[8]),
+            (&[8], &[3]),
+            (&[4, 6], &[4, 6]),
+            (&[4, 6], &[6, 4]),
+            (&[3, 2, 5], &[2, 4, 5]),
+            (&[3, 0], &[2, 2]),
+            (&[], &[]),
+            (&[2, 3, 4], &[2, 3, 1]),
+        ];
+        for (a, b) in pairs {
+            let common = common_shape(a, b);
+            let mut cells = OutsideCells::new(a, b, &common);
+            let got: Vec<_> = std::iter::from_fn(|| cells.next()).collect();
+            assert_eq!(got, outside_brute(a, b), "{a:?} {b:?}");
+        }
+    }
 }

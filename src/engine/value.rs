@@ -102,7 +102,9 @@ impl ValueGrid {
         self.heap_entry(self.element_bytes(i))
     }
 
-    fn heap_entry(&self, slot: &[u8]) -> Option<&[u8]> {
+    /// The string a variable-length slot of this grid's elements points
+    /// to (a slot inside any element, e.g. a record's field), `None` for NULL.
+    pub fn heap_entry(&self, slot: &[u8]) -> Option<&[u8]> {
         let index = usize::from_ne_bytes(slot.try_into().ok()?);
         index.checked_sub(1).map(|i| self.heap[i].as_slice())
     }
