@@ -6,7 +6,8 @@
 //! opaque data, and every other type where equal means same bytes), as
 //! floats (bitwise equal, both NaN, or both zero: -0.0 == 0.0), or as
 //! variable-length strings (by content; an empty string equals a NULL one).
-//! Complex numbers are two floats, each part compared on its own; records
+//! Complex numbers are equal when both parts are, or when both are NaN (a
+//! NaN in either part, as `np.isnan` says of a complex); records
 //! are their fields (padding bytes between fields are not compared, as in
 //! NumPy); arrays their elements.
 //!
@@ -25,6 +26,8 @@ enum Part {
     Bytes { at: usize, len: usize },
     /// An IEEE binary float of 2, 4 or 8 bytes.
     Float { at: usize, width: usize, big: bool },
+    /// A complex number: two IEEE floats of `width` bytes each.
+    Complex { at: usize, width: usize, big: bool },
     /// x87 extended precision (NumPy's longdouble): 10 significant bytes,
     /// little-endian, padded to 12 or 16.
     X87 { at: usize },
@@ -129,6 +132,9 @@ impl CellEq {
         self.parts.iter().all(|p| match *p {
             Part::Bytes { at, len } => x[at..at + len] == y[at..at + len],
             Part::Float { at, width, big } => float_eq(&x[at..at + width], &y[at..at + width], big),
+            Part::Complex { at, width, big } => {
+                complex_eq(&x[at..at + 2 * width], &y[at..at + 2 * width], big)
+            }
             Part::X87 { at } => x87_eq(&x[at..at + 10], &y[at..at + 10]),
             Part::Str { at } => {
                 let (u, v) = (&x[at..at + VLEN_SLOT], &y[at..at + VLEN_SLOT]);
@@ -142,6 +148,7 @@ fn part_len(p: &Part) -> usize {
     match *p {
         Part::Bytes { len, .. } => len,
         Part::Float { width, .. } => width,
+        Part::Complex { width, .. } => 2 * width,
         Part::X87 { .. } => 10,
         Part::Str { .. } => VLEN_SLOT,
     }
@@ -162,6 +169,13 @@ fn push_parts(dtype: &Dtype, at: usize, out: &mut Vec<Part>) {
             size: 12 | 16,
             order: ByteOrder::Little,
         } => out.push(Part::X87 { at }),
+        Dtype::Complex { part_size, order } if matches!(part_size, 2 | 4 | 8) => {
+            out.push(Part::Complex {
+                at,
+                width: *part_size,
+                big: *order == ByteOrder::Big,
+            })
+        }
         Dtype::Complex { part_size, order } => {
             let part = Dtype::Float {
                 size: *part_size,
@@ -211,14 +225,37 @@ fn float_eq(x: &[u8], y: &[u8], big: bool) -> bool {
     if u == v {
         return true;
     }
-    // Everything but the sign bit; above `inf` is NaN.
-    let (abs, inf) = match x.len() {
+    let (abs, inf) = float_masks(x.len());
+    let (u, v) = (u & abs, v & abs);
+    (u > inf && v > inf) || (u == 0 && v == 0)
+}
+
+/// Everything but the sign bit, and infinity's bits (above it is NaN), of
+/// a float `width` bytes wide.
+fn float_masks(width: usize) -> (u64, u64) {
+    match width {
         2 => (0x7fff, 0x7c00),
         4 => (0x7fff_ffff, 0x7f80_0000),
         _ => (0x7fff_ffff_ffff_ffff, 0x7ff0_0000_0000_0000),
-    };
-    let (u, v) = (u & abs, v & abs);
-    (u > inf && v > inf) || (u == 0 && v == 0)
+    }
+}
+
+fn is_nan(x: &[u8], big: bool) -> bool {
+    let (abs, inf) = float_masks(x.len());
+    load(x, big) & abs > inf
+}
+
+/// NumPy's `a == b` on complex numbers (part by part, NaN unequal), or
+/// both NaN in either part.
+fn complex_eq(x: &[u8], y: &[u8], big: bool) -> bool {
+    let w = x.len() / 2;
+    let (xr, xi, yr, yi) = (&x[..w], &x[w..], &y[..w], &y[w..]);
+    let nan_x = is_nan(xr, big) || is_nan(xi, big);
+    let nan_y = is_nan(yr, big) || is_nan(yi, big);
+    if nan_x || nan_y {
+        return nan_x && nan_y;
+    }
+    float_eq(xr, yr, big) && float_eq(xi, yi, big)
 }
 
 /// Up to 8 bytes as an unsigned integer.
@@ -382,8 +419,9 @@ mod tests {
             assert!(equal(&c, z(-0.0, 0.0), z(0.0, -0.0)));
             assert!(equal(&c, z(f64::NAN, 1.0), z(f64::NAN, 1.0)));
             assert!(equal(&c, z(f64::NAN, f64::NAN), z(f64::NAN, f64::NAN)));
-            // Part by part, as before: NaN in different parts differs.
-            assert!(!equal(&c, z(f64::NAN, 1.0), z(1.0, f64::NAN)));
+            // np.isnan of a complex: a NaN in either part.
+            assert!(equal(&c, z(f64::NAN, 1.0), z(1.0, f64::NAN)));
+            assert!(!equal(&c, z(f64::NAN, 1.0), z(1.0, 1.0)));
             let c8 = Dtype::Complex {
                 part_size: 4,
                 order,
@@ -568,14 +606,20 @@ mod tests {
         assert_eq!(CellEq::new(&be).parts, vec![Part::Bytes { at: 0, len: 16 }]);
     }
 
-    /// The Value comparison the diff used before (`NaN == NaN` per float,
-    /// records field by field), as the oracle for the fixed-size floats.
+    /// NumPy's comparison with NaN equal to NaN (`np.isnan` of a complex is
+    /// a NaN in either part), records field by field, on `Value`s: the
+    /// oracle for the fixed-size floats.
     fn old_equal(a: &Value, b: &Value) -> bool {
         let feq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
         match (a, b) {
             (Value::Float(x, _), Value::Float(y, _)) => feq(*x, *y),
             (Value::Complex(xr, xi, _), Value::Complex(yr, yi, _)) => {
-                feq(*xr, *yr) && feq(*xi, *yi)
+                let (nx, ny) = (xr.is_nan() || xi.is_nan(), yr.is_nan() || yi.is_nan());
+                if nx || ny {
+                    nx && ny
+                } else {
+                    feq(*xr, *yr) && feq(*xi, *yi)
+                }
             }
             (Value::Record(x), Value::Record(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|((_, u), (_, v))| old_equal(u, v))
