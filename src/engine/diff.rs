@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::attrs::Attr;
+use super::chunkindex::{never, Cancel};
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
-use super::error::Result;
+use super::error::{Error, Result};
 use super::file::Vh5File;
 use super::slice::{AxisSel, Selection};
 use super::stage::grid_positions;
@@ -145,6 +146,19 @@ pub struct VersionDiff {
 impl Vh5File {
     /// Compares two versions below `path` (a group or a dataset).
     pub fn diff(&self, a: &Version, b: &Version, path: &str, depth: Depth) -> Result<VersionDiff> {
+        self.diff_cancellable(a, b, path, depth, &never)
+    }
+
+    /// `diff`, stopped between two nodes when `cancel` says so (the
+    /// browser's background summaries give way to the user's requests).
+    pub fn diff_cancellable(
+        &self,
+        a: &Version,
+        b: &Version,
+        path: &str,
+        depth: Depth,
+        cancel: Cancel,
+    ) -> Result<VersionDiff> {
         let nodes_a = self.nodes_at(a, path)?;
         let nodes_b = self.nodes_at(b, path)?;
         let kinds_a: BTreeMap<&str, NodeKind> =
@@ -166,6 +180,9 @@ impl Vh5File {
         for n in &nodes_a {
             match kinds_b.get(n.path.as_str()) {
                 Some(kind) if *kind == n.kind => {
+                    if cancel() {
+                        return Err(Error::cancelled());
+                    }
                     if let Some(change) = self.node_change(a, b, n, depth)? {
                         diff.modified.push(change);
                     }

@@ -283,7 +283,14 @@ impl Service {
                 let v = self.version(version)?;
                 let text = match &v.prev {
                     Some(p) => {
-                        summary_text(&file.diff(&self.version(p)?, &v, "/", Depth::Chunks)?)
+                        let parent = self.version(p)?;
+                        summary_text(&file.diff_cancellable(
+                            &parent,
+                            &v,
+                            "/",
+                            Depth::Chunks,
+                            cancel,
+                        )?)
                     }
                     None => format!("{} nodes", file.walk(&v, "/")?.len()),
                 };
