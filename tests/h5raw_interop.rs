@@ -147,7 +147,10 @@ fn raw_mappings_equal_the_c_library_on_every_versioned_hdf5_file() {
     eprintln!("versioned-hdf5 files: {files}, {tally:?}");
     assert!(files >= 6, "fixtures missing");
     assert!(tally.refused.is_empty());
-    assert!(tally.virtual_datasets > 50 && tally.mappings > 1000, "{tally:?}");
+    assert!(
+        tally.virtual_datasets > 50 && tally.mappings > 1000,
+        "{tally:?}"
+    );
 }
 
 #[test]
@@ -161,14 +164,21 @@ fn libver_latest_files_use_the_new_encodings() {
     compare_file(&fixture("latest.h5"), &mut tally);
     eprintln!("latest.h5: {tally:?}");
     assert_eq!(tally.refused.len(), 3, "{tally:?}");
-    assert!(tally.virtual_datasets >= 7 && tally.mappings >= 10, "{tally:?}");
+    assert!(
+        tally.virtual_datasets >= 7 && tally.mappings >= 10,
+        "{tally:?}"
+    );
 }
 
 #[test]
 fn object_addr_reports_missing_links() {
     let file = hdf5::File::open(fixture("big.h5")).unwrap();
     for missing in ["/nope", "/nope/deeper", "/_version_data/nope/x", "nope"] {
-        assert_eq!(h5::object_addr(file.id(), missing).unwrap(), None, "{missing}");
+        assert_eq!(
+            h5::object_addr(file.id(), missing).unwrap(),
+            None,
+            "{missing}"
+        );
     }
     let (_, kind) = h5::object_addr(file.id(), "_version_data/versions/v1/big")
         .unwrap()

@@ -112,9 +112,8 @@ pub fn object_addr(loc: hid_t, name: &str) -> hdf5::Result<Option<(u64, ObjType)
     for i in 1..=parts.len() {
         let prefix = CString::new(format!("{lead}{}", parts[..i].join("/")))
             .map_err(|_| hdf5::Error::from("path contains NUL"))?;
-        let exists = locked(|| unsafe {
-            hdf5::h5check(H5Lexists(loc, prefix.as_ptr(), H5P_DEFAULT))
-        })?;
+        let exists =
+            locked(|| unsafe { hdf5::h5check(H5Lexists(loc, prefix.as_ptr(), H5P_DEFAULT)) })?;
         if exists == 0 {
             return Ok(None);
         }

@@ -80,6 +80,14 @@ impl RawMapping {
             source_block: self.source_block.clone(),
         }
     }
+
+    /// Like [`RawMapping::to_mapping`], without copying the blocks.
+    pub fn into_mapping(self) -> VirtualMapping {
+        VirtualMapping {
+            virtual_block: self.virtual_block,
+            source_block: self.source_block,
+        }
+    }
 }
 
 /// Where the bytes come from: a file, or a buffer (tests, fuzzing).
@@ -166,8 +174,8 @@ impl RawFile {
             // No heap object: a VDS without mappings.
             None => Vec::new(),
             Some(addr) => {
-                let blob = gheap::read_object(self, addr, heap_index)?;
-                vds::decode(&blob, self.geometry, &space.shape, &space.maxshape)?
+                let object = gheap::read_object(self, addr, heap_index)?;
+                vds::decode(object.bytes(), self.geometry, &space.shape, &space.maxshape)?
             }
         };
         Ok(VdsLayout {

@@ -35,6 +35,9 @@ const HDR_ALL_FLAGS: u8 = HDR_CHUNK0_SIZE
 /// Most continuation chunks one header may chain (HDF5 writes a handful).
 const MAX_CHUNKS: usize = 4096;
 
+/// Bytes read at a header's address before knowing its size.
+const SPECULATIVE_READ: u64 = 1024;
+
 /// A dataset's extent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataspace {
@@ -86,8 +89,9 @@ impl Framing {
 /// its dataspace and layout messages.
 pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError> {
     let g = f.geometry();
-    // Enough for either prefix (v2 is at most 4+1+1+16+4+8 bytes).
-    let head = f.read_upto(addr, 48, "object header")?;
+    // Any prefix (v2 is at most 4+1+1+16+4+8 bytes), and usually the
+    // whole first chunk.
+    let head = f.read_upto(addr, SPECULATIVE_READ, "object header")?;
     let mut out = Messages::default();
     let mut queue = VecDeque::new();
     let framing = if head.starts_with(b"OHDR") {
@@ -96,8 +100,15 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
             .checked_add(chunk0)
             .and_then(|n| n.checked_add(4))
             .ok_or_else(|| RawError::format("object header chunk size overflows"))?;
-        let block = f.read(addr, total, "object header")?;
-        verify_checksum(&block, "object header")?;
+        let owned;
+        let block: &[u8] = match head.get(..total as usize) {
+            Some(b) if total <= SPECULATIVE_READ => b,
+            _ => {
+                owned = f.read(addr, total, "object header")?;
+                &owned
+            }
+        };
+        verify_checksum(block, "object header")?;
         let body = &block[prefix_len..block.len() - 4];
         decode_chunk(body, framing, g, &mut out, &mut queue)?;
         framing
@@ -110,8 +121,15 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
         let data_addr = addr
             .checked_add(16)
             .ok_or_else(|| RawError::format("object header address overflows"))?;
-        let body = f.read(data_addr, chunk0, "object header")?;
-        let n = decode_chunk(&body, framing, g, &mut out, &mut queue)?;
+        let owned;
+        let body: &[u8] = match head.get(16..16 + chunk0 as usize) {
+            Some(b) if chunk0 <= SPECULATIVE_READ => b,
+            _ => {
+                owned = f.read(data_addr, chunk0, "object header")?;
+                &owned
+            }
+        };
+        let n = decode_chunk(body, framing, g, &mut out, &mut queue)?;
         if n > usize::from(nmesgs) {
             return Err(RawError::format("bad object header message count"));
         }
@@ -372,7 +390,9 @@ fn decode_layout(data: &[u8], g: Geometry) -> Result<Layout, RawError> {
     let mut c = Cursor::new(data, "layout message");
     let version = c.u8()?;
     if !(1..=5).contains(&version) {
-        return Err(RawError::format(format!("layout message version {version}")));
+        return Err(RawError::format(format!(
+            "layout message version {version}"
+        )));
     }
     let class = if version < 3 {
         c.skip(1)?; // dimensionality

@@ -44,7 +44,9 @@ pub(crate) fn decode(c: &mut Cursor) -> Result<Selection, RawError> {
         SEL_ALL => {
             let version = c.u32()?;
             if version != 1 {
-                return Err(RawError::format(format!("'all' selection version {version}")));
+                return Err(RawError::format(format!(
+                    "'all' selection version {version}"
+                )));
             }
             c.skip(8)?; // padding, length
             Ok(Selection::All)
@@ -75,7 +77,9 @@ fn decode_hyperslab(c: &mut Cursor) -> Result<Selection, RawError> {
         v => return Err(RawError::format(format!("hyperslab selection version {v}"))),
     };
     if flags & !HYPER_REGULAR != 0 {
-        return Err(RawError::format(format!("hyperslab selection flags {flags:#04x}")));
+        return Err(RawError::format(format!(
+            "hyperslab selection flags {flags:#04x}"
+        )));
     }
     if !matches!(enc, 2 | 4 | 8) {
         return Err(RawError::format(format!("hyperslab encoding size {enc}")));
@@ -146,10 +150,11 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
         return Err(RawError::format("hyperslab block list truncated"));
     }
     if n > MAX_IRREGULAR_BLOCKS {
-        return Err(RawError::unsupported("hyperslab selection with many blocks"));
+        return Err(RawError::unsupported(
+            "hyperslab selection with many blocks",
+        ));
     }
-    let mut blocks: Vec<(Vec<u64>, Vec<u64>)> = Vec::with_capacity(n as usize);
-    for _ in 0..n {
+    let read_block = |c: &mut Cursor| -> Result<(Vec<u64>, Vec<u64>), RawError> {
         let mut lo = Vec::with_capacity(rank);
         let mut hi = Vec::with_capacity(rank);
         for _ in 0..rank {
@@ -161,10 +166,27 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
         if lo.iter().zip(&hi).any(|(l, h)| h < l) {
             return Err(RawError::format("hyperslab block ends before it starts"));
         }
-        if hi.iter().any(|&h| h == u64::MAX) {
+        if hi.contains(&u64::MAX) {
             return Err(RawError::format("hyperslab block extent overflows"));
         }
-        blocks.push((lo, hi));
+        Ok((lo, hi))
+    };
+    let into_block = |lo: Vec<u64>, mut hi: Vec<u64>| {
+        for (h, l) in hi.iter_mut().zip(&lo) {
+            *h = *h - l + 1;
+        }
+        Selection::Block {
+            start: lo,
+            count: hi,
+        }
+    };
+    if n == 1 {
+        let (lo, hi) = read_block(c)?;
+        return Ok(into_block(lo, hi));
+    }
+    let mut blocks = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        blocks.push(read_block(c)?);
     }
     // The union is one box iff the blocks are disjoint and their volumes
     // add up to the volume of their bounding box.
@@ -176,37 +198,34 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
             hi[d] = hi[d].max(h[d]);
         }
     }
-    if blocks.len() > 1 {
-        let volume = |l: &[u64], h: &[u64]| {
-            l.iter()
-                .zip(h)
-                .try_fold(1u128, |v, (&a, &b)| v.checked_mul(u128::from(b - a) + 1))
-                .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))
-        };
-        let overlap = |a: &(Vec<u64>, Vec<u64>), b: &(Vec<u64>, Vec<u64>)| {
-            (0..rank).all(|d| a.0[d] <= b.1[d] && b.0[d] <= a.1[d])
-        };
-        for i in 0..blocks.len() {
-            for j in i + 1..blocks.len() {
-                if overlap(&blocks[i], &blocks[j]) {
-                    return Err(RawError::unsupported("overlapping hyperslab blocks"));
-                }
+    let volume = |l: &[u64], h: &[u64]| {
+        l.iter()
+            .zip(h)
+            .try_fold(1u128, |v, (&a, &b)| v.checked_mul(u128::from(b - a) + 1))
+            .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))
+    };
+    let overlap = |a: &(Vec<u64>, Vec<u64>), b: &(Vec<u64>, Vec<u64>)| {
+        (0..rank).all(|d| a.0[d] <= b.1[d] && b.0[d] <= a.1[d])
+    };
+    for i in 0..blocks.len() {
+        for j in i + 1..blocks.len() {
+            if overlap(&blocks[i], &blocks[j]) {
+                return Err(RawError::unsupported("overlapping hyperslab blocks"));
             }
         }
-        let mut sum = 0u128;
-        for (l, h) in &blocks {
-            sum = sum
-                .checked_add(volume(l, h)?)
-                .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))?;
-        }
-        if sum != volume(&lo, &hi)? {
-            return Err(RawError::unsupported(
-                "hyperslab selection of several blocks (not one block)",
-            ));
-        }
     }
-    let count = lo.iter().zip(&hi).map(|(&l, &h)| h - l + 1).collect();
-    Ok(Selection::Block { start: lo, count })
+    let mut sum = 0u128;
+    for (l, h) in &blocks {
+        sum = sum
+            .checked_add(volume(l, h)?)
+            .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))?;
+    }
+    if sum != volume(&lo, &hi)? {
+        return Err(RawError::unsupported(
+            "hyperslab selection of several blocks (not one block)",
+        ));
+    }
+    Ok(into_block(lo, hi))
 }
 
 /// The last index of a run, which must fit in 64 bits.
@@ -254,7 +273,12 @@ pub(crate) mod encode {
     }
 
     /// An irregular hyperslab: a list of (start, end) corners.
-    pub fn irregular(version: u32, enc: usize, rank: usize, blocks: &[(Vec<u64>, Vec<u64>)]) -> Vec<u8> {
+    pub fn irregular(
+        version: u32,
+        enc: usize,
+        rank: usize,
+        blocks: &[(Vec<u64>, Vec<u64>)],
+    ) -> Vec<u8> {
         let mut v = Vec::new();
         v.extend(2u32.to_le_bytes());
         v.extend(version.to_le_bytes());

@@ -265,7 +265,12 @@ fn version1_header_with_continuation() {
 #[test]
 fn version2_header_with_ochk_chunk_and_gap() {
     let img = image_v2();
-    assert_eq!(RawFile::from_bytes(img.clone()).unwrap().superblock_version(), 2);
+    assert_eq!(
+        RawFile::from_bytes(img.clone())
+            .unwrap()
+            .superblock_version(),
+        2
+    );
     check(&layout_of(img).unwrap());
 }
 
@@ -308,16 +313,27 @@ fn chunked_layout_is_not_virtual_and_empty_vds_has_no_mappings() {
     let space = dataspace_v1(&[3], None);
     let chunked = [3u8, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0];
     let mut img = superblock(0, 1024);
-    put_at(&mut img, HEADER, &v1_header(2, &v1_messages(&[(1, &space), (8, &chunked)])));
+    put_at(
+        &mut img,
+        HEADER,
+        &v1_header(2, &v1_messages(&[(1, &space), (8, &chunked)])),
+    );
     img.resize(1024, 0);
     assert!(matches!(layout_of(img), Err(RawError::NotVirtual(2))));
 
     let empty = layout_virtual(4, UNDEF, 0);
     let mut img = superblock(0, 1024);
-    put_at(&mut img, HEADER, &v1_header(2, &v1_messages(&[(1, &space), (8, &empty)])));
+    put_at(
+        &mut img,
+        HEADER,
+        &v1_header(2, &v1_messages(&[(1, &space), (8, &empty)])),
+    );
     img.resize(1024, 0);
     let l = layout_of(img).unwrap();
-    assert_eq!((l.shape, l.maxshape, l.mappings.len()), (vec![3], vec![Some(3)], 0));
+    assert_eq!(
+        (l.shape, l.maxshape, l.mappings.len()),
+        (vec![3], vec![Some(3)], 0)
+    );
 }
 
 #[test]
@@ -325,7 +341,11 @@ fn virtual_in_a_version3_layout_message_is_an_error() {
     let space = dataspace_v1(&[3], None);
     let lay = layout_virtual(3, HEAP, 1);
     let mut img = superblock(0, HEAP + HEAP_SIZE);
-    put_at(&mut img, HEADER, &v1_header(2, &v1_messages(&[(1, &space), (8, &lay)])));
+    put_at(
+        &mut img,
+        HEADER,
+        &v1_header(2, &v1_messages(&[(1, &space), (8, &lay)])),
+    );
     put_at(&mut img, HEAP, &collection(&[&mappings_v0()]));
     assert!(matches!(layout_of(img), Err(RawError::Format(_))));
 }
@@ -371,4 +391,28 @@ fn flipped_bits_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn first_chunks_larger_than_the_speculative_read() {
+    let pad = vec![0u8; 2000];
+    let lay = layout_virtual(4, HEAP, 1);
+    // Version 1 header: a big null message first.
+    let space = dataspace_v1(&[3, 3], Some(MAX));
+    let chunk0 = v1_messages(&[(0x0000, &pad), (0x0001, &space), (0x0008, &lay)]);
+    let mut img = superblock(0, 0);
+    put_at(&mut img, HEADER, &v1_header(3, &chunk0));
+    let heap = img.len() as u64 + 8 - img.len() as u64 % 8;
+    let lay = layout_virtual(4, heap, 1);
+    let chunk0 = v1_messages(&[(0x0000, &pad), (0x0001, &space), (0x0008, &lay)]);
+    put_at(&mut img, HEADER, &v1_header(3, &chunk0));
+    put_at(&mut img, heap, &collection(&[&mappings_v0()]));
+    check(&layout_of(img).unwrap());
+    // Version 2 header.
+    let space = dataspace_v2(&[3, 3], Some(MAX));
+    let chunk0 = v2_messages(&[(0x00, &pad), (0x01, &space), (0x08, &lay)], true);
+    let mut img = superblock(2, 0);
+    put_at(&mut img, HEADER, &v2_header(&chunk0));
+    put_at(&mut img, heap, &collection(&[&mappings_v1()]));
+    check(&layout_of(img).unwrap());
 }

@@ -36,9 +36,7 @@ pub(crate) fn decode(
         )));
     }
     let n = c.uint(g.sizeof_size)?;
-    let mut files: Vec<String> = Vec::new();
-    let mut dsets: Vec<String> = Vec::new();
-    let mut out = Vec::with_capacity((n as usize).min(c.remaining() / MIN_ENTRY));
+    let mut out: Vec<RawMapping> = Vec::with_capacity((n as usize).min(c.remaining() / MIN_ENTRY));
     // Each entry consumes bytes or fails, so this ends with the buffer.
     for i in 0..n {
         if c.is_empty() {
@@ -51,20 +49,20 @@ pub(crate) fn decode(
         let file = if flags & SOURCE_SAME_FILE != 0 {
             ".".to_string()
         } else if flags & SOURCE_FILE_SHARED != 0 {
-            earlier(&files, c.uint(g.sizeof_size)?, i, "source file")?
+            let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source file")?;
+            e.source_file.clone()
         } else {
             name(c.cstr()?)?
         };
         let dset = if flags & SOURCE_DSET_SHARED != 0 {
-            earlier(&dsets, c.uint(g.sizeof_size)?, i, "source dataset")?
+            let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source dataset")?;
+            e.source_dataset.clone()
         } else {
             name(c.cstr()?)?
         };
         let source = selection::decode(&mut c)?;
         let virt = selection::decode(&mut c)?;
-        out.push(mapping(&file, &dset, &source, &virt, shape, maxshape)?);
-        files.push(file);
-        dsets.push(dset);
+        out.push(mapping(file, dset, source, virt, shape, maxshape)?);
     }
     if !c.is_empty() {
         return Err(RawError::format(format!(
@@ -75,22 +73,27 @@ pub(crate) fn decode(
     Ok(out)
 }
 
-/// The name of entry `orig`, which must come before entry `i`.
-fn earlier(names: &[String], orig: u64, i: u64, what: &str) -> Result<String, RawError> {
+/// Entry `orig`, which must come before entry `i`.
+fn earlier<'a>(
+    out: &'a [RawMapping],
+    orig: u64,
+    i: u64,
+    what: &str,
+) -> Result<&'a RawMapping, RawError> {
     if orig >= i {
         return Err(RawError::format(format!(
             "{what} name of entry {i} refers to entry {orig}"
         )));
     }
-    names
-        .get(orig as usize)
-        .cloned()
+    usize::try_from(orig)
+        .ok()
+        .and_then(|o| out.get(o))
         .ok_or_else(|| RawError::format(format!("{what} name refers to a missing entry")))
 }
 
 fn name(bytes: &[u8]) -> Result<String, RawError> {
-    let s = std::str::from_utf8(bytes)
-        .map_err(|_| RawError::unsupported("non-UTF-8 source name"))?;
+    let s =
+        std::str::from_utf8(bytes).map_err(|_| RawError::unsupported("non-UTF-8 source name"))?;
     if s.contains('%') {
         // printf-style names (`%b`, `%%`) are expanded by HDF5.
         return Err(RawError::unsupported("source name with '%'"));
@@ -98,27 +101,28 @@ fn name(bytes: &[u8]) -> Result<String, RawError> {
     Ok(s.to_string())
 }
 
-fn to_block(start: &[u64], count: &[u64]) -> Result<Block, RawError> {
-    let conv = |v: &[u64]| {
-        v.iter()
-            .map(|&x| usize::try_from(x))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| RawError::unsupported("selection beyond usize"))
-    };
+fn to_block(start: Vec<u64>, count: Vec<u64>) -> Result<Block, RawError> {
+    let fits = |v: &[u64]| v.iter().all(|&x| usize::try_from(x).is_ok());
+    if !fits(&start) || !fits(&count) {
+        return Err(RawError::unsupported("selection beyond usize"));
+    }
+    // Same size on 64-bit targets: the collects reuse the allocations.
     Ok(Block {
-        start: conv(start)?,
-        count: conv(count)?,
+        start: start.into_iter().map(|x| x as usize).collect(),
+        count: count.into_iter().map(|x| x as usize).collect(),
     })
 }
 
 fn mapping(
-    file: &str,
-    dset: &str,
-    source: &Selection,
-    virt: &Selection,
+    file: String,
+    dset: String,
+    source: Selection,
+    virt: Selection,
     shape: &[u64],
     maxshape: &[Option<u64>],
 ) -> Result<RawMapping, RawError> {
+    let nv = virt.count_in(shape);
+    let ns = source.count_in(&[]);
     let (vstart, vcount) = match virt {
         Selection::All => {
             if shape.is_empty() || shape.contains(&0) {
@@ -126,7 +130,7 @@ fn mapping(
             }
             (vec![0; shape.len()], shape.to_vec())
         }
-        Selection::Block { start, count } => (start.clone(), count.clone()),
+        Selection::Block { start, count } => (start, count),
     };
     if vstart.len() != shape.len() {
         return Err(RawError::format(format!(
@@ -138,7 +142,9 @@ fn mapping(
     for ((&s, &n), &max) in vstart.iter().zip(&vcount).zip(maxshape) {
         if let Some(max) = max {
             if s.checked_add(n).is_none_or(|end| end > max) {
-                return Err(RawError::format("virtual selection beyond the maximum extent"));
+                return Err(RawError::format(
+                    "virtual selection beyond the maximum extent",
+                ));
             }
         }
     }
@@ -150,8 +156,6 @@ fn mapping(
         }
         Selection::Block { start, count } => (start, count),
     };
-    let nv = virt.count_in(shape);
-    let ns = source.count_in(&[]);
     match (nv, ns) {
         (Some(a), Some(b)) if a == b => {}
         (Some(_), Some(_)) => {
@@ -162,9 +166,9 @@ fn mapping(
         _ => return Err(RawError::unsupported("selection size overflows")),
     }
     Ok(RawMapping {
-        source_file: file.to_string(),
-        source_dataset: dset.to_string(),
-        virtual_block: to_block(&vstart, &vcount)?,
+        source_file: file,
+        source_dataset: dset,
+        virtual_block: to_block(vstart, vcount)?,
         source_block: to_block(sstart, scount)?,
     })
 }
@@ -324,7 +328,13 @@ mod tests {
         e.source = regular(3, 4, &[(0, 1, 3, 1)]);
         assert!(decode(&blob(0, &[e]), G, &[6], &[Some(6)]).is_err());
         // rank differs from the dataspace
-        assert!(decode(&blob(0, &[v0_entry(0, 0, 2)]), G, &[6, 1], &[Some(6), Some(1)]).is_err());
+        assert!(decode(
+            &blob(0, &[v0_entry(0, 0, 2)]),
+            G,
+            &[6, 1],
+            &[Some(6), Some(1)]
+        )
+        .is_err());
         // beyond the maximum extent
         assert!(decode(&blob(0, &[v0_entry(4, 0, 4)]), G, &[6], &[Some(6)]).is_err());
         // shared name pointing forward
