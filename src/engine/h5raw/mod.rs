@@ -25,7 +25,7 @@ use std::path::Path;
 
 use super::h5::{Block, VirtualMapping};
 
-pub use objheader::Layout;
+use objheader::Layout;
 
 /// Why the raw reader gave up. Every case is a reason to fall back to the
 /// C library, not a verdict on the file.

@@ -122,7 +122,7 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
             .checked_add(16)
             .ok_or_else(|| RawError::format("object header address overflows"))?;
         let owned;
-        let body: &[u8] = match head.get(16..16 + chunk0 as usize) {
+        let body: &[u8] = match head.get(16..).and_then(|h| h.get(..chunk0 as usize)) {
             Some(b) if chunk0 <= SPECULATIVE_READ => b,
             _ => {
                 owned = f.read(data_addr, chunk0, "object header")?;
