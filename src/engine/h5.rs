@@ -6,12 +6,14 @@
 //! because the C library is not thread-safe and the high-level API uses the
 //! same lock.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_void};
 
-use hdf5_sys::h5::{hsize_t, H5free_memory};
+use hdf5_sys::h5::{haddr_t, herr_t, hsize_t, H5free_memory};
 use hdf5_sys::h5d::{H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type, H5Dread};
 use hdf5_sys::h5i::{hid_t, H5Idec_ref};
+use hdf5_sys::h5l::H5Lexists;
+use hdf5_sys::h5o::{H5O_info2_t, H5O_token_t, H5O_type_t, H5Oget_info_by_name3, H5O_INFO_BASIC};
 use hdf5_sys::h5p::{
     H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
     H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
@@ -80,6 +82,62 @@ pub unsafe fn take_c_string(p: *mut c_char) -> Option<String> {
     let s = CStr::from_ptr(p).to_string_lossy().into_owned();
     H5free_memory(p as *mut c_void);
     Some(s)
+}
+
+/// What kind of object a link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjType {
+    Group,
+    Dataset,
+    NamedDatatype,
+    Other,
+}
+
+extern "C" {
+    // Native VOL call (HDF5 >= 1.12) that hdf5-metno-sys does not bind.
+    fn H5VLnative_token_to_addr(loc_id: hid_t, token: H5O_token_t, addr: *mut haddr_t) -> herr_t;
+}
+
+/// The object header address (relative to the file's base address, as in
+/// the file format) and kind of the object at `name` from `loc`; `None`
+/// when a link on the way does not exist.
+pub fn object_addr(loc: hid_t, name: &str) -> hdf5::Result<Option<(u64, ObjType)>> {
+    let cname = CString::new(name).map_err(|_| hdf5::Error::from("path contains NUL"))?;
+    // H5Lexists fails on a missing intermediate group: test each prefix.
+    let parts: Vec<&str> = name
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let lead = if name.starts_with('/') { "/" } else { "" };
+    for i in 1..=parts.len() {
+        let prefix = CString::new(format!("{lead}{}", parts[..i].join("/")))
+            .map_err(|_| hdf5::Error::from("path contains NUL"))?;
+        let exists =
+            locked(|| unsafe { hdf5::h5check(H5Lexists(loc, prefix.as_ptr(), H5P_DEFAULT)) })?;
+        if exists == 0 {
+            return Ok(None);
+        }
+    }
+    // SAFETY: plain C data; all zeros is a valid value.
+    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+    let mut addr: haddr_t = 0;
+    locked(|| unsafe {
+        hdf5::h5check(H5Oget_info_by_name3(
+            loc,
+            cname.as_ptr(),
+            &mut info,
+            H5O_INFO_BASIC,
+            H5P_DEFAULT,
+        ))?;
+        hdf5::h5check(H5VLnative_token_to_addr(loc, info.token, &mut addr))
+    })?;
+    let kind = match info.type_ {
+        H5O_type_t::H5O_TYPE_GROUP => ObjType::Group,
+        H5O_type_t::H5O_TYPE_DATASET => ObjType::Dataset,
+        H5O_type_t::H5O_TYPE_NAMED_DATATYPE => ObjType::NamedDatatype,
+        _ => ObjType::Other,
+    };
+    Ok(Some((addr, kind)))
 }
 
 pub fn dataset_type(ds: hid_t) -> hdf5::Result<Handle> {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod file;
 pub mod h5;
+pub mod h5raw;
 pub mod h5write;
 pub mod hash;
 pub mod read;

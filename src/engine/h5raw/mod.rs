@@ -1,0 +1,320 @@
+//! A small reader of exactly the HDF5 file bytes that hold a virtual
+//! dataset's mappings: superblock, object header (dataspace and layout
+//! messages), global heap object, serialized selections. It is a fast path
+//! beside the C library (opening a VDS through `H5Dopen2` decodes every
+//! mapping into dataspaces, milliseconds for a large version): anything it
+//! does not fully understand is an error, never a guess, and the caller then
+//! asks the C library.
+//!
+//! Encodings follow the HDF5 file-format specification and the 2.x sources
+//! (`H5Fsuper_cache.c`, `H5Ocache.c`, `H5Osdspace.c`, `H5Olayout.c`,
+//! `H5HGcache.c`, `H5Dvirtual.c`, `H5Shyper.c`, `H5Sall.c`).
+//!
+//! Every read is bounded by the file length, every loop by the bytes it
+//! walks or by an explicit cap, and all arithmetic on file values is checked.
+
+mod bytes;
+mod gheap;
+mod objheader;
+mod selection;
+mod vds;
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::h5::{Block, VirtualMapping};
+
+use objheader::Layout;
+
+/// Why the raw reader gave up. Every case is a reason to fall back to the
+/// C library, not a verdict on the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RawError {
+    #[error("HDF5 raw read: {0}")]
+    Io(#[from] std::io::Error),
+    /// Bytes that do not decode, or contradict each other.
+    #[error("HDF5 raw read: malformed: {0}")]
+    Format(String),
+    /// Valid HDF5 this reader does not handle (or cannot represent exactly).
+    #[error("HDF5 raw read: unsupported: {0}")]
+    Unsupported(String),
+    /// The object is a dataset, but its layout is not virtual.
+    #[error("HDF5 raw read: not a virtual dataset (layout class {0})")]
+    NotVirtual(u8),
+}
+
+impl RawError {
+    pub(crate) fn format(msg: impl Into<String>) -> RawError {
+        RawError::Format(msg.into())
+    }
+    pub(crate) fn unsupported(msg: impl Into<String>) -> RawError {
+        RawError::Unsupported(msg.into())
+    }
+}
+
+/// The dataspace and mappings of one virtual dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VdsLayout {
+    pub shape: Vec<u64>,
+    /// `None` = unlimited.
+    pub maxshape: Vec<Option<u64>>,
+    pub mappings: Vec<RawMapping>,
+}
+
+/// One mapping, its selections reduced to the single block each one is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMapping {
+    /// As stored (`"."` = the same file); printf-style `%` sequences are
+    /// returned verbatim, as `H5Pget_virtual_filename` does.
+    pub source_file: String,
+    pub source_dataset: String,
+    pub virtual_block: Block,
+    pub source_block: Block,
+}
+
+impl RawMapping {
+    pub fn to_mapping(&self) -> VirtualMapping {
+        VirtualMapping {
+            virtual_block: self.virtual_block.clone(),
+            source_block: self.source_block.clone(),
+        }
+    }
+
+    /// Like [`RawMapping::to_mapping`], without copying the blocks.
+    pub fn into_mapping(self) -> VirtualMapping {
+        VirtualMapping {
+            virtual_block: self.virtual_block,
+            source_block: self.source_block,
+        }
+    }
+}
+
+/// Where the bytes come from: a file, or a buffer (tests, fuzzing).
+#[derive(Debug)]
+enum Source {
+    File(File),
+    Memory(Vec<u8>),
+}
+
+/// Sizes the superblock fixes for the whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    /// Size of offsets (addresses), bytes.
+    pub sizeof_addr: usize,
+    /// Size of lengths, bytes.
+    pub sizeof_size: usize,
+}
+
+/// An HDF5 file opened for raw metadata reads.
+#[derive(Debug)]
+pub struct RawFile {
+    source: Source,
+    len: u64,
+    /// Absolute offset of address 0 (where the superblock was found).
+    base: u64,
+    geometry: Geometry,
+    superblock_version: u8,
+}
+
+const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// Cap on any one metadata block read (object header chunk, heap
+/// collection): far above what HDF5 writes, far below memory trouble.
+pub(crate) const MAX_BLOCK: u64 = 1 << 30;
+
+impl RawFile {
+    pub fn open(path: impl AsRef<Path>) -> Result<RawFile, RawError> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        RawFile::with_source(Source::File(file), len)
+    }
+
+    /// A file image held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<RawFile, RawError> {
+        let len = bytes.len() as u64;
+        RawFile::with_source(Source::Memory(bytes), len)
+    }
+
+    fn with_source(source: Source, len: u64) -> Result<RawFile, RawError> {
+        let mut raw = RawFile {
+            source,
+            len,
+            base: 0,
+            geometry: Geometry {
+                sizeof_addr: 8,
+                sizeof_size: 8,
+            },
+            superblock_version: 0,
+        };
+        raw.read_superblock()?;
+        Ok(raw)
+    }
+
+    pub fn superblock_version(&self) -> u8 {
+        self.superblock_version
+    }
+
+    /// The dataspace and mappings of the virtual dataset whose object header
+    /// is at `header_addr` (an address as HDF5 reports it, relative to the
+    /// base address: `H5VLnative_token_to_addr` of the object's token).
+    pub fn vds_layout(&self, header_addr: u64) -> Result<VdsLayout, RawError> {
+        let msgs = objheader::read_messages(self, header_addr)?;
+        let space = msgs.dataspace.ok_or_else(|| {
+            RawError::format("object header has no dataspace message (not a dataset?)")
+        })?;
+        let layout = msgs
+            .layout
+            .ok_or_else(|| RawError::format("object header has no layout message"))?;
+        let (heap_addr, heap_index) = match layout {
+            Layout::Virtual { heap_addr, index } => (heap_addr, index),
+            Layout::Other(class) => return Err(RawError::NotVirtual(class)),
+        };
+        let mappings = match heap_addr {
+            // No heap object: a VDS without mappings.
+            None => Vec::new(),
+            Some(addr) => {
+                let object = gheap::read_object(self, addr, heap_index)?;
+                vds::decode(object.bytes(), self.geometry, &space.shape, &space.maxshape)?
+            }
+        };
+        Ok(VdsLayout {
+            shape: space.shape,
+            maxshape: space.maxshape,
+            mappings,
+        })
+    }
+
+    pub(crate) fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    /// The absolute file offset of a relative address, checked against the
+    /// file length for a read of `size` bytes.
+    fn span(&self, addr: u64, size: u64, what: &str) -> Result<u64, RawError> {
+        let start = self
+            .base
+            .checked_add(addr)
+            .ok_or_else(|| RawError::format(format!("{what}: address {addr:#x} overflows")))?;
+        match start.checked_add(size) {
+            Some(end) if end <= self.len => Ok(start),
+            _ => Err(RawError::format(format!(
+                "{what}: {size} bytes at address {addr:#x} run past the end of the file ({} bytes)",
+                self.len
+            ))),
+        }
+    }
+
+    /// Reads `size` bytes at a relative address; the size is capped by the
+    /// file length and [`MAX_BLOCK`] before anything is allocated.
+    pub(crate) fn read(&self, addr: u64, size: u64, what: &str) -> Result<Vec<u8>, RawError> {
+        if size > MAX_BLOCK {
+            return Err(RawError::unsupported(format!(
+                "{what}: {size}-byte block is larger than this reader handles"
+            )));
+        }
+        let start = self.span(addr, size, what)?;
+        self.read_abs(start, size as usize)
+    }
+
+    /// Reads up to `size` bytes (fewer at the end of the file).
+    pub(crate) fn read_upto(&self, addr: u64, size: u64, what: &str) -> Result<Vec<u8>, RawError> {
+        let start = self.span(addr, 0, what)?;
+        let n = size.min(self.len - start).min(MAX_BLOCK);
+        self.read_abs(start, n as usize)
+    }
+
+    fn read_abs(&self, start: u64, n: usize) -> Result<Vec<u8>, RawError> {
+        match &self.source {
+            Source::File(f) => {
+                let mut buf = vec![0u8; n];
+                f.read_exact_at(&mut buf, start)?;
+                Ok(buf)
+            }
+            Source::Memory(m) => {
+                // `span`/`read_upto` already bounded start + n by the length.
+                let s = usize::try_from(start)
+                    .map_err(|_| RawError::format("offset beyond memory image"))?;
+                m.get(s..s + n)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| RawError::format("read beyond memory image"))
+            }
+        }
+    }
+
+    /// Finds the signature at 0, 512, 1024, 2048, ... and takes the sizes
+    /// from the superblock there; that offset becomes the base address, as
+    /// the C library does.
+    fn read_superblock(&mut self) -> Result<(), RawError> {
+        let mut at = 0u64;
+        loop {
+            if at.checked_add(8).is_none_or(|end| end > self.len) {
+                return Err(RawError::format("no HDF5 signature found"));
+            }
+            if self.read_abs(at, 8)? == SIGNATURE {
+                break;
+            }
+            at = match at {
+                0 => 512,
+                _ => at
+                    .checked_mul(2)
+                    .ok_or_else(|| RawError::format("no HDF5 signature found"))?,
+            };
+        }
+        // The largest superblock prefix we decode: version 0/1 fixed part.
+        let head = {
+            let n = (self.len - at).min(96) as usize;
+            self.read_abs(at, n)?
+        };
+        let (geometry, version, size) = parse_superblock(&head)?;
+        if version >= 2 {
+            bytes::verify_checksum(&head[..size], "superblock")?;
+        }
+        self.base = at;
+        self.geometry = geometry;
+        self.superblock_version = version;
+        Ok(())
+    }
+}
+
+/// Decodes the superblock prefix: its sizes, version and (for versions 2
+/// and 3) its length including the checksum.
+fn parse_superblock(b: &[u8]) -> Result<(Geometry, u8, usize), RawError> {
+    let mut c = bytes::Cursor::new(b, "superblock");
+    c.skip(8)?;
+    let version = c.u8()?;
+    let (sizeof_addr, sizeof_size) = match version {
+        0 | 1 => {
+            // free-space, root-group, reserved, shared-header versions
+            c.skip(4)?;
+            (c.u8()?, c.u8()?)
+        }
+        2 | 3 => (c.u8()?, c.u8()?),
+        v => return Err(RawError::unsupported(format!("superblock version {v}"))),
+    };
+    for (what, s) in [("offsets", sizeof_addr), ("lengths", sizeof_size)] {
+        match s {
+            2 | 4 | 8 => {}
+            16 | 32 => {
+                return Err(RawError::unsupported(format!("{s}-byte size of {what}")));
+            }
+            _ => return Err(RawError::format(format!("bad size of {what}: {s}"))),
+        }
+    }
+    let geometry = Geometry {
+        sizeof_addr: sizeof_addr.into(),
+        sizeof_size: sizeof_size.into(),
+    };
+    let size = match version {
+        // signature, version, 2 sizes, flags, 4 addresses, checksum
+        2 | 3 => 8 + 1 + 2 + 1 + 4 * geometry.sizeof_addr + 4,
+        _ => 0,
+    };
+    if size > b.len() {
+        return Err(RawError::format("superblock truncated"));
+    }
+    Ok((geometry, version, size))
+}
+
+#[cfg(test)]
+mod testfile;

@@ -1,0 +1,416 @@
+//! Object headers, versions 1 and 2, reduced to the two messages a VDS
+//! needs: the dataspace (0x0001) and the data layout (0x0008).
+
+use std::collections::HashSet;
+use std::collections::VecDeque;
+
+use super::bytes::{verify_checksum, Cursor};
+use super::{Geometry, RawError, RawFile};
+
+const MSG_NULL: u16 = 0x0000;
+const MSG_DATASPACE: u16 = 0x0001;
+const MSG_LAYOUT: u16 = 0x0008;
+const MSG_CONTINUATION: u16 = 0x0010;
+/// Message types the C library knows are below this.
+const MSG_UNKNOWN: u16 = 0x0019;
+
+const FLAG_SHARED: u8 = 0x02;
+const FLAG_DONTSHARE: u8 = 0x04;
+const FLAG_FAIL_IF_UNKNOWN_WRITE: u8 = 0x08;
+const FLAG_MARK_IF_UNKNOWN: u8 = 0x10;
+const FLAG_WAS_UNKNOWN: u8 = 0x20;
+const FLAG_FAIL_IF_UNKNOWN_ALWAYS: u8 = 0x80;
+
+const HDR_CHUNK0_SIZE: u8 = 0x03;
+const HDR_CRT_ORDER_TRACKED: u8 = 0x04;
+const HDR_CRT_ORDER_INDEXED: u8 = 0x08;
+const HDR_PHASE_CHANGE: u8 = 0x10;
+const HDR_STORE_TIMES: u8 = 0x20;
+const HDR_ALL_FLAGS: u8 = HDR_CHUNK0_SIZE
+    | HDR_CRT_ORDER_TRACKED
+    | HDR_CRT_ORDER_INDEXED
+    | HDR_PHASE_CHANGE
+    | HDR_STORE_TIMES;
+
+/// Most continuation chunks one header may chain (HDF5 writes a handful).
+const MAX_CHUNKS: usize = 4096;
+
+/// Bytes read at a header's address before knowing its size.
+const SPECULATIVE_READ: u64 = 1024;
+
+/// A dataset's extent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataspace {
+    pub shape: Vec<u64>,
+    pub maxshape: Vec<Option<u64>>,
+}
+
+/// The part of a layout message this reader uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The global heap object holding the mappings (`None`: no mappings).
+    Virtual { heap_addr: Option<u64>, index: u32 },
+    /// Compact (0), contiguous (1) or chunked (2).
+    Other(u8),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    pub dataspace: Option<Dataspace>,
+    pub layout: Option<Layout>,
+}
+
+/// One object header chunk still to decode.
+#[derive(Debug, Clone, Copy)]
+struct Continuation {
+    addr: u64,
+    size: u64,
+}
+
+/// How messages are framed in this header.
+#[derive(Debug, Clone, Copy)]
+struct Framing {
+    version: u8,
+    /// Version 2 headers that track attribute creation order add 2 bytes.
+    crt_order: bool,
+}
+
+impl Framing {
+    fn msg_header_size(self) -> usize {
+        match (self.version, self.crt_order) {
+            (1, _) => 8,
+            (_, true) => 6,
+            (_, false) => 4,
+        }
+    }
+}
+
+/// Reads the header at `addr` with all its continuation chunks and decodes
+/// its dataspace and layout messages.
+pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError> {
+    let g = f.geometry();
+    // Any prefix (v2 is at most 4+1+1+16+4+8 bytes), and usually the
+    // whole first chunk.
+    let head = f.read_upto(addr, SPECULATIVE_READ, "object header")?;
+    let mut out = Messages::default();
+    let mut queue = VecDeque::new();
+    let framing = if head.starts_with(b"OHDR") {
+        let (prefix_len, chunk0, framing) = parse_v2_prefix(&head)?;
+        let total = (prefix_len as u64)
+            .checked_add(chunk0)
+            .and_then(|n| n.checked_add(4))
+            .ok_or_else(|| RawError::format("object header chunk size overflows"))?;
+        let owned;
+        let block: &[u8] = match head.get(..total as usize) {
+            Some(b) if total <= SPECULATIVE_READ => b,
+            _ => {
+                owned = f.read(addr, total, "object header")?;
+                &owned
+            }
+        };
+        verify_checksum(block, "object header")?;
+        let body = &block[prefix_len..block.len() - 4];
+        decode_chunk(body, framing, g, &mut out, &mut queue)?;
+        framing
+    } else {
+        let (nmesgs, chunk0) = parse_v1_prefix(&head)?;
+        let framing = Framing {
+            version: 1,
+            crt_order: false,
+        };
+        let data_addr = addr
+            .checked_add(16)
+            .ok_or_else(|| RawError::format("object header address overflows"))?;
+        let owned;
+        let body: &[u8] = match head.get(16..).and_then(|h| h.get(..chunk0 as usize)) {
+            Some(b) if chunk0 <= SPECULATIVE_READ => b,
+            _ => {
+                owned = f.read(data_addr, chunk0, "object header")?;
+                &owned
+            }
+        };
+        let n = decode_chunk(body, framing, g, &mut out, &mut queue)?;
+        if n > usize::from(nmesgs) {
+            return Err(RawError::format("bad object header message count"));
+        }
+        framing
+    };
+    let mut seen = HashSet::new();
+    seen.insert(addr);
+    let mut chunks = 1usize;
+    while let Some(cont) = queue.pop_front() {
+        if !seen.insert(cont.addr) {
+            return Err(RawError::format(format!(
+                "object header continuation cycle at {:#x}",
+                cont.addr
+            )));
+        }
+        chunks += 1;
+        if chunks > MAX_CHUNKS {
+            return Err(RawError::unsupported("too many object header chunks"));
+        }
+        let block = f.read(cont.addr, cont.size, "object header continuation")?;
+        if framing.version == 1 {
+            decode_chunk(&block, framing, g, &mut out, &mut queue)?;
+        } else {
+            if block.len() < 8 || &block[..4] != b"OCHK" {
+                return Err(RawError::format(
+                    "object header continuation chunk without OCHK signature",
+                ));
+            }
+            verify_checksum(&block, "object header continuation chunk")?;
+            decode_chunk(&block[4..block.len() - 4], framing, g, &mut out, &mut queue)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Version 1 prefix: version, reserved, message count, reference count,
+/// chunk 0 size, 4 bytes of padding to 16.
+fn parse_v1_prefix(head: &[u8]) -> Result<(u16, u64), RawError> {
+    let mut c = Cursor::new(head, "object header prefix");
+    let version = c.u8()?;
+    if version != 1 {
+        return Err(RawError::format(format!(
+            "bad object header version {version}"
+        )));
+    }
+    c.skip(1)?;
+    let nmesgs = c.u16()?;
+    let _refcount = c.u32()?;
+    let chunk0 = c.u32()?;
+    c.skip(4)?;
+    if (nmesgs > 0 && chunk0 < 8) || (nmesgs == 0 && chunk0 > 0) {
+        return Err(RawError::format("bad object header chunk size"));
+    }
+    Ok((nmesgs, chunk0.into()))
+}
+
+/// Version 2 prefix: "OHDR", version, flags, optional times, optional
+/// attribute phase change values, chunk 0 size in 1/2/4/8 bytes.
+/// Returns the prefix length, chunk 0's data size and the framing.
+fn parse_v2_prefix(head: &[u8]) -> Result<(usize, u64, Framing), RawError> {
+    let mut c = Cursor::new(head, "object header prefix");
+    c.skip(4)?;
+    let version = c.u8()?;
+    if version != 2 {
+        return Err(RawError::format(format!(
+            "bad object header version {version}"
+        )));
+    }
+    let flags = c.u8()?;
+    if flags & !HDR_ALL_FLAGS != 0 {
+        return Err(RawError::format(format!(
+            "unknown object header flags {flags:#04x}"
+        )));
+    }
+    if flags & HDR_STORE_TIMES != 0 {
+        c.skip(16)?;
+    }
+    if flags & HDR_PHASE_CHANGE != 0 {
+        let max_compact = c.u16()?;
+        let min_dense = c.u16()?;
+        if max_compact < min_dense {
+            return Err(RawError::format(
+                "bad object header attribute phase change values",
+            ));
+        }
+    }
+    let chunk0 = c.uint(1 << (flags & HDR_CHUNK0_SIZE))?;
+    let framing = Framing {
+        version: 2,
+        crt_order: flags & HDR_CRT_ORDER_TRACKED != 0,
+    };
+    if chunk0 > 0 && chunk0 < framing.msg_header_size() as u64 {
+        return Err(RawError::format("bad object header chunk size"));
+    }
+    Ok((c.pos(), chunk0, framing))
+}
+
+/// Decodes the messages of one chunk's message area; returns how many.
+fn decode_chunk(
+    body: &[u8],
+    framing: Framing,
+    g: Geometry,
+    out: &mut Messages,
+    queue: &mut VecDeque<Continuation>,
+) -> Result<usize, RawError> {
+    let mut c = Cursor::new(body, "object header message");
+    let hdr = framing.msg_header_size();
+    let mut count = 0usize;
+    let mut nulls = 0usize;
+    while !c.is_empty() {
+        if c.remaining() < hdr {
+            // A gap: only in version 2, and only in chunks without nulls.
+            if framing.version == 1 {
+                return Err(RawError::format("gap in a version 1 object header"));
+            }
+            if nulls > 0 {
+                return Err(RawError::format("gap in a chunk with null messages"));
+            }
+            break;
+        }
+        let kind = if framing.version == 1 {
+            c.u16()?
+        } else {
+            u16::from(c.u8()?)
+        };
+        let size = usize::from(c.u16()?);
+        if framing.version == 1 && size % 8 != 0 {
+            return Err(RawError::format("object header message not aligned"));
+        }
+        let flags = c.u8()?;
+        check_message_flags(flags)?;
+        if framing.version == 1 {
+            c.skip(3)?;
+        } else if framing.crt_order {
+            c.skip(2)?;
+        }
+        let data = c.take(size)?;
+        count += 1;
+        match kind {
+            MSG_NULL => nulls += 1,
+            MSG_DATASPACE => {
+                if flags & FLAG_SHARED != 0 {
+                    return Err(RawError::unsupported("shared dataspace message"));
+                }
+                if out.dataspace.is_some() {
+                    return Err(RawError::format("two dataspace messages"));
+                }
+                out.dataspace = Some(decode_dataspace(data, g)?);
+            }
+            MSG_LAYOUT => {
+                if flags & FLAG_SHARED != 0 {
+                    return Err(RawError::format("layout message flagged as shared"));
+                }
+                if out.layout.is_some() {
+                    return Err(RawError::format("two layout messages"));
+                }
+                out.layout = Some(decode_layout(data, g)?);
+            }
+            MSG_CONTINUATION => {
+                let mut m = Cursor::new(data, "continuation message");
+                let addr = m.uint(g.sizeof_addr)?;
+                let size = m.uint(g.sizeof_size)?;
+                if size == 0 {
+                    return Err(RawError::format("continuation chunk of size 0"));
+                }
+                if is_undef(addr, g.sizeof_addr) {
+                    return Err(RawError::format("continuation to an undefined address"));
+                }
+                queue.push_back(Continuation { addr, size });
+            }
+            k if k >= MSG_UNKNOWN && flags & FLAG_FAIL_IF_UNKNOWN_ALWAYS != 0 => {
+                return Err(RawError::unsupported(format!(
+                    "unknown message type {k:#06x} marked fail-if-unknown"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(count)
+}
+
+fn check_message_flags(flags: u8) -> Result<(), RawError> {
+    let bad = (flags & FLAG_SHARED != 0 && flags & FLAG_DONTSHARE != 0)
+        || (flags & FLAG_WAS_UNKNOWN != 0 && flags & FLAG_FAIL_IF_UNKNOWN_WRITE != 0)
+        || (flags & FLAG_WAS_UNKNOWN != 0 && flags & FLAG_MARK_IF_UNKNOWN == 0);
+    if bad {
+        return Err(RawError::format(format!(
+            "bad message flag combination {flags:#04x}"
+        )));
+    }
+    Ok(())
+}
+
+/// An address of all 0xff bytes is HDF5's "undefined address".
+pub(crate) fn is_undef(value: u64, width: usize) -> bool {
+    let all = if width >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * width)) - 1
+    };
+    value == all
+}
+
+/// The dataspace message, versions 1 and 2.
+fn decode_dataspace(data: &[u8], g: Geometry) -> Result<Dataspace, RawError> {
+    let mut c = Cursor::new(data, "dataspace message");
+    let version = c.u8()?;
+    if !(1..=2).contains(&version) {
+        return Err(RawError::format(format!(
+            "dataspace message version {version}"
+        )));
+    }
+    let rank = usize::from(c.u8()?);
+    if rank > 32 {
+        return Err(RawError::format(format!("dataspace rank {rank}")));
+    }
+    let flags = c.u8()?;
+    if version == 2 {
+        match c.u8()? {
+            // scalar, simple
+            0 | 1 => {}
+            2 => return Err(RawError::unsupported("null dataspace")),
+            t => return Err(RawError::format(format!("dataspace class {t}"))),
+        }
+    } else {
+        c.skip(5)?;
+    }
+    let mut shape = Vec::with_capacity(rank);
+    for _ in 0..rank {
+        shape.push(c.uint(g.sizeof_size)?);
+    }
+    let maxshape = if flags & 0x01 != 0 {
+        let mut max = Vec::with_capacity(rank);
+        for &dim in &shape {
+            let m = c.uint(g.sizeof_size)?;
+            if m == u64::MAX {
+                max.push(None);
+            } else if is_undef(m, g.sizeof_size) {
+                return Err(RawError::unsupported(
+                    "all-ones maximum dimension in short lengths",
+                ));
+            } else if dim > m {
+                return Err(RawError::format("dataspace dimension above its maximum"));
+            } else {
+                max.push(Some(m));
+            }
+        }
+        max
+    } else {
+        shape.iter().map(|&d| Some(d)).collect()
+    };
+    Ok(Dataspace { shape, maxshape })
+}
+
+/// The layout message: which class, and for a virtual layout (message
+/// versions 4 and 5) the global heap object that holds the mappings.
+fn decode_layout(data: &[u8], g: Geometry) -> Result<Layout, RawError> {
+    let mut c = Cursor::new(data, "layout message");
+    let version = c.u8()?;
+    if !(1..=5).contains(&version) {
+        return Err(RawError::format(format!(
+            "layout message version {version}"
+        )));
+    }
+    let class = if version < 3 {
+        c.skip(1)?; // dimensionality
+        c.u8()?
+    } else {
+        c.u8()?
+    };
+    match class {
+        0..=2 => Ok(Layout::Other(class)),
+        3 if version < 4 => Err(RawError::format(format!(
+            "virtual layout in a version {version} layout message"
+        ))),
+        3 => {
+            let addr = c.uint(g.sizeof_addr)?;
+            let index = c.u32()?;
+            let heap_addr = (!is_undef(addr, g.sizeof_addr)).then_some(addr);
+            Ok(Layout::Virtual { heap_addr, index })
+        }
+        k => Err(RawError::format(format!("layout class {k}"))),
+    }
+}

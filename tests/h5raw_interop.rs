@@ -1,0 +1,246 @@
+//! The raw VDS reader (`engine::h5raw`) against the C library: every
+//! dataset of every file the real versioned-hdf5 writes (the interop
+//! fixtures plus tests/interop/h5raw_fixtures.py), and plain h5py virtual
+//! datasets in a libver="latest" file, mapping for mapping.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{H5Pget_virtual_dsetname, H5Pget_virtual_filename};
+use vh5::engine::h5::{self, Layout, ObjType};
+use vh5::engine::h5raw::{RawError, RawFile};
+
+/// Every fixture file: the suite's interop set and this test's extras.
+fn fixture_files() -> &'static Vec<PathBuf> {
+    static FILES: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("vh5-h5raw")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let d = dir.to_str().unwrap();
+        run_python(&repo_root().join("tests/interop/make_fixtures.py"), &[d]);
+        run_python(&repo_root().join("tests/interop/h5raw_fixtures.py"), &[d]);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "h5"))
+            .collect();
+        files.sort();
+        files
+    })
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixture_files()
+        .iter()
+        .find(|p| p.file_name().unwrap() == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+        .clone()
+}
+
+/// Every dataset path in a file, found through `h5::object_addr`.
+fn datasets(file: &hdf5::File) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec!["/".to_string()];
+    while let Some(group) = stack.pop() {
+        let g = file.group(&group).unwrap();
+        for name in g.member_names().unwrap() {
+            let path = format!("{}/{name}", group.trim_end_matches('/'));
+            match h5::object_addr(file.id(), &path).unwrap() {
+                Some((_, ObjType::Group)) => stack.push(path),
+                Some((addr, ObjType::Dataset)) => out.push((path, addr)),
+                Some(_) => {}
+                None => panic!("{path}: listed but not found"),
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn c_name(
+    dcpl: hid_t,
+    i: usize,
+    f: unsafe extern "C" fn(hid_t, usize, *mut std::os::raw::c_char, usize) -> isize,
+) -> String {
+    let n = h5::locked(|| unsafe { f(dcpl, i, std::ptr::null_mut(), 0) });
+    assert!(n >= 0);
+    let mut buf = vec![0u8; n as usize + 1];
+    h5::locked(|| unsafe { f(dcpl, i, buf.as_mut_ptr().cast(), buf.len()) });
+    buf.truncate(n as usize);
+    String::from_utf8(buf).unwrap()
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    datasets: usize,
+    virtual_datasets: usize,
+    mappings: usize,
+    refused: Vec<String>,
+}
+
+/// Compares the raw reader with the C library on every dataset of a file.
+fn compare_file(path: &Path, tally: &mut Tally) {
+    let label = path.file_name().unwrap().to_string_lossy().into_owned();
+    let raw = RawFile::open(path).unwrap();
+    let file = hdf5::File::open(path).unwrap();
+    for (name, addr) in datasets(&file) {
+        let what = format!("{label}:{name}");
+        tally.datasets += 1;
+        let ds = file.dataset(&name).unwrap();
+        let dcpl = h5::dataset_dcpl(ds.id()).unwrap();
+        let got = raw.vds_layout(addr);
+        if h5::layout(dcpl.id()) != Layout::Virtual {
+            assert!(
+                matches!(got, Err(RawError::NotVirtual(_))),
+                "{what}: not virtual, raw says {got:?}"
+            );
+            continue;
+        }
+        tally.virtual_datasets += 1;
+        let leaf = name.rsplit('/').next().unwrap();
+        if leaf.starts_with("unsupported_") {
+            assert!(
+                matches!(got, Err(RawError::Unsupported(_))),
+                "{what}: expected a refusal, got {got:?}"
+            );
+            tally.refused.push(what);
+            continue;
+        }
+        let got = got.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let (shape, max) = h5::dataset_extent(ds.id()).unwrap();
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let max: Vec<Option<u64>> = max.iter().map(|d| d.map(|d| d as u64)).collect();
+        assert_eq!(got.shape, shape, "{what}: shape");
+        assert_eq!(got.maxshape, max, "{what}: maxshape");
+        let want = h5::virtual_mappings(dcpl.id()).unwrap();
+        assert_eq!(got.mappings.len(), want.len(), "{what}: mapping count");
+        for (i, (g, w)) in got.mappings.iter().zip(&want).enumerate() {
+            assert_eq!(&g.to_mapping(), w, "{what}: mapping {i}");
+            let file_name = c_name(dcpl.id(), i, H5Pget_virtual_filename);
+            let dset_name = c_name(dcpl.id(), i, H5Pget_virtual_dsetname);
+            assert_eq!(g.source_file, file_name, "{what}: mapping {i} file");
+            assert_eq!(g.source_dataset, dset_name, "{what}: mapping {i} dataset");
+        }
+        tally.mappings += want.len();
+    }
+}
+
+#[test]
+fn raw_mappings_equal_the_c_library_on_every_versioned_hdf5_file() {
+    let mut tally = Tally::default();
+    let mut files = 0;
+    for path in fixture_files() {
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.starts_with("latest") {
+            continue;
+        }
+        compare_file(path, &mut tally);
+        files += 1;
+    }
+    eprintln!("versioned-hdf5 files: {files}, {tally:?}");
+    assert!(files >= 6, "fixtures missing");
+    assert!(tally.refused.is_empty());
+    assert!(
+        tally.virtual_datasets > 50 && tally.mappings > 1000,
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn libver_latest_files_use_the_new_encodings() {
+    // versioned-hdf5 on a libver="latest" file, and plain h5py VDSs.
+    for (name, want_sb) in [("vlatest.h5", 3), ("latest.h5", 3), ("big.h5", 0)] {
+        let raw = RawFile::open(fixture(name)).unwrap();
+        assert_eq!(raw.superblock_version(), want_sb, "{name}");
+    }
+    let mut tally = Tally::default();
+    compare_file(&fixture("latest.h5"), &mut tally);
+    eprintln!("latest.h5: {tally:?}");
+    assert_eq!(tally.refused.len(), 3, "{tally:?}");
+    assert!(
+        tally.virtual_datasets >= 7 && tally.mappings >= 10,
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn object_addr_reports_missing_links() {
+    let file = hdf5::File::open(fixture("big.h5")).unwrap();
+    for missing in ["/nope", "/nope/deeper", "/_version_data/nope/x", "nope"] {
+        assert_eq!(
+            h5::object_addr(file.id(), missing).unwrap(),
+            None,
+            "{missing}"
+        );
+    }
+    let (_, kind) = h5::object_addr(file.id(), "_version_data/versions/v1/big")
+        .unwrap()
+        .unwrap();
+    assert_eq!(kind, ObjType::Dataset);
+    let (_, kind) = h5::object_addr(file.id(), "/").unwrap().unwrap();
+    assert_eq!(kind, ObjType::Group);
+}
+
+#[test]
+fn a_large_version_has_one_mapping_per_chunk() {
+    let path = fixture("big.h5");
+    let raw = RawFile::open(&path).unwrap();
+    let file = hdf5::File::open(&path).unwrap();
+    let (addr, _) = h5::object_addr(file.id(), "/_version_data/versions/v1/big")
+        .unwrap()
+        .unwrap();
+    let l = raw.vds_layout(addr).unwrap();
+    assert_eq!(l.shape, vec![6112]);
+    assert_eq!(l.mappings.len(), 612);
+}
+
+/// Not a test: `cargo test --test h5raw_interop -- --ignored --nocapture`
+/// prints the median cost per version of both readers.
+#[test]
+#[ignore]
+fn timing_raw_vs_c() {
+    use std::time::Instant;
+    let path = fixture("big.h5");
+    let file = hdf5::File::open(&path).unwrap();
+    let raw = RawFile::open(&path).unwrap();
+    let name = "/_version_data/versions/v1/big";
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let runs = 200;
+    let mut c_times = Vec::new();
+    let mut raw_times = Vec::new();
+    let mut raw_only = Vec::new();
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let ds = file.dataset(name).unwrap();
+        let dcpl = h5::dataset_dcpl(ds.id()).unwrap();
+        let m = h5::virtual_mappings(dcpl.id()).unwrap();
+        let _ = h5::dataset_extent(ds.id()).unwrap();
+        c_times.push(t.elapsed().as_secs_f64() * 1e6);
+        drop((ds, dcpl));
+        let t = Instant::now();
+        let (addr, _) = h5::object_addr(file.id(), name).unwrap().unwrap();
+        let t2 = Instant::now();
+        let l = raw.vds_layout(addr).unwrap();
+        raw_only.push(t2.elapsed().as_secs_f64() * 1e6);
+        raw_times.push(t.elapsed().as_secs_f64() * 1e6);
+        assert_eq!(l.mappings.len(), m.len());
+        n = m.len();
+    }
+    eprintln!(
+        "{n} mappings, median of {runs}: C API {:.0} us, raw {:.0} us (of which object_addr {:.0} us)",
+        median(c_times),
+        median(raw_times.clone()),
+        median(raw_times) - median(raw_only),
+    );
+}
