@@ -244,3 +244,45 @@ fn timing_raw_vs_c() {
         median(raw_times) - median(raw_only),
     );
 }
+
+/// Every version's chunk map as the engine reads it on a read-only handle
+/// (the byte reader, never HDF5's) equals the map HDF5 gives a writable
+/// handle, on every committed version and dataset of every versioned
+/// fixture.
+#[test]
+fn engine_maps_come_from_the_bytes_and_equal_hdf5s() {
+    use vh5::engine::chunkindex::hdf5_map_reads;
+    use vh5::engine::{NodeKind, Vh5File};
+    let mut compared = 0;
+    for path in fixture_files() {
+        let copy = tempfile::NamedTempFile::new().unwrap();
+        std::fs::copy(path, copy.path()).unwrap();
+        let mut fast = Vec::new();
+        {
+            let file = Vh5File::open(copy.path()).unwrap();
+            if !file.is_versioned() {
+                continue;
+            }
+            let before = hdf5_map_reads();
+            for v in file.graph().unwrap().committed() {
+                for node in file.walk(v, "/").unwrap() {
+                    if node.kind == NodeKind::Dataset {
+                        let map = file.chunk_map_of(&v.name, &node.path).unwrap();
+                        fast.push((v.clone(), node.path, map));
+                    }
+                }
+            }
+            let fallbacks = hdf5_map_reads() - before;
+            assert_eq!(fallbacks, 0, "{}: maps read through HDF5", path.display());
+        }
+        let file = Vh5File::open_rw(copy.path()).unwrap();
+        for (v, p, map) in fast {
+            let ds = file.dataset(&v, &p).unwrap();
+            let slow = ds.chunk_map().unwrap();
+            assert_eq!(map.as_deref(), slow, "{} {} {p}", path.display(), v.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 200, "only {compared} maps compared");
+    eprintln!("{compared} engine chunk maps equal HDF5's");
+}

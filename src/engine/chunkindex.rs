@@ -6,15 +6,26 @@
 //! read-only, so the cache lives as long as the `Vh5File`; writable
 //! handles (commit, replay) do not cache.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::chunkmap::ChunkMap;
+use super::dataset::{raw_data_chunks, storage_raw_data};
 use super::error::{Error, Result};
-use super::file::Vh5File;
-use super::h5::Block;
+use super::file::{Vh5File, VERSIONS_GROUP};
+use super::h5::{self, Block, ObjType};
+use super::h5raw::RawFile;
 use super::versions::Version;
+
+/// Chunk maps read through HDF5 rather than the byte reader since the
+/// process started: lets tests prove the fast path is taken.
+static HDF5_MAP_READS: AtomicU64 = AtomicU64::new(0);
+
+pub fn hdf5_map_reads() -> u64 {
+    HDF5_MAP_READS.load(Ordering::Relaxed)
+}
 
 /// Asked between two chunk-map reads of a long scan: `true` stops it with
 /// [`Error::cancelled`], keeping every map read so far.
@@ -52,6 +63,10 @@ type VersionPath = (String, String);
 pub(crate) struct ChunkIndex {
     maps: RefCell<HashMap<VersionPath, Option<Arc<ChunkMap>>>>,
     region_use: RefCell<HashMap<String, Arc<RegionUse>>>,
+    /// The byte reader, opened on first use (`None`: not usable).
+    reader: OnceCell<Option<RawFile>>,
+    /// Chunk shape by `raw_data` path.
+    raw_chunks: RefCell<HashMap<String, Vec<usize>>>,
 }
 
 impl ChunkIndex {
@@ -87,12 +102,16 @@ impl Vh5File {
 
     /// Reads a map without the memo: the byte reader first, then HDF5.
     fn read_chunk_map(&self, version: &str, path: &str) -> Result<Option<Arc<ChunkMap>>> {
-        if !self.is_versioned() || !self.has_dataset(version, path) {
+        if !self.is_versioned() {
             return Ok(None);
         }
         if let Some(map) = self.raw_chunk_map(version, path) {
             return Ok(Some(map));
         }
+        if !self.has_dataset(version, path) {
+            return Ok(None);
+        }
+        HDF5_MAP_READS.fetch_add(1, Ordering::Relaxed);
         let v = stand_in(version);
         let ds = self.dataset(&v, path)?;
         Ok(ds.chunk_map()?.map(|m| Arc::new(m.clone())))
@@ -145,9 +164,57 @@ pub(crate) fn stand_in(name: &str) -> Version {
 
 impl Vh5File {
     /// The map read straight from the file's bytes; `None` when the byte
-    /// reader does not apply or anything in the bytes is unexpected (the
-    /// caller then asks HDF5, which reports real damage).
-    pub(crate) fn raw_chunk_map(&self, _version: &str, _path: &str) -> Option<Arc<ChunkMap>> {
-        None
+    /// reader does not apply (a writable handle, whose newest bytes may sit
+    /// in HDF5's cache) or anything in the bytes is unexpected: the caller
+    /// then asks HDF5, which also reports real damage.
+    pub(crate) fn raw_chunk_map(&self, version: &str, path: &str) -> Option<Arc<ChunkMap>> {
+        if !self.caches() {
+            return None;
+        }
+        let reader = self
+            .index
+            .reader
+            .get_or_init(|| RawFile::open(&self.path).ok())
+            .as_ref()?;
+        let name = format!("{VERSIONS_GROUP}/{version}{path}");
+        let (addr, kind) = h5::object_addr(self.h5.id(), &name).ok()??;
+        if kind != ObjType::Dataset {
+            return None;
+        }
+        let layout = reader.vds_layout(addr).ok()?;
+        let raw_path = match layout.mappings.first() {
+            Some(first) => first.source_dataset.clone(),
+            None => storage_raw_data(path),
+        };
+        let one_source = layout
+            .mappings
+            .iter()
+            .all(|m| m.source_file == "." && m.source_dataset == raw_path);
+        if !one_source {
+            return None;
+        }
+        let chunks = self.raw_chunks(&raw_path).ok()?;
+        let shape = layout.shape.iter().map(|&d| d as usize).collect();
+        let mappings: Vec<_> = layout
+            .mappings
+            .into_iter()
+            .map(|m| m.into_mapping())
+            .collect();
+        ChunkMap::from_mappings(shape, chunks, raw_path, &mappings)
+            .ok()
+            .map(Arc::new)
+    }
+
+    /// The chunk shape a `raw_data` pins for every version, read once.
+    fn raw_chunks(&self, raw_path: &str) -> Result<Vec<usize>> {
+        if let Some(c) = self.index.raw_chunks.borrow().get(raw_path) {
+            return Ok(c.clone());
+        }
+        let chunks = raw_data_chunks(&self.raw_data(raw_path)?, raw_path)?;
+        self.index
+            .raw_chunks
+            .borrow_mut()
+            .insert(raw_path.to_string(), chunks.clone());
+        Ok(chunks)
     }
 }

@@ -331,18 +331,13 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
 /// A version dataset: metadata as versioned-hdf5 reports it, which takes
 /// chunks and filters from `raw_data` (the VDS itself has neither).
 fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dataset> {
-    let raw_path = attrs::string_attr(&h5, "raw_data")?
-        .unwrap_or_else(|| format!("/_version_data{path}/raw_data"));
+    let raw_path = attrs::string_attr(&h5, "raw_data")?.unwrap_or_else(|| storage_raw_data(&path));
     let raw = file.raw_data(&raw_path)?;
     let (tid, dtype) = dataset_type(&h5)?;
     let dcpl = h5::dataset_dcpl(h5.id())?;
     let raw_dcpl = h5::dataset_dcpl(raw.id())?;
     let (shape, maxshape) = h5::dataset_extent(h5.id())?;
-    let chunks = match attrs::int_list_attr(&raw, "chunks")? {
-        Some(c) => c.into_iter().map(|v| v as usize).collect(),
-        None => h5::chunk_dims(raw_dcpl.id())?
-            .ok_or_else(|| Error::bad_file(format!("{raw_path} is not chunked")))?,
-    };
+    let chunks = raw_data_chunks(&raw, &raw_path)?;
     if chunks.len() != shape.len() || chunks.contains(&0) {
         return Err(Error::bad_file(format!(
             "chunk shape {chunks:?} does not fit shape {shape:?}"
@@ -387,6 +382,24 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
         attrs: attrs::read_attrs(&h5, &attrs::VERSION_DATASET_SYSTEM_ATTRS)?,
     };
     Ok(Dataset { meta, h5, source })
+}
+
+/// Where versioned-hdf5 keeps the chunks of the dataset at `path`.
+pub(crate) fn storage_raw_data(path: &str) -> String {
+    format!("/_version_data{path}/raw_data")
+}
+
+/// The chunk shape of every version of a path: `raw_data`'s `chunks`
+/// attribute, else its own chunking.
+pub(crate) fn raw_data_chunks(raw: &hdf5::Dataset, raw_path: &str) -> Result<Vec<usize>> {
+    match attrs::int_list_attr(raw, "chunks")? {
+        Some(c) => Ok(c.into_iter().map(|v| v as usize).collect()),
+        None => {
+            let dcpl = h5::dataset_dcpl(raw.id())?;
+            h5::chunk_dims(dcpl.id())?
+                .ok_or_else(|| Error::bad_file(format!("{raw_path} is not chunked")))
+        }
+    }
 }
 
 /// What a `raw_data` pins for every version of its path: dtype, chunks,
