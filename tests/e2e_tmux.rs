@@ -38,6 +38,11 @@ impl Tmux {
     /// wrapper that reports vh5's exit status and the terminal's line
     /// discipline afterwards (restored: `icanon echo`, not `-icanon -echo`).
     fn start(dir: &Path, file: &Path) -> Tmux {
+        Tmux::start_with(dir, &[file.to_str().unwrap()])
+    }
+
+    /// As `start`, with any arguments (`FILE --version V PATH`).
+    fn start_with(dir: &Path, args: &[&str]) -> Tmux {
         require_tmux();
         // The server's socket lives in the test's own directory: no other
         // test (or user) shares it, and it goes away with the directory.
@@ -52,26 +57,28 @@ impl Tmux {
         .unwrap();
         let tmux = Tmux { socket, config };
         let wrapper = format!(
-            "echo {BEFORE}; \"$1\" \"$2\"; s=$?; echo \"{EXIT_TAG}$s\"; \
+            "echo {BEFORE}; \"$@\"; s=$?; echo \"{EXIT_TAG}$s\"; \
              stty -a | tr ' ;' '\\n\\n' | grep -Ex -- '-?(icanon|echo)' | tr '\\n' ' '; echo; \
              read _; exit $s"
         );
-        let out = tmux.run(&[
+        let (width, height) = (WIDTH.to_string(), HEIGHT.to_string());
+        let mut command = vec![
             "new-session",
             "-d",
             "-s",
             SESSION,
             "-x",
-            &WIDTH.to_string(),
+            &width,
             "-y",
-            &HEIGHT.to_string(),
+            &height,
             "sh",
             "-c",
             &wrapper,
             "sh",
             env!("CARGO_BIN_EXE_vh5"),
-            file.to_str().unwrap(),
-        ]);
+        ];
+        command.extend_from_slice(args);
+        let out = tmux.run(&command);
         assert!(
             out.status.success(),
             "tmux new-session failed: {}",
@@ -550,4 +557,100 @@ fn browse_an_old_version_page_an_array_diff_and_quit() {
 
     drop(tmux);
     eprintln!("e2e_tmux: {:.1?}", started.elapsed());
+}
+
+/// The text drawn in reverse video (the selected rows), one string per run.
+fn reversed_runs(colored: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    for line in colored.lines() {
+        let (mut on, mut run) = (false, String::new());
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' && chars.peek() == Some(&'[') {
+                chars.next();
+                let mut params = String::new();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        if d == 'm' {
+                            for p in params.split(';') {
+                                match p {
+                                    "" | "0" | "27" => on = false,
+                                    "7" => on = true,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        break;
+                    }
+                    params.push(d);
+                }
+                if !on && !run.trim().is_empty() {
+                    runs.push(run.trim().to_string());
+                }
+                if !on {
+                    run.clear();
+                }
+            } else if on {
+                run.push(c);
+            }
+        }
+        if on && !run.trim().is_empty() {
+            runs.push(run.trim().to_string());
+        }
+    }
+    runs
+}
+
+/// `vh5 FILE --version V PATH` opens there: V (here `-5`, five steps back
+/// along the parents) selected in the timeline, PATH selected in the tree
+/// with its groups opened, its metadata and values shown, the tree focused.
+#[test]
+fn opens_at_a_version_and_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &file).unwrap();
+    let tmux = Tmux::start_with(
+        dir.path(),
+        &[file.to_str().unwrap(), "--version", "-5", "models/risk/params"],
+    );
+    let s = tmux.wait_for("fix-bad-tick and /models/risk/params", |s| {
+        s.status().contains("@ fix-bad-tick /models/risk/params")
+            && s.has("Tree @ fix-bad-tick")
+            && s.has("dataset      /models/risk/params")
+            && s.has("/models/risk/params @ fix-bad-tick cursor (0, 0)")
+    });
+    let tree = s.tree_text();
+    assert!(
+        tree.contains("▼ models/") && tree.contains("▼ risk/") && tree.contains("params"),
+        "the node's groups are open:\n{tree}"
+    );
+    assert!(
+        s.has("shape        [3]"),
+        "metadata of the node:\n{}",
+        s.0
+    );
+    let runs = reversed_runs(&tmux.capture(true));
+    assert!(
+        runs.iter().any(|r| r.starts_with("fix-bad-tick")),
+        "the timeline selects fix-bad-tick: {runs:?}"
+    );
+    assert!(
+        !runs.iter().any(|r| r.starts_with("eod-2025-05-30")),
+        "not the current version: {runs:?}"
+    );
+    assert!(
+        runs.iter().any(|r| r.starts_with("params")),
+        "the tree selects params: {runs:?}"
+    );
+    // The tree has the keyboard: Down moves to the next node.
+    tmux.keys(&["Down"]);
+    tmux.wait_for("the next node", |s| {
+        s.status().contains("@ fix-bad-tick /models/risk/weights")
+            && s.has("dataset      /models/risk/weights")
+    });
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("vh5 to exit", |s| {
+        s.lines().iter().any(|l| l.starts_with(EXIT_TAG))
+    });
+    assert!(s.has(&format!("{EXIT_TAG}0")), "screen:\n{}", s.0);
 }

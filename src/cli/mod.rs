@@ -11,24 +11,42 @@ mod output;
 pub mod replay;
 pub mod show;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::engine::{Error, ErrorKind, Result, Version, VersionSpec, Vh5File};
+use crate::tui::app::Start;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "vh5",
     version,
     about = "Browse, diff and edit versioned HDF5 files (versioned-hdf5 compatible)",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    // `--version V` opens the browser at V; `-V` (or `--version` alone)
+    // prints the program's version.
+    disable_version_flag = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// File to open in the browser (default: the bundled demo)
     file: Option<PathBuf>,
+    /// Node to open the browser at (a group or dataset path)
+    path: Option<String>,
+    /// Open the browser at this version: a name, 0 (current), -n (n steps
+    /// back) or @TIMESTAMP. Alone, without a value: print vh5's version
+    #[arg(
+        long = "version",
+        value_name = "VERSION",
+        num_args = 0..=1,
+        allow_negative_numbers = true
+    )]
+    version: Option<Option<String>>,
+    /// Print vh5's version
+    #[arg(short = 'V')]
+    print_version: bool,
 }
 
 /// `--version V` as the subcommands take it (negative numbers allowed).
@@ -333,7 +351,13 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             replay::rename_version(&file, &old, &new)
         }
         Some(Command::Compact { file, out }) => replay::compact(&file, out.as_deref()),
-        None => browse(cli.file),
+        None => match cli.version {
+            // `vh5 --version` (no value) and `vh5 -V`: the program's version.
+            Some(None) => output::print_text(&Cli::command().render_version()),
+            _ if cli.print_version => output::print_text(&Cli::command().render_version()),
+            Some(Some(v)) => browse(cli.file, Some(v), cli.path),
+            None => browse(cli.file, None, cli.path),
+        },
     }
 }
 
@@ -352,8 +376,32 @@ pub fn demo_path() -> PathBuf {
         .join("demo.h5")
 }
 
-/// `vh5 [FILE]`: the terminal browser (the bundled demo when no FILE).
-fn browse(file: Option<PathBuf>) -> Result<()> {
-    let path = file.unwrap_or_else(demo_path);
-    crate::tui::run(&path)
+/// `vh5 [FILE] [--version V] [PATH]`: the terminal browser (the bundled
+/// demo when no FILE), opened at version V and node PATH when given. Both
+/// are checked before the terminal is touched, so a bad one is a plain
+/// one-line error.
+fn browse(file: Option<PathBuf>, version: Option<String>, path: Option<String>) -> Result<()> {
+    let file = file.unwrap_or_else(demo_path);
+    let start = if version.is_some() || path.is_some() {
+        Some(start_at(&file, version.as_deref(), path.as_deref())?)
+    } else {
+        None
+    };
+    crate::tui::run_at(&file, start)
+}
+
+/// Resolves where the browser opens: the version's name and the node's
+/// normalized path (`None` for `/`, where the tree has no row).
+fn start_at(file: &Path, version: Option<&str>, path: Option<&str>) -> Result<Start> {
+    let f = Vh5File::open(file)?;
+    let spec = version.map(VersionSpec::parse).transpose()?;
+    let v = f.resolve_version(spec.as_ref())?;
+    let node = match path {
+        Some(p) => Some(f.node(&v, p)?.path).filter(|p| p != "/"),
+        None => None,
+    };
+    Ok(Start {
+        version: v.name,
+        path: node,
+    })
 }

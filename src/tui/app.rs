@@ -45,6 +45,14 @@ pub struct Areas {
     pub array: Rect,
 }
 
+/// Where the browser opens (`vh5 FILE --version V PATH`): a version, and a
+/// node in it, both checked to exist before the browser starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    pub version: String,
+    pub path: Option<String>,
+}
+
 pub struct App {
     pub file_label: String,
     pub focus: Pane,
@@ -72,6 +80,8 @@ pub struct App {
     /// The page request waiting for its answer.
     in_flight: Option<Request>,
     spinner: usize,
+    /// Where to open, until the first version list and tree have arrived.
+    start: Option<Start>,
 }
 
 impl App {
@@ -96,8 +106,20 @@ impl App {
             outbox: Vec::new(),
             in_flight: None,
             spinner: 0,
+            start: None,
         };
         app.request(Request::Log);
+        app
+    }
+
+    /// Opens at a version (selected in the timeline) and, when given, a
+    /// node (selected in the tree, its groups opened, focus on the tree).
+    pub fn at(file_label: String, start: Option<Start>) -> App {
+        let mut app = App::new(file_label);
+        if start.as_ref().is_some_and(|s| s.path.is_some()) {
+            app.focus = Pane::Tree;
+        }
+        app.start = start;
         app
     }
 
@@ -151,6 +173,12 @@ impl App {
         match reply {
             Reply::Log { versions, current } => {
                 self.timeline.load(&versions, current);
+                if let Some(start) = &self.start {
+                    let rows = &self.timeline.rows;
+                    if let Some(i) = rows.iter().position(|r| r.name == start.version) {
+                        self.timeline.selected = i;
+                    }
+                }
                 self.version_changed();
             }
             Reply::Tree {
@@ -159,6 +187,14 @@ impl App {
                 dtypes,
             } => {
                 self.tree.load(&version, nodes, dtypes);
+                // The first tree is the start version's (unless the user
+                // has already moved on): select the start node in it.
+                if let Some(start) = self.start.take() {
+                    match start.path {
+                        Some(p) if start.version == version => self.tree.reveal(&p),
+                        _ => {}
+                    }
+                }
                 self.tree
                     .set_diff(self.diff.as_ref().filter(|d| d.b == version));
                 self.node_changed();

@@ -57,6 +57,11 @@ fn restore_terminal() {
 /// Opens the browser on a file until the user quits. The terminal is
 /// restored on every exit path, a panic included.
 pub fn run(path: &Path) -> Result<()> {
+    run_at(path, None)
+}
+
+/// As `run`, opened at a version and node (`vh5 FILE --version V PATH`).
+pub fn run_at(path: &Path, start: Option<app::Start>) -> Result<()> {
     // Open before touching the terminal, so a bad file is a plain error.
     let worker = Worker::spawn(path.to_path_buf())?;
     let previous = std::panic::take_hook();
@@ -73,7 +78,7 @@ pub fn run(path: &Path) -> Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        event_loop(&mut terminal, App::new(label), &worker)
+        event_loop(&mut terminal, App::at(label, start), &worker)
     })();
     restore_terminal();
     result
