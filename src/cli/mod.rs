@@ -3,6 +3,7 @@
 
 pub mod cat;
 pub mod commit;
+pub mod completions;
 pub mod diff;
 pub mod dump;
 pub mod log;
@@ -220,6 +221,11 @@ enum Command {
         #[arg(allow_negative_numbers = true)]
         version: String,
     },
+    /// Print a shell completion script (bash, zsh or fish) to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::Shell,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -351,6 +357,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             replay::rename_version(&file, &old, &new)
         }
         Some(Command::Compact { file, out }) => replay::compact(&file, out.as_deref()),
+        Some(Command::Completions { shell }) => completions::run(shell, &mut Cli::command()),
         None => match cli.version {
             // `vh5 --version` (no value) and `vh5 -V`: the program's version.
             Some(None) => output::print_text(&Cli::command().render_version()),
