@@ -213,3 +213,81 @@ fn python_continues_on_vh5_files_and_vh5_reads_the_result() {
         }
     }
 }
+
+fn demo_copy(dir: &Path) -> PathBuf {
+    let p = dir.join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &p).unwrap();
+    p
+}
+
+/// Runs a Python snippet (argv[1] = the file) and parses what it prints.
+fn python_snippet(script: &str, file: &Path) -> Json {
+    let out = Command::new(python())
+        .args(["-c", script, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// String values without JSON quotes, where the target holds strings: a new
+/// attribute, an existing string attribute, a string dataset. versioned-hdf5
+/// reads them back as Python str; JSON values keep their JSON meaning.
+#[test]
+fn bare_strings_commit_as_strings_python_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let f = p.to_str().unwrap();
+    let out = vh5(&[
+        "commit",
+        f,
+        "--name",
+        "bare",
+        "--attr",
+        "/market/prices@note=hello",
+        "--attr",
+        "/market@currency=EUR",
+        "--attr",
+        "/@why=NaN",
+        "--attr",
+        "/market@quoted=\"7\"",
+        "--attr",
+        "/market@number=7",
+        "--set",
+        "/market/tickers[0]=ZZZ X",
+        "--set",
+        "/notes/journal[1:3]=fixed tick",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = r#"
+import sys, json, h5py
+from versioned_hdf5 import VersionedHDF5File
+
+def py(x):
+    x = x.decode() if isinstance(x, bytes) else x
+    return [type(x).__name__, x if isinstance(x, str) else x.item()]
+
+with h5py.File(sys.argv[1], "r") as f:
+    v = VersionedHDF5File(f)["bare"]
+    print(json.dumps({
+        "note": py(v["market/prices"].attrs["note"]),
+        "currency": py(v["market"].attrs["currency"]),
+        "why": py(v.attrs["why"]),
+        "quoted": py(v["market"].attrs["quoted"]),
+        "number": py(v["market"].attrs["number"]),
+        "ticker": py(v["market/tickers"][0]),
+        "journal": [py(x) for x in v["notes/journal"][0:4]],
+    }))
+"#;
+    let got = python_snippet(script, &p);
+    let journal = &got["journal"];
+    assert_eq!(got["note"], serde_json::json!(["str", "hello"]));
+    assert_eq!(got["currency"], serde_json::json!(["str", "EUR"]));
+    assert_eq!(got["why"], serde_json::json!(["str", "NaN"]));
+    assert_eq!(got["quoted"], serde_json::json!(["str", "7"]));
+    assert_eq!(got["number"], serde_json::json!(["int64", 7]));
+    assert_eq!(got["ticker"], serde_json::json!(["str", "ZZZ X"]));
+    assert_eq!(journal[1], serde_json::json!(["str", "fixed tick"]));
+    assert_eq!(journal[2], serde_json::json!(["str", "fixed tick"]));
+    assert_ne!(journal[0], serde_json::json!(["str", "fixed tick"]));
+}

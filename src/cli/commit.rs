@@ -8,8 +8,10 @@ use serde_json::Value as Json;
 
 use super::output::print_text;
 use crate::engine::commit::{self, check_version_name, CommitOptions};
+use crate::engine::dtype::Dtype;
 use crate::engine::encode::{parse_dtype, read_npy};
 use crate::engine::error::bad_input;
+use crate::engine::slice::parse_target;
 use crate::engine::stage::{CreateOptions, Stage};
 use crate::engine::versions::parse_query_timestamp;
 use crate::engine::{Error, Result, VersionSpec, Vh5File};
@@ -39,12 +41,12 @@ pub const CREATE_FLAGS: [&str; 5] = [
 pub enum Edit {
     Set {
         target: String,
-        value: Json,
+        value: EditValue,
     },
     Attr {
         path: String,
         key: String,
-        value: Json,
+        value: EditValue,
     },
     DelAttr {
         path: String,
@@ -67,6 +69,15 @@ pub enum Edit {
     },
     MkGroup(String),
     Delete(String),
+}
+
+/// The value of a `--set` or `--attr`: JSON, or text that is not JSON,
+/// which is taken as a string where the target holds strings (a string
+/// dataset; a string attribute, or a new one) and refused elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditValue {
+    Json(Json),
+    Text(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +119,18 @@ fn json(text: &str, what: &str) -> Result<Json> {
         .map_err(|e| Error::bad_input(format!("{what}: {text:?} is not valid JSON ({e})")))
 }
 
+/// A `--set` or `--attr` value. Text that starts like a JSON string, list
+/// or object was meant as JSON: it must parse.
+fn edit_value(text: &str, what: &str) -> Result<EditValue> {
+    match serde_json::from_str(text.trim()) {
+        Ok(v) => Ok(EditValue::Json(v)),
+        Err(e) if text.trim_start().starts_with(['"', '[', '{']) => Err(Error::bad_input(format!(
+            "{what}: {text:?} is not valid JSON ({e})"
+        ))),
+        Err(_) => Ok(EditValue::Text(text.to_string())),
+    }
+}
+
 /// Splits `LEFT=VALUE` at the `=` that ends the left side (after `]` when
 /// there is an index, so indices and paths may not be confused).
 fn split_assignment<'a>(text: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
@@ -147,7 +170,7 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
             let (target, value) = split_assignment(text, "set")?;
             Edit::Set {
                 target: target.to_string(),
-                value: json(value, "--set")?,
+                value: edit_value(value, "--set")?,
             }
         }
         "attr" => {
@@ -156,7 +179,7 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
             Edit::Attr {
                 path,
                 key,
-                value: json(value, "--attr")?,
+                value: edit_value(value, "--attr")?,
             }
         }
         "del_attr" => {
@@ -242,8 +265,14 @@ fn apply_create_flag(opts: &mut CreateOptions, id: &str, text: &str) -> Result<(
 pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<()> {
     for edit in edits {
         match edit {
-            Edit::Set { target, value } => stage.set(file, target, value)?,
-            Edit::Attr { path, key, value } => stage.set_attr(file, path, key, value)?,
+            Edit::Set { target, value } => {
+                let value = set_value(file, stage, target, value)?;
+                stage.set(file, target, &value)?
+            }
+            Edit::Attr { path, key, value } => {
+                let value = attr_value(file, stage, path, key, value)?;
+                stage.set_attr(file, path, key, &value)?
+            }
             Edit::DelAttr { path, key } => stage.del_attr(file, path, key)?,
             Edit::Resize { path, shape } => stage.resize(file, path, shape)?,
             Edit::Create {
@@ -272,6 +301,55 @@ pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<
         }
     }
     Ok(())
+}
+
+fn is_string(dtype: &Dtype) -> bool {
+    matches!(dtype, Dtype::VarString { .. } | Dtype::FixedString { .. })
+}
+
+/// A `--set` value as JSON: text that is not JSON is a string for a
+/// string dataset.
+fn set_value(file: &Vh5File, stage: &Stage, target: &str, value: &EditValue) -> Result<Json> {
+    let text = match value {
+        EditValue::Json(v) => return Ok(v.clone()),
+        EditValue::Text(text) => text,
+    };
+    let (path, _) = parse_target(target)?;
+    let dtype = stage.dataset_dtype(file, &path)?;
+    if !is_string(&dtype) {
+        bad_input!(
+            "--set {target}={text}: {text:?} is not valid JSON, and {} holds {dtype}, \
+             not strings",
+            path.trim()
+        );
+    }
+    Ok(Json::String(text.clone()))
+}
+
+/// An `--attr` value as JSON: text that is not JSON is a string for an
+/// attribute that holds strings or that does not exist yet.
+fn attr_value(
+    file: &Vh5File,
+    stage: &Stage,
+    path: &str,
+    key: &str,
+    value: &EditValue,
+) -> Result<Json> {
+    let text = match value {
+        EditValue::Json(v) => return Ok(v.clone()),
+        EditValue::Text(text) => text,
+    };
+    let attrs = stage.attrs(file, path)?;
+    if let Some(a) = attrs.iter().find(|a| a.name == key) {
+        if !is_string(&a.value.dtype) {
+            bad_input!(
+                "--attr {path}@{key}={text}: {text:?} is not valid JSON, and the attribute \
+                 holds {}, not strings",
+                a.value.dtype
+            );
+        }
+    }
+    Ok(Json::String(text.clone()))
 }
 
 /// What `vh5 commit` writes, besides the edits.
@@ -336,4 +414,35 @@ pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
 pub fn run_set_current(file: &Path, version: &str) -> Result<()> {
     let v = commit::set_current(file, &VersionSpec::parse(version)?)?;
     print_text(&format!("current version: {}\n", v.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_json_or_bare_text() {
+        let set = |t: &str| {
+            parse_edit("set", t).map(|e| match e {
+                Edit::Set { value, .. } => value,
+                _ => unreachable!(),
+            })
+        };
+        assert_eq!(
+            set("/x[0]=7").unwrap(),
+            EditValue::Json(serde_json::json!(7))
+        );
+        assert_eq!(
+            set("/x[0]=\"a b\"").unwrap(),
+            EditValue::Json(serde_json::json!("a b"))
+        );
+        assert_eq!(set("/x[0]=null").unwrap(), EditValue::Json(Json::Null));
+        assert_eq!(set("/x[0]=a b").unwrap(), EditValue::Text("a b".into()));
+        assert_eq!(set("/x[0]=NaN").unwrap(), EditValue::Text("NaN".into()));
+        assert_eq!(set("/x[0]=").unwrap(), EditValue::Text(String::new()));
+        // Meant as JSON: a typo is an error, not a string.
+        for bad in ["/x[0]=[1, 2", "/x[0]=\"open", "/x[0]={\"a\": 1"] {
+            assert!(set(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -279,6 +279,14 @@ impl Stage {
         Ok((shape, dtype))
     }
 
+    /// The dtype of a dataset in the staged view; refuses groups, missing
+    /// paths and datasets that cannot be edited.
+    pub fn dataset_dtype(&self, file: &Vh5File, path: &str) -> Result<Dtype> {
+        let path = normalize_path(path)?;
+        let base = self.base_dataset(file, &path)?;
+        Ok(self.dataset_layout(&path, base.as_ref())?.1)
+    }
+
     /// Stages a base dataset for changes (or returns the staged one).
     fn dataset_mut(&mut self, path: &str, base: Option<&Dataset>) -> Result<&mut StagedDataset> {
         if self.staged(path).is_none() {
@@ -567,7 +575,11 @@ impl Stage {
         let path = normalize_path(path)?;
         let node = self.require(file, &path)?;
         check_attr_name(&path, node, name)?;
-        let dtype = infer_dtype(value)?;
+        // Rule 11: a str is a str, "NaN" included (h5py stores it as text).
+        let dtype = match value {
+            Json::String(_) => Dtype::VarString { utf8: true },
+            _ => infer_dtype(value)?,
+        };
         let grid = grid_from_json(&dtype, value)?;
         self.attr_edits
             .entry(path)
