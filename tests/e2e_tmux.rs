@@ -611,7 +611,12 @@ fn opens_at_a_version_and_node() {
     std::fs::copy(repo_root().join("assets/demo.h5"), &file).unwrap();
     let tmux = Tmux::start_with(
         dir.path(),
-        &[file.to_str().unwrap(), "--version", "-5", "models/risk/params"],
+        &[
+            file.to_str().unwrap(),
+            "--version",
+            "-5",
+            "models/risk/params",
+        ],
     );
     let s = tmux.wait_for("fix-bad-tick and /models/risk/params", |s| {
         s.status().contains("@ fix-bad-tick /models/risk/params")
@@ -624,11 +629,7 @@ fn opens_at_a_version_and_node() {
         tree.contains("▼ models/") && tree.contains("▼ risk/") && tree.contains("params"),
         "the node's groups are open:\n{tree}"
     );
-    assert!(
-        s.has("shape        [3]"),
-        "metadata of the node:\n{}",
-        s.0
-    );
+    assert!(s.has("shape        [3]"), "metadata of the node:\n{}", s.0);
     let runs = reversed_runs(&tmux.capture(true));
     assert!(
         runs.iter().any(|r| r.starts_with("fix-bad-tick")),
