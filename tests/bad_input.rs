@@ -86,6 +86,15 @@ fn unknown_versions_paths_and_malformed_slices() {
         &["cat", f],
         &["log"],
         &["frobnicate", f],
+        // The browser's start: checked before the terminal is touched
+        // (these run without one, so a late check would fail otherwise).
+        &[f, "--version", "no-such-version"],
+        &[f, "--version", "-9999", "/market"],
+        &[f, "--version", "@1990-01-01T00:00:00Z"],
+        &[f, "--version", "@yesterday"],
+        &[f, "--version", "initial-load", "/lab/station_b"],
+        &[f, "/nope"],
+        &[f, "--version", "0", "/a//b"],
     ];
     for args in cases {
         assert_bad_input(args);
@@ -118,6 +127,11 @@ fn refused_commits_leave_the_file_untouched() {
         commit(&["--set", "/market/tickers[0]=5"]),
         commit(&["--set", "/lab/sensors/station[0]=\"much too long\""]),
         commit(&["--set", "/market/prices[0, 0]=not json"]),
+        commit(&["--set", "/market/volume[0, 0]=NaN"]),
+        commit(&["--set", "/market/tickers[0]=\"unterminated"]),
+        commit(&["--attr", "/market/prices@corrections=oops"]),
+        commit(&["--attr", "/market@x=[1, 2"]),
+        commit(&["--attr", "/nope@x=word"]),
         commit(&["--set", "/nope[0]=1"]),
         commit(&["--set", "/market[0]=1"]),
         commit(&[
