@@ -132,6 +132,7 @@ fn refused_commits_leave_the_file_untouched() {
         commit(&["--attr", "/market/prices@corrections=oops"]),
         commit(&["--attr", "/market@x=[1, 2"]),
         commit(&["--attr", "/nope@x=word"]),
+        commit(&[]),
         commit(&["--set", "/nope[0]=1"]),
         commit(&["--set", "/market[0]=1"]),
         commit(&[

@@ -291,3 +291,39 @@ with h5py.File(sys.argv[1], "r") as f:
     assert_eq!(journal[2], serde_json::json!(["str", "fixed tick"]));
     assert_ne!(journal[0], serde_json::json!(["str", "fixed tick"]));
 }
+
+/// A commit without edits is refused (file byte-identical) unless
+/// `--allow-empty`; then versioned-hdf5 sees the new version, with its
+/// parent's content.
+#[test]
+fn empty_commit_needs_allow_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path());
+    let f = p.to_str().unwrap();
+    let before = file_fingerprint(&p);
+    let args = ["commit", f, "--name", "empty"];
+    let err = assert_bad_input(&args);
+    assert!(err.contains("--allow-empty"), "{err}");
+    assert_eq!(file_fingerprint(&p), before, "a refused commit wrote");
+
+    let out = vh5(&[&args[..], &["--allow-empty"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = r#"
+import sys, json, h5py
+import numpy as np
+from versioned_hdf5 import VersionedHDF5File
+
+with h5py.File(sys.argv[1], "r") as f:
+    vf = VersionedHDF5File(f)
+    v, prev = vf["empty"], vf["eod-2025-05-30"]
+    print(json.dumps({
+        "current": vf.current_version,
+        "prev": v.attrs["prev_version"],
+        "same": bool(np.array_equal(v["market/prices"][:], prev["market/prices"][:], equal_nan=True)),
+    }))
+"#;
+    let got = python_snippet(script, &p);
+    assert_eq!(got["current"], "empty");
+    assert_eq!(got["prev"], "eod-2025-05-30");
+    assert_eq!(got["same"], true);
+}

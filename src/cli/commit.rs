@@ -371,6 +371,9 @@ pub struct CommitArgs {
     /// Commit time, ISO 8601 in UTC (default: now)
     #[arg(long)]
     pub timestamp: Option<String>,
+    /// Commit even without edits (a version with the same content)
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
@@ -397,6 +400,11 @@ pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
                 None => None,
             },
         };
+        if edits.is_empty() && !args.allow_empty {
+            bad_input!(
+                "nothing to commit: no edits given (--allow-empty commits a version anyway)"
+            );
+        }
         let mut stage = Stage::new(base);
         stage_edits(&file, &mut stage, &edits)?;
         stage

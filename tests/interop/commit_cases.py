@@ -89,7 +89,8 @@ CLI edit syntax as used here (and decisions where cli.md leaves it open)
 --root                             prev_version '' (__first_version__)
 --no-make-current
 --timestamp ISO                    e.g. 2026-01-02T03:04:05.000006Z
-A commit with no edit at all is allowed (Python allows it) - case no_edits.
+--allow-empty                      a commit with no edit at all needs it (as in
+                                   git; Python allows it anyway) - case no_edits.
 """
 
 from __future__ import annotations
@@ -693,7 +694,7 @@ def _no_edits():
             g.create_group("grp").attrs["a"] = 1
             g.attrs["vattr"] = 1
 
-    return setup, [Commit("c1", 1)]
+    return setup, [Commit("c1", 1).add("--allow-empty")]
 
 
 @case("set_big", "larger data: 1-D 10000 elements with default chunks [4096] created by Python, 2-D (100, 60) c=(10, 16); scattered writes into many chunks")
@@ -742,7 +743,7 @@ class EditError(ValueError):
 
 VALUE_FLAGS = {"--name", "--prev", "--timestamp", "--set", "--attr", "--del-attr", "--resize", "--create", "--mkgroup", "--delete"}
 CREATE_OPTS = {"--dtype", "--chunks", "--compression", "--compression-opts", "--fillvalue"}
-BARE_FLAGS = {"--root", "--no-make-current"}
+BARE_FLAGS = {"--root", "--no-make-current", "--allow-empty"}
 
 
 def parse_commit_args(args):
@@ -755,7 +756,7 @@ def parse_commit_args(args):
         if a in BARE_FLAGS:
             if a == "--root":
                 out["root"] = True
-            else:
+            elif a == "--no-make-current":
                 out["make_current"] = False
             i += 1
             continue
