@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::error::{Error, Result};
+use super::grid::ChunkGrid;
 use super::h5::{Block, VirtualMapping};
 
 /// For each chunk-grid position of a versioned dataset, the `raw_data`
@@ -37,12 +38,15 @@ impl ChunkMap {
     ) -> Result<ChunkMap> {
         let mut map = ChunkMap::empty(shape, chunks, raw_data);
         for m in mappings {
-            let index = map.aligned_index(&m.virtual_block.start).ok_or_else(|| {
-                Error::bad_file(format!(
-                    "misaligned chunk mapping at {:?}",
-                    m.virtual_block.start
-                ))
-            })?;
+            let index = map
+                .grid()
+                .aligned_index(&m.virtual_block.start)
+                .ok_or_else(|| {
+                    Error::bad_file(format!(
+                        "misaligned chunk mapping at {:?}",
+                        m.virtual_block.start
+                    ))
+                })?;
             if m.virtual_block.count != map.chunk_extent(&index) {
                 return Err(Error::bad_file(format!(
                     "mapping at {:?} does not cover exactly one chunk",
@@ -54,15 +58,9 @@ impl ChunkMap {
         Ok(map)
     }
 
-    fn aligned_index(&self, start: &[usize]) -> Option<Vec<usize>> {
-        if start.len() != self.chunks.len() {
-            return None;
-        }
-        start
-            .iter()
-            .zip(&self.chunks)
-            .map(|(&s, &c)| (c > 0 && s % c == 0).then_some(s / c))
-            .collect()
+    /// The dataset's chunk grid.
+    pub fn grid(&self) -> ChunkGrid<'_> {
+        ChunkGrid::new(&self.shape, &self.chunks)
     }
 
     pub(crate) fn remove(&mut self, index: &[usize]) {
@@ -75,16 +73,12 @@ impl ChunkMap {
 
     /// Chunks along each axis.
     pub fn grid_shape(&self) -> Vec<usize> {
-        self.shape
-            .iter()
-            .zip(&self.chunks)
-            .map(|(&n, &c)| n.div_ceil(c.max(1)))
-            .collect()
+        self.grid().grid_shape()
     }
 
     /// Number of chunk-grid positions.
     pub fn total(&self) -> usize {
-        self.grid_shape().iter().product()
+        self.grid().total()
     }
 
     /// Positions backed by `raw_data`.
@@ -104,21 +98,12 @@ impl ChunkMap {
 
     /// The edge-trimmed extent of the chunk at a grid position.
     pub fn chunk_extent(&self, index: &[usize]) -> Vec<usize> {
-        index
-            .iter()
-            .zip(&self.chunks)
-            .zip(&self.shape)
-            .map(|((&i, &c), &n)| c.min(n.saturating_sub(i * c)))
-            .collect()
+        self.grid().extent(index)
     }
 
     /// The first element of the chunk at a grid position.
     pub fn chunk_start(&self, index: &[usize]) -> Vec<usize> {
-        index
-            .iter()
-            .zip(&self.chunks)
-            .map(|(&i, &c)| i * c)
-            .collect()
+        self.grid().start(index)
     }
 }
 

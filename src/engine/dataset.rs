@@ -11,6 +11,7 @@ use super::chunkmap::ChunkMap;
 use super::dtype::Dtype;
 use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
+use super::grid::ChunkGrid;
 use super::h5::{self, Handle, Layout, RawFilter};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};
@@ -234,14 +235,8 @@ pub struct ChunkMapSummary {
 impl ChunkMapSummary {
     fn all_fill(meta: &DatasetMeta) -> ChunkMapSummary {
         let chunks = meta.chunks.clone().unwrap_or_default();
-        let total = meta
-            .shape
-            .iter()
-            .zip(&chunks)
-            .map(|(&n, &c)| n.div_ceil(c.max(1)))
-            .product();
         ChunkMapSummary {
-            total,
+            total: ChunkGrid::new(&meta.shape, &chunks).total(),
             stored: 0,
             unique_in_version: 0,
             shared_with_prev: 0,
@@ -282,7 +277,7 @@ fn fill_of(dcpl: &Handle, tid: &Handle, dtype: &Dtype) -> Result<ValueGrid> {
     };
     // Variable-length data gets NULL strings (read as "").
     Ok(if dtype.has_vlen() {
-        super::stage::default_fill(dtype)
+        ValueGrid::default_fill(dtype)
     } else {
         ValueGrid::from_bytes(dtype.clone(), vec![], bytes)
     })

@@ -15,8 +15,8 @@ use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
 use super::error::{Error, Result};
 use super::file::Vh5File;
+use super::grid::grid_positions;
 use super::slice::{AxisSel, Selection};
-use super::stage::grid_positions;
 use super::tree::{Node, NodeKind};
 use super::value::{Value, ValueGrid};
 use super::versions::Version;
@@ -299,7 +299,7 @@ pub fn chunk_diff(da: &Dataset, db: &Dataset) -> Result<ChunkDiff> {
     // Unmapped positions can differ only by extent, on the last common slab.
     for d in 0..common.len() {
         if common[d] == 0
-            || ma.chunk_extent_on(d, common[d] - 1) == mb.chunk_extent_on(d, common[d] - 1)
+            || ma.grid().extent_on(d, common[d] - 1) == mb.grid().extent_on(d, common[d] - 1)
         {
             continue;
         }
@@ -319,13 +319,6 @@ pub fn chunk_diff(da: &Dataset, db: &Dataset) -> Result<ChunkDiff> {
         only_in_one: ma.total() + mb.total() - 2 * common_total,
         total: ma.total() + mb.total() - common_total,
     })
-}
-
-impl ChunkMap {
-    /// Extent of the chunk at index `i` along axis `d`.
-    fn chunk_extent_on(&self, d: usize, i: usize) -> usize {
-        self.chunks[d].min(self.shape[d].saturating_sub(i * self.chunks[d]))
-    }
 }
 
 fn common_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
@@ -589,18 +582,7 @@ impl OutsideCells {
 
 /// An ascending window: start and count per axis.
 pub fn window(start: &[usize], count: &[usize]) -> Selection {
-    Selection {
-        axes: start
-            .iter()
-            .zip(count)
-            .map(|(&s, &c)| AxisSel {
-                start: s,
-                step: 1,
-                count: c,
-                keep: true,
-            })
-            .collect(),
-    }
+    Selection::block(start, count)
 }
 
 /// For the browser: which cells of a window (in B's coordinates) differ

@@ -19,6 +19,7 @@ pub mod encode;
 pub mod error;
 pub mod faults;
 pub mod file;
+pub mod grid;
 pub mod h5;
 pub mod h5raw;
 pub mod h5write;

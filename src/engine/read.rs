@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::dataset::{Dataset, Source};
 use super::dtype::Dtype;
 use super::error::Result;
+use super::grid::{axis_parts, cartesian, AxisPart};
 use super::h5::{self, Hyperslab};
 use super::slice::{reverse_axes, AxisSel, Selection};
 use super::value::ValueGrid;
@@ -16,49 +17,6 @@ static CHUNK_READS: AtomicU64 = AtomicU64::new(0);
 
 pub fn chunk_reads() -> u64 {
     CHUNK_READS.load(Ordering::Relaxed)
-}
-
-/// The chunks one axis of a selection passes through: chunk index and the
-/// range of selection positions `[lo, hi)` inside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AxisPart {
-    pub chunk: usize,
-    pub lo: usize,
-    pub hi: usize,
-}
-
-pub(crate) fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
-    let step = axis.step as usize;
-    let mut parts = Vec::new();
-    let mut k = 0;
-    while k < axis.count {
-        let index = axis.start + k * step;
-        let c = index / chunk;
-        let end = (c + 1) * chunk;
-        let hi = axis.count.min(k + (end - index).div_ceil(step));
-        parts.push(AxisPart {
-            chunk: c,
-            lo: k,
-            hi,
-        });
-        k = hi;
-    }
-    parts
-}
-
-/// Every combination of one part per axis (C order).
-pub(crate) fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
-    parts.iter().fold(vec![Vec::new()], |acc, axis| {
-        acc.iter()
-            .flat_map(|prefix| {
-                axis.iter().map(move |p| {
-                    let mut next = prefix.clone();
-                    next.push(*p);
-                    next
-                })
-            })
-            .collect()
-    })
 }
 
 impl Dataset {
@@ -139,12 +97,13 @@ impl Dataset {
                 let Some(block) = map.get(&index) else {
                     continue;
                 };
+                let origin = map.chunk_start(&index);
                 let file = Hyperslab {
                     start: (0..combo.len())
                         .map(|d| {
                             let a = &asc.axes[d];
                             let first = a.start + combo[d].lo * a.step as usize;
-                            block.start[d] + first - index[d] * map.chunks[d]
+                            block.start[d] + first - origin[d]
                         })
                         .collect(),
                     stride: asc.axes.iter().map(|a| a.step as usize).collect(),
@@ -242,75 +201,5 @@ fn whole(counts: &[usize]) -> Hyperslab {
         start: vec![0; counts.len()],
         stride: vec![1; counts.len()],
         count: counts.to_vec(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sel(start: usize, step: i64, count: usize) -> AxisSel {
-        AxisSel {
-            start,
-            step,
-            count,
-            keep: true,
-        }
-    }
-
-    #[test]
-    fn axis_parts_split_at_chunk_edges() {
-        let parts = axis_parts(&sel(2, 1, 7), 4);
-        assert_eq!(
-            parts,
-            vec![
-                AxisPart {
-                    chunk: 0,
-                    lo: 0,
-                    hi: 2
-                },
-                AxisPart {
-                    chunk: 1,
-                    lo: 2,
-                    hi: 6
-                },
-                AxisPart {
-                    chunk: 2,
-                    lo: 6,
-                    hi: 7
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn strided_axis_skips_untouched_chunks() {
-        // indices 0, 10, 20 with chunk 4: chunks 0, 2, 5 only.
-        let parts = axis_parts(&sel(0, 10, 3), 4);
-        let chunks: Vec<usize> = parts.iter().map(|p| p.chunk).collect();
-        assert_eq!(chunks, vec![0, 2, 5]);
-        assert!(parts.iter().all(|p| p.hi - p.lo == 1));
-    }
-
-    #[test]
-    fn cartesian_is_c_order() {
-        let a = vec![
-            AxisPart {
-                chunk: 0,
-                lo: 0,
-                hi: 1,
-            },
-            AxisPart {
-                chunk: 1,
-                lo: 1,
-                hi: 2,
-            },
-        ];
-        let combos = cartesian(&[a.clone(), a]);
-        let idx: Vec<Vec<usize>> = combos
-            .iter()
-            .map(|c| c.iter().map(|p| p.chunk).collect())
-            .collect();
-        assert_eq!(idx, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
     }
 }

@@ -23,10 +23,12 @@ use super::encode::grid_from_json;
 use super::error::{bad_input, Error, Result};
 use super::faults::Faults;
 use super::file::{Vh5File, FIRST_VERSION, VERSIONS_GROUP};
+use super::grid::ChunkGrid;
 use super::h5::{self, Block, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::hash::{digest, ChunkDigest};
-use super::stage::{filter_specs, grid_positions};
+use super::slice::Selection;
+use super::stage::filter_specs;
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
 
@@ -850,20 +852,11 @@ impl ModifiedStorage {
     ) -> Result<()> {
         let shape = ds.meta.shape.clone();
         let old_map = ds.chunk_map()?.cloned();
-        let grid: Vec<usize> = shape
-            .iter()
-            .zip(&m.chunks)
-            .map(|(&n, &c)| n.div_ceil(c))
-            .collect();
+        let grid = ChunkGrid::new(&shape, &m.chunks);
         let mut new_map = BTreeMap::new();
-        for index in grid_positions(&grid) {
-            let start: Vec<usize> = index.iter().zip(&m.chunks).map(|(&i, &c)| i * c).collect();
-            let extent: Vec<usize> = start
-                .iter()
-                .zip(&m.chunks)
-                .zip(&shape)
-                .map(|((&s, &c), &n)| c.min(n - s))
-                .collect();
+        for index in grid.positions() {
+            let start = grid.start(&index);
+            let extent = grid.extent(&index);
             let key = (
                 index.clone(),
                 extent.clone(),
@@ -925,11 +918,7 @@ impl ModifiedStorage {
         start: &[usize],
         extent: &[usize],
     ) -> Result<Option<Block>> {
-        let mut sel = super::slice::Selection::all(&ds.meta.shape);
-        for (d, axis) in sel.axes.iter_mut().enumerate() {
-            axis.start = start[d];
-            axis.count = extent[d];
-        }
+        let sel = Selection::block(start, extent);
         // Stored values convert as HDF5 converts them (what h5py's astype
         // on a dataset does); unwritten cells are the old fill cast as NumPy would.
         let cast = ds
@@ -976,22 +965,10 @@ fn old_sources(
     extent: &[usize],
 ) -> Vec<(Vec<usize>, Option<Block>)> {
     let Some(map) = map else { return Vec::new() };
-    let lo: Vec<usize> = start
-        .iter()
-        .zip(&map.chunks)
-        .map(|(&s, &c)| s / c)
-        .collect();
-    let hi: Vec<usize> = start
-        .iter()
-        .zip(extent)
-        .zip(&map.chunks)
-        .map(|((&s, &e), &c)| (s + e).div_ceil(c))
-        .collect();
-    let span: Vec<usize> = lo.iter().zip(&hi).map(|(&l, &h)| h - l).collect();
-    grid_positions(&span)
+    map.grid()
+        .overlapping(start, extent)
         .into_iter()
-        .map(|off| {
-            let index: Vec<usize> = off.iter().zip(&lo).map(|(&o, &l)| o + l).collect();
+        .map(|index| {
             let block = map.get(&index).cloned();
             (index, block)
         })

@@ -258,6 +258,22 @@ impl Selection {
         }
     }
 
+    /// The block of `count` elements from `start` (step 1 on every axis).
+    pub fn block(start: &[usize], count: &[usize]) -> Selection {
+        Selection {
+            axes: start
+                .iter()
+                .zip(count)
+                .map(|(&s, &c)| AxisSel {
+                    start: s,
+                    step: 1,
+                    count: c,
+                    keep: true,
+                })
+                .collect(),
+        }
+    }
+
     /// Resolve against a dataset shape with NumPy semantics. `None` = all.
     ///
     /// Errors are checked in NumPy's order: too many indices first, then

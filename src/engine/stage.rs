@@ -17,8 +17,8 @@ use super::dtype::Dtype;
 use super::encode::{grid_from_json, infer_dtype};
 use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
+use super::grid::{axis_parts, cartesian, flat, grid_positions, ChunkGrid};
 use super::h5write::FilterSpec;
-use super::read::{axis_parts, cartesian};
 use super::slice::{parse_target, Selection};
 use super::tree::{join, normalize_path, NodeKind};
 use super::value::ValueGrid;
@@ -76,17 +76,12 @@ impl StagedDataset {
 
     /// The trimmed extent of the chunk at a grid position.
     pub fn extent(&self, index: &[usize]) -> Vec<usize> {
-        extent_in(&self.shape, &self.chunks, index)
+        self.grid().extent(index)
     }
-}
 
-fn extent_in(shape: &[usize], chunks: &[usize], index: &[usize]) -> Vec<usize> {
-    index
-        .iter()
-        .zip(chunks)
-        .zip(shape)
-        .map(|((&i, &c), &n)| c.min(n.saturating_sub(i * c)))
-        .collect()
+    fn grid(&self) -> ChunkGrid<'_> {
+        ChunkGrid::new(&self.shape, &self.chunks)
+    }
 }
 
 /// A dataset's filter pipeline as creation specs.
@@ -358,14 +353,14 @@ impl Stage {
             .zip(new_shape)
             .map(|(&a, &b)| a.min(b))
             .collect();
-        let grid: Vec<usize> = common
-            .iter()
-            .zip(&ds.chunks)
-            .map(|(&n, &c)| n.div_ceil(c))
-            .collect();
-        for index in grid_positions(&grid) {
-            let old_extent = extent_in(&old_shape, &ds.chunks, &index);
-            let new_extent = extent_in(new_shape, &ds.chunks, &index);
+        let chunks = ds.chunks.clone();
+        let (old_grid, new_grid) = (
+            ChunkGrid::new(&old_shape, &chunks),
+            ChunkGrid::new(new_shape, &chunks),
+        );
+        for index in ChunkGrid::new(&common, &chunks).positions() {
+            let old_extent = old_grid.extent(&index);
+            let new_extent = new_grid.extent(&index);
             if old_extent == new_extent {
                 continue;
             }
@@ -383,13 +378,7 @@ impl Stage {
             }
             ds.touched.get_mut(&index).expect("loaded").data = fresh;
         }
-        let inside = |index: &Vec<usize>| {
-            index
-                .iter()
-                .zip(&ds.chunks)
-                .zip(new_shape)
-                .all(|((&i, &c), &n)| i * c < n)
-        };
+        let inside = |index: &Vec<usize>| new_grid.contains(index);
         ds.touched.retain(|i, _| inside(i));
         if let Some(map) = &mut ds.carried {
             *map = map.retain_within(new_shape, |i| inside(i));
@@ -458,7 +447,7 @@ impl Stage {
             Some(v) => {
                 grid_from_json(&dtype, v).map_err(|e| e.context(format!("{path} fill value")))?
             }
-            None => default_fill(&dtype),
+            None => ValueGrid::default_fill(&dtype),
         };
         if !fill.shape.is_empty() {
             bad_input!("{path}: the fill value must be a single value");
@@ -502,15 +491,10 @@ impl Stage {
     ) -> Result<()> {
         let path = normalize_path(path)?;
         let mut ds = self.new_dataset(file, &path, data.dtype.clone(), &data.shape, opts)?;
-        let grid: Vec<usize> = ds
-            .shape
-            .iter()
-            .zip(&ds.chunks)
-            .map(|(&n, &c)| n.div_ceil(c))
-            .collect();
-        for index in grid_positions(&grid) {
+        let positions = ds.grid().positions();
+        for index in positions {
             let extent = ds.extent(&index);
-            let start: Vec<usize> = index.iter().zip(&ds.chunks).map(|(&i, &c)| i * c).collect();
+            let start = ds.grid().start(&index);
             let mut chunk = ValueGrid::filled(&ds.fill, extent.clone());
             for local in grid_positions(&extent) {
                 let at: Vec<usize> = local.iter().zip(&start).map(|(&l, &s)| l + s).collect();
@@ -751,39 +735,9 @@ fn read_base_chunk(
     let extent = ds.extent(index);
     let mapped = ds.carried.as_ref().is_some_and(|m| m.get(index).is_some());
     match base {
-        Some(b) if mapped => {
-            let mut sel = Selection::all(&b.meta.shape);
-            for (d, axis) in sel.axes.iter_mut().enumerate() {
-                axis.start = index[d] * ds.chunks[d];
-                axis.count = extent[d];
-            }
-            b.read_chunked(&sel)
-        }
+        Some(b) if mapped => b.read_chunked(&Selection::block(&ds.grid().start(index), &extent)),
         _ => Ok(ValueGrid::filled(&ds.fill, extent)),
     }
-}
-
-/// C-order flat index of a multi-index.
-fn flat(index: &[usize], shape: &[usize]) -> usize {
-    index.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
-}
-
-/// Every multi-index of a shape, in C order.
-pub(crate) fn grid_positions(shape: &[usize]) -> Vec<Vec<usize>> {
-    let n: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0; shape.len()];
-    for _ in 0..n {
-        out.push(idx.clone());
-        for d in (0..shape.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < shape[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
-    out
 }
 
 /// Walks a selection chunk by chunk: for each touched chunk, the pairs
@@ -807,7 +761,7 @@ fn visit_chunks(
         .collect();
     for combo in cartesian(&parts) {
         let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
-        let extent = extent_in(shape, chunks, &index);
+        let extent = ChunkGrid::new(shape, chunks).extent(&index);
         let span: Vec<usize> = combo.iter().map(|p| p.hi - p.lo).collect();
         let mut pairs = Vec::with_capacity(span.iter().product());
         for p in grid_positions(&span) {
@@ -861,16 +815,6 @@ impl Broadcast {
         self.value_shape.iter().enumerate().fold(0, |acc, (i, &v)| {
             acc * v + if v == 1 { 0 } else { idx[offset + i] }
         })
-    }
-}
-
-/// HDF5's default fill for a dtype: zero bytes, or the empty string.
-pub fn default_fill(dtype: &Dtype) -> ValueGrid {
-    if dtype.has_vlen() {
-        // Safety: all-zero slots are NULL pointers, never dereferenced.
-        unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), vec![], vec![0u8; dtype.size()]) }
-    } else {
-        ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()])
     }
 }
 
@@ -1039,15 +983,5 @@ mod tests {
             seen,
             vec![(vec![2, 0], 1, 0), (vec![1, 0], 1, 1), (vec![0, 0], 1, 2)]
         );
-    }
-
-    #[test]
-    fn grid_positions_are_c_order() {
-        assert_eq!(
-            grid_positions(&[2, 2]),
-            vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]
-        );
-        assert_eq!(grid_positions(&[0, 3]).len(), 0);
-        assert_eq!(grid_positions(&[]), vec![Vec::<usize>::new()]);
     }
 }

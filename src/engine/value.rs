@@ -425,6 +425,17 @@ impl std::fmt::Display for Value {
 
 /// Building and editing grids: what staging needs.
 impl ValueGrid {
+    /// HDF5's default fill for a dtype (one element): zero bytes, or the
+    /// empty string.
+    pub fn default_fill(dtype: &Dtype) -> ValueGrid {
+        if dtype.has_vlen() {
+            // Safety: all-zero slots are NULL pointers, never dereferenced.
+            unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), vec![], vec![0u8; dtype.size()]) }
+        } else {
+            ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()])
+        }
+    }
+
     /// A grid of `shape` with every element equal to `fill` (one element).
     pub fn filled(fill: &ValueGrid, shape: Vec<usize>) -> ValueGrid {
         let n: usize = shape.iter().product();
