@@ -28,6 +28,40 @@ pub enum ByteOrder {
     NotApplicable,
 }
 
+/// An element's `N` bytes in little-endian order.
+pub(crate) fn ordered<const N: usize>(b: &[u8], order: ByteOrder) -> [u8; N] {
+    let mut a: [u8; N] = b[..N].try_into().expect("element width");
+    if order == ByteOrder::Big {
+        a.reverse();
+    }
+    a
+}
+
+/// A decoded integer element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Integer {
+    Signed(i64),
+    Unsigned(u64),
+}
+
+impl Integer {
+    /// Decodes an integer of 1, 2, 4 or 8 bytes; `None` for other widths.
+    pub(crate) fn decode(b: &[u8], size: usize, signed: bool, order: ByteOrder) -> Option<Integer> {
+        let unsigned = match size {
+            1 => b[0] as u64,
+            2 => u16::from_le_bytes(ordered(b, order)) as u64,
+            4 => u32::from_le_bytes(ordered(b, order)) as u64,
+            8 => u64::from_le_bytes(ordered(b, order)),
+            _ => return None,
+        };
+        if !signed {
+            return Some(Integer::Unsigned(unsigned));
+        }
+        let shift = 64 - 8 * size as u32;
+        Some(Integer::Signed(((unsigned << shift) as i64) >> shift))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub name: String,
@@ -142,6 +176,23 @@ impl Dtype {
                     .to_lowercase(),
             },
         })
+    }
+
+    /// An integer or bool element's value; `None` for other types, widths
+    /// over 8 bytes and unsigned values past `i64::MAX`.
+    pub fn int_value(&self, b: &[u8]) -> Option<i64> {
+        match *self {
+            Dtype::Int {
+                size,
+                signed,
+                order,
+            } => match Integer::decode(b, size, signed, order)? {
+                Integer::Signed(v) => Some(v),
+                Integer::Unsigned(v) => i64::try_from(v).ok(),
+            },
+            Dtype::Bool => Some((b[0] != 0) as i64),
+            _ => None,
+        }
     }
 
     /// Bytes one element takes in a read buffer.
@@ -444,7 +495,7 @@ fn enumeration(tid: hid_t) -> hdf5::Result<Dtype> {
     for i in 0..n {
         let mut raw = [0u8; 16];
         h5::call(|| unsafe { H5Tget_member_value(tid, i, raw.as_mut_ptr() as *mut _) })?;
-        let value = super::value::decode_int(&raw[..base_size], &base).unwrap_or(0);
+        let value = base.int_value(&raw[..base_size]).unwrap_or(0);
         members.push((member_name(tid, i), value));
     }
     let is_bool = base_size == 1

@@ -6,7 +6,7 @@ use std::os::raw::c_char;
 
 use serde_json::{json, Number, Value as Json};
 
-use super::dtype::{ByteOrder, Dtype, VLEN_SLOT};
+use super::dtype::{ordered, ByteOrder, Dtype, Integer, VLEN_SLOT};
 
 /// A C-order array of elements in the file's own layout, with the bytes of
 /// variable-length strings kept in a side heap (slot = heap index + 1, 0 for
@@ -213,24 +213,6 @@ pub enum Value {
     Raw(Vec<u8>),
 }
 
-fn ordered<const N: usize>(b: &[u8], order: ByteOrder) -> [u8; N] {
-    let mut a: [u8; N] = b[..N].try_into().expect("element width");
-    if order == ByteOrder::Big {
-        a.reverse();
-    }
-    a
-}
-
-/// Decodes an integer of any width and order; `None` for widths over 8 bytes.
-pub fn decode_int(b: &[u8], dtype: &Dtype) -> Option<i64> {
-    match decode_fixed(dtype, b) {
-        Value::Int(v) => Some(v),
-        Value::UInt(v) => i64::try_from(v).ok(),
-        Value::Bool(v) => Some(v as i64),
-        _ => None,
-    }
-}
-
 fn decode_fixed(dtype: &Dtype, b: &[u8]) -> Value {
     match *dtype {
         Dtype::Int {
@@ -259,7 +241,7 @@ fn decode_fixed(dtype: &Dtype, b: &[u8]) -> Value {
             ref base,
             ref members,
         } => {
-            let v = decode_int(b, base).unwrap_or(0);
+            let v = base.int_value(b).unwrap_or(0);
             let name = members
                 .iter()
                 .find(|(_, m)| *m == v)
@@ -271,18 +253,11 @@ fn decode_fixed(dtype: &Dtype, b: &[u8]) -> Value {
 }
 
 fn decode_integer(b: &[u8], size: usize, signed: bool, order: ByteOrder) -> Value {
-    let unsigned = match size {
-        1 => b[0] as u64,
-        2 => u16::from_le_bytes(ordered(b, order)) as u64,
-        4 => u32::from_le_bytes(ordered(b, order)) as u64,
-        8 => u64::from_le_bytes(ordered(b, order)),
-        _ => return Value::Raw(b.to_vec()),
-    };
-    if !signed {
-        return Value::UInt(unsigned);
+    match Integer::decode(b, size, signed, order) {
+        Some(Integer::Signed(v)) => Value::Int(v),
+        Some(Integer::Unsigned(v)) => Value::UInt(v),
+        None => Value::Raw(b.to_vec()),
     }
-    let shift = 64 - 8 * size as u32;
-    Value::Int(((unsigned << shift) as i64) >> shift)
 }
 
 fn decode_float(b: &[u8], size: usize, order: ByteOrder) -> Option<f64> {
