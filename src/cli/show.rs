@@ -28,11 +28,11 @@ pub fn dataset_json(file: &Vh5File, version: &Version, ds: &Dataset) -> Result<J
     obj.insert("compression_opts".into(), json!(m.compression_opts()));
     obj.insert(
         "shuffle".into(),
-        json!(m.has_filter(crate::engine::dataset::FILTER_SHUFFLE)),
+        json!(m.has_filter(crate::engine::layout::FILTER_SHUFFLE)),
     );
     obj.insert(
         "fletcher32".into(),
-        json!(m.has_filter(crate::engine::dataset::FILTER_FLETCHER32)),
+        json!(m.has_filter(crate::engine::layout::FILTER_FLETCHER32)),
     );
     obj.insert("attrs".into(), attrs_json(&m.attrs));
     obj.insert("maxshape".into(), json!(m.maxshape));

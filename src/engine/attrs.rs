@@ -26,11 +26,6 @@ impl Attr {
     }
 }
 
-/// Attribute names that versioned-hdf5 keeps for itself on version groups
-/// and version datasets; they are not the user's (CLI Precise rules 1).
-pub const VERSION_GROUP_SYSTEM_ATTRS: [&str; 3] = ["prev_version", "committed", "timestamp"];
-pub const VERSION_DATASET_SYSTEM_ATTRS: [&str; 2] = ["raw_data", "chunks"];
-
 /// Reads every attribute of an object, in HDF5's name order, leaving out `skip`.
 pub fn read_attrs(loc: &Location, skip: &[&str]) -> Result<Vec<Attr>> {
     let mut out = Vec::new();

@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::chunkmap::ChunkMap;
-use super::dataset::{raw_data_chunks, storage_raw_data};
 use super::error::{Error, Result};
-use super::file::{Vh5File, VERSIONS_GROUP};
+use super::file::Vh5File;
 use super::h5::{self, Block, ObjType};
 use super::h5raw::RawFile;
+use super::layout;
+use super::storage::raw_chunks;
 use super::versions::Version;
 
 /// Chunk maps read through HDF5 rather than the byte reader since the
@@ -176,7 +177,7 @@ impl Vh5File {
             .reader
             .get_or_init(|| RawFile::open(&self.path).ok())
             .as_ref()?;
-        let name = format!("{VERSIONS_GROUP}/{version}{path}");
+        let name = layout::node_path(version, path);
         let (addr, kind) = h5::object_addr(self.h5.id(), &name).ok()??;
         if kind != ObjType::Dataset {
             return None;
@@ -184,7 +185,7 @@ impl Vh5File {
         let layout = reader.vds_layout(addr).ok()?;
         let raw_path = match layout.mappings.first() {
             Some(first) => first.source_dataset.clone(),
-            None => storage_raw_data(path),
+            None => layout::raw_data_path(path),
         };
         let one_source = layout
             .mappings
@@ -210,7 +211,7 @@ impl Vh5File {
         if let Some(c) = self.index.raw_chunks.borrow().get(raw_path) {
             return Ok(c.clone());
         }
-        let chunks = raw_data_chunks(&self.raw_data(raw_path)?, raw_path)?;
+        let chunks = raw_chunks(&self.raw_data(raw_path)?, raw_path)?;
         self.index
             .raw_chunks
             .borrow_mut()

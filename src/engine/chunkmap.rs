@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::error::{Error, Result};
 use super::grid::ChunkGrid;
 use super::h5::{Block, VirtualMapping};
+use super::h5write::NewMapping;
 
 /// For each chunk-grid position of a versioned dataset, the `raw_data`
 /// region it reads from; positions without an entry read as fill value.
@@ -104,6 +105,17 @@ impl ChunkMap {
     /// The first element of the chunk at a grid position.
     pub fn chunk_start(&self, index: &[usize]) -> Vec<usize> {
         self.grid().start(index)
+    }
+
+    /// The map as VDS mappings, one per stored chunk.
+    pub fn mappings(&self) -> Vec<NewMapping> {
+        self.iter()
+            .map(|(index, block)| NewMapping {
+                virtual_start: self.chunk_start(index),
+                count: block.count.clone(),
+                source_start: block.start.clone(),
+            })
+            .collect()
     }
 }
 

@@ -14,21 +14,21 @@ use chrono::{DateTime, Utc};
 use hdf5::Group;
 
 use super::chunkmap::ChunkMap;
-use super::dtype::{ByteOrder, Dtype, Field};
-use super::error::{bad_input, Error, Result};
+use super::error::{bad_input, Result};
 use super::faults::Faults;
-use super::file::{Vh5File, DATA_VERSION, FIRST_VERSION};
-use super::h5::{self, Block, Hyperslab};
-use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
+use super::file::{FileKind, Vh5File};
+use super::h5::{self, Block};
+use super::h5write::{self, Target};
 use super::hash::{digest, ChunkDigest};
+use super::layout::{
+    self, attr, format_timestamp, HashRow, DATA_VERSION, FIRST_VERSION, HASH_TABLE, RAW_DATA,
+    VERSION_DATASET_SYSTEM_ATTRS,
+};
 use super::stage::{Stage, StagedDataset, StagedNode};
+use super::storage::{self, RawDataSpec, Vds};
 use super::tree::NodeKind;
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
-
-/// Rows of a hash table chunk (fixed by versioned-hdf5).
-const HASH_TABLE_CHUNK: usize = 4096;
-const STORED_TIME: &str = "%Y-%m-%d %H:%M:%S%.6f+0000";
 
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
@@ -62,8 +62,8 @@ pub fn check_version_name(file: &Vh5File, name: &str) -> Result<()> {
 pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Version> {
     let file = Vh5File::open_rw(path)?;
     match file.kind {
-        super::file::FileKind::Plain => bad_input!("{}: not a versioned file; vh5 writes only versioned-hdf5 files", path.display()),
-        super::file::FileKind::Versioned { data_version } if data_version != DATA_VERSION => bad_input!(
+        FileKind::Plain => bad_input!("{}: not a versioned file; vh5 writes only versioned-hdf5 files", path.display()),
+        FileKind::Versioned { data_version } if data_version != DATA_VERSION => bad_input!(
             "{}: data_version {data_version}; open it once with versioned-hdf5 to upgrade before writing",
             path.display()
         ),
@@ -75,7 +75,7 @@ pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Versio
         // An uncommitted leftover of a crashed commit: not a version, ours to replace.
         versions.unlink(&opts.name)?;
     }
-    let previous_current = super::attrs::string_attr(&versions, "current_version")?;
+    let previous_current = super::attrs::string_attr(&versions, attr::CURRENT_VERSION)?;
     let mut faults = Faults::from_env();
     let written = write_version(&file, &versions, stage, opts, &mut faults);
     if written.is_err() {
@@ -84,8 +84,11 @@ pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Versio
             let _ = versions.unlink(&opts.name);
         }
         if let Some(prev) = previous_current {
-            let _ =
-                h5write::write_string_attr(Target::this(versions.id()), "current_version", &prev);
+            let _ = h5write::write_string_attr(
+                Target::this(versions.id()),
+                attr::CURRENT_VERSION,
+                &prev,
+            );
         }
         let _ = file.h5.flush();
     }
@@ -106,9 +109,9 @@ fn write_version(
         .map_or(FIRST_VERSION, |b| b.name.as_str());
     let group = versions.create_group(&opts.name)?;
     let this = Target::this(group.id());
-    h5write::write_string_attr(this, "prev_version", prev)?;
-    h5write::write_bool_attr(this, "committed", false)?;
-    h5write::write_string_attr(this, "timestamp", &now.format(STORED_TIME).to_string())?;
+    h5write::write_string_attr(this, attr::PREV_VERSION, prev)?;
+    h5write::write_bool_attr(this, attr::COMMITTED, false)?;
+    h5write::write_string_attr(this, attr::TIMESTAMP, &format_timestamp(&now))?;
     faults.step(&file.h5, "version group")?;
 
     for (name, edit) in stage.attr_edits("/") {
@@ -160,14 +163,18 @@ fn write_version(
         }
         faults.step(&file.h5, &path)?;
     }
-    h5write::write_bool_attr(this, "committed", true)?;
+    h5write::write_bool_attr(this, attr::COMMITTED, true)?;
     faults.step(&file.h5, "committed")?;
     let when = opts.timestamp.unwrap_or(now);
-    let text = when.format(STORED_TIME).to_string();
-    h5write::write_string_attr(this, "timestamp", &text)?;
+    let text = format_timestamp(&when);
+    h5write::write_string_attr(this, attr::TIMESTAMP, &text)?;
     faults.step(&file.h5, "timestamp")?;
     if opts.make_current {
-        h5write::write_string_attr(Target::this(versions.id()), "current_version", &opts.name)?;
+        h5write::write_string_attr(
+            Target::this(versions.id()),
+            attr::CURRENT_VERSION,
+            &opts.name,
+        )?;
     }
     faults.step(&file.h5, "current_version")?;
     Ok(Version {
@@ -204,10 +211,9 @@ fn write_node_attrs(stage: &Stage, path: &str, dst: Target, base: Option<Inherit
             loc: base.root.id(),
             obj: base.rel,
         };
-        let skip = super::attrs::VERSION_DATASET_SYSTEM_ATTRS;
         for name in h5write::attr_names(from)? {
             let edited = stage.attr_edits(path).any(|(n, _)| *n == name);
-            if !edited && !skip.contains(&name.as_str()) {
+            if !edited && !VERSION_DATASET_SYSTEM_ATTRS.contains(&name.as_str()) {
                 h5write::copy_attr(from, dst, &name)?;
             }
         }
@@ -232,174 +238,66 @@ struct HashTable {
     largest_index: usize,
 }
 
-fn hash_table_dtype() -> Dtype {
-    let u8_ = Dtype::Int {
-        size: 1,
-        signed: false,
-        order: ByteOrder::NotApplicable,
-    };
-    let i64_ = Dtype::Int {
-        size: 8,
-        signed: true,
-        order: ByteOrder::Little,
-    };
-    Dtype::Compound {
-        size: 48,
-        fields: vec![
-            Field {
-                name: "hash".into(),
-                offset: 0,
-                dtype: Dtype::Array {
-                    base: Box::new(u8_),
-                    dims: vec![32],
-                },
-            },
-            Field {
-                name: "shape".into(),
-                offset: 32,
-                dtype: Dtype::Array {
-                    base: Box::new(i64_),
-                    dims: vec![2],
-                },
-            },
-        ],
-    }
-}
-
 impl HashTable {
     /// Loads rows `[0, largest_index)`, refusing a table whose rows do not
     /// describe slots in order (what `rebuild_hashtables()` leaves): Python
     /// appends at `largest_index` and would overwrite live data there.
-    fn load(ds: hdf5::Dataset, c0: usize, path: &str) -> Result<HashTable> {
-        let largest_index = super::attrs::int_attr(&ds, "largest_index")?
-            .unwrap_or(0)
-            .max(0) as usize;
+    fn load(ds: hdf5::Dataset, chunks: &[usize], path: &str) -> Result<HashTable> {
+        let rows = storage::read_hash_rows(&ds, path)?;
         let mut slots = HashMap::new();
-        if largest_index > 0 {
-            let tid = h5::dataset_type(ds.id())?;
-            if h5::type_size(tid.id()) != 48 {
-                return Err(Error::bad_file(format!(
-                    "{path}: unexpected hash table layout"
-                )));
+        for (i, row) in rows.iter().enumerate() {
+            if row.start != layout::slot_row(i, chunks) as i64 {
+                bad_input!(
+                    "{path}: its hash table was rebuilt out of slot order (versioned-hdf5's \
+                     rebuild_hashtables); refusing to write to it"
+                );
             }
-            let mut buf = vec![0u8; largest_index * 48];
-            let slab = Hyperslab {
-                start: vec![0],
-                stride: vec![1],
-                count: vec![largest_index],
-            };
-            h5::read_hyperslab(
-                ds.id(),
-                tid.id(),
-                &slab,
-                &[largest_index],
-                &Hyperslab {
-                    start: vec![0],
-                    ..slab.clone()
-                },
-                &mut buf,
-            )?;
-            for (i, row) in buf.chunks_exact(48).enumerate() {
-                let start = i64::from_le_bytes(row[32..40].try_into().unwrap());
-                if start != (i * c0) as i64 {
-                    bad_input!(
-                        "{path}: its hash table was rebuilt out of slot order (versioned-hdf5's \
-                         rebuild_hashtables); refusing to write to it"
-                    );
-                }
-                slots.entry(row[..32].try_into().unwrap()).or_insert(i);
-            }
+            slots.entry(row.digest).or_insert(i);
         }
         Ok(HashTable {
             ds,
             slots,
-            largest_index,
+            largest_index: rows.len(),
         })
     }
 }
 
 /// `raw_data` and `hash_table` of a path, created on first use. Debris of
 /// a crashed first commit (a group without both members) is replaced.
-fn storage(
+fn open_storage(
     file: &Vh5File,
     path: &str,
     ds: &StagedDataset,
 ) -> Result<(hdf5::Dataset, hdf5::Dataset)> {
-    let group_path = format!("_version_data{path}");
-    let complete = file.h5.link_exists(&group_path)
-        && file.h5.group(&group_path)?.link_exists("raw_data")
-        && file.h5.group(&group_path)?.link_exists("hash_table");
+    let group_path = layout::storage_path(path);
+    let complete =
+        file.h5.link_exists(&group_path) && storage::is_complete(&file.h5.group(&group_path)?);
     if complete {
         let g = file.h5.group(&group_path)?;
-        return Ok((g.dataset("raw_data")?, g.dataset("hash_table")?));
+        return Ok((g.dataset(RAW_DATA)?, g.dataset(HASH_TABLE)?));
     }
     let g = match file.h5.link_exists(&group_path) {
         true => {
             let g = file.h5.group(&group_path)?;
-            for member in ["raw_data", "hash_table"] {
+            for member in [RAW_DATA, HASH_TABLE] {
                 if g.link_exists(member) {
                     g.unlink(member)?;
                 }
             }
             g
         }
-        false => ensure_groups(&file.h5, &group_path)?,
+        false => storage::create_storage_group(&file.h5, path)?,
     };
-    let tid = ds.dtype.to_type_id()?;
-    let mut shape = ds.chunks.clone();
-    shape[0] = 0;
-    let maxshape: Vec<Option<usize>> = std::iter::once(None)
-        .chain(ds.chunks[1..].iter().map(|&c| Some(c)))
-        .collect();
-    let fill = (!ds.dtype.has_vlen()).then(|| ds.fill.raw_bytes());
-    let raw = h5write::create_chunked(
-        g.id(),
-        "raw_data",
-        &DatasetSpec {
-            type_id: tid.id(),
-            shape: &shape,
-            maxshape: &maxshape,
-            chunks: &ds.chunks,
-            fill,
-            filters: &ds.filters,
-        },
-    )?;
-    let chunks: Vec<i64> = ds.chunks.iter().map(|&c| c as i64).collect();
-    h5write::write_i64_attr(Target::this(raw.id()), "chunks", &chunks, false)?;
-    let table = create_hash_table(&g)?;
-    h5write::write_i64_attr(Target::this(table.id()), "largest_index", &[0], true)?;
+    let spec = RawDataSpec {
+        dtype: &ds.dtype,
+        chunks: &ds.chunks,
+        fill: &ds.fill,
+        filters: &ds.filters,
+    };
+    let raw = storage::create_raw_data(&g, &spec)?;
+    let table = storage::create_hash_table(&g, &[])?;
     drop((raw, table));
-    Ok((g.dataset("raw_data")?, g.dataset("hash_table")?))
-}
-
-/// An empty hash table (one zero row), with versioned-hdf5's fixed layout:
-/// 4096-row chunks, LZF.
-pub(crate) fn create_hash_table(group: &Group) -> Result<super::h5::Handle> {
-    let ht = hash_table_dtype().to_type_id()?;
-    h5write::create_chunked(
-        group.id(),
-        "hash_table",
-        &DatasetSpec {
-            type_id: ht.id(),
-            shape: &[1],
-            maxshape: &[None],
-            chunks: &[HASH_TABLE_CHUNK],
-            fill: None,
-            filters: &[FilterSpec::Lzf],
-        },
-    )
-}
-
-/// The groups of `path` (relative to the root), created where missing.
-pub(crate) fn ensure_groups(file: &hdf5::File, path: &str) -> Result<Group> {
-    let mut g: Group = file.group("/")?;
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        g = match g.link_exists(part) {
-            true => g.group(part)?,
-            false => g.create_group(part)?,
-        };
-    }
-    Ok(g)
+    Ok((g.dataset(RAW_DATA)?, g.dataset(HASH_TABLE)?))
 }
 
 /// Stores a staged dataset's chunks (deduplicated) and creates its VDS.
@@ -412,10 +310,9 @@ fn write_dataset(
     base: Option<Inherited>,
     faults: &mut Faults,
 ) -> Result<()> {
-    let (raw, table_ds) = storage(file, path, ds)?;
-    let raw_path = format!("/_version_data{path}/raw_data");
-    let c0 = ds.chunks[0];
-    let mut table = HashTable::load(table_ds, c0, path)?;
+    let (raw, table_ds) = open_storage(file, path, ds)?;
+    let raw_path = layout::raw_data_path(path);
+    let mut table = HashTable::load(table_ds, &ds.chunks, path)?;
     let fill_digest = digest(&ValueGrid::filled(&ds.fill, ds.chunks.clone()))?;
     let mut map = match &ds.carried {
         Some(m) => m.retain_within(&ds.shape, |_| true),
@@ -435,87 +332,46 @@ fn write_dataset(
             new_chunks.push((table.largest_index + new_chunks.len(), data, d));
             table.largest_index + new_chunks.len() - 1
         });
-        let mut start = vec![0; ds.chunks.len()];
-        start[0] = slot * c0;
         map.insert(
             index.clone(),
             Block {
-                start,
+                start: layout::slot_start(slot, &ds.chunks),
                 count: data.shape.clone(),
             },
         );
     }
     let raw_type = h5::dataset_type(raw.id())?;
     if !new_chunks.is_empty() {
-        let mut raw_shape = ds.chunks.clone();
-        raw_shape[0] = (table.largest_index + new_chunks.len()) * c0;
-        h5write::set_extent(raw.id(), &raw_shape)?;
+        let rows = table.largest_index + new_chunks.len();
+        h5write::set_extent(raw.id(), &layout::raw_shape(rows, &ds.chunks))?;
         for (slot, data, _) in &new_chunks {
-            let mut start = vec![0; ds.chunks.len()];
-            start[0] = slot * c0;
+            let start = layout::slot_start(*slot, &ds.chunks);
             h5write::write_block(raw.id(), raw_type.id(), &start, data)?;
         }
         faults.step(&file.h5, &format!("{path} chunks"))?;
-        let rows = table.largest_index + new_chunks.len();
-        h5write::set_extent(table.ds.id(), &[rows.max(1)])?;
-        let mut bytes = Vec::with_capacity(new_chunks.len() * 48);
-        for (slot, data, d) in &new_chunks {
-            bytes.extend_from_slice(d);
-            bytes.extend_from_slice(&((slot * c0) as i64).to_le_bytes());
-            bytes.extend_from_slice(&((slot * c0 + data.shape[0]) as i64).to_le_bytes());
-        }
-        let ht = h5::dataset_type(table.ds.id())?;
-        h5write::write_bytes(
-            table.ds.id(),
-            ht.id(),
-            &[table.largest_index],
-            &[new_chunks.len()],
-            &bytes,
-        )?;
+        let new_rows: Vec<HashRow> = new_chunks
+            .iter()
+            .map(|(slot, data, d)| HashRow::for_slot(*d, *slot, &ds.chunks, data.shape[0]))
+            .collect();
+        storage::write_hash_rows(table.ds.id(), table.largest_index, &new_rows)?;
         faults.step(&file.h5, &format!("{path} hash rows"))?;
-        h5write::write_i64_attr(
-            Target::this(table.ds.id()),
-            "largest_index",
-            &[rows as i64],
-            true,
-        )?;
+        storage::set_largest_index(table.ds.id(), rows)?;
         faults.step(&file.h5, &format!("{path} largest_index"))?;
     }
-    let (raw_shape, _) = h5::dataset_extent(raw.id())?;
-    let mappings: Vec<NewMapping> = map
-        .iter()
-        .map(|(index, block)| NewMapping {
-            virtual_start: map.chunk_start(index),
-            count: block.count.clone(),
-            source_start: block.start.clone(),
-        })
-        .collect();
-    let fill = (!ds.dtype.has_vlen()).then(|| ds.fill.raw_bytes());
-    let source = VirtualSource {
-        dataset: &raw_path,
-        shape: &raw_shape,
-        mappings: &mappings,
-    };
-    let at = Target {
-        loc: version.id(),
-        obj: &path[1..],
-    };
-    drop(h5write::create_virtual(
-        at,
-        raw_type.id(),
-        &ds.shape,
-        fill,
-        &source,
-    )?);
     let vds = Target {
         loc: version.id(),
         obj: &path[1..],
     };
+    let spec = Vds {
+        type_id: raw_type.id(),
+        shape: &ds.shape,
+        fill: storage::stored_fill(&ds.dtype, &ds.fill),
+        mappings: &map.mappings(),
+    };
+    storage::create_vds(vds, &raw_path, raw.id(), &spec)?;
     write_node_attrs(stage, path, vds, base)?;
-    h5write::write_string_attr(vds, "raw_data", &raw_path)?;
-    let chunks: Vec<i64> = ds.chunks.iter().map(|&c| c as i64).collect();
-    h5write::write_i64_attr(vds, "chunks", &chunks, false)?;
-    Ok(())
+    h5write::write_string_attr(vds, attr::RAW_DATA, &raw_path)?;
+    storage::write_chunks_attr(vds, &ds.chunks)
 }
 
 /// Makes a committed version the current one.
@@ -532,7 +388,7 @@ pub fn set_current(path: &Path, spec: &VersionSpec) -> Result<Version> {
     let versions = file.versions_group()?;
     h5write::write_string_attr(
         Target::this(versions.id()),
-        "current_version",
+        attr::CURRENT_VERSION,
         &version.name,
     )?;
     file.h5.flush()?;

@@ -13,6 +13,11 @@ use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
 use super::grid::ChunkGrid;
 use super::h5::{self, Handle, Layout, RawFilter};
+use super::layout::{
+    self, attr, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SCALEOFFSET, FILTER_SHUFFLE,
+    FILTER_SZIP, VERSION_DATASET_SYSTEM_ATTRS,
+};
+use super::storage::{raw_chunks, raw_chunks_if_any};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};
 use super::versions::Version;
@@ -41,13 +46,6 @@ pub struct Filter {
     pub name: String,
     pub cd_values: Vec<u32>,
 }
-
-pub const FILTER_DEFLATE: i32 = 1;
-pub const FILTER_SHUFFLE: i32 = 2;
-pub const FILTER_FLETCHER32: i32 = 3;
-pub const FILTER_SZIP: i32 = 4;
-pub const FILTER_SCALEOFFSET: i32 = 6;
-pub const FILTER_LZF: i32 = 32000;
 
 /// Everything the engine knows about a dataset in one version.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,13 +324,14 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
 /// A version dataset: metadata as versioned-hdf5 reports it, which takes
 /// chunks and filters from `raw_data` (the VDS itself has neither).
 fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dataset> {
-    let raw_path = attrs::string_attr(&h5, "raw_data")?.unwrap_or_else(|| storage_raw_data(&path));
+    let raw_path =
+        attrs::string_attr(&h5, attr::RAW_DATA)?.unwrap_or_else(|| layout::raw_data_path(&path));
     let raw = file.raw_data(&raw_path)?;
     let (tid, dtype) = dataset_type(&h5)?;
     let dcpl = h5::dataset_dcpl(h5.id())?;
     let raw_dcpl = h5::dataset_dcpl(raw.id())?;
     let (shape, maxshape) = h5::dataset_extent(h5.id())?;
-    let chunks = raw_data_chunks(&raw, &raw_path)?;
+    let chunks = raw_chunks(&raw, &raw_path)?;
     if chunks.len() != shape.len() || chunks.contains(&0) {
         return Err(Error::bad_file(format!(
             "chunk shape {chunks:?} does not fit shape {shape:?}"
@@ -374,27 +373,9 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
             _ => None,
         },
         raw_data: Some(raw_path),
-        attrs: attrs::read_attrs(&h5, &attrs::VERSION_DATASET_SYSTEM_ATTRS)?,
+        attrs: attrs::read_attrs(&h5, &VERSION_DATASET_SYSTEM_ATTRS)?,
     };
     Ok(Dataset { meta, h5, source })
-}
-
-/// Where versioned-hdf5 keeps the chunks of the dataset at `path`.
-pub(crate) fn storage_raw_data(path: &str) -> String {
-    format!("/_version_data{path}/raw_data")
-}
-
-/// The chunk shape of every version of a path: `raw_data`'s `chunks`
-/// attribute, else its own chunking.
-pub(crate) fn raw_data_chunks(raw: &hdf5::Dataset, raw_path: &str) -> Result<Vec<usize>> {
-    match attrs::int_list_attr(raw, "chunks")? {
-        Some(c) => Ok(c.into_iter().map(|v| v as usize).collect()),
-        None => {
-            let dcpl = h5::dataset_dcpl(raw.id())?;
-            h5::chunk_dims(dcpl.id())?
-                .ok_or_else(|| Error::bad_file(format!("{raw_path} is not chunked")))
-        }
-    }
 }
 
 /// What a `raw_data` pins for every version of its path: dtype, chunks,
@@ -403,10 +384,7 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
     let (tid, dtype) = dataset_type(&raw)?;
     let dcpl = h5::dataset_dcpl(raw.id())?;
     let (shape, maxshape) = h5::dataset_extent(raw.id())?;
-    let chunks = match attrs::int_list_attr(&raw, "chunks")? {
-        Some(c) => Some(c.into_iter().map(|v| v as usize).collect()),
-        None => h5::chunk_dims(dcpl.id())?,
-    };
+    let chunks = raw_chunks_if_any(&raw)?;
     Ok(DatasetMeta {
         path: path.to_string(),
         fill: fill_of(&dcpl, &tid, &dtype)?,

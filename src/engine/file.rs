@@ -9,13 +9,8 @@ use hdf5::{Group, OpenMode};
 use super::attrs;
 use super::chunkindex::ChunkIndex;
 use super::error::{Error, Result};
+use super::layout::{self, attr, DATA_VERSION, FIRST_VERSION, VERSIONS, VERSION_DATA};
 use super::versions::{Version, VersionGraph, PLAIN_VERSION};
-
-pub const VERSION_DATA: &str = "_version_data";
-pub const VERSIONS_GROUP: &str = "_version_data/versions";
-pub const FIRST_VERSION: &str = "__first_version__";
-/// The newest on-disk layout versioned-hdf5 2.6.0 writes and we understand.
-pub const DATA_VERSION: i64 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -114,7 +109,7 @@ impl Vh5File {
     }
 
     pub(crate) fn versions_group(&self) -> Result<Group> {
-        Ok(self.h5.group(VERSIONS_GROUP)?)
+        Ok(self.h5.group(&layout::versions_path())?)
     }
 
     /// Every version, loaded once on first use (reads three attributes per
@@ -136,7 +131,7 @@ impl Vh5File {
             FileKind::Plain => Ok(Some(PLAIN_VERSION.to_string())),
             FileKind::Versioned { .. } => {
                 let versions = self.versions_group()?;
-                let name = attrs::string_attr(&versions, "current_version")?;
+                let name = attrs::string_attr(&versions, attr::CURRENT_VERSION)?;
                 Ok(name.filter(|n| n != FIRST_VERSION && !n.is_empty()))
             }
         }
@@ -259,11 +254,11 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn detect_kind(h5: &hdf5::File) -> Result<FileKind> {
-    if !h5.link_exists(VERSION_DATA) || !h5.group(VERSION_DATA)?.link_exists("versions") {
+    if !h5.link_exists(VERSION_DATA) || !h5.group(VERSION_DATA)?.link_exists(VERSIONS) {
         return Ok(FileKind::Plain);
     }
-    let versions = h5.group(VERSIONS_GROUP)?;
-    let data_version = attrs::int_attr(&versions, "data_version")?.unwrap_or(1);
+    let versions = h5.group(&layout::versions_path())?;
+    let data_version = attrs::int_attr(&versions, attr::DATA_VERSION)?.unwrap_or(1);
     match data_version {
         2 | 3 => Err(Error::bad_file(format!(
             "data_version {data_version}: this file's hash tables are corrupt \

@@ -24,6 +24,7 @@ use hdf5_sys::h5s::{
 use super::dtype::Dtype;
 use super::error::{Error, Result};
 use super::h5::{self, call, handle, locked, Handle, Hyperslab};
+use super::layout::FILTER_LZF;
 use super::value::ValueGrid;
 
 /// A filter to put on a new dataset, in h5py's pipeline order.
@@ -37,7 +38,6 @@ pub enum FilterSpec {
     Other(i32, Vec<u32>),
 }
 
-pub const LZF_FILTER: i32 = 32000;
 const FLAG_OPTIONAL: u32 = 1;
 
 /// How to create a chunked dataset.
@@ -119,7 +119,7 @@ fn add_filter(dcpl: &Handle, f: &FilterSpec) -> Result<()> {
         FilterSpec::Fletcher32 => call(|| unsafe { H5Pset_fletcher32(dcpl.id()) }),
         // The registered LZF filter's set_local fills in {4, 261, chunk bytes}.
         FilterSpec::Lzf => call(|| unsafe {
-            H5Pset_filter(dcpl.id(), LZF_FILTER, FLAG_OPTIONAL, 0, std::ptr::null())
+            H5Pset_filter(dcpl.id(), FILTER_LZF, FLAG_OPTIONAL, 0, std::ptr::null())
         }),
         FilterSpec::Other(id, cd) => {
             call(|| unsafe { H5Pset_filter(dcpl.id(), *id, FLAG_OPTIONAL, cd.len(), cd.as_ptr()) })

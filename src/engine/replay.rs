@@ -15,20 +15,25 @@ use hdf5_sys::h5f::{H5Fclose, H5Fcreate, H5Fget_create_plist, H5F_ACC_EXCL};
 use hdf5_sys::h5p::H5P_DEFAULT;
 
 use super::cast::{cast_and_refill, cast_fill, check_castable};
+use super::chunkindex::stand_in;
 use super::chunkmap::ChunkMap;
-use super::commit::ensure_groups;
-use super::dataset::{Dataset, FILTER_DEFLATE, FILTER_LZF};
+use super::dataset::Dataset;
 use super::dtype::Dtype;
 use super::encode::grid_from_json;
 use super::error::{bad_input, Error, Result};
 use super::faults::Faults;
-use super::file::{Vh5File, FIRST_VERSION, VERSIONS_GROUP};
+use super::file::Vh5File;
 use super::grid::ChunkGrid;
 use super::h5::{self, Block, Hyperslab};
-use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
+use super::h5write::{self, FilterSpec, Target};
 use super::hash::{digest, ChunkDigest};
+use super::layout::{
+    self, attr, HashRow, FILTER_DEFLATE, FILTER_LZF, FIRST_VERSION, HASH_TABLE, RAW_DATA, TMP,
+    VERSIONS, VERSION_DATA,
+};
 use super::slice::Selection;
 use super::stage::filter_specs;
+use super::storage::{self, RawDataSpec, Vds};
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
 
@@ -142,7 +147,7 @@ pub fn delete_versions(
             if shape0 == 0 {
                 continue;
             }
-            let kept = survivors.iter().any(|v| has_dataset(&src, &v.name, &p));
+            let kept = survivors.iter().any(|v| src.has_dataset(&v.name, &p));
             if kept {
                 plan.compacted.insert(p);
             } else {
@@ -300,12 +305,12 @@ pub fn rename_version(path: &Path, old: &str, new: &str) -> Result<()> {
                 loc: versions.id(),
                 obj: &v.name,
             };
-            h5write::write_string_attr(child, "prev_version", new)?;
+            h5write::write_string_attr(child, attr::PREV_VERSION, new)?;
             faults.step(&file.h5, &format!("{} prev_version", v.name))?;
         }
     }
     if file.current_version_name()?.as_deref() == Some(old) {
-        h5write::write_string_attr(Target::this(versions.id()), "current_version", new)?;
+        h5write::write_string_attr(Target::this(versions.id()), attr::CURRENT_VERSION, new)?;
         faults.step(&file.h5, "current_version")?;
     }
     versions.unlink(old)?;
@@ -351,7 +356,7 @@ fn require_versioned(file: &Vh5File) -> Result<()> {
 
 /// Every dataset of a version group, with its first extent.
 fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)>> {
-    let root = file.h5.group(&format!("{VERSIONS_GROUP}/{version}"))?;
+    let root = file.version_root(version)?;
     let mut out = Vec::new();
     walk_group(&root, "", &mut |path, kind| {
         if kind == LocationType::Dataset {
@@ -362,14 +367,6 @@ fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)
         Ok(())
     })?;
     Ok(out)
-}
-
-fn has_dataset(file: &Vh5File, version: &str, path: &str) -> bool {
-    file.h5
-        .group(&format!("{VERSIONS_GROUP}/{version}"))
-        .ok()
-        .and_then(|g| g.loc_type_by_name(&path[1..]).ok())
-        == Some(LocationType::Dataset)
 }
 
 /// Visits every group and dataset below `group` (paths from its root),
@@ -472,7 +469,7 @@ impl Rewriter<'_> {
             &[],
         )?;
         for name in src_root.member_names()? {
-            if name != "_version_data" {
+            if name != VERSION_DATA {
                 h5write::copy_object(
                     Target {
                         loc: src_root.id(),
@@ -487,8 +484,8 @@ impl Rewriter<'_> {
         }
         let versions = self
             .dst
-            .create_group("_version_data")?
-            .create_group("versions")?;
+            .create_group(VERSION_DATA)?
+            .create_group(VERSIONS)?;
         let src_versions = self.src.versions_group()?;
         copy_attrs(
             Target::this(src_versions.id()),
@@ -496,15 +493,19 @@ impl Rewriter<'_> {
             &[],
         )?;
         if let Some(current) = &self.plan.current {
-            h5write::write_string_attr(Target::this(versions.id()), "current_version", current)?;
+            h5write::write_string_attr(
+                Target::this(versions.id()),
+                attr::CURRENT_VERSION,
+                current,
+            )?;
         }
-        let storage = self.storage_paths()?;
+        let paths = self.storage_paths()?;
         let survivors: Vec<String> = src_versions
             .member_names()?
             .into_iter()
             .filter(|v| !self.plan.deleted.contains(v))
             .collect();
-        let total = storage.len() + survivors.len();
+        let total = paths.len() + survivors.len();
         let mut done = 0;
         let mut faults = Faults::from_env();
         let mut tick = |message: String, progress: &mut dyn FnMut(&Progress)| -> Result<()> {
@@ -519,22 +520,22 @@ impl Rewriter<'_> {
         };
         let mut remaps: HashMap<String, Remap> = HashMap::new();
         let mut modified: Option<ModifiedStorage> = None;
-        for p in &storage {
+        for p in &paths {
             if self.plan.dropped.contains(p) {
                 // No survivor holds it; like versioned-hdf5, its parent groups stay.
                 if let Some((parent, _)) =
                     p.rsplit_once('/').filter(|(parent, _)| !parent.is_empty())
                 {
-                    ensure_groups(self.dst, &format!("_version_data{parent}"))?;
+                    storage::create_storage_group(self.dst, parent)?;
                 }
             } else if self.plan.modify.as_ref().is_some_and(|(m, _)| m == p) {
                 modified = Some(self.new_storage(p)?);
             } else if self.plan.compacted.contains(p) {
                 remaps.insert(p.clone(), self.compact_storage(p, &survivors)?);
             } else {
-                let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
-                let from = self.src.h5.group(&format!("_version_data{p}"))?;
-                for member in ["raw_data", "hash_table"] {
+                let group = storage::create_storage_group(self.dst, p)?;
+                let from = self.src.h5.group(&layout::storage_path(p))?;
+                for member in [RAW_DATA, HASH_TABLE] {
                     h5write::copy_object(
                         Target {
                             loc: from.id(),
@@ -561,25 +562,20 @@ impl Rewriter<'_> {
 
     /// Paths of every dataset storage group (`raw_data` + `hash_table`).
     fn storage_paths(&self) -> Result<Vec<String>> {
-        let root = self.src.h5.group("_version_data")?;
+        let root = self.src.h5.group(VERSION_DATA)?;
         let mut out = Vec::new();
         walk_group(&root, "", &mut |path, kind| {
+            let rel = &path[1..];
             if kind == LocationType::Group
-                && path != "/versions"
-                && !path.starts_with("/versions/")
-                && path != "/__tmp__"
+                && rel.split('/').next() != Some(VERSIONS)
+                && rel != TMP
+                && storage::is_complete(&root.group(rel)?)
             {
-                let g = root.group(&path[1..])?;
-                if g.link_exists("raw_data") && g.link_exists("hash_table") {
-                    out.push(path.to_string());
-                }
+                out.push(path.to_string());
             }
             Ok(())
         })?;
-        Ok(out
-            .into_iter()
-            .filter(|p| !p.starts_with("/versions/"))
-            .collect())
+        Ok(out)
     }
 
     /// Keeps only the chunks surviving versions use, in their old slot
@@ -593,22 +589,20 @@ impl Rewriter<'_> {
                 }
             }
         }
-        let from = self.src.h5.group(&format!("_version_data{p}"))?;
-        let raw = from.dataset("raw_data")?;
-        let old_digests = read_hash_rows(&from.dataset("hash_table")?)?;
-        let chunks = raw_chunks(&raw)?;
-        let c0 = chunks[0];
-        let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
+        let from = self.src.h5.group(&layout::storage_path(p))?;
+        let raw = from.dataset(RAW_DATA)?;
+        let old_digests = digests_by_start(&from.dataset(HASH_TABLE)?)?;
+        let chunks = storage::raw_chunks_if_any(&raw)?
+            .ok_or_else(|| Error::bad_file("raw_data is not chunked"))?;
+        let group = storage::create_storage_group(self.dst, p)?;
         let tid = h5::dataset_type(raw.id())?;
         let dcpl = h5::dataset_dcpl(raw.id())?;
-        let mut shape = chunks.clone();
-        shape[0] = keep.len() * c0;
-        let new_raw =
-            h5write::create_with_dcpl(group.id(), "raw_data", tid.id(), &shape, dcpl.id())?;
+        let shape = layout::raw_shape(keep.len(), &chunks);
+        let new_raw = h5write::create_with_dcpl(group.id(), RAW_DATA, tid.id(), &shape, dcpl.id())?;
         copy_attrs(
             Target {
                 loc: from.id(),
-                obj: "raw_data",
+                obj: RAW_DATA,
             },
             Target::this(new_raw.id()),
             &[],
@@ -617,23 +611,22 @@ impl Rewriter<'_> {
         let mut rows = Vec::new();
         for (slot, (old_start, block)) in keep.iter().enumerate() {
             let data = read_block(&raw, &block.start, &block.count)?;
-            let mut start = vec![0; chunks.len()];
-            start[0] = slot * c0;
+            let start = layout::slot_start(slot, &chunks);
             h5write::write_block(new_raw.id(), tid.id(), &start, &data)?;
             let d = match old_digests.get(old_start) {
                 Some(d) => *d,
                 None => digest(&data)?,
             };
-            rows.push((d, slot * c0, slot * c0 + block.count[0]));
-            remap.insert(*old_start, slot * c0);
+            rows.push(HashRow::for_slot(d, slot, &chunks, block.count[0]));
+            remap.insert(*old_start, start[0]);
         }
-        write_hash_table(&group, &rows)?;
+        storage::create_hash_table(&group, &rows)?;
         Ok(remap)
     }
 
     /// The source version's chunk map of `p`, if it has that dataset.
     fn chunk_map(&self, version: &str, p: &str) -> Result<Option<ChunkMap>> {
-        if !has_dataset(self.src, version, p) {
+        if !self.src.has_dataset(version, p) {
             return Ok(None);
         }
         let ds = self.open(version, p)?;
@@ -641,51 +634,30 @@ impl Rewriter<'_> {
     }
 
     fn open(&self, version: &str, p: &str) -> Result<Dataset> {
-        let v = Version {
-            name: version.into(),
-            prev: None,
-            timestamp_text: None,
-            timestamp: None,
-            committed: true,
-        };
-        self.src.dataset(&v, p)
+        self.src.dataset(&stand_in(version), p)
     }
 
     /// Empty storage for the dataset `modify_metadata` rewrites.
     fn new_storage(&self, p: &str) -> Result<ModifiedStorage> {
         let (_, m) = self.plan.modify.as_ref().expect("modify plan");
-        let group = ensure_groups(self.dst, &format!("_version_data{p}"))?;
-        let tid = m.dtype.to_type_id()?;
-        let mut shape = m.chunks.clone();
-        shape[0] = 0;
-        let maxshape: Vec<Option<usize>> = std::iter::once(None)
-            .chain(m.chunks[1..].iter().map(|&c| Some(c)))
-            .collect();
-        let fill = (!m.dtype.has_vlen()).then(|| m.fill.raw_bytes());
-        let raw = h5write::create_chunked(
-            group.id(),
-            "raw_data",
-            &DatasetSpec {
-                type_id: tid.id(),
-                shape: &shape,
-                maxshape: &maxshape,
-                chunks: &m.chunks,
-                fill,
-                filters: &m.filters,
-            },
-        )?;
-        let c: Vec<i64> = m.chunks.iter().map(|&c| c as i64).collect();
-        h5write::write_i64_attr(Target::this(raw.id()), "chunks", &c, false)?;
+        let group = storage::create_storage_group(self.dst, p)?;
+        let spec = RawDataSpec {
+            dtype: &m.dtype,
+            chunks: &m.chunks,
+            fill: &m.fill,
+            filters: &m.filters,
+        };
+        let raw = storage::create_raw_data(&group, &spec)?;
         let fill_digest = digest(&ValueGrid::filled(&m.fill, m.chunks.clone()))?;
         Ok(ModifiedStorage {
             group,
+            raw_path: layout::raw_data_path(p),
             raw,
-            tid,
+            tid: m.dtype.to_type_id()?,
             rows: Vec::new(),
             slots: HashMap::new(),
             fill_digest,
             memo: HashMap::new(),
-            c0: m.chunks[0],
         })
     }
 
@@ -697,19 +669,19 @@ impl Rewriter<'_> {
         remaps: &HashMap<String, Remap>,
         mut modified: Option<&mut ModifiedStorage>,
     ) -> Result<()> {
-        let src = self.src.h5.group(&format!("{VERSIONS_GROUP}/{name}"))?;
+        let src = self.src.version_root(name)?;
         let dst = versions.create_group(name)?;
         copy_attrs(
             Target::this(src.id()),
             Target::this(dst.id()),
-            &["prev_version"],
+            &[attr::PREV_VERSION],
         )?;
         let prev = match self.plan.prev.get(name) {
             Some(p) => Some(p.clone()),
-            None => super::attrs::string_attr(&src, "prev_version")?,
+            None => super::attrs::string_attr(&src, attr::PREV_VERSION)?,
         };
         if let Some(prev) = prev {
-            h5write::write_string_attr(Target::this(dst.id()), "prev_version", &prev)?;
+            h5write::write_string_attr(Target::this(dst.id()), attr::PREV_VERSION, &prev)?;
         }
         walk_group(&src, "", &mut |path, kind| {
             let rel = &path[1..];
@@ -768,49 +740,29 @@ impl Rewriter<'_> {
                 },
             );
         };
-        let raw_path = format!("/_version_data{p}/raw_data");
+        let raw_path = layout::raw_data_path(p);
         let raw = self.dst.dataset(&raw_path)?;
-        let (raw_shape, _) = h5::dataset_extent(raw.id())?;
-        let mappings = map
-            .iter()
-            .map(|(index, block)| {
-                let mut source_start = block.start.clone();
-                source_start[0] = *remap.get(&block.start[0]).ok_or_else(|| {
-                    Error::runtime(format!("{p}: chunk at {} not kept", block.start[0]))
-                })?;
-                Ok(NewMapping {
-                    virtual_start: map.chunk_start(index),
-                    count: block.count.clone(),
-                    source_start,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut mappings = map.mappings();
+        for m in &mut mappings {
+            let old = m.source_start[0];
+            m.source_start[0] = *remap
+                .get(&old)
+                .ok_or_else(|| Error::runtime(format!("{p}: chunk at {old} not kept")))?;
+        }
         let tid = h5::dataset_type(raw.id())?;
         let vds_fill = vds_fill_bytes(&ds)?;
-        let source = VirtualSource {
-            dataset: &raw_path,
-            shape: &raw_shape,
-            mappings: &mappings,
-        };
         let at = Target {
             loc: dst.id(),
             obj: &p[1..],
         };
-        drop(h5write::create_virtual(
-            at,
-            tid.id(),
-            &ds.meta.shape,
-            vds_fill.as_deref(),
-            &source,
-        )?);
-        copy_attrs(
-            from,
-            Target {
-                loc: dst.id(),
-                obj: &p[1..],
-            },
-            &[],
-        )
+        let vds = Vds {
+            type_id: tid.id(),
+            shape: &ds.meta.shape,
+            fill: vds_fill.as_deref(),
+            mappings: &mappings,
+        };
+        storage::create_vds(at, &raw_path, raw.id(), &vds)?;
+        copy_attrs(from, at, &[])
     }
 }
 
@@ -831,14 +783,14 @@ type MemoKey = (Vec<usize>, Vec<usize>, Vec<(Vec<usize>, Option<Block>)>);
 /// version with the commit algorithm (fill chunks dropped, dedup).
 struct ModifiedStorage {
     group: Group,
+    raw_path: String,
     raw: h5::Handle,
     tid: h5::Handle,
-    rows: Vec<(ChunkDigest, usize, usize)>,
+    rows: Vec<HashRow>,
     slots: HashMap<ChunkDigest, usize>,
     fill_digest: ChunkDigest,
     /// New chunks already computed, by the old regions they came from.
     memo: HashMap<MemoKey, Option<Block>>,
-    c0: usize,
 }
 
 impl ModifiedStorage {
@@ -853,7 +805,7 @@ impl ModifiedStorage {
         let shape = ds.meta.shape.clone();
         let old_map = ds.chunk_map()?.cloned();
         let grid = ChunkGrid::new(&shape, &m.chunks);
-        let mut new_map = BTreeMap::new();
+        let mut new_map = ChunkMap::empty(shape.clone(), m.chunks.clone(), self.raw_path.clone());
         for index in grid.positions() {
             let start = grid.start(&index);
             let extent = grid.extent(&index);
@@ -874,39 +826,19 @@ impl ModifiedStorage {
                 new_map.insert(index, b);
             }
         }
-        let raw_path = format!("{}/raw_data", self.group.name());
-        let (raw_shape, _) = h5::dataset_extent(self.raw.id())?;
-        let mappings: Vec<NewMapping> = new_map
-            .iter()
-            .map(|(index, b)| NewMapping {
-                virtual_start: index.iter().zip(&m.chunks).map(|(&i, &c)| i * c).collect(),
-                count: b.count.clone(),
-                source_start: b.start.clone(),
-            })
-            .collect();
-        let fill = (!m.dtype.has_vlen()).then(|| m.fill.raw_bytes());
-        let source = VirtualSource {
-            dataset: &raw_path,
-            shape: &raw_shape,
-            mappings: &mappings,
-        };
-        drop(h5write::create_virtual(
-            Target {
-                loc: dst.id(),
-                obj: rel,
-            },
-            self.tid.id(),
-            &shape,
-            fill,
-            &source,
-        )?);
         let to = Target {
             loc: dst.id(),
             obj: rel,
         };
-        copy_attrs(from, to, &["chunks"])?;
-        let c: Vec<i64> = m.chunks.iter().map(|&c| c as i64).collect();
-        h5write::write_i64_attr(to, "chunks", &c, false)
+        let vds = Vds {
+            type_id: self.tid.id(),
+            shape: &shape,
+            fill: storage::stored_fill(&m.dtype, &m.fill),
+            mappings: &new_map.mappings(),
+        };
+        storage::create_vds(to, &self.raw_path, self.raw.id(), &vds)?;
+        copy_attrs(from, to, &[attr::CHUNKS])?;
+        storage::write_chunks_attr(to, &m.chunks)
     }
 
     /// Reads, casts and refills one new chunk; stores it unless it is a full
@@ -934,27 +866,23 @@ impl ModifiedStorage {
             Some(&s) => s,
             None => {
                 let s = self.rows.len();
-                let mut raw_shape = m.chunks.clone();
-                raw_shape[0] = (s + 1) * self.c0;
-                h5write::set_extent(self.raw.id(), &raw_shape)?;
-                let mut at = vec![0; extent.len()];
-                at[0] = s * self.c0;
+                h5write::set_extent(self.raw.id(), &layout::raw_shape(s + 1, &m.chunks))?;
+                let at = layout::slot_start(s, &m.chunks);
                 h5write::write_block(self.raw.id(), self.tid.id(), &at, &data)?;
-                self.rows.push((d, s * self.c0, s * self.c0 + extent[0]));
+                self.rows
+                    .push(HashRow::for_slot(d, s, &m.chunks, extent[0]));
                 self.slots.insert(d, s);
                 s
             }
         };
-        let mut source = vec![0; extent.len()];
-        source[0] = slot * self.c0;
         Ok(Some(Block {
-            start: source,
+            start: layout::slot_start(slot, &m.chunks),
             count: extent.to_vec(),
         }))
     }
 
     fn finish(self) -> Result<()> {
-        write_hash_table(&self.group, &self.rows)
+        storage::create_hash_table(&self.group, &self.rows).map(drop)
     }
 }
 
@@ -984,16 +912,6 @@ fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn raw_chunks(raw: &hdf5::Dataset) -> Result<Vec<usize>> {
-    match super::attrs::int_list_attr(raw, "chunks")? {
-        Some(c) => Ok(c.into_iter().map(|v| v as usize).collect()),
-        None => {
-            let dcpl = h5::dataset_dcpl(raw.id())?;
-            h5::chunk_dims(dcpl.id())?.ok_or_else(|| Error::bad_file("raw_data is not chunked"))
-        }
-    }
-}
-
 /// Reads a block of any dataset into a grid.
 fn read_block(ds: &hdf5::Dataset, start: &[usize], count: &[usize]) -> Result<ValueGrid> {
     let tid = h5::dataset_type(ds.id())?;
@@ -1016,47 +934,10 @@ fn read_block(ds: &hdf5::Dataset, start: &[usize], count: &[usize]) -> Result<Va
 }
 
 /// Digest of each valid hash-table row, by the row's slot start.
-fn read_hash_rows(table: &hdf5::Dataset) -> Result<HashMap<usize, ChunkDigest>> {
-    let n = super::attrs::int_attr(table, "largest_index")?
-        .unwrap_or(0)
-        .max(0) as usize;
-    let mut out = HashMap::new();
-    if n == 0 {
-        return Ok(out);
-    }
-    let grid = read_block(table, &[0], &[n])?;
-    if grid.dtype.size() != 48 {
-        return Err(Error::bad_file(format!(
-            "{}: unexpected hash table layout",
-            table.name()
-        )));
-    }
-    for i in 0..n {
-        let row = grid.element_bytes(i);
-        let start = i64::from_le_bytes(row[32..40].try_into().unwrap());
-        out.insert(start.max(0) as usize, row[..32].try_into().unwrap());
-    }
-    Ok(out)
-}
-
-/// A hash table with the given rows, as versioned-hdf5 creates it.
-fn write_hash_table(group: &Group, rows: &[(ChunkDigest, usize, usize)]) -> Result<()> {
-    let table = super::commit::create_hash_table(group)?;
-    if !rows.is_empty() {
-        h5write::set_extent(table.id(), &[rows.len()])?;
-        let mut bytes = Vec::with_capacity(rows.len() * 48);
-        for (d, start, stop) in rows {
-            bytes.extend_from_slice(d);
-            bytes.extend_from_slice(&(*start as i64).to_le_bytes());
-            bytes.extend_from_slice(&(*stop as i64).to_le_bytes());
-        }
-        let t = h5::dataset_type(table.id())?;
-        h5write::write_bytes(table.id(), t.id(), &[0], &[rows.len()], &bytes)?;
-    }
-    h5write::write_i64_attr(
-        Target::this(table.id()),
-        "largest_index",
-        &[rows.len() as i64],
-        true,
-    )
+fn digests_by_start(table: &hdf5::Dataset) -> Result<HashMap<usize, ChunkDigest>> {
+    let rows = storage::read_hash_rows(table, &table.name())?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.start.max(0) as usize, row.digest))
+        .collect())
 }

@@ -8,17 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
-use super::attrs::{Attr, VERSION_DATASET_SYSTEM_ATTRS, VERSION_GROUP_SYSTEM_ATTRS};
+use super::attrs::Attr;
 use super::chunkmap::ChunkMap;
-use super::dataset::{
-    Dataset, DatasetMeta, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE,
-};
+use super::dataset::{Dataset, DatasetMeta};
 use super::dtype::Dtype;
 use super::encode::{grid_from_json, infer_dtype};
 use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
 use super::grid::{axis_parts, cartesian, flat, grid_positions, ChunkGrid};
 use super::h5write::FilterSpec;
+use super::layout::{
+    self, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE, RESERVED_LEAVES, VERSIONS,
+    VERSION_DATASET_SYSTEM_ATTRS, VERSION_GROUP_SYSTEM_ATTRS,
+};
 use super::slice::{parse_target, Selection};
 use super::tree::{join, normalize_path, NodeKind};
 use super::value::ValueGrid;
@@ -152,9 +154,6 @@ pub struct Stage {
     attr_edits: BTreeMap<String, BTreeMap<String, Option<ValueGrid>>>,
     next_order: u64,
 }
-
-/// Leaf names versioned-hdf5 uses for its own storage.
-const RESERVED_LEAVES: [&str; 3] = ["raw_data", "hash_table", "__tmp__"];
 
 impl Stage {
     pub fn new(base: Option<Version>) -> Stage {
@@ -882,8 +881,8 @@ fn check_matches_storage(
 }
 
 fn check_first_component(path: &str) -> Result<()> {
-    if path.trim_start_matches('/').split('/').next() == Some("versions") {
-        bad_input!("{path}: 'versions' cannot be the first component of a path");
+    if path.trim_start_matches('/').split('/').next() == Some(VERSIONS) {
+        bad_input!("{path}: '{VERSIONS}' cannot be the first component of a path");
     }
     Ok(())
 }
@@ -932,9 +931,8 @@ impl Vh5File {
         if !self.is_versioned() {
             return Ok(None);
         }
-        let raw = format!("/_version_data{path}/raw_data");
-        let group = format!("/_version_data{path}");
-        if !self.h5.link_exists(&group[1..]) || !self.h5.link_exists(&raw[1..]) {
+        let raw = layout::raw_data_path(path);
+        if !self.h5.link_exists(&layout::storage_path(path)) || !self.h5.link_exists(&raw[1..]) {
             return Ok(None);
         }
         let ds = self.h5.dataset(&raw)?;

@@ -5,6 +5,7 @@ use hdf5::{Group, LocationType};
 use super::attrs::{self, Attr};
 use super::error::{bad_input, Result};
 use super::file::Vh5File;
+use super::layout::VERSION_GROUP_SYSTEM_ATTRS;
 use super::versions::Version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +148,7 @@ impl Vh5File {
         }
         let group = self.group_at(version, &node.path)?;
         let skip: &[&str] = match (self.is_versioned(), node.path.as_str()) {
-            (true, "/") => &attrs::VERSION_GROUP_SYSTEM_ATTRS,
+            (true, "/") => &VERSION_GROUP_SYSTEM_ATTRS,
             _ => &[],
         };
         attrs::read_attrs(&group, skip)

@@ -7,13 +7,11 @@ use hdf5::Group;
 
 use super::attrs;
 use super::error::{bad_input, Error, Result};
-use super::file::{Vh5File, FIRST_VERSION};
+use super::file::Vh5File;
+use super::layout::{attr, format_timestamp, parse_timestamp, FIRST_VERSION};
 
 /// The implicit single version of a plain HDF5 file.
 pub const PLAIN_VERSION: &str = ".";
-
-/// versioned-hdf5's stored timestamp format, compared as text by its lookups.
-const STORED_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f+0000";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
@@ -29,28 +27,26 @@ pub struct Version {
 impl Version {
     /// Reads a version's three attributes by name, without opening its group.
     pub(crate) fn read(versions: &Group, name: &str) -> Result<Version> {
-        let prev = attrs::string_attr_of(versions, name, "prev_version")?;
-        let timestamp_text = attrs::string_attr_of(versions, name, "timestamp")?;
+        let prev = attrs::string_attr_of(versions, name, attr::PREV_VERSION)?;
+        let timestamp_text = attrs::string_attr_of(versions, name, attr::TIMESTAMP)?;
         Ok(Version {
             name: name.to_string(),
             prev: prev.filter(|p| p != FIRST_VERSION && !p.is_empty()),
-            timestamp: timestamp_text.as_deref().and_then(parse_stored_timestamp),
+            timestamp: timestamp_text.as_deref().and_then(parse_timestamp),
             timestamp_text,
-            committed: attrs::bool_attr_of(versions, name, "committed")?.unwrap_or(false),
+            committed: attrs::bool_attr_of(versions, name, attr::COMMITTED)?.unwrap_or(false),
         })
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the CLI's rendering.
+    /// The timestamp in the CLI's rendering (see [`format_iso`]).
     pub fn timestamp_iso(&self) -> Option<String> {
-        self.timestamp
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        self.timestamp.as_ref().map(format_iso)
     }
 }
 
-pub fn parse_stored_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%z")
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the CLI's rendering of a time.
+pub fn format_iso(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Every version of a file with parent and child links.
@@ -227,7 +223,7 @@ impl Vh5File {
     /// Python formats the query like the stored text and compares strings:
     /// an exact match wins, else the greatest timestamp before the query.
     fn version_at(&self, t: &DateTime<Utc>) -> Result<Version> {
-        let query = t.format(STORED_FORMAT).to_string();
+        let query = format_timestamp(t);
         let best = self
             .graph()?
             .all()
@@ -241,10 +237,7 @@ impl Vh5File {
         match best {
             Some(v) if v.committed => Ok(v.clone()),
             Some(v) => bad_input!("version {:?} has not been committed", v.name),
-            None => bad_input!(
-                "no version at or before {}",
-                t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            ),
+            None => bad_input!("no version at or before {}", format_iso(t)),
         }
     }
 }
@@ -258,7 +251,7 @@ mod tests {
             name: name.into(),
             prev: prev.map(Into::into),
             timestamp_text: Some(ts.into()),
-            timestamp: parse_stored_timestamp(ts),
+            timestamp: parse_timestamp(ts),
             committed: true,
         }
     }
@@ -289,7 +282,7 @@ mod tests {
         let at = VersionSpec::parse("@2026-11-20T10:15:00.5Z").unwrap();
         let VersionSpec::At(t) = at else { panic!() };
         assert_eq!(
-            t.format(STORED_FORMAT).to_string(),
+            crate::engine::layout::format_timestamp(&t),
             "2026-11-20 10:15:00.500000+0000"
         );
     }
@@ -319,7 +312,7 @@ mod tests {
             name: "v".into(),
             prev: None,
             timestamp_text: Some("2020-01-02 03:04:05.000006+0000".into()),
-            timestamp: parse_stored_timestamp("2020-01-02 03:04:05.000006+0000"),
+            timestamp: parse_timestamp("2020-01-02 03:04:05.000006+0000"),
             committed: true,
         };
         assert_eq!(v.timestamp_iso().unwrap(), "2020-01-02T03:04:05.000006Z");
