@@ -27,6 +27,7 @@ pub mod hash;
 pub mod layout;
 pub mod read;
 pub mod replay;
+pub mod resolve;
 pub mod slice;
 pub mod stage;
 pub mod storage;
