@@ -2,10 +2,23 @@
 //! with no terminal or command-line code. The browser and the subcommands
 //! are two faces of it.
 //!
-//! Layers, bottom up: `h5` (C calls), `dtype`/`value` (typed elements),
-//! `file`/`versions` (opening, the version DAG, lookups), `tree`/`attrs`/
-//! `dataset` (a version's nodes and metadata), `chunkmap`/`read` (slice
-//! reads through the chunk map), `hash` (content addressing).
+//! Layers, bottom up; a module imports only from its own layer or below:
+//! 1. `error`, `faults`, `slice` (selections), `grid` (chunk-grid arithmetic).
+//! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
+//!    bytes), then typed elements: `dtype`, `value`, `hash` (content
+//!    addressing), `encode`, `cast`.
+//! 3. The on-disk layout: `layout` (versioned-hdf5's paths, attribute
+//!    names, timestamp text, filter ids, slots and hash rows; no file
+//!    access), `h5write` and `attrs` (HDF5 writes, attribute reads), then
+//!    `storage` (creating and reading `raw_data`, hash tables and VDSs).
+//! 4. The model: `versions` (the DAG), `chunkmap`, `file` (opening) with
+//!    `chunkindex` (its memo of chunk maps), `resolve` (naming a version),
+//!    `tree`, `dataset`.
+//! 5. Reads (`read`); 6. writes (`stage`, then `commit`); 7. history
+//!    (`replay`) and `diff`.
+//!
+//! No import cycles, but one: `file` owns the memo `chunkindex` defines,
+//! whose `Vh5File` methods use the file.
 
 pub mod attrs;
 pub mod cast;
