@@ -2,7 +2,7 @@
 //! grid position `index` starts at `index * chunks` and is trimmed at the
 //! dataset's edge; grids and the cells inside a chunk are walked in C order.
 
-use super::slice::AxisSel;
+use super::slice::{AxisSel, Selection};
 
 /// A shape cut into chunks of a fixed shape (one chunk size per axis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub struct AxisPart {
 }
 
 /// Splits one (ascending) axis of a selection at the chunk edges.
-pub fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
+fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
     let step = axis.step as usize;
     let mut parts = Vec::new();
     let mut k = 0;
@@ -152,8 +152,20 @@ pub fn axis_parts(axis: &AxisSel, chunk: usize) -> Vec<AxisPart> {
     parts
 }
 
+/// The chunks an ascending selection touches, in C order: one part per
+/// axis each (the chunk's grid position is the parts' `chunk`s).
+pub fn selection_parts(sel: &Selection, chunks: &[usize]) -> Vec<Vec<AxisPart>> {
+    let parts: Vec<Vec<AxisPart>> = sel
+        .axes
+        .iter()
+        .zip(chunks)
+        .map(|(a, &c)| axis_parts(a, c))
+        .collect();
+    cartesian(&parts)
+}
+
 /// Every combination of one part per axis (C order).
-pub fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
+fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
     parts.iter().fold(vec![Vec::new()], |acc, axis| {
         acc.iter()
             .flat_map(|prefix| {
@@ -265,6 +277,19 @@ mod tests {
         let chunks: Vec<usize> = parts.iter().map(|p| p.chunk).collect();
         assert_eq!(chunks, vec![0, 2, 5]);
         assert!(parts.iter().all(|p| p.hi - p.lo == 1));
+    }
+
+    #[test]
+    fn a_selection_visits_the_chunks_it_touches() {
+        let sel = Selection {
+            axes: vec![sel(1, 1, 4), sel(0, 3, 2)],
+        };
+        let chunks: Vec<Vec<usize>> = selection_parts(&sel, &[4, 2])
+            .iter()
+            .map(|c| c.iter().map(|p| p.chunk).collect())
+            .collect();
+        // rows 1..5 (chunks 0, 1), columns 0 and 3 (chunks 0, 1).
+        assert_eq!(chunks, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::dataset::{Dataset, Source};
 use super::dtype::Dtype;
 use super::error::Result;
-use super::grid::{axis_parts, cartesian, AxisPart};
+use super::grid::selection_parts;
 use super::h5::{self, Hyperslab};
 use super::slice::{reverse_axes, AxisSel, Selection};
 use super::value::ValueGrid;
@@ -86,13 +86,7 @@ impl Dataset {
             let (Some(map), Some(raw)) = (map, raw) else {
                 return Ok(());
             };
-            let parts: Vec<Vec<AxisPart>> = asc
-                .axes
-                .iter()
-                .zip(&map.chunks)
-                .map(|(a, &c)| axis_parts(a, c))
-                .collect();
-            for combo in cartesian(&parts) {
+            for combo in selection_parts(asc, &map.chunks) {
                 let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
                 let Some(block) = map.get(&index) else {
                     continue;

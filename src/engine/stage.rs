@@ -15,7 +15,7 @@ use super::dtype::Dtype;
 use super::encode::{grid_from_json, infer_dtype};
 use super::error::{bad_input, Error, Result};
 use super::file::Vh5File;
-use super::grid::{axis_parts, cartesian, flat, grid_positions, ChunkGrid};
+use super::grid::{flat, grid_positions, selection_parts, ChunkGrid};
 use super::h5write::FilterSpec;
 use super::layout::{
     self, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE, RESERVED_LEAVES, VERSIONS,
@@ -752,15 +752,10 @@ fn visit_chunks(
     }
     let (asc, flip) = sel.ascending();
     let counts: Vec<usize> = asc.axes.iter().map(|a| a.count).collect();
-    let parts: Vec<_> = asc
-        .axes
-        .iter()
-        .zip(chunks)
-        .map(|(a, &c)| axis_parts(a, c))
-        .collect();
-    for combo in cartesian(&parts) {
+    let grid = ChunkGrid::new(shape, chunks);
+    for combo in selection_parts(&asc, chunks) {
         let index: Vec<usize> = combo.iter().map(|p| p.chunk).collect();
-        let extent = ChunkGrid::new(shape, chunks).extent(&index);
+        let (origin, extent) = (grid.start(&index), grid.extent(&index));
         let span: Vec<usize> = combo.iter().map(|p| p.hi - p.lo).collect();
         let mut pairs = Vec::with_capacity(span.iter().product());
         for p in grid_positions(&span) {
@@ -769,7 +764,7 @@ fn visit_chunks(
             for d in 0..p.len() {
                 let k = combo[d].lo + p[d];
                 let at = asc.axes[d].start + k * asc.axes[d].step as usize;
-                local[d] = at - index[d] * chunks[d];
+                local[d] = at - origin[d];
                 out[d] = if flip[d] { counts[d] - 1 - k } else { k };
             }
             pairs.push((flat(&local, &extent), flat(&out, &counts)));
