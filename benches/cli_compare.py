@@ -17,8 +17,10 @@ whose first run took over 5 s gets 3 runs in all (1 with --quick), over
 20 s just that one. Every run has a 300 s timeout ("timeout" in the table).
 Rows that write (commit, delete-versions) run on a fresh scratch copy each
 time, made before the clock starts. Timings of Python's `show` row are kept
-in DIR/cli-compare-cache.json; --quick reuses that figure instead of
-running the ~30 s process again (run once if there is none).
+in DIR/cli-compare-cache.json, and so are those of Python's
+delete-versions row (which runs into the timeout); --quick reuses these
+figures instead of running those processes again (or runs them once if
+there are none for the file as it is now).
 
 The data files, made if missing (generators in benches/, with this
 interpreter, which needs versioned-hdf5 2.6.0), live in DIR:
@@ -66,6 +68,8 @@ def row(id, op, file, vh5, py, check, scratch=False, cache=False, state=()):
 
 
 ROWS = [
+    row("start", "process start only (`vh5 --version`; Python imports)", "-",
+        ["--version"], ["start"], None),
     row("log", "log (1,000 versions)", "series1000.h5",
         ["log", "{f}", "--json"], ["log", "{f}"], "same"),
     row("cat1000", "cat 1,000 elements `/series[1000:2000]`", "series1000.h5",
@@ -102,7 +106,7 @@ ROWS = [
         ["dump", "{f}", "--json"], ["dump", "{f}"], "dump"),
     row("delete", "delete-versions, 10 of 1,000", "series1000.h5",
         ["delete-versions", "{f}", *DELETED], ["delete", "{f}", *DELETED], "state",
-        scratch=True, state=SURVIVORS),
+        scratch=True, cache=True, state=SURVIVORS),
 ]
 
 
@@ -178,7 +182,7 @@ def measure(side, r, file_path, runs):
             side.state = py_state(target, r["state"])
             os.remove(target)
         else:
-            side.out = json.loads(out) if out.strip() else None
+            side.out = json.loads(out) if r["check"] and out.strip() else None
         if first > SLOW:
             total = 1
         elif first > WARMUP_LIMIT:
@@ -223,6 +227,8 @@ def same_values(a, b, dtype):
 
 def check_row(kind, vh5, py, r):
     """None when both sides agree, else what differs."""
+    if kind is None:
+        return None
     if kind == "same":
         return None if vh5.out == py.out else "JSON differs"
     if kind == "cat":
@@ -274,7 +280,7 @@ def check_row(kind, vh5, py, r):
 
 def fmt(side):
     if side.timeout:
-        return "timeout"
+        return f"timeout (> {TIMEOUT:.0f} s{', cached' if side.cached else ''})"
     if side.failed:
         return "failed"
     if not side.times:
@@ -283,7 +289,7 @@ def fmt(side):
     s = f"{t:.3f} s" if t < 10 else f"{t:.1f} s"
     notes = []
     if side.cached:
-        notes.append("cached")
+        notes.append("cached" if len(side.times) != 1 else "1 run, cached")
     elif len(side.times) == 1:
         notes.append("1 run")
     return s + (f" ({', '.join(notes)})" if notes else "")
@@ -315,7 +321,8 @@ def main():
             sys.exit(f"cli_compare: unknown rows {sorted(unknown)}")
         rows = [r for r in ROWS if r["id"] in ids]
     data = pathlib.Path(args.data)
-    ensure_files(data, sorted({r["file"] for r in rows}, key=list(FILES).index))
+    ensure_files(data, sorted({r["file"] for r in rows if r["file"] in FILES},
+                              key=list(FILES).index))
 
     cache_path = data / "cli-compare-cache.json"
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -323,15 +330,16 @@ def main():
     table = []
     problems = 0
     for r in rows:
-        path = data / r["file"]
+        path = data / r["file"] if r["file"] in FILES else pathlib.Path(PY_OPS)
         vh5 = Side("vh5", [args.vh5, *r["vh5"]])
         py = Side("versioned-hdf5", [sys.executable, PY_OPS, *r["py"]])
         stamp = f"{path.stat().st_size}:{int(path.stat().st_mtime)}"
         for side in (vh5, py):
             hit = cache.get(r["id"]) if r["cache"] and side is py else None
             if args.quick and hit and hit.get("file") == stamp:
-                side.times, side.out, side.cached = hit["times"], hit["out"], True
-                log(f"{r['id']}: {side.name}: cached {statistics.median(side.times):.3f} s")
+                side.times, side.timeout, side.cached = hit["times"], hit["timeout"], True
+                side.out, side.state = hit["out"], hit["state"]
+                log(f"{r['id']}: {side.name}: cached figure ({fmt(side)})")
                 continue
             log(f"{r['id']}: {side.name}: {' '.join(side.argv)}")
             measure(side, r, path, runs)
@@ -344,8 +352,9 @@ def main():
             if side.failed:
                 problems += 1
                 log(f"{r['id']}: {side.name}: FAILED: {side.failed}")
-            if r["cache"] and side is py and side.times and not side.cached:
-                cache[r["id"]] = {"file": stamp, "times": side.times, "out": side.out}
+            if r["cache"] and side is py and (side.times or side.timeout):
+                cache[r["id"]] = {"file": stamp, "times": side.times, "timeout": side.timeout,
+                                  "out": side.out, "state": side.state}
                 cache_path.write_text(json.dumps(cache))
         note = ""
         if (vh5.out is not None or vh5.state is not None) and (
@@ -357,7 +366,7 @@ def main():
                 log(f"{r['id']}: CHECK FAILED: {bad}")
             else:
                 log(f"{r['id']}: check: both give the same result")
-        table.append((r["op"], f"`{r['file']}`", fmt(vh5), fmt(py), ratio(vh5, py) + note))
+        table.append((r["op"], f"`{r['file']}`" if r["file"] in FILES else "-", fmt(vh5), fmt(py), ratio(vh5, py) + note))
 
     print("| operation | file | vh5 | versioned-hdf5 | ratio |")
     print("|---|---|---:|---:|---:|")

@@ -9,12 +9,12 @@ UTC timestamps):
 
 * versions ``v000`` ... ``v199`` (200 by default), one minute apart from
   2024-01-01T00:00:00Z, each on top of the previous one;
-* ``/a``: float64, shape (10000,), chunks (1000,), no compression; every
-  later version sets one cell (one new 8 kB chunk per version);
-* ``/meta/b``: int32, shape (50, 40), chunks (10, 10), with a ``units``
+* ``/a``: float64, shape (5000,), chunks (500,), no compression; every
+  later version sets one cell (one new 4 kB chunk per version);
+* ``/meta/b``: int32, shape (20, 20), chunks (10, 10), with a ``units``
   attribute; every 5th version sets one cell.
 
-About 1.8 MB. Writes to OUT.h5.tmp and renames at the end, so an
+About 1.9 MB. Writes to OUT.h5.tmp and renames at the end, so an
 interrupted run never leaves a half-made OUT.h5 behind. Prints the
 generation time on stderr.
 """
@@ -26,9 +26,9 @@ import numpy as np
 
 from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
 
-A_LEN = 10_000
-A_CHUNKS = (1000,)
-B_SHAPE = (50, 40)
+A_LEN = 5000
+A_CHUNKS = (500,)
+B_SHAPE = (20, 20)
 B_CHUNKS = (10, 10)
 B_EVERY = 5
 SEED = 20240106

@@ -32,6 +32,7 @@ document, which cli_compare.py checks against vh5's:
                            dataset's values by versioned-hdf5's hash rule.
                            Each version's mappings of each dataset are read
                            once and shared by all the counts.
+  start                    nothing: the interpreter and the imports only.
   state FILE V...          not timed: the versions, the current one and the
                            sha256 of each dataset of versions V... (used to
                            check the files commit and delete leave behind).
@@ -327,7 +328,12 @@ def op_state(path, *versions):
     }
 
 
+def op_start():
+    return {}
+
+
 OPS = {
+    "start": op_start,
     "log": op_log,
     "cat": op_cat,
     "show": op_show,
@@ -340,7 +346,7 @@ OPS = {
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in OPS:
+    if not argv or argv[0] not in OPS:
         sys.exit(f"usage: py_cli_ops.py {{{'|'.join(OPS)}}} FILE [ARGS...]")
     # versioned-hdf5 2.6.0 with h5py 3.16 reports a harmless "'InMemoryDatasetID'
     # object has no attribute '_dealloc'" when staged datasets are collected.
