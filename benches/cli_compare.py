@@ -153,7 +153,8 @@ class Side:
 
 
 def run_once(argv, file_path, scratch):
-    """(seconds, stdout) of one run; the scratch copy is made untimed."""
+    """(seconds, stdout, file run on) of one run; a scratch copy is made
+    before the clock starts."""
     target = file_path
     if scratch:
         target = file_path.with_name(file_path.name + ".cli-scratch")
