@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use super::chunkmap::ChunkMap;
 use super::error::{Error, Result};
 use super::file::Vh5File;
@@ -40,13 +42,15 @@ pub fn never() -> bool {
 /// For one dataset path: how many versions use each `raw_data` region.
 #[derive(Debug, Default)]
 pub struct RegionUse {
-    versions_using: HashMap<Block, u32>,
+    /// Per region: versions using it, and the last version counted (a
+    /// version naming a region twice counts once).
+    versions_using: FxHashMap<Block, (u32, usize)>,
 }
 
 impl RegionUse {
     /// Versions whose map of the path names `region` (each counted once).
     pub fn users(&self, region: &Block) -> u32 {
-        self.versions_using.get(region).copied().unwrap_or(0)
+        self.versions_using.get(region).map_or(0, |&(n, _)| n)
     }
 
     /// How many stored positions of `map` read a region no other version
@@ -127,17 +131,20 @@ impl Vh5File {
         }
         let mut counts = RegionUse::default();
         let names: Vec<String> = self.graph()?.all().iter().map(|v| v.name.clone()).collect();
-        for name in names {
+        for (k, name) in names.iter().enumerate() {
             if cancel() {
                 return Err(Error::cancelled());
             }
-            let Some(map) = self.chunk_map_of(&name, path)? else {
+            let Some(map) = self.chunk_map_of(name, path)? else {
                 continue;
             };
-            let mut mine = std::collections::HashSet::new();
             for (_, block) in map.iter() {
-                if mine.insert(block) {
-                    *counts.versions_using.entry(block.clone()).or_default() += 1;
+                match counts.versions_using.get_mut(block) {
+                    Some((n, last)) if *last != k => (*n, *last) = (*n + 1, k),
+                    Some(_) => {}
+                    None => {
+                        counts.versions_using.insert(block.clone(), (1, k));
+                    }
                 }
             }
         }
