@@ -63,6 +63,14 @@ pub const REPLAY100: DataFile = DataFile {
     script: "make_replay_file.py",
 };
 
+/// 1,000 versions of `/series`, 3M float64 gzip in chunks of 5,000 (600
+/// mappings a version), and `/grid` (browser latency).
+pub const SERIES1000: DataFile = DataFile {
+    env: "VH5_SERIES_FILE",
+    name: "series1000.h5",
+    script: "make_series_file.py",
+};
+
 impl DataFile {
     /// The file's path, made first if it is missing. `bench` starts the
     /// messages on stderr (`"read"`: `read bench: making ...`); `label` names

@@ -124,7 +124,7 @@ impl Vh5File {
 
     /// How many versions (every version group, as versioned-hdf5 counts)
     /// use each `raw_data` region of `path`: one chunk-map read per version,
-    /// each at most once per process.
+    /// once per process (the counts are kept, the maps are not).
     pub fn region_use(&self, path: &str, cancel: Cancel) -> Result<Arc<RegionUse>> {
         if let Some(known) = self.index.region_use.borrow().get(path) {
             return Ok(known.clone());
@@ -135,7 +135,13 @@ impl Vh5File {
             if cancel() {
                 return Err(Error::cancelled());
             }
-            let Some(map) = self.chunk_map_of(name, path)? else {
+            // Not remembered: a scan of every version would hold every
+            // map; only the counts stay.
+            let map = match self.index.map(name, path) {
+                Some(known) => known,
+                None => self.read_chunk_map(name, path)?,
+            };
+            let Some(map) = map else {
                 continue;
             };
             for (_, block) in map.iter() {

@@ -140,6 +140,11 @@ impl App {
         std::mem::take(&mut self.outbox)
     }
 
+    /// Whether an answer of this request kind is outstanding.
+    pub fn waiting_for(&self, kind: &str) -> bool {
+        self.latest.contains_key(kind)
+    }
+
     /// Whether answers are outstanding (the spinner turns).
     pub fn busy(&self) -> bool {
         !self.latest.is_empty()

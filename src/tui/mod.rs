@@ -97,7 +97,9 @@ fn event_loop(
         terminal.draw(|f| app.render(f)).map_err(io)?;
         app.want_summaries();
         app.want_page();
-        if event::poll(Duration::from_millis(80)).map_err(io)? {
+        // Answers are drawn as they come: wait briefly while any is due.
+        let wait = if app.busy() { 10 } else { 80 };
+        if event::poll(Duration::from_millis(wait)).map_err(io)? {
             match event::read().map_err(io)? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => app.on_key(k),
                 Event::Mouse(m) => app.on_mouse(m),
