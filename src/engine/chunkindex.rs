@@ -6,17 +6,14 @@
 //! read-only, so the cache lives as long as the `Vh5File`; writable
 //! handles (commit, replay) do not cache.
 
-use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use super::chunkmap::ChunkMap;
+pub use super::chunkmemo::RegionUse;
 use super::error::{Error, Result};
 use super::file::Vh5File;
-use super::h5::{self, Block, ObjType};
+use super::h5::{self, ObjType};
 use super::h5raw::RawFile;
 use super::layout;
 use super::storage::raw_chunks;
@@ -37,56 +34,6 @@ pub type Cancel<'a> = &'a dyn Fn() -> bool;
 /// Never cancels.
 pub fn never() -> bool {
     false
-}
-
-/// For one dataset path: how many versions use each `raw_data` region.
-#[derive(Debug, Default)]
-pub struct RegionUse {
-    /// Per region: versions using it, and the last version counted (a
-    /// version naming a region twice counts once).
-    versions_using: FxHashMap<Block, (u32, usize)>,
-}
-
-impl RegionUse {
-    /// Versions whose map of the path names `region` (each counted once).
-    pub fn users(&self, region: &Block) -> u32 {
-        self.versions_using.get(region).map_or(0, |&(n, _)| n)
-    }
-
-    /// How many stored positions of `map` read a region no other version
-    /// uses (`map` must be the map of one of the versions counted).
-    pub fn unique_positions_in(&self, map: &ChunkMap) -> usize {
-        map.iter().filter(|(_, b)| self.users(b) <= 1).count()
-    }
-}
-
-/// A version's name and a dataset path in it.
-type VersionPath = (String, String);
-
-/// The process-wide memo of chunk maps and region counts of one file.
-#[derive(Default)]
-pub(crate) struct ChunkIndex {
-    maps: RefCell<HashMap<VersionPath, Option<Arc<ChunkMap>>>>,
-    region_use: RefCell<HashMap<String, Arc<RegionUse>>>,
-    /// The byte reader, opened on first use (`None`: not usable).
-    reader: OnceCell<Option<RawFile>>,
-    /// Chunk shape by `raw_data` path.
-    raw_chunks: RefCell<HashMap<String, Vec<usize>>>,
-}
-
-impl ChunkIndex {
-    pub(crate) fn map(&self, version: &str, path: &str) -> Option<Option<Arc<ChunkMap>>> {
-        self.maps
-            .borrow()
-            .get(&(version.to_string(), path.to_string()))
-            .cloned()
-    }
-
-    fn remember(&self, version: &str, path: &str, map: Option<Arc<ChunkMap>>) {
-        self.maps
-            .borrow_mut()
-            .insert((version.to_string(), path.to_string()), map);
-    }
 }
 
 impl Vh5File {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hdf5::{Group, OpenMode};
 
 use super::attrs;
-use super::chunkindex::ChunkIndex;
+use super::chunkmemo::ChunkIndex;
 use super::error::{Error, Result};
 use super::layout::{self, attr, DATA_VERSION, FIRST_VERSION, VERSIONS, VERSION_DATA};
 use super::versions::{Version, VersionGraph, PLAIN_VERSION};

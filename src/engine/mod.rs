@@ -11,19 +11,20 @@
 //!    names, timestamp text, filter ids, slots and hash rows; no file
 //!    access), `h5write` and `attrs` (HDF5 writes, attribute reads), then
 //!    `storage` (creating and reading `raw_data`, hash tables and VDSs).
-//! 4. The model: `versions` (the DAG), `chunkmap`, `file` (opening) with
-//!    `chunkindex` (its memo of chunk maps), `resolve` (naming a version),
-//!    `tree`, `dataset`.
+//! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
+//!    open file remembers of its maps), `file` (opening), `chunkindex`
+//!    (every version's maps, read once, and region counts), `resolve`
+//!    (naming a version), `tree`, `dataset`.
 //! 5. Reads (`read`); 6. writes (`stage`, then `commit`); 7. history
 //!    (`replay`) and `diff`.
 //!
-//! No import cycles, but one: `file` owns the memo `chunkindex` defines,
-//! whose `Vh5File` methods use the file.
+//! No import cycles.
 
 pub mod attrs;
 pub mod cast;
 pub mod chunkindex;
 pub mod chunkmap;
+pub mod chunkmemo;
 pub mod commit;
 pub mod dataset;
 pub mod diff;
