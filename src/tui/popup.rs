@@ -12,12 +12,15 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::component::Effect;
+use super::detail::{CopyPopup, DetailPopup};
 use super::help::HelpPopup;
 use super::keymap::{Action, Context, Key};
 
 #[derive(Debug)]
 pub enum Popup {
     Help(HelpPopup),
+    Detail(DetailPopup),
+    Copy(CopyPopup),
 }
 
 impl Popup {
@@ -25,12 +28,16 @@ impl Popup {
     pub fn context(&self) -> Context {
         match self {
             Popup::Help(_) => Context::Help,
+            Popup::Detail(_) => Context::Detail,
+            Popup::Copy(_) => Context::CopyChoice,
         }
     }
 
     pub fn handle(&mut self, action: Action) -> Effect {
         match self {
             Popup::Help(h) => h.handle(action),
+            Popup::Detail(d) => d.handle(action),
+            Popup::Copy(c) => c.handle(action),
         }
     }
 
@@ -39,6 +46,7 @@ impl Popup {
         match self {
             // As before the table existed: any other key closes the help.
             Popup::Help(_) => Effect::Close,
+            Popup::Detail(_) | Popup::Copy(_) => Effect::None,
         }
     }
 
@@ -46,6 +54,8 @@ impl Popup {
     pub fn render(&mut self, f: &mut Frame, area: Rect) {
         match self {
             Popup::Help(h) => h.render(f, area),
+            Popup::Detail(d) => d.render(f, area),
+            Popup::Copy(c) => c.render(f, area),
         }
     }
 }
