@@ -662,6 +662,9 @@ impl App {
                         self.apply(effect);
                     }
                     Err(reason) => {
+                        // Beside the field, and on the status line (a
+                        // narrow pane's title may cut it).
+                        self.status = Some((reason.clone(), true));
                         if let Some(open) = self.field.as_mut() {
                             open.field.error = Some(reason);
                         }
@@ -1012,6 +1015,7 @@ impl App {
         if self.zoom {
             spans.push(Span::styled("[zoom] ", Style::default().fg(Color::Cyan)));
         }
+        let mut cell = None;
         if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
             spans.push(Span::styled(
                 format!("diff {a} → {version} "),
@@ -1023,26 +1027,32 @@ impl App {
                     .map(|v| self.array.format_value(&v))
                     .unwrap_or_else(|| "(absent)".into());
                 let mark = if changed { "changed" } else { "same" };
-                spans.push(Span::styled(
+                cell = Some(Span::styled(
                     format!("[{mark}; A: {other}] "),
                     Style::default().fg(Color::Yellow),
                 ));
             }
         }
+        // The message before the cell's diff note: it is what just happened.
         match &self.status {
             Some((msg, true)) => spans.push(Span::styled(
-                format!("error: {msg}"),
+                format!("error: {msg} "),
                 Style::default().fg(Color::Red),
             )),
-            Some((msg, false)) => {
-                spans.push(Span::styled(msg.clone(), Style::default().fg(Color::Green)))
-            }
+            Some((msg, false)) => spans.push(Span::styled(
+                format!("{msg} "),
+                Style::default().fg(Color::Green),
+            )),
             None => {
                 if let Some(note) = self.scan_note() {
-                    spans.push(Span::styled(note, Style::default().fg(Color::DarkGray)));
+                    spans.push(Span::styled(
+                        format!("{note} "),
+                        Style::default().fg(Color::DarkGray),
+                    ));
                 }
             }
         }
+        spans.extend(cell);
         Line::from(spans)
     }
 }

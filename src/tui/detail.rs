@@ -26,7 +26,7 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 /// One labelled row: the label in cyan, the text after it.
 pub fn row(label: &str, text: impl Into<String>) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label:<9}"), Style::default().fg(Color::Cyan)),
+        Span::styled(format!("{label:<8} "), Style::default().fg(Color::Cyan)),
         Span::raw(text.into()),
     ])
 }

@@ -292,6 +292,8 @@ impl TreePane {
                 Effect::Status(msg, false) => {
                     Effect::All(vec![Effect::NodeMoved, Effect::Status(msg, false)])
                 }
+                // Already says the node moved.
+                all @ Effect::All(_) => all,
                 _ => Effect::NodeMoved,
             }
         } else {
