@@ -552,3 +552,52 @@ fn timeline_finds_versions_and_jumps_to_dates() {
         h.screen()
     );
 }
+
+/// A plain (unversioned) HDF5 file: an empty dataset, strings with control
+/// characters and an empty one, a float32 attribute.
+fn plain_file(dir: &std::path::Path) -> std::path::PathBuf {
+    use hdf5::types::VarLenUnicode;
+    let path = dir.join("plain.h5");
+    let f = hdf5::File::create(&path).unwrap();
+    f.new_dataset::<f32>()
+        .shape([0])
+        .chunk([8])
+        .create("empty")
+        .unwrap();
+    let texts: Vec<VarLenUnicode> = ["tab\there", "", "line\nbreak"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    f.new_dataset_builder()
+        .with_data(&texts)
+        .create("texts")
+        .unwrap();
+    f.new_attr::<f32>()
+        .create("gain")
+        .unwrap()
+        .write_scalar(&0.1f32)
+        .unwrap();
+    path
+}
+
+#[test]
+fn a_plain_file_says_so_and_shows_values_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plain_file(dir.path());
+    let mut h = Headless::open(&path, 120, 34).unwrap();
+    assert!(h.settle());
+    let s = h.screen();
+    assert!(s.contains("Timeline: plain HDF5 file, read-only"), "{s}");
+    // The root's float32 attribute: its shortest text.
+    assert!(s.contains("gain <float32> 0.1") && !s.contains("0.100000001"), "{s}");
+    h.show("/empty");
+    assert!(h.screen().contains("empty dataset: shape [0]"), "{}", h.screen());
+    h.keys(&[Char('2')]);
+    h.text("/texts");
+    h.keys(&[Enter, Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("tab\\there") && s.contains("\"\"") && s.contains("line\\nbreak"),
+        "{s}"
+    );
+}

@@ -320,17 +320,8 @@ impl Timeline {
             .max()
             .unwrap_or(1)
             .min(12);
-        // Seconds, when two rows on screen share a minute.
         let shown = &self.rows[range.clone()];
-        let mut minutes: Vec<&str> = shown
-            .iter()
-            .map(|r| r.timestamp.as_str())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let n = minutes.len();
-        minutes.sort_unstable();
-        minutes.dedup();
-        let seconds = minutes.len() < n;
+        let seconds = share_a_minute(shown);
         let lines: Vec<Line> = shown
             .iter()
             .enumerate()
@@ -389,6 +380,19 @@ impl Timeline {
     }
 }
 
+/// Whether two of the rows share a minute (then their times show seconds).
+pub fn share_a_minute(rows: &[Row]) -> bool {
+    let mut minutes: Vec<&str> = rows
+        .iter()
+        .map(|r| r.timestamp.as_str())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let n = minutes.len();
+    minutes.sort_unstable();
+    minutes.dedup();
+    minutes.len() < n
+}
+
 /// A date for `:`: `2025-04-01`, `2025-04-01T09:30`, or any timestamp
 /// `--version @...` takes (a leading `@`, seconds, `Z` optional), in UTC.
 pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
@@ -445,6 +449,27 @@ mod tests {
             .map(|r| (r.name.as_str(), r.graph.as_str()))
             .collect();
         assert_eq!(g, vec![("c", "*"), ("p", "*"), ("root", "*")]);
+    }
+
+    #[test]
+    fn seconds_show_when_two_rows_share_a_minute() {
+        let at = |name: &str, ts: &str| {
+            let mut v = v(name, None);
+            v.timestamp = crate::engine::layout::parse_timestamp(ts);
+            v
+        };
+        let rows = graph_rows(&[
+            at("a", "2025-04-01 09:30:05.000000+0000"),
+            at("b", "2025-04-01 09:31:00.000000+0000"),
+        ]);
+        assert!(!share_a_minute(&rows));
+        assert_eq!(rows[0].timestamp, "2025-04-01 09:31");
+        let rows = graph_rows(&[
+            at("a", "2025-04-01 09:30:05.000000+0000"),
+            at("b", "2025-04-01 09:30:40.000000+0000"),
+        ]);
+        assert!(share_a_minute(&rows));
+        assert_eq!(rows[0].seconds, "2025-04-01 09:30:40");
     }
 
     #[test]
