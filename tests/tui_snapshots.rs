@@ -589,9 +589,16 @@ fn a_plain_file_says_so_and_shows_values_plainly() {
     let s = h.screen();
     assert!(s.contains("Timeline: plain HDF5 file, read-only"), "{s}");
     // The root's float32 attribute: its shortest text.
-    assert!(s.contains("gain <float32> 0.1") && !s.contains("0.100000001"), "{s}");
+    assert!(
+        s.contains("gain <float32> 0.1") && !s.contains("0.100000001"),
+        "{s}"
+    );
     h.show("/empty");
-    assert!(h.screen().contains("empty dataset: shape [0]"), "{}", h.screen());
+    assert!(
+        h.screen().contains("empty dataset: shape [0]"),
+        "{}",
+        h.screen()
+    );
     h.keys(&[Char('2')]);
     h.text("/texts");
     h.keys(&[Enter, Enter]);
