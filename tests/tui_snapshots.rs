@@ -608,3 +608,39 @@ fn a_plain_file_says_so_and_shows_values_plainly() {
         "{s}"
     );
 }
+
+/// Dimension scales (h5py's `dims`, stored as `DIMENSION_LIST`) label the
+/// array's rows and columns.
+#[test]
+fn dimension_scales_label_the_axes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scales.h5");
+    let script = r#"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    f["day"] = np.array([20250101, 20250102, 20250103], dtype="i8")
+    f["ticker"] = np.array([b"ACME", b"BOLT"], dtype="S4")
+    f["px"] = np.arange(6.0).reshape(3, 2)
+    f["day"].make_scale("day")
+    f["ticker"].make_scale("ticker")
+    f["px"].dims[0].attach_scale(f["day"])
+    f["px"].dims[1].attach_scale(f["ticker"])
+"#;
+    let out = std::process::Command::new(common::python())
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut h = Headless::open(&path, 100, 30).unwrap();
+    assert!(h.settle());
+    h.show("/px");
+    let s = h.screen();
+    assert!(
+        s.contains("day × ticker") && s.contains("ACME") && s.contains("20250103"),
+        "{s}"
+    );
+}

@@ -254,10 +254,11 @@ pub fn overview(ds: &Dataset, width: usize, cancel: Cancel) -> Result<Vec<(f64, 
     Ok(out)
 }
 
-/// The names and position labels of a dataset's axes, from its `axes`
-/// attribute: one name per axis; where a dataset of that name sits beside
-/// it (or at that absolute path), is 1-D and as long as the axis, its
-/// values label the positions.
+/// The names and position labels of a dataset's axes: from the dimension
+/// scales attached to it (`DIMENSION_LIST`), else from its `axes`
+/// attribute (one name per axis). A scale (or a dataset of that name
+/// beside it, or at that absolute path) that is 1-D and as long as the
+/// axis labels its positions with its values.
 pub fn axis_labels(
     file: &crate::engine::Vh5File,
     version: &crate::engine::Version,
@@ -265,32 +266,57 @@ pub fn axis_labels(
 ) -> Vec<super::array::AxisLabel> {
     use super::array::AxisLabel;
     let shape = &ds.meta.shape;
-    let Some(axes) = ds.meta.attrs.iter().find(|a| a.name == "axes") else {
-        return Vec::new();
-    };
-    let names: Vec<String> = match axes.to_json() {
-        serde_json::Value::Array(items) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .collect(),
-        serde_json::Value::String(s) => vec![s],
-        _ => return Vec::new(),
-    };
-    if names.len() != shape.len() {
-        return Vec::new();
-    }
     let parent = match ds.meta.path.rfind('/') {
         Some(0) | None => "/".to_string(),
         Some(i) => ds.meta.path[..i].to_string(),
     };
+    // A scale's path in the file, as a path in the version.
+    let in_version = |p: &str| -> String {
+        match p.strip_prefix("/_version_data/versions/") {
+            Some(rest) => match rest.find('/') {
+                Some(i) => rest[i..].to_string(),
+                None => "/".into(),
+            },
+            None => p.to_string(),
+        }
+    };
+    let scales = crate::engine::attrs::dimension_scales(&ds.h5).unwrap_or_default();
+    let names: Vec<Option<String>> =
+        if scales.len() == shape.len() && scales.iter().any(Option::is_some) {
+            scales
+                .iter()
+                .map(|s| s.as_deref().map(in_version))
+                .collect()
+        } else {
+            let Some(axes) = ds.meta.attrs.iter().find(|a| a.name == "axes") else {
+                return Vec::new();
+            };
+            let names: Vec<Option<String>> = match axes.to_json() {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|v| {
+                        Some(
+                            v.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect(),
+                serde_json::Value::String(s) => vec![Some(s)],
+                _ => return Vec::new(),
+            };
+            names
+        };
+    if names.len() != shape.len() {
+        return Vec::new();
+    }
     names
         .into_iter()
         .enumerate()
         .map(|(axis, name)| {
+            let Some(name) = name else {
+                return AxisLabel::default();
+            };
             let path = if name.starts_with('/') {
                 name.clone()
             } else {
@@ -307,8 +333,9 @@ pub fn axis_labels(
                 .and_then(|g| g.ok())
                 .map(|g| (0..g.len()).map(|i| label_text(&g.get(i))).collect())
             });
+            let short = name.rsplit('/').next().unwrap_or(&name).to_string();
             AxisLabel {
-                name: Some(name),
+                name: Some(short),
                 values,
             }
         })
