@@ -564,7 +564,8 @@ fn plain_file(dir: &std::path::Path) -> std::path::PathBuf {
         .chunk([8])
         .create("empty")
         .unwrap();
-    let texts: Vec<VarLenUnicode> = ["tab\there", "", "line\nbreak"]
+    let long = "word ".repeat(600);
+    let texts: Vec<VarLenUnicode> = ["tab\there", "", "line\nbreak", long.as_str()]
         .iter()
         .map(|s| s.parse().unwrap())
         .collect();
@@ -606,6 +607,19 @@ fn a_plain_file_says_so_and_shows_values_plainly() {
     assert!(
         s.contains("tab\\there") && s.contains("\"\"") && s.contains("line\\nbreak"),
         "{s}"
+    );
+    // A long value: the detail wraps it and scrolls.
+    h.keys(&[Char('G'), Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("/texts[3] — lines 1–") && !s.contains("(3000 characters)"),
+        "{s}"
+    );
+    h.keys(&[PageDown]);
+    let after = h.screen();
+    assert!(
+        !after.contains("— lines 1–") && after.contains("(3000 characters)"),
+        "{after}"
     );
 }
 

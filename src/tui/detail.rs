@@ -11,6 +11,7 @@ use ratatui::Frame;
 
 use super::component::Effect;
 use super::keymap::Action;
+use super::popup::Scroll;
 
 /// A box of `width` x `height` centred in `area` (clipped to it).
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
@@ -35,10 +36,8 @@ pub fn row(label: &str, text: impl Into<String>) -> Line<'static> {
 pub struct DetailPopup {
     pub title: String,
     pub lines: Vec<Line<'static>>,
-    pub scroll: usize,
-    /// Rows that fit and rows the text takes (wrapped), from the last render.
-    height: usize,
-    rows: usize,
+    /// Over the wrapped rows.
+    pub scroll: Scroll,
 }
 
 impl DetailPopup {
@@ -50,51 +49,39 @@ impl DetailPopup {
         }
     }
 
-    fn max_scroll(&self) -> usize {
-        self.rows.saturating_sub(self.height)
-    }
-
-    fn scroll_by(&mut self, delta: isize) {
-        self.scroll = (self.scroll as isize + delta).clamp(0, self.max_scroll() as isize) as usize;
-    }
-
     /// The `Detail` context's actions.
     pub fn handle(&mut self, action: Action) -> Effect {
-        let page = self.height.max(1) as isize;
         match action {
-            Action::Up => self.scroll_by(-1),
-            Action::Down => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(-page),
-            Action::PageDown => self.scroll_by(page),
-            Action::First => self.scroll = 0,
-            Action::Last => self.scroll = self.max_scroll(),
-            Action::Copy => return Effect::OpenCopy,
-            Action::Close => return Effect::Close,
-            _ => {}
+            Action::Copy => Effect::OpenCopy,
+            Action::Close => Effect::Close,
+            other => {
+                self.scroll.handle(other);
+                Effect::None
+            }
         }
-        Effect::None
     }
 
     /// Most of `area`; long text wraps, and scrolls when it does not fit.
     pub fn render(&mut self, f: &mut Frame, area: Rect) {
         let width = (area.width * 4 / 5).max(40);
         let inner_w = width.saturating_sub(2).max(1) as usize;
-        self.rows = self
+        // Wrapped rows, counted by characters (word wrap may take a few more).
+        let rows: usize = self
             .lines
             .iter()
             .map(|l| l.width().max(1).div_ceil(inner_w))
             .sum();
-        let height = (self.rows as u16 + 2).min(area.height.saturating_sub(2).max(3));
+        let height = (rows as u16 + 2).min(area.height.saturating_sub(2).max(3));
         let popup = centred(area, width, height);
-        self.height = popup.height.saturating_sub(2) as usize;
-        self.scroll = self.scroll.min(self.max_scroll());
-        let title = if self.rows > self.height {
+        self.scroll
+            .fit(popup.height.saturating_sub(2) as usize, rows);
+        let Scroll { top, height, .. } = self.scroll;
+        let title = if rows > height {
             format!(
-                " {} — lines {}–{} of {} (↓ ↑ scroll, Esc closes) ",
+                " {} — lines {}–{} of {rows} (↓ ↑ scroll, Esc closes) ",
                 self.title,
-                self.scroll + 1,
-                (self.scroll + self.height).min(self.rows),
-                self.rows
+                top + 1,
+                (top + height).min(rows),
             )
         } else {
             format!(" {} (Esc closes, Y copies) ", self.title)
@@ -103,7 +90,7 @@ impl DetailPopup {
         f.render_widget(
             Paragraph::new(self.lines.clone())
                 .wrap(Wrap { trim: false })
-                .scroll((self.scroll as u16, 0))
+                .scroll((top as u16, 0))
                 .block(Block::default().borders(Borders::ALL).title(title)),
             popup,
         );
