@@ -211,3 +211,38 @@ with h5py.File(sys.argv[1], "w") as f:
         "a diff must read only the 3 changed chunks, in both versions"
     );
 }
+
+/// `diff --cells` writes float32 values as their shortest text (`0.1`),
+/// not their float64 widening, in text and in JSON.
+#[test]
+fn cells_of_float32_print_their_shortest_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &file).unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec![
+            "--name",
+            "f1",
+            "--create",
+            "/f32=[0.1, 0.2]",
+            "--dtype",
+            "<f4",
+        ],
+        vec!["--name", "f2", "--set", "/f32[0]=0.3"],
+    ] {
+        let mut all = vec!["commit", f];
+        all.extend(args);
+        let out = vh5(&all);
+        assert!(out.status.success(), "{all:?}: {}", stderr(&out));
+    }
+    let out = vh5(&["diff", f, "f1", "f2", "--cells"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("0.1") && text.contains("0.3") && !text.contains("0.10000000149"),
+        "{text}"
+    );
+    let doc = vh5_json(&["diff", f, "f1", "f2", "--cells", "--json"]);
+    let cells = doc["modified"][0]["cells"].to_string();
+    assert_eq!(cells, r#"[{"index":[0],"old":0.1,"new":0.3}]"#, "{doc}");
+}

@@ -52,7 +52,8 @@ impl Tmux {
         // process ends, so that `#{pane_dead}` can be read.
         std::fs::write(
             &config,
-            "set -g status off\nset -g remain-on-exit on\nset -g escape-time 0\n",
+            "set -g status off\nset -g remain-on-exit on\nset -g escape-time 0\n\
+             set -g set-clipboard on\n",
         )
         .unwrap();
         let tmux = Tmux { socket, config };
@@ -439,7 +440,8 @@ fn browse_an_old_version_page_an_array_diff_and_quit() {
     let s = tmux.wait_for("the cursor at (40, 3)", |s| {
         s.cursor() == Some((40, 3)) && s.row_indices().first() == Some(&40) && s.array_complete()
     });
-    assert_eq!(s.cell(40, 3).as_deref(), Some("211.417"));
+    // One notation per column: column 3 shows four decimals throughout.
+    assert_eq!(s.cell(40, 3).as_deref(), Some("211.4170"));
     assert_eq!(
         s.cell(45, 3).as_deref(),
         Some("nan"),
@@ -654,4 +656,172 @@ fn opens_at_a_version_and_node() {
         s.lines().iter().any(|l| l.starts_with(EXIT_TAG))
     });
     assert!(s.has(&format!("{EXIT_TAG}0")), "screen:\n{}", s.0);
+}
+
+/// A copy of the demo file in a fresh directory, and vh5 on it in tmux.
+fn demo_session() -> (tempfile::TempDir, Tmux) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &file).unwrap();
+    let tmux = Tmux::start(dir.path(), &file);
+    tmux.wait_for("the timeline", |s| {
+        s.has("initial-load") && s.status().contains("@ eod-2025-05-30")
+    });
+    (dir, tmux)
+}
+
+/// From the current version (the top row): `a_down` rows down is marked
+/// A, then `b_down` rows down is selected as B; waits for the diff.
+fn mark_and_select(tmux: &Tmux, a_down: usize, b_down: usize, a: &str, b: &str) {
+    tmux.keys(&vec!["Down"; a_down]);
+    tmux.wait_for("A selected", |s| s.status().contains(&format!("@ {a} ")));
+    tmux.keys(&["m", "Home"]);
+    tmux.keys(&vec!["Down"; b_down]);
+    tmux.wait_for("the diff", |s| {
+        s.status().contains(&format!("diff {a} → {b}"))
+    });
+}
+
+/// Tree search for `query`, then Enter again: the array has the keyboard.
+fn open_in_array(tmux: &Tmux, query: &str, path: &str) {
+    tmux.keys(&["2"]);
+    tmux.type_text(query);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the node", |s| s.status().contains(path));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the values", |s| {
+        let rows = s.array_rows();
+        s.array_title().is_some_and(|t| t.contains(path))
+            && !rows.is_empty()
+            && rows.iter().all(|(_, c)| !c.iter().any(|x| x.contains('…')))
+    });
+}
+
+/// Diff mode on 2-D data: `n` puts the cursor on the next changed cell
+/// (not a chunk corner), highlighted and in view, the status line giving
+/// A's value and "k of N".
+#[test]
+fn n_finds_changed_cells_in_2d_data() {
+    let (_dir, tmux) = demo_session();
+    mark_and_select(&tmux, 8, 7, "eod-2025-03-31", "fix-bad-tick");
+    open_in_array(&tmux, "/prices", "/market/prices");
+    tmux.keys(&["n"]);
+    let s = tmux.wait_for("the first changed cell", |s| {
+        s.cursor() == Some((17, 2))
+            && s.status().contains("[changed; A: 97.8567]")
+            && s.status().contains("1 of 2 changed cells")
+            && s.array_complete()
+    });
+    assert!(s.row_indices().contains(&17), "{:?}", s.row_indices());
+    assert!(
+        highlighted_rows(&tmux.capture(true)).contains(&17),
+        "the changed cell is highlighted:\n{}",
+        s.0
+    );
+    tmux.keys(&["n"]);
+    let s = tmux.wait_for("the second changed cell", |s| {
+        s.cursor() == Some((45, 3))
+            && s.status().contains("[changed; A: 209.2396]")
+            && s.status().contains("2 of 2 changed cells")
+            && s.array_complete()
+    });
+    assert!(s.row_indices().contains(&45), "{:?}", s.row_indices());
+    assert!(highlighted_rows(&tmux.capture(true)).contains(&45));
+    tmux.keys(&["N"]);
+    tmux.wait_for("back to the first", |s| s.cursor() == Some((17, 2)));
+}
+
+/// The same on 1-D data (a column of rows): rebalance rewrote every weight.
+#[test]
+fn n_finds_changed_cells_in_1d_data() {
+    let (_dir, tmux) = demo_session();
+    mark_and_select(&tmux, 3, 2, "eod-2025-04-30", "rebalance");
+    open_in_array(&tmux, "/weights", "/models/risk/weights");
+    tmux.keys(&["n"]);
+    let s = tmux.wait_for("the next changed weight", |s| {
+        s.cursor() == Some((1, 0))
+            && s.status().contains("[changed; A: 0.083333")
+            && s.status().contains("2 of 12 changed cells")
+    });
+    assert_eq!(s.cell(1, 0).as_deref(), Some("0.08"));
+    assert!(highlighted_rows(&tmux.capture(true)).contains(&1));
+    tmux.keys(&["G", "n"]);
+    tmux.wait_for("the end", |s| s.status().contains("no next changed cell"));
+}
+
+/// Groups holding changes are marked; `n` in the tree goes to the next
+/// changed node; `o` lists only changes.
+#[test]
+fn the_tree_marks_groups_and_steps_through_changes() {
+    let (_dir, tmux) = demo_session();
+    mark_and_select(&tmux, 1, 0, "cleanup", "eod-2025-05-30");
+    tmux.keys(&["2", "Home"]);
+    let s = tmux.wait_for("the marked groups", |s| {
+        s.tree_text().contains("• market/  4 changes") && s.has("(the version group)")
+    });
+    assert!(s.tree_text().contains("~ /"), "{}", s.tree_text());
+    tmux.keys(&["n"]);
+    tmux.wait_for("the next changed node", |s| {
+        s.status().contains("/lab/station_b/cube") && s.status().contains("changed node 2 of 7")
+    });
+    tmux.keys(&["o"]);
+    let s = tmux.wait_for("changed only", |s| s.has("(changed only)"));
+    assert!(!s.tree_text().contains("models/"), "{}", s.tree_text());
+}
+
+/// Timeline: `/` finds a version by name, `:` jumps to a date.
+#[test]
+fn the_timeline_finds_versions_and_dates() {
+    let (_dir, tmux) = demo_session();
+    tmux.type_text("/scen");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first match", |s| {
+        s.status().contains("@ scenario-hedged ") && s.has("Tree @ scenario-hedged")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the next match", |s| {
+        s.status().contains("@ scenario-shock ")
+    });
+    tmux.type_text(":2025-04-01T09:30");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the date", |s| {
+        s.status().contains("@ fix-bad-tick ") && s.has("Tree @ fix-bad-tick")
+    });
+    tmux.type_text(":2025-04-01");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("midnight: the version before", |s| {
+        s.status().contains("@ eod-2025-03-31 ")
+    });
+}
+
+/// `Y` then `p` puts the cell's path on the clipboard through OSC 52:
+/// tmux (set-clipboard on) takes it into its paste buffer.
+#[test]
+fn y_copies_through_osc_52() {
+    let (_dir, tmux) = demo_session();
+    open_in_array(&tmux, "/prices", "/market/prices");
+    tmux.keys(&[":"]);
+    tmux.type_text("17, 3");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the cell", |s| s.cursor() == Some((17, 3)));
+    tmux.keys(&["Y"]);
+    tmux.wait_for("the chooser", |s| s.has("Copy to the clipboard"));
+    tmux.keys(&["p"]);
+    tmux.wait_for("the message", |s| {
+        s.status().contains("copied /market/prices[17, 3]")
+    });
+    let start = Instant::now();
+    loop {
+        let out = tmux.run(&["show-buffer"]);
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        if got == "/market/prices[17, 3]" {
+            break;
+        }
+        assert!(
+            start.elapsed() < STEP_TIMEOUT,
+            "tmux's buffer: {got:?} ({})",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(POLL);
+    }
 }

@@ -53,10 +53,28 @@ fn plots_line_and_heatmap() {
     h.text("/weights");
     h.keys(&[Enter, Enter, Char('p')]);
     insta::assert_snapshot!("plot_line", h.screen());
-    h.keys(&[Tab, Tab, Tab]);
+    // p again: the whole dataset, min / max per pixel column.
+    h.keys(&[Char('p')]);
+    let s = h.screen();
+    assert!(s.contains("whole dataset: 12 values"), "{s}");
+    h.keys(&[Char('p'), Char('2')]);
     h.text("/prices");
     h.keys(&[Enter, Enter, Char('p')]);
-    insta::assert_snapshot!("plot_heatmap_cells", h.screen());
+    let s = h.screen();
+    assert!(
+        s.contains("/market/prices @") && s.contains("▒ nan"),
+        "the heatmap with its colour scale:\n{s}"
+    );
+    insta::assert_snapshot!("plot_heatmap_cells", s);
+    // Strings cannot be plotted, and say so.
+    h.keys(&[Char('p'), Char('2')]);
+    h.text("/tickers");
+    h.keys(&[Enter, Enter, Char('p')]);
+    assert!(
+        h.screen().contains("cannot plot str values"),
+        "{}",
+        h.screen()
+    );
 }
 
 #[test]
@@ -290,4 +308,353 @@ fn metadata_g_and_shift_g_go_to_top_and_bottom() {
     );
     h.keys(&[Char('g')]);
     assert!(h.screen().contains("dataset"), "{}", h.screen());
+}
+
+/// Marks `a` (rows from the top of the timeline) as A and selects `b`.
+fn diff(h: &mut Headless, a: usize, b: usize) {
+    h.keys(&[Char('1'), Home]);
+    for _ in 0..a {
+        h.keys(&[Down]);
+    }
+    h.keys(&[Char('m'), Home]);
+    for _ in 0..b {
+        h.keys(&[Down]);
+    }
+}
+
+/// The status line's message (after the diff note).
+fn status(h: &Headless) -> String {
+    bottom(h)
+}
+
+#[test]
+fn n_in_the_array_lands_on_changed_cells() {
+    let mut h = demo(120, 34);
+    // A = eod-2025-03-31, B = fix-bad-tick: prices changed at [17, 2]
+    // and [45, 3].
+    diff(&mut h, 8, 7);
+    h.show("/prices");
+    assert!(
+        status(&h).contains("diff eod-2025-03-31 → fix-bad-tick"),
+        "{}",
+        status(&h)
+    );
+    h.keys(&[Char('n')]);
+    let s = h.screen();
+    assert!(s.contains("cursor (17, 2)"), "{s}");
+    assert!(
+        status(&h).contains("1 of 2 changed cells"),
+        "{}",
+        status(&h)
+    );
+    assert!(
+        status(&h).contains("[changed; A: 97.8567]"),
+        "{}",
+        status(&h)
+    );
+    h.keys(&[Char('n')]);
+    assert!(h.screen().contains("cursor (45, 3)"), "{}", h.screen());
+    assert!(
+        status(&h).contains("2 of 2 changed cells"),
+        "{}",
+        status(&h)
+    );
+    assert!(
+        status(&h).contains("[changed; A: 209.2396]"),
+        "{}",
+        status(&h)
+    );
+    h.keys(&[Char('n')]);
+    assert!(h.screen().contains("cursor (45, 3)"), "{}", h.screen());
+    assert!(
+        status(&h).contains("no next changed cell"),
+        "{}",
+        status(&h)
+    );
+    h.keys(&[Char('N')]);
+    assert!(h.screen().contains("cursor (17, 2)"), "{}", h.screen());
+    // Enter: the cell detail, with A's value.
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("/market/prices[17, 2]") && s.contains("A (eod-2025-03-31)"),
+        "{s}"
+    );
+    insta::assert_snapshot!("cell_detail_diff", s);
+}
+
+#[test]
+fn cell_detail_shows_the_whole_value() {
+    let mut h = demo(100, 30);
+    h.show("/params");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("name = lookback") && s.contains("value = 60"),
+        "{s}"
+    );
+    h.keys(&[Esc]);
+    h.keys(&[Char('2')]);
+    h.text("/journal");
+    h.keys(&[Enter, Enter, Char('G'), Enter]);
+    let s = h.screen();
+    assert!(s.contains("characters)"), "{s}");
+    insta::assert_snapshot!("cell_detail", s);
+    h.keys(&[Esc]);
+    assert!(!h.screen().contains("characters)"), "Esc closes it");
+}
+
+#[test]
+fn y_copies_the_value_the_path_or_a_command() {
+    let mut h = demo(120, 34);
+    h.show("/prices");
+    h.text(":17, 3");
+    h.keys(&[Enter, Char('Y')]);
+    assert!(
+        h.screen().contains("Copy to the clipboard"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[Char('p')]);
+    assert_eq!(
+        h.app.take_clipboard(),
+        vec!["/market/prices[17, 3]".to_string()]
+    );
+    assert!(
+        status(&h).contains("copied /market/prices[17, 3]"),
+        "{}",
+        status(&h)
+    );
+    h.keys(&[Char('Y'), Char('c')]);
+    assert_eq!(
+        h.app.take_clipboard(),
+        vec!["vh5 cat demo.h5 --version eod-2025-05-30 '/market/prices[17, 3]'".to_string()]
+    );
+    h.keys(&[Char('Y'), Char('v')]);
+    let value = h.app.take_clipboard();
+    assert_eq!(value.len(), 1);
+    assert!(value[0].parse::<f64>().is_ok(), "{value:?}");
+    // In the tree, Y copies the node's path.
+    h.keys(&[Char('2'), Char('Y')]);
+    assert_eq!(h.app.take_clipboard(), vec!["/market/prices".to_string()]);
+}
+
+#[test]
+fn groups_holding_changes_are_marked_and_n_steps_through_them() {
+    let mut h = demo(120, 34);
+    // A = cleanup, B = the current version.
+    diff(&mut h, 1, 0);
+    h.keys(&[Char('2'), Home]);
+    let s = h.screen();
+    assert!(
+        s.contains("• market/  4 changes") && s.contains("▼ ~ /"),
+        "{s}"
+    );
+    insta::assert_snapshot!("group_marks", s);
+    // The root changed (its attributes): n goes on to the next change.
+    h.keys(&[Char('n')]);
+    assert!(status(&h).contains("changed node 2 of 7"), "{}", status(&h));
+    h.keys(&[Char('o')]);
+    let s = h.screen();
+    assert!(
+        s.contains("(changed only)") && !s.contains("models/") && s.contains("~ prices"),
+        "{s}"
+    );
+    insta::assert_snapshot!("tree_changed_only", s);
+    h.keys(&[Char('o')]);
+    assert!(h.screen().contains("models/"), "{}", h.screen());
+}
+
+#[test]
+fn the_root_node_shows_the_version_attributes_and_their_diff() {
+    let mut h = demo(120, 34);
+    diff(&mut h, 1, 0);
+    h.keys(&[Char('2'), Home]);
+    let s = h.screen();
+    assert!(
+        s.contains("(the version group)")
+            && s.contains("~ @message")
+            && s.contains("\"End of month append\""),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_node_removed_in_b_shows_a_side() {
+    let mut h = demo(120, 34);
+    // A = rebalance, B = cleanup, which removed /lab/sensors/station.
+    diff(&mut h, 2, 1);
+    h.keys(&[Char('2')]);
+    h.text("/station");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("removed in cleanup: showing it as it")
+            && s.contains("/lab/sensors/station @ rebalance")
+            && s.contains("(removed in B")
+            && s.contains("A-03"),
+        "{s}"
+    );
+}
+
+#[test]
+fn tree_search_matches_paths_and_counts() {
+    let mut h = demo(120, 34);
+    h.keys(&[Char('2')]);
+    h.text("/sensors/c");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("1 of 1"), "{}", status(&h));
+    assert!(status(&h).contains("/lab/sensors/cube"), "{}", status(&h));
+    // Leaving the search (here: a key other than n / N) closes the groups
+    // it opened, but those holding the selection.
+    h.keys(&[Char('g')]);
+    let s = h.screen();
+    assert!(s.contains("▶ lab/") && !s.contains("sensors/"), "{s}");
+    h.text("/cube");
+    h.keys(&[Enter]);
+    assert!(
+        status(&h).contains("match for \"cube\": 1 of 2"),
+        "{}",
+        status(&h)
+    );
+    assert!(status(&h).contains("/lab/sensors/cube"), "{}", status(&h));
+    h.keys(&[Char('n')]);
+    assert!(status(&h).contains("/lab/station_b/cube"), "{}", status(&h));
+    assert!(status(&h).contains("2 of 2"), "{}", status(&h));
+    h.keys(&[Char('k')]);
+    let s = h.screen();
+    assert!(
+        s.contains("▼ station_b/") && s.contains("▶ sensors/"),
+        "{s}"
+    );
+}
+
+#[test]
+fn timeline_finds_versions_and_jumps_to_dates() {
+    let mut h = demo(120, 34);
+    h.text("/scen");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("@ scenario-hedged "), "{}", status(&h));
+    assert!(status(&h).contains("version 1 of 2"), "{}", status(&h));
+    h.keys(&[Char('n')]);
+    assert!(status(&h).contains("@ scenario-shock "), "{}", status(&h));
+    h.text(":2025-04-01");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("@ eod-2025-03-31 "), "{}", status(&h));
+    h.text(":2025-04-01T09:30");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("@ fix-bad-tick "), "{}", status(&h));
+    h.text(":1999-01-01");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen().contains("error: no version at or before"),
+        "{}",
+        h.screen()
+    );
+}
+
+/// A plain (unversioned) HDF5 file: an empty dataset, strings with control
+/// characters and an empty one, a float32 attribute.
+fn plain_file(dir: &std::path::Path) -> std::path::PathBuf {
+    use hdf5::types::VarLenUnicode;
+    let path = dir.join("plain.h5");
+    let f = hdf5::File::create(&path).unwrap();
+    f.new_dataset::<f32>()
+        .shape([0])
+        .chunk([8])
+        .create("empty")
+        .unwrap();
+    let long = "word ".repeat(600);
+    let texts: Vec<VarLenUnicode> = ["tab\there", "", "line\nbreak", long.as_str()]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    f.new_dataset_builder()
+        .with_data(&texts)
+        .create("texts")
+        .unwrap();
+    f.new_attr::<f32>()
+        .create("gain")
+        .unwrap()
+        .write_scalar(&0.1f32)
+        .unwrap();
+    path
+}
+
+#[test]
+fn a_plain_file_says_so_and_shows_values_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plain_file(dir.path());
+    let mut h = Headless::open(&path, 120, 34).unwrap();
+    assert!(h.settle());
+    let s = h.screen();
+    assert!(s.contains("Timeline: plain HDF5 file, read-only"), "{s}");
+    // The root's float32 attribute: its shortest text.
+    assert!(
+        s.contains("gain <float32> 0.1") && !s.contains("0.100000001"),
+        "{s}"
+    );
+    h.show("/empty");
+    assert!(
+        h.screen().contains("empty dataset: shape [0]"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[Char('2')]);
+    h.text("/texts");
+    h.keys(&[Enter, Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("tab\\there") && s.contains("\"\"") && s.contains("line\\nbreak"),
+        "{s}"
+    );
+    // A long value: the detail wraps it and scrolls.
+    h.keys(&[Char('G'), Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("/texts[3] — lines 1–") && !s.contains("(3000 characters)"),
+        "{s}"
+    );
+    h.keys(&[PageDown]);
+    let after = h.screen();
+    assert!(
+        !after.contains("— lines 1–") && after.contains("(3000 characters)"),
+        "{after}"
+    );
+}
+
+/// Dimension scales (h5py's `dims`, stored as `DIMENSION_LIST`) label the
+/// array's rows and columns.
+#[test]
+fn dimension_scales_label_the_axes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scales.h5");
+    let script = r#"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    f["day"] = np.array([20250101, 20250102, 20250103], dtype="i8")
+    f["ticker"] = np.array([b"ACME", b"BOLT"], dtype="S4")
+    f["px"] = np.arange(6.0).reshape(3, 2)
+    f["day"].make_scale("day")
+    f["ticker"].make_scale("ticker")
+    f["px"].dims[0].attach_scale(f["day"])
+    f["px"].dims[1].attach_scale(f["ticker"])
+"#;
+    let out = std::process::Command::new(common::python())
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut h = Headless::open(&path, 100, 30).unwrap();
+    assert!(h.settle());
+    h.show("/px");
+    let s = h.screen();
+    assert!(
+        s.contains("day × ticker") && s.contains("ACME") && s.contains("20250103"),
+        "{s}"
+    );
 }

@@ -83,8 +83,8 @@ fn cell_page(
         let cell = cell?;
         page.push(json!({
             "index": cell.index,
-            "old": cell.old.map(|v| v.to_json()),
-            "new": cell.new.map(|v| v.to_json()),
+            "old": cell.old.map(|v| v.to_json_shortest()),
+            "new": cell.new.map(|v| v.to_json_shortest()),
         }));
     }
     Ok((page, cells.next().is_some()))

@@ -175,3 +175,71 @@ fn int_of(v: &super::value::Value) -> Option<i64> {
         _ => None,
     }
 }
+
+/// The paths (in the file) of the dimension scales attached to an object's
+/// axes, from its `DIMENSION_LIST` attribute as HDF5's dimension-scale API
+/// (and h5py's `dims`) writes it: one entry per axis, `None` where no
+/// scale is attached; empty without the attribute. Read-only.
+pub fn dimension_scales(loc: &Location) -> Result<Vec<Option<String>>> {
+    use hdf5_sys::h5r::{hobj_ref_t, H5R_type_t, H5Rget_name};
+    use hdf5_sys::h5t::{hvl_t, H5Treclaim, H5Tvlen_create, H5T_STD_REF_OBJ};
+    if !has_attr(loc, "DIMENSION_LIST")? {
+        return Ok(Vec::new());
+    }
+    let Some(attr) = open_attr_of(loc, ".", "DIMENSION_LIST")? else {
+        return Ok(Vec::new());
+    };
+    let space = handle(|| unsafe { H5Aget_space(attr.id()) })?;
+    let n: usize = h5::space_extent(space.id())?.0.iter().product();
+    let mem = handle(|| unsafe { H5Tvlen_create(*H5T_STD_REF_OBJ) })?;
+    let mut buf = vec![
+        hvl_t {
+            len: 0,
+            p: std::ptr::null_mut(),
+        };
+        n
+    ];
+    h5::call(|| unsafe { H5Aread(attr.id(), mem.id(), buf.as_mut_ptr() as *mut c_void) })?;
+    let name_of = |r: *const c_void| -> Option<String> {
+        let size = h5::locked(|| unsafe {
+            H5Rget_name(
+                loc.id(),
+                H5R_type_t::H5R_OBJECT1,
+                r,
+                std::ptr::null_mut(),
+                0,
+            )
+        });
+        let size = usize::try_from(size).ok().filter(|&s| s > 0)?;
+        let mut name = vec![0u8; size + 1];
+        h5::locked(|| unsafe {
+            H5Rget_name(
+                loc.id(),
+                H5R_type_t::H5R_OBJECT1,
+                r,
+                name.as_mut_ptr() as *mut std::os::raw::c_char,
+                name.len(),
+            )
+        });
+        name.truncate(size);
+        String::from_utf8(name).ok()
+    };
+    // Safety: HDF5 filled each slot with `len` object references it
+    // allocated; they are read here and freed below.
+    let out = buf
+        .iter()
+        .map(|v| {
+            (v.len > 0 && !v.p.is_null())
+                .then(|| name_of(v.p as *const hobj_ref_t as *const c_void))?
+        })
+        .collect();
+    h5::locked(|| unsafe {
+        H5Treclaim(
+            mem.id(),
+            space.id(),
+            H5P_DEFAULT,
+            buf.as_mut_ptr() as *mut c_void,
+        )
+    });
+    Ok(out)
+}

@@ -58,24 +58,31 @@ impl Vh5File {
         Ok(v)
     }
 
-    /// Python formats the query like the stored text and compares strings:
-    /// an exact match wins, else the greatest timestamp before the query.
+    /// The latest version at or before `t` ([`latest_at`]).
     fn version_at(&self, t: &DateTime<Utc>) -> Result<Version> {
-        let query = format_timestamp(t);
-        let best = self
-            .graph()?
-            .all()
-            .iter()
-            .filter(|v| {
-                v.timestamp_text
-                    .as_deref()
-                    .is_some_and(|s| s <= query.as_str())
-            })
-            .max_by(|a, b| a.timestamp_text.cmp(&b.timestamp_text));
-        match best {
+        match latest_at(self.graph()?.all(), t) {
             Some(v) if v.committed => Ok(v.clone()),
             Some(v) => bad_input!("version {:?} has not been committed", v.name),
             None => bad_input!("no version at or before {}", format_iso(t)),
         }
     }
+}
+
+/// Which of `versions` `@t` names, by versioned-hdf5's rule: Python
+/// formats the query like the stored text and compares strings, so an
+/// exact match wins, else the greatest timestamp before the query. The
+/// CLI's `--version @...` and the browser's date jump both use it.
+pub fn latest_at<'a>(
+    versions: impl IntoIterator<Item = &'a Version>,
+    t: &DateTime<Utc>,
+) -> Option<&'a Version> {
+    let query = format_timestamp(t);
+    versions
+        .into_iter()
+        .filter(|v| {
+            v.timestamp_text
+                .as_deref()
+                .is_some_and(|s| s <= query.as_str())
+        })
+        .max_by(|a, b| a.timestamp_text.cmp(&b.timestamp_text))
 }

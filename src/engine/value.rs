@@ -146,18 +146,25 @@ impl ValueGrid {
     /// Nested JSON lists in C order, a bare value for a 0-d grid.
     pub fn to_json(&self) -> Json {
         let mut next = 0;
-        self.nest_json(0, &mut next)
+        self.nest_json(0, &mut next, Value::to_json)
     }
 
-    fn nest_json(&self, axis: usize, next: &mut usize) -> Json {
+    /// As `to_json`, floats narrower than 8 bytes written as their shortest
+    /// text at their own width (`Value::to_json_shortest`).
+    pub fn to_json_shortest(&self) -> Json {
+        let mut next = 0;
+        self.nest_json(0, &mut next, Value::to_json_shortest)
+    }
+
+    fn nest_json(&self, axis: usize, next: &mut usize, each: fn(&Value) -> Json) -> Json {
         if axis == self.shape.len() {
-            let v = self.get(*next).to_json();
+            let v = each(&self.get(*next));
             *next += 1;
             return v;
         }
         Json::Array(
             (0..self.shape[axis])
-                .map(|_| self.nest_json(axis + 1, next))
+                .map(|_| self.nest_json(axis + 1, next, each))
                 .collect(),
         )
     }
@@ -304,6 +311,24 @@ impl Value {
         }
     }
 
+    /// As `to_json`, but a float32 (or float16) is written as the shortest
+    /// text that reads back as the same value at its width (`0.1`, not its
+    /// float64 widening `0.10000000149011612`): for people reading it. The
+    /// contract allows either.
+    pub fn to_json_shortest(&self) -> Json {
+        match self {
+            Value::Float(v, size) => sized_float_json(*v, *size),
+            Value::Complex(re, im, size) => {
+                json!([sized_float_json(*re, *size), sized_float_json(*im, *size)])
+            }
+            Value::Record(fields) => {
+                Json::Array(fields.iter().map(|(_, v)| v.to_json_shortest()).collect())
+            }
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json_shortest).collect()),
+            other => other.to_json(),
+        }
+    }
+
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::Float(v, _) => Some(v),
@@ -323,6 +348,17 @@ pub fn float_json(v: f64) -> Json {
         json!(if v > 0.0 { "Infinity" } else { "-Infinity" })
     } else {
         Json::Number(Number::from_f64(v).expect("finite"))
+    }
+}
+
+/// A float of `size` bytes as JSON, written with its shortest text.
+fn sized_float_json(v: f64, size: usize) -> Json {
+    if size >= 8 || !v.is_finite() {
+        return float_json(v);
+    }
+    match format_float(v, size).parse::<f64>() {
+        Ok(short) => float_json(short),
+        Err(_) => float_json(v),
     }
 }
 
@@ -549,6 +585,20 @@ mod tests {
             signed,
             order,
         }
+    }
+
+    #[test]
+    fn float32_json_for_people_is_its_shortest_text() {
+        let f = Value::Float(0.1f32 as f64, 4);
+        assert_eq!(f.to_json().to_string(), "0.10000000149011612");
+        assert_eq!(f.to_json_shortest().to_string(), "0.1");
+        let rec = Value::Record(vec![("x".into(), f.clone()), ("y".into(), Value::Int(2))]);
+        assert_eq!(rec.to_json_shortest().to_string(), "[0.1,2]");
+        assert_eq!(Value::Float(0.1, 8).to_json_shortest().to_string(), "0.1");
+        assert_eq!(
+            Value::Float(f64::NAN, 4).to_json_shortest().to_string(),
+            "\"NaN\""
+        );
     }
 
     #[test]

@@ -15,8 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::array::{ArrayPane, MaskPage, Page};
+use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
+use super::detail::{row, CopyPopup, DetailPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
 use super::keybar;
@@ -27,7 +29,7 @@ use super::timeline::Timeline;
 use super::tree::TreePane;
 use super::worker::{Answer, NodeInfo, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
-use crate::engine::NodeKind;
+use crate::engine::{NodeKind, Value};
 
 /// An open text field and what its text is for.
 #[derive(Debug)]
@@ -55,6 +57,11 @@ pub struct Start {
 
 pub struct App {
     pub file_label: String,
+    /// The file as named on the command line (for copied `vh5 cat` commands).
+    pub file_path: String,
+    /// Texts to put on the clipboard (OSC 52), oldest first; the event
+    /// loop writes them to the terminal.
+    pub clipboard: Vec<String>,
     pub focus: Pane,
     pub timeline: Timeline,
     pub tree: TreePane,
@@ -82,11 +89,16 @@ pub struct App {
     spinner: usize,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
+    /// The changed-cell count asked for last: (B, path, plane).
+    counting: Option<(String, String, Plane)>,
 }
 
 impl App {
     pub fn new(file_label: String) -> App {
         let mut app = App {
+            file_path: file_label.clone(),
+            clipboard: Vec::new(),
+            counting: None,
             file_label,
             focus: Pane::Timeline,
             timeline: Timeline::default(),
@@ -133,6 +145,11 @@ impl App {
         };
         self.outbox.retain(|(_, r)| r.kind() != req.kind());
         self.outbox.push((self.seq, req));
+    }
+
+    /// Texts copied since the last call, for the terminal (OSC 52).
+    pub fn take_clipboard(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.clipboard)
     }
 
     /// Requests waiting to be sent to the worker.
@@ -210,11 +227,18 @@ impl App {
                         version: version.clone(),
                         path: meta.path.clone(),
                     });
+                    self.request(Request::Labels {
+                        version: version.clone(),
+                        path: meta.path.clone(),
+                    });
+                    let removed = self.meta.removed.clone();
                     self.array.show(&version, (**meta).clone());
-                    self.update_changed_chunks();
+                    self.array.removed_in = removed.map(|(_, b)| b);
+                    self.want_counts();
                     self.want_page();
                 }
                 self.meta.info = Some(info);
+                self.meta.loading = false;
                 self.meta.change = self.node_change();
             }
             Reply::Page {
@@ -258,7 +282,7 @@ impl App {
                     self.tree.set_diff(Some(&d));
                     self.diff = Some(*d);
                     self.meta.change = self.node_change();
-                    self.update_changed_chunks();
+                    self.want_counts();
                     self.want_mask();
                 }
             }
@@ -269,6 +293,55 @@ impl App {
                 mask,
                 other,
             } => self.set_mask(path, start, count, mask, other),
+            Reply::ChangeFound {
+                path,
+                plane,
+                forward,
+                found,
+            } => {
+                let here = self.array.meta.as_ref().map(|m| &m.path) == Some(&path)
+                    && self.array.plane() == plane;
+                if !here {
+                    return;
+                }
+                let dir = if forward { "next" } else { "previous" };
+                self.status = Some(match found {
+                    Some(found) => {
+                        self.array.move_to(found.cell);
+                        self.want_page();
+                        let rank = self
+                            .array
+                            .rank_text(&found)
+                            .unwrap_or_else(|| "changed cell (still counting them)".into());
+                        (rank, false)
+                    }
+                    None => (format!("no {dir} changed cell"), false),
+                });
+            }
+            Reply::ChangeCount {
+                path,
+                plane,
+                counts,
+            } => {
+                let b = self.diff.as_ref().map(|d| d.b.clone());
+                if self.counting.as_ref().map(|(v, p, pl)| (Some(v), p, pl))
+                    == Some((b.as_ref(), &path, &plane))
+                {
+                    self.array.counts = Some((path, plane, counts));
+                }
+            }
+            Reply::Overview(o) => self.array.overview = Some(o),
+            Reply::Labels {
+                version,
+                path,
+                labels,
+            } => {
+                let shown = self.array.version.as_ref() == Some(&version)
+                    && self.array.meta.as_ref().map(|m| &m.path) == Some(&path);
+                if shown {
+                    self.array.labels = labels;
+                }
+            }
         }
     }
 
@@ -319,6 +392,8 @@ impl App {
         };
         self.array.page = None;
         self.array.mask = None;
+        self.array.counts = None;
+        self.counting = None;
         self.request(Request::Tree {
             version: name.clone(),
         });
@@ -340,26 +415,37 @@ impl App {
         else {
             return;
         };
+        self.meta.info = None;
+        self.meta.loading = true;
+        self.meta.change = None;
+        self.meta.removed = None;
+        self.meta.version = None;
+        if path == "/" {
+            if let Some(row) = self.timeline.rows.get(self.timeline.selected) {
+                let v = &row.version;
+                self.meta.version = Some((
+                    v.name.clone(),
+                    v.prev.clone(),
+                    v.timestamp_iso().unwrap_or_default(),
+                ));
+            }
+        }
+        // A node removed in B: A's side, marked as removed.
         let removed = self
             .diff
             .as_ref()
-            .is_some_and(|d| d.removed.iter().any(|n| n.path == path));
-        if removed {
-            self.meta.info = None;
-            self.meta.change = None;
-            self.array.clear();
-            self.status = Some((
-                format!(
-                    "{path} exists only in {}",
-                    self.timeline.mark.clone().unwrap_or_default()
-                ),
-                false,
-            ));
-            return;
-        }
-        if self.tree.selected_kind() != Some(NodeKind::Dataset) {
+            .filter(|d| d.removed.iter().any(|n| n.path == path))
+            .map(|d| (d.a.clone(), d.b.clone()));
+        if self.tree.selected_kind() != Some(NodeKind::Dataset) || removed.is_some() {
             self.array.clear();
         }
+        let version = match removed {
+            Some((a, b)) => {
+                self.meta.removed = Some((a.clone(), b));
+                a
+            }
+            None => version,
+        };
         self.request(Request::Meta { version, path });
     }
 
@@ -373,32 +459,46 @@ impl App {
             .cloned()
     }
 
-    fn update_changed_chunks(&mut self) {
-        self.array.changed.clear();
-        let Some(Change::Dataset(d)) = self.node_change() else {
+    /// Diff mode, a changed dataset shown: count its changed cells in the
+    /// shown plane (in the background), for "k of N".
+    fn want_counts(&mut self) {
+        let Some(Change::Dataset(_)) = self.node_change() else {
             return;
         };
-        let (Some(chunks), Some(cd)) = (d.chunks.1.clone(), d.chunk_diff.as_ref()) else {
+        let (Some(d), Some(a), Some(m)) = (&self.diff, &self.timeline.mark, &self.array.meta)
+        else {
             return;
         };
-        let (r, c) = (self.array.row_axis, self.array.col_axis);
-        let mut starts: Vec<[usize; 2]> = cd
-            .changed_common
-            .iter()
-            .map(|p| {
-                [
-                    p.get(r).map_or(0, |i| i * chunks[r]),
-                    c.map_or(0, |c| p[c] * chunks[c]),
-                ]
-            })
-            .collect();
-        starts.sort();
-        starts.dedup();
-        self.array.changed = starts;
+        if self.array.version.as_ref() != Some(&d.b) {
+            return;
+        }
+        let want = (d.b.clone(), m.path.clone(), self.array.plane());
+        if self.counting.as_ref() == Some(&want) {
+            return;
+        }
+        self.array.counts = None;
+        self.request(Request::CountChanges {
+            a: a.clone(),
+            b: want.0.clone(),
+            path: want.1.clone(),
+            plane: want.2.clone(),
+        });
+        self.counting = Some(want);
     }
 
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
+        if let Some((version, path, width)) = self.array.wanted_overview() {
+            let req = Request::Overview {
+                version,
+                path,
+                width,
+            };
+            if self.in_flight.as_ref() != Some(&req) {
+                self.in_flight = Some(req.clone());
+                self.request(req);
+            }
+        }
         if let Some((key, _, _, sel)) = self.array.wanted() {
             let req = Request::Page {
                 version: key.version,
@@ -489,7 +589,7 @@ impl App {
             Context::Meta => self.pane_action(Pane::Meta, action),
             Context::Array => self.pane_action(Pane::Array, action),
             Context::Field => self.field_action(action),
-            Context::Help => {
+            Context::Help | Context::Detail | Context::CopyChoice => {
                 if let Some(p) = self.popup.as_mut() {
                     let effect = p.handle(action);
                     self.apply(effect);
@@ -518,10 +618,10 @@ impl App {
             Action::Help => self.popup = Some(Popup::Help(HelpPopup::default())),
             Action::NextPane => self.cycle_focus(1),
             Action::PrevPane => self.cycle_focus(-1),
-            Action::FocusTimeline => self.focus = Pane::Timeline,
-            Action::FocusTree => self.focus = Pane::Tree,
-            Action::FocusMeta => self.focus = Pane::Meta,
-            Action::FocusArray => self.focus = Pane::Array,
+            Action::FocusTimeline => self.set_focus(Pane::Timeline),
+            Action::FocusTree => self.set_focus(Pane::Tree),
+            Action::FocusMeta => self.set_focus(Pane::Meta),
+            Action::FocusArray => self.set_focus(Pane::Array),
             Action::Zoom => self.zoom = !self.zoom,
             Action::Mark => self.toggle_mark(),
             Action::LeaveDiff => {
@@ -543,8 +643,11 @@ impl App {
         };
         self.apply(effect);
         if pane == Pane::Array {
-            self.update_changed_chunks();
+            self.want_counts();
             self.want_page();
+        }
+        if self.focus != Pane::Tree {
+            self.tree.leave_search();
         }
     }
 
@@ -564,6 +667,9 @@ impl App {
                         self.apply(effect);
                     }
                     Err(reason) => {
+                        // Beside the field, and on the status line (a
+                        // narrow pane's title may cut it).
+                        self.status = Some((reason.clone(), true));
                         if let Some(open) = self.field.as_mut() {
                             open.field.error = Some(reason);
                         }
@@ -580,10 +686,11 @@ impl App {
             FieldFor::TreeSearch => Ok(self.tree.accept_search(text)),
             FieldFor::ArrayGoTo => {
                 self.array.goto(text)?;
-                self.update_changed_chunks();
                 self.want_page();
                 Ok(Effect::None)
             }
+            FieldFor::TimelineSearch => self.timeline.accept_search(text),
+            FieldFor::TimelineDate => self.timeline.accept_date(text),
         }
     }
 
@@ -593,17 +700,134 @@ impl App {
             Effect::None => {}
             Effect::VersionMoved => self.version_changed(),
             Effect::NodeMoved => self.node_changed(),
-            Effect::Focus(p) => self.focus = p,
+            Effect::Focus(p) => self.set_focus(p),
             Effect::OpenField(purpose, field) => self.field = Some(OpenField { purpose, field }),
             Effect::Status(msg, error) => self.status = Some((msg, error)),
             Effect::Close => self.popup = None,
+            Effect::All(effects) => effects.into_iter().for_each(|e| self.apply(e)),
+            Effect::Copy(text, what) => {
+                self.clipboard.push(text);
+                self.status = Some((what, false));
+            }
+            Effect::OpenDetail => self.open_detail(),
+            Effect::OpenCopy => self.open_copy(),
+            Effect::FindChange(forward) => self.find_change(forward),
         }
+    }
+
+    /// `n` / `N` in the array: asks the worker for the next changed cell.
+    fn find_change(&mut self, forward: bool) {
+        let (Some(d), Some(a)) = (&self.diff, &self.timeline.mark) else {
+            self.status = Some((
+                "n / N: in diff mode (m marks a version A; select another as B)".into(),
+                false,
+            ));
+            return;
+        };
+        let Some(m) = &self.array.meta else { return };
+        let path = m.path.clone();
+        if self.array.removed_in.is_some() || d.added.iter().any(|n| n.path == path) {
+            let side = if d.added.iter().any(|n| n.path == path) {
+                "new in B: every cell is new"
+            } else {
+                "removed in B"
+            };
+            self.status = Some((format!("{path} is {side}"), false));
+            return;
+        }
+        if !matches!(self.node_change(), Some(Change::Dataset(_))) {
+            self.status = Some((format!("{path} did not change from {a} to {}", d.b), false));
+            return;
+        }
+        let req = Request::FindChange {
+            a: a.clone(),
+            b: d.b.clone(),
+            path,
+            plane: self.array.plane(),
+            from: self.array.cursor,
+            forward,
+        };
+        self.request(req);
+    }
+
+    /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
+    fn cell_path(&self) -> Option<String> {
+        let m = self.array.meta.as_ref()?;
+        let [r, c] = self.array.cursor;
+        Some(format!("{}{}", m.path, self.array.index_text(r, c)))
+    }
+
+    /// Enter on a cell: its whole value, index and dtype; in diff mode A's.
+    fn open_detail(&mut self) {
+        let (Some(m), Some(path)) = (self.array.meta.as_ref(), self.cell_path()) else {
+            return;
+        };
+        let a = &self.array;
+        let [r, c] = a.cursor;
+        let version = a.version.clone().unwrap_or_default();
+        let mut lines = vec![
+            row("cell", path.clone()),
+            row("version", version.clone()),
+            row("dtype", format!("{}  {}", m.dtype, m.dtype.numpy())),
+        ];
+        let value = a.value_at(r, c);
+        lines.extend(value_lines("value", value.as_ref(), a));
+        if let (Some(d), Some(mark)) = (&self.diff, &self.timeline.mark) {
+            if d.b == version {
+                match a.diff_at(r, c) {
+                    Some((changed, other)) => {
+                        let state = if changed { "changed" } else { "same" };
+                        lines.push(row("diff", format!("{state} ({mark} → {version})")));
+                        let label = format!("A ({mark})");
+                        match other {
+                            Some(v) => lines.extend(value_lines(&label, Some(&v), a)),
+                            None => lines.push(row(&label, "(absent: the cell is new in B)")),
+                        }
+                    }
+                    None => lines.push(row("diff", "not compared yet")),
+                }
+            }
+        }
+        self.popup = Some(Popup::Detail(DetailPopup::new(path, lines)));
+    }
+
+    /// `Y` in the array: what to copy for the cell under the cursor.
+    fn open_copy(&mut self) {
+        let Some(path) = self.cell_path() else { return };
+        let [r, c] = self.array.cursor;
+        let value = self
+            .array
+            .value_at(r, c)
+            .map(|v| self.array.format_value(&v))
+            .unwrap_or_default();
+        let version = match (&self.array.version, self.timeline.plain()) {
+            (Some(v), false) => format!(" --version {}", shell_quote(v)),
+            _ => String::new(),
+        };
+        let command = format!(
+            "vh5 cat {}{version} {}",
+            shell_quote(&self.file_path),
+            shell_quote(&path)
+        );
+        self.popup = Some(Popup::Copy(CopyPopup {
+            value,
+            path,
+            command,
+        }));
     }
 
     fn cycle_focus(&mut self, delta: isize) {
         let panes = Pane::ALL;
         let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
-        self.focus = panes[((i + delta).rem_euclid(panes.len() as isize)) as usize];
+        self.set_focus(panes[((i + delta).rem_euclid(panes.len() as isize)) as usize]);
+    }
+
+    /// Focus a pane; leaving the tree ends its search.
+    fn set_focus(&mut self, pane: Pane) {
+        if pane != Pane::Tree {
+            self.tree.leave_search();
+        }
+        self.focus = pane;
     }
 
     fn toggle_mark(&mut self) {
@@ -632,6 +856,7 @@ impl App {
             (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
             (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
             (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
+            (Context::Tree, Action::ChangedOnly) => self.diff.is_some(),
             _ => true,
         }
     }
@@ -735,8 +960,9 @@ impl App {
         let a = self.areas;
         let shown = |r: Rect| !r.is_empty();
         if shown(a.timeline) {
+            let field = field_in(&self.field, Pane::Timeline);
             self.timeline
-                .render(f, a.timeline, self.focus == Pane::Timeline);
+                .render(f, a.timeline, self.focus == Pane::Timeline, field);
         }
         if shown(a.tree) {
             let field = field_in(&self.field, Pane::Tree);
@@ -794,6 +1020,7 @@ impl App {
         if self.zoom {
             spans.push(Span::styled("[zoom] ", Style::default().fg(Color::Cyan)));
         }
+        let mut cell = None;
         if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
             spans.push(Span::styled(
                 format!("diff {a} → {version} "),
@@ -805,27 +1032,79 @@ impl App {
                     .map(|v| self.array.format_value(&v))
                     .unwrap_or_else(|| "(absent)".into());
                 let mark = if changed { "changed" } else { "same" };
-                spans.push(Span::styled(
+                cell = Some(Span::styled(
                     format!("[{mark}; A: {other}] "),
                     Style::default().fg(Color::Yellow),
                 ));
             }
         }
+        // The message before the cell's diff note: it is what just happened.
         match &self.status {
             Some((msg, true)) => spans.push(Span::styled(
-                format!("error: {msg}"),
+                format!("error: {msg} "),
                 Style::default().fg(Color::Red),
             )),
-            Some((msg, false)) => {
-                spans.push(Span::styled(msg.clone(), Style::default().fg(Color::Green)))
-            }
+            Some((msg, false)) => spans.push(Span::styled(
+                format!("{msg} "),
+                Style::default().fg(Color::Green),
+            )),
             None => {
                 if let Some(note) = self.scan_note() {
-                    spans.push(Span::styled(note, Style::default().fg(Color::DarkGray)));
+                    spans.push(Span::styled(
+                        format!("{note} "),
+                        Style::default().fg(Color::DarkGray),
+                    ));
                 }
             }
         }
+        spans.extend(cell);
         Line::from(spans)
+    }
+}
+
+/// A value's rows in the detail view: the whole text (strings escaped,
+/// with their length), a record's fields one per row.
+fn value_lines(label: &str, value: Option<&Value>, a: &ArrayPane) -> Vec<Line<'static>> {
+    use super::array::escape;
+    match value {
+        None => vec![row(label, "(not read yet)")],
+        Some(Value::Record(fields)) => {
+            let mut out = vec![row(label, "")];
+            for (name, v) in fields {
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {name} = "), Style::default().fg(Color::Yellow)),
+                    Span::raw(escape_value(v, a)),
+                ]));
+            }
+            out
+        }
+        Some(v @ (Value::Str(_) | Value::Bytes(_))) => {
+            let text = a.format_value(v);
+            vec![
+                row(label, escape(&text)),
+                row("", format!("({} characters)", text.chars().count())),
+            ]
+        }
+        Some(v) => vec![row(label, a.format_value(v))],
+    }
+}
+
+fn escape_value(v: &Value, a: &ArrayPane) -> String {
+    match v {
+        Value::Str(_) | Value::Bytes(_) => super::array::escape(&a.format_value(v)),
+        other => a.format_value(other),
+    }
+}
+
+/// Quoted for a POSIX shell when it needs to be.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

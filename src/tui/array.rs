@@ -1,7 +1,14 @@
 //! The array pane: a paged table of a dataset's values in the selected
 //! version. Only the visible window plus a margin is read (on the worker);
 //! n-D data shows two chosen axes with the others pinned. A plot toggle
-//! draws 1-D windows as a line chart and 2-D windows as a heatmap.
+//! draws 1-D data as a line chart (the window, then the whole dataset) and
+//! 2-D windows as a heatmap with its colour scale.
+//!
+//! Columns: each gets the width its values need (strings up to the free
+//! width), kept while paging; in the "auto" number format each column gets
+//! one notation, chosen from its values on screen.
+
+use std::collections::HashMap;
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -10,13 +17,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset as ChartData, GraphType, Paragraph};
 use ratatui::Frame;
 
+use super::cells::Plane;
 use super::component::{Effect, FieldFor, Pane};
 use super::field::TextField;
 use super::keymap::Action;
 use super::timeline::pane_block;
 use crate::engine::slice::{AxisSel, Selection};
 use crate::engine::value::format_float;
-use crate::engine::{DatasetMeta, Value, ValueGrid};
+use crate::engine::{DatasetMeta, Dtype, Value, ValueGrid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NumFormat {
@@ -24,6 +32,16 @@ pub enum NumFormat {
     Auto,
     Fixed,
     Scientific,
+}
+
+impl NumFormat {
+    fn name(self) -> &'static str {
+        match self {
+            NumFormat::Auto => "auto",
+            NumFormat::Fixed => "fixed",
+            NumFormat::Scientific => "sci",
+        }
+    }
 }
 
 /// Values read for a block of the two shown axes.
@@ -55,6 +73,59 @@ pub struct MaskPage {
     pub other: ValueGrid,
 }
 
+/// A 1-D dataset's whole extent, as min / max per pixel column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub version: String,
+    pub path: String,
+    pub len: usize,
+    pub buckets: Vec<(f64, f64)>,
+}
+
+/// What an axis is called, and the labels of its positions, from the
+/// dataset's dimension scales or its `axes` attribute.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AxisLabel {
+    pub name: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+/// Changed cells of a dataset's plane, per band of chunk rows:
+/// (path, plane, [(band, count)]).
+pub type ChangeCounts = (String, Plane, Vec<(usize, usize)>);
+
+/// How the plot toggle shows the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlotMode {
+    #[default]
+    Table,
+    /// The window around the cursor.
+    Window,
+    /// 1-D: the whole dataset.
+    Whole,
+}
+
+/// One column's notation and width, kept while paging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct ColFmt {
+    sci: bool,
+    /// Digits after the point (of the mantissa, in scientific notation).
+    decimals: usize,
+    width: usize,
+}
+
+/// The columns' formats for one view (dataset, axes, format, precision,
+/// pane size): kept while paging, made anew when any of them changes.
+#[derive(Debug, Default)]
+struct Columns {
+    key: Option<(ViewKey, NumFormat, usize, Rect)>,
+    cols: HashMap<usize, ColFmt>,
+}
+
+/// The narrowest column, and the widest unless the free width allows more.
+const MIN_WIDTH: usize = 4;
+const WIDE: usize = 24;
+
 #[derive(Default)]
 pub struct ArrayPane {
     pub version: Option<String>,
@@ -68,11 +139,81 @@ pub struct ArrayPane {
     pub view: [usize; 2],
     pub page: Option<Page>,
     pub mask: Option<MaskPage>,
-    pub plot: bool,
+    pub plot: PlotMode,
     pub format: NumFormat,
     pub precision: usize,
-    /// Diff mode: starts of changed chunks along the shown axes.
-    pub changed: Vec<[usize; 2]>,
+    /// Showing A's side of a node removed in B (B's name).
+    pub removed_in: Option<String>,
+    /// Diff mode: changed cells per band of chunk rows, for "k of N".
+    pub counts: Option<ChangeCounts>,
+    pub overview: Option<Overview>,
+    /// Per axis, when the dataset names them.
+    pub labels: Vec<AxisLabel>,
+    columns: Columns,
+    /// Pixel columns of the last whole-dataset plot.
+    pub plot_width: usize,
+}
+
+/// A value's text in a table cell: control characters escaped (`\t`,
+/// `\n`), an empty string as `""`.
+pub fn escape(text: &str) -> String {
+    if text.is_empty() {
+        return "\"\"".into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `1.234568e+05`: Rust's `{:e}` with a signed two-digit exponent.
+fn sci(x: f64, decimals: usize) -> String {
+    let text = format!("{x:.decimals$e}");
+    match text.split_once('e') {
+        Some((m, e)) => {
+            let e: i32 = e.parse().unwrap_or(0);
+            let sign = if e < 0 { '-' } else { '+' };
+            format!("{m}e{sign}{:02}", e.abs())
+        }
+        None => text,
+    }
+}
+
+/// Digits after the point in a float's shortest text (at its width).
+fn shortest_decimals(x: f64, size: usize) -> usize {
+    let text = format_float(x, size);
+    match (text.split_once('.'), text.contains('e')) {
+        (Some((_, frac)), false) => frac.len(),
+        _ => 0,
+    }
+}
+
+/// Digits after the point of the shortest scientific mantissa.
+fn mantissa_decimals(x: f64, size: usize) -> usize {
+    let text = if size == 4 {
+        format!("{:e}", x as f32)
+    } else {
+        format!("{x:e}")
+    };
+    text.split_once('e')
+        .and_then(|(m, _)| m.split_once('.'))
+        .map_or(0, |(_, f)| f.len())
+}
+
+/// Whether a dtype's values can be drawn as numbers.
+fn plottable(d: &Dtype) -> bool {
+    matches!(
+        d,
+        Dtype::Int { .. } | Dtype::Float { .. } | Dtype::Bool | Dtype::Enum { .. }
+    )
 }
 
 impl ArrayPane {
@@ -89,6 +230,9 @@ impl ArrayPane {
             self.cursor = [0, 0];
             self.offset = [0, 0];
             self.precision = 6;
+            self.labels.clear();
+            self.overview = None;
+            self.counts = None;
         }
         self.version = Some(version.to_string());
         self.meta = Some(meta);
@@ -99,6 +243,7 @@ impl ArrayPane {
         self.meta = None;
         self.page = None;
         self.mask = None;
+        self.removed_in = None;
     }
 
     pub fn key(&self) -> Option<ViewKey> {
@@ -111,6 +256,15 @@ impl ArrayPane {
         })
     }
 
+    /// The shown axes and pinned indices, as the worker's diff queries take them.
+    pub fn plane(&self) -> Plane {
+        Plane {
+            row_axis: self.row_axis,
+            col_axis: self.col_axis,
+            pinned: self.pinned.clone(),
+        }
+    }
+
     /// Extent of the shown axes (columns 1 for 1-D data, both 1 for 0-D).
     pub fn extent(&self) -> [usize; 2] {
         let Some(m) = &self.meta else { return [0, 0] };
@@ -121,6 +275,11 @@ impl ArrayPane {
             m.shape[self.row_axis],
             self.col_axis.map_or(1, |c| m.shape[c]),
         ]
+    }
+
+    /// Whether the dataset has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.extent().contains(&0) || self.meta.as_ref().is_some_and(|m| m.len() == 0)
     }
 
     #[allow(clippy::needless_range_loop)] // two axes, indexed in step
@@ -151,6 +310,12 @@ impl ArrayPane {
         self.clamp();
     }
 
+    /// Puts the cursor on a cell and scrolls it into view.
+    pub fn move_to(&mut self, cell: [usize; 2]) {
+        self.cursor = cell;
+        self.clamp();
+    }
+
     /// `:` go to `ROW` or `ROW, COL` (negative: from the end). A text
     /// that is not an index, or one outside the shown shape, is refused
     /// and nothing moves.
@@ -158,6 +323,9 @@ impl ArrayPane {
         let parts: Vec<&str> = text.split([',', ' ']).filter(|s| !s.is_empty()).collect();
         let nums: Result<Vec<isize>, _> = parts.iter().map(|p| p.parse::<isize>()).collect();
         let nums = nums.map_err(|_| format!("go to: {text:?} is not an index"))?;
+        if self.is_empty() {
+            return Err("go to: the dataset is empty".into());
+        }
         let ext = self.extent();
         let at = |i: isize, n: usize| -> Result<usize, String> {
             let j = if i < 0 { n as isize + i } else { i };
@@ -176,7 +344,7 @@ impl ArrayPane {
     }
 
     /// The array's actions: cursor moves, go-to, display and axis choices,
-    /// diff-mode jumps.
+    /// diff-mode jumps, the cell detail and copy.
     pub fn handle(&mut self, action: Action) -> Effect {
         let page = self.view[0].max(1) as isize;
         let ext = self.extent().map(|n| n as isize);
@@ -195,7 +363,12 @@ impl ArrayPane {
             Action::GoTo => {
                 return Effect::OpenField(FieldFor::ArrayGoTo, TextField::new("go to: ", ""))
             }
-            Action::Plot => self.plot = !self.plot,
+            Action::Open | Action::Copy if self.meta.is_none() || self.is_empty() => {
+                return Effect::Status("no cell here: the dataset is empty".into(), false)
+            }
+            Action::Open => return Effect::OpenDetail,
+            Action::Copy => return Effect::OpenCopy,
+            Action::Plot => self.cycle_plot(),
             Action::Format => self.cycle_format(),
             Action::MorePrecision => self.precision = (self.precision + 1).min(17),
             Action::LessPrecision => self.precision = self.precision.saturating_sub(1),
@@ -205,14 +378,23 @@ impl ArrayPane {
             Action::PinnedPrev => self.step_pinned(0, -1),
             Action::Pinned2Next => self.step_pinned(1, 1),
             Action::Pinned2Prev => self.step_pinned(1, -1),
-            Action::NextChange | Action::PrevChange
-                if !self.jump_changed(action == Action::NextChange) =>
-            {
-                return Effect::Status("no further changed chunk".into(), false);
+            Action::NextChange | Action::PrevChange => {
+                return Effect::FindChange(action == Action::NextChange)
             }
             _ => {}
         }
         Effect::None
+    }
+
+    /// `p`: table → plot of the window → (1-D) the whole dataset → table.
+    fn cycle_plot(&mut self) {
+        let one_d =
+            self.col_axis.is_none() && self.meta.as_ref().is_some_and(|m| m.shape.len() == 1);
+        self.plot = match self.plot {
+            PlotMode::Table => PlotMode::Window,
+            PlotMode::Window if one_d => PlotMode::Whole,
+            _ => PlotMode::Table,
+        };
     }
 
     /// Whether an action does something here now (for the key bar).
@@ -263,6 +445,9 @@ impl ArrayPane {
     /// the view plus one view of margin on each side.
     pub fn wanted(&self) -> Option<(ViewKey, [usize; 2], [usize; 2], Selection)> {
         let key = self.key()?;
+        if self.is_empty() || self.plot == PlotMode::Whole {
+            return None;
+        }
         let ext = self.extent();
         let view = [self.view[0].max(1), self.view[1].max(1)];
         if let Some(p) = &self.page {
@@ -282,6 +467,21 @@ impl ArrayPane {
         }
         let sel = self.selection(start, count)?;
         Some((key, start, count, sel))
+    }
+
+    /// The whole-dataset plot wants an overview of this many pixel columns.
+    pub fn wanted_overview(&self) -> Option<(String, String, usize)> {
+        if self.plot != PlotMode::Whole || self.plot_width == 0 || self.is_empty() {
+            return None;
+        }
+        let (v, m) = (self.version.clone()?, self.meta.as_ref()?);
+        if !plottable(&m.dtype) {
+            return None;
+        }
+        let have = self.overview.as_ref().is_some_and(|o| {
+            o.version == v && o.path == m.path && o.buckets.len() == self.plot_width.min(m.len())
+        });
+        (!have).then(|| (v, m.path.clone(), self.plot_width))
     }
 
     /// The dataset selection for a block of the shown axes.
@@ -305,6 +505,34 @@ impl ArrayPane {
             })
             .collect();
         Some(Selection { axes })
+    }
+
+    /// The dataset index of a cell of the shown plane.
+    pub fn index_of(&self, r: usize, c: usize) -> Vec<usize> {
+        let Some(m) = &self.meta else {
+            return Vec::new();
+        };
+        (0..m.shape.len())
+            .map(|a| {
+                if a == self.row_axis {
+                    r
+                } else if Some(a) == self.col_axis {
+                    c
+                } else {
+                    self.pinned[a]
+                }
+            })
+            .collect()
+    }
+
+    /// `[17, 3]`, `[5]`, or `[()]`-less empty text for a 0-d dataset.
+    pub fn index_text(&self, r: usize, c: usize) -> String {
+        let idx = self.index_of(r, c);
+        if idx.is_empty() {
+            return String::new();
+        }
+        let parts: Vec<String> = idx.iter().map(usize::to_string).collect();
+        format!("[{}]", parts.join(", "))
     }
 
     /// Position of (row, col) in a block's C-order grid.
@@ -365,44 +593,39 @@ impl ArrayPane {
         Some((changed, other))
     }
 
-    /// Moves to the next (or previous) changed chunk in diff mode.
-    pub fn jump_changed(&mut self, forward: bool) -> bool {
-        let here = self.cursor;
-        let next = if forward {
-            self.changed.iter().find(|p| **p > here)
-        } else {
-            self.changed.iter().rev().find(|p| **p < here)
-        };
-        match next.copied() {
-            Some(p) => {
-                self.cursor = p;
-                self.clamp();
-                true
-            }
-            None => false,
+    /// "k of N changed cells" for a found cell, when the counts are in.
+    pub fn rank_text(&self, found: &super::cells::Found) -> Option<String> {
+        let (path, plane, counts) = self.counts.as_ref()?;
+        if Some(path) != self.meta.as_ref().map(|m| &m.path) || *plane != self.plane() {
+            return None;
+        }
+        let (k, n) = super::cells::rank_of(found, counts);
+        Some(format!("{k} of {n} changed cells"))
+    }
+
+    /// A value as the status line and the detail view show it: shortest
+    /// text for floats, strings as they are.
+    pub fn format_value(&self, v: &Value) -> String {
+        match v {
+            Value::Enum(_, Some(name)) => name.clone(),
+            Value::Str(s) => s.clone(),
+            Value::Bytes(b) => b.iter().map(|&c| c as char).collect(),
+            _ => v.to_string(),
         }
     }
 
-    pub fn format_value(&self, v: &Value) -> String {
-        match (v, self.format) {
-            (Value::Float(x, _), NumFormat::Fixed) if x.is_finite() => {
-                format!("{x:.p$}", p = self.precision)
-            }
-            (Value::Float(x, _), NumFormat::Scientific) if x.is_finite() => {
-                format!("{x:.p$e}", p = self.precision)
-            }
-            (Value::Float(x, size), NumFormat::Auto) => {
-                let text = format_float(*x, *size);
-                if text.len() > self.precision + 8 {
-                    format!("{x:.p$e}", p = self.precision)
+    /// A value's text in the table, in its column's notation.
+    fn cell_text(&self, v: &Value, col: &ColFmt) -> String {
+        match v {
+            Value::Float(x, _) if x.is_finite() => {
+                if col.sci {
+                    sci(*x, col.decimals)
                 } else {
-                    text
+                    format!("{x:.d$}", d = col.decimals)
                 }
             }
-            (Value::Enum(_, Some(name)), _) => name.clone(),
-            (Value::Str(s), _) => s.clone(),
-            (Value::Bytes(b), _) => b.iter().map(|&c| c as char).collect(),
-            _ => v.to_string(),
+            Value::Str(_) | Value::Bytes(_) => escape(&self.format_value(v)),
+            _ => escape(&self.format_value(v)),
         }
     }
 
@@ -416,11 +639,50 @@ impl ArrayPane {
 
     fn title(&self, field: Option<&TextField>) -> Line<'static> {
         let mut spans = vec![Span::raw(self.title_text())];
+        if self.removed_in.is_some() {
+            spans.push(Span::styled(
+                "(removed in B: A's values) ",
+                Style::default().fg(Color::Red),
+            ));
+        }
         if let Some(field) = field {
             spans.extend(field.spans());
             spans.push(Span::raw(" "));
         }
+        spans.push(Span::styled(
+            self.title_extra(),
+            Style::default().fg(Color::DarkGray),
+        ));
         Line::from(spans)
+    }
+
+    /// After the cursor: the axes' names, the number format and precision.
+    fn title_extra(&self) -> String {
+        let Some(m) = &self.meta else {
+            return String::new();
+        };
+        let mut t = String::new();
+        let name = |a: Option<usize>| {
+            a.and_then(|a| self.labels.get(a))
+                .and_then(|l| l.name.clone())
+        };
+        match (name(Some(self.row_axis)), name(self.col_axis)) {
+            (Some(r), Some(c)) => t.push_str(&format!("{r} × {c} ")),
+            (Some(r), None) => t.push_str(&format!("{r} ")),
+            _ => {}
+        }
+        let numeric = matches!(
+            m.dtype,
+            Dtype::Float { .. } | Dtype::Complex { .. } | Dtype::Compound { .. }
+        );
+        if numeric && self.plot == PlotMode::Table {
+            t.push_str(&format!(
+                "fmt {}, {} digits ",
+                self.format.name(),
+                self.precision
+            ));
+        }
+        t
     }
 
     fn title_text(&self) -> String {
@@ -451,64 +713,210 @@ impl ArrayPane {
         let block = pane_block(self.title(field), focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        if self.meta.is_none() {
+        let Some(m) = &self.meta else {
             f.render_widget(Paragraph::new("select a dataset in the tree"), inner);
             return;
+        };
+        if self.is_empty() {
+            let text = format!(
+                "empty dataset: shape {:?}, no values to show (maxshape {})",
+                m.shape,
+                m.maxshape
+                    .iter()
+                    .map(|d| d.map_or("None".into(), |d| d.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            f.render_widget(Paragraph::new(text), inner);
+            return;
         }
-        if self.plot {
-            self.render_plot(f, inner);
-        } else {
-            self.render_table(f, inner);
+        if self.plot != PlotMode::Table && !plottable(&m.dtype) {
+            let text = format!("cannot plot {} values: p again shows the table", m.dtype);
+            f.render_widget(Paragraph::new(text), inner);
+            return;
+        }
+        match self.plot {
+            PlotMode::Table => self.render_table(f, inner),
+            PlotMode::Window if self.extent()[1] <= 1 => self.render_line(f, inner),
+            PlotMode::Window => self.render_heatmap(f, inner),
+            PlotMode::Whole => self.render_whole(f, inner),
         }
     }
 
-    fn col_width(&self) -> usize {
-        let mut width = 4;
-        for r in self.offset[0]..self.offset[0] + self.view[0].max(1) {
-            for c in self.offset[1]..self.offset[1] + self.view[1].max(1) {
-                if let Some(v) = self.value_at(r, c) {
-                    width = width.max(self.format_value(&v).chars().count());
-                }
-            }
+    /// The notation a column needs for the given values (before merging
+    /// with what it had).
+    fn column_need(&self, values: &[Value]) -> ColFmt {
+        let p = self.precision;
+        let floats: Vec<(f64, usize)> = values
+            .iter()
+            .filter_map(|v| match v {
+                Value::Float(x, size) if x.is_finite() => Some((*x, *size)),
+                _ => None,
+            })
+            .collect();
+        let sci = match self.format {
+            NumFormat::Fixed => false,
+            NumFormat::Scientific => true,
+            NumFormat::Auto => floats
+                .iter()
+                .any(|(x, _)| *x != 0.0 && (x.abs() >= 1e10 || x.abs() < 1e-4)),
+        };
+        let decimals = match self.format {
+            NumFormat::Auto if sci => floats
+                .iter()
+                .map(|&(x, s)| mantissa_decimals(x, s))
+                .max()
+                .unwrap_or(0)
+                .min(p),
+            NumFormat::Auto => floats
+                .iter()
+                .map(|&(x, s)| shortest_decimals(x, s))
+                .max()
+                .unwrap_or(0)
+                .min(p),
+            _ => p,
+        };
+        ColFmt {
+            sci,
+            decimals,
+            width: 0,
         }
-        width.clamp(4, 24)
+    }
+
+    /// The format of column `c` for the rows on screen, merged with the one
+    /// it had (a column never narrows nor changes notation while paging).
+    fn column(&mut self, c: usize, rows: std::ops::Range<usize>, header: usize) -> ColFmt {
+        let values: Vec<Value> = rows.filter_map(|r| self.value_at(r, c)).collect();
+        let need = self.column_need(&values);
+        let old = self.columns.cols.get(&c).copied();
+        let mut fmt = match old {
+            Some(o) => ColFmt {
+                sci: o.sci || need.sci,
+                decimals: o.decimals.max(need.decimals),
+                width: o.width,
+            },
+            None => need,
+        };
+        let widest = values
+            .iter()
+            .map(|v| self.cell_text(v, &fmt).chars().count())
+            .max()
+            .unwrap_or(0);
+        fmt.width = fmt.width.max(widest).max(header).max(MIN_WIDTH);
+        if !values.is_empty() {
+            self.columns.cols.insert(c, fmt);
+        }
+        fmt
+    }
+
+    /// A header or row label of an axis position (its scale's value, else
+    /// the index).
+    fn label(&self, axis: Option<usize>, i: usize) -> String {
+        axis.and_then(|a| self.labels.get(a))
+            .and_then(|l| l.values.as_ref())
+            .and_then(|v| v.get(i))
+            .map(|s| escape(s))
+            .unwrap_or_else(|| i.to_string())
     }
 
     fn render_table(&mut self, f: &mut Frame, area: Rect) {
+        let key = self.key().map(|k| (k, self.format, self.precision, area));
+        if self.columns.key != key {
+            self.columns = Columns {
+                key,
+                cols: HashMap::new(),
+            };
+        }
         let ext = self.extent();
-        let index_width = ext[0].max(1).to_string().len().max(3);
-        let width = self.col_width();
-        self.view = [
-            area.height.saturating_sub(1) as usize,
-            ((area.width as usize).saturating_sub(index_width + 1) / (width + 1)).max(1),
-        ];
-        self.clamp();
+        let row_axis =
+            (!self.meta.as_ref().is_some_and(|m| m.shape.is_empty())).then_some(self.row_axis);
+        let names: Vec<String> = [Some(self.row_axis), self.col_axis]
+            .iter()
+            .map(|a| {
+                a.and_then(|a| self.labels.get(a))
+                    .and_then(|l| l.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let rows_now = self.offset[0]..(self.offset[0] + self.view[0].max(1)).min(ext[0]);
+        let index_width = rows_now
+            .clone()
+            .map(|r| self.label(row_axis, r).chars().count())
+            .chain([ext[0].max(1).to_string().len(), 3, names[0].chars().count()])
+            .max()
+            .unwrap_or(3)
+            .min(area.width as usize / 3);
+        let free = (area.width as usize).saturating_sub(index_width + 1);
+        let cap = if ext[1] == 1 {
+            free
+        } else {
+            WIDE.max(free / ext[1].min(4))
+        };
+        self.view[0] = area.height.saturating_sub(1) as usize;
+        let mut widths: Vec<(usize, ColFmt)> = Vec::new();
+        for _ in 0..3 {
+            let rows = self.offset[0]..(self.offset[0] + self.view[0].max(1)).min(ext[0]);
+            widths.clear();
+            let mut used = 0;
+            for c in self.offset[1]..ext[1] {
+                let header = self.label(self.col_axis, c).chars().count();
+                let mut fmt = self.column(c, rows.clone(), header);
+                fmt.width = fmt.width.min(cap.max(MIN_WIDTH));
+                if used + fmt.width + 1 > free && !widths.is_empty() {
+                    break;
+                }
+                used += fmt.width + 1;
+                widths.push((c, fmt));
+            }
+            self.view[1] = widths.len().max(1);
+            let before = self.offset;
+            self.clamp();
+            if self.offset == before {
+                break;
+            }
+        }
         let rows = self.offset[0]..(self.offset[0] + self.view[0]).min(ext[0]);
-        let cols = self.offset[1]..(self.offset[1] + self.view[1]).min(ext[1]);
+        let dim = Style::default().fg(Color::DarkGray);
         let mut lines = Vec::new();
-        let mut header = vec![Span::raw(" ".repeat(index_width + 1))];
-        for c in cols.clone() {
+        let mut header = vec![Span::styled(
+            format!("{:>index_width$} ", cut(&names[0], index_width)),
+            dim,
+        )];
+        let text_cols = self.meta.as_ref().is_some_and(|m| {
+            matches!(
+                m.dtype,
+                Dtype::VarString { .. } | Dtype::FixedString { .. } | Dtype::Compound { .. }
+            )
+        });
+        for &(c, fmt) in &widths {
+            let w = fmt.width;
+            let label = cut(&self.label(self.col_axis, c), w);
             header.push(Span::styled(
-                format!("{c:>width$} "),
-                Style::default().fg(Color::DarkGray),
+                if text_cols {
+                    format!("{label:<w$} ")
+                } else {
+                    format!("{label:>w$} ")
+                },
+                dim,
             ));
         }
         lines.push(Line::from(header));
         for r in rows {
             let mut spans = vec![Span::styled(
-                format!("{r:>index_width$} "),
-                Style::default().fg(Color::DarkGray),
+                format!(
+                    "{:>index_width$} ",
+                    cut(&self.label(row_axis, r), index_width)
+                ),
+                dim,
             )];
-            for c in cols.clone() {
-                let text = match self.value_at(r, c) {
-                    Some(v) => self.format_value(&v),
+            for &(c, fmt) in &widths {
+                let w = fmt.width;
+                let value = self.value_at(r, c);
+                let text = match &value {
+                    Some(v) => self.cell_text(v, &fmt),
                     None => "…".into(),
                 };
-                let text: String = if text.chars().count() > width {
-                    text.chars().take(width - 1).chain(['…']).collect()
-                } else {
-                    text
-                };
+                let text = cut(&text, w);
                 let mut style = Style::default();
                 if let Some((true, _)) = self.diff_at(r, c) {
                     style = style.bg(Color::Yellow).fg(Color::Black);
@@ -517,9 +925,11 @@ impl ArrayPane {
                     style = style.add_modifier(Modifier::REVERSED);
                 }
                 // Text reads left-aligned, numbers right-aligned.
-                let text = match self.value_at(r, c) {
-                    Some(Value::Str(_) | Value::Bytes(_)) => format!("{text:<width$}"),
-                    _ => format!("{text:>width$}"),
+                let text = match value {
+                    Some(Value::Str(_) | Value::Bytes(_) | Value::Record(_)) => {
+                        format!("{text:<w$}")
+                    }
+                    _ => format!("{text:>w$}"),
                 };
                 spans.push(Span::styled(text, style));
                 spans.push(Span::raw(" "));
@@ -529,40 +939,61 @@ impl ArrayPane {
         f.render_widget(Paragraph::new(lines), area);
     }
 
-    fn render_plot(&mut self, f: &mut Frame, area: Rect) {
+    fn render_line(&mut self, f: &mut Frame, area: Rect) {
         let ext = self.extent();
-        if ext[1] <= 1 {
-            self.view = [area.width.saturating_sub(8) as usize, 1];
-            self.clamp();
-            let rows = self.offset[0]..(self.offset[0] + self.view[0]).min(ext[0]);
-            let points: Vec<(f64, f64)> = rows
-                .filter_map(|r| Some((r as f64, self.value_at(r, 0)?.as_f64()?)))
-                .filter(|p| p.1.is_finite())
-                .collect();
-            let (lo, hi) = bounds(points.iter().map(|p| p.1));
-            let x0 = self.offset[0] as f64;
-            let x1 = (self.offset[0] + self.view[0])
-                .min(ext[0])
-                .max(self.offset[0] + 1) as f64;
-            let data = vec![ChartData::default()
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(Style::default().fg(Color::Cyan))
-                .data(&points)];
-            let chart = Chart::new(data)
-                .x_axis(Axis::default().bounds([x0, x1 - 1.0]).labels(vec![
-                    Line::from(format!("{x0}")),
-                    Line::from(format!("{}", x1 - 1.0)),
-                ]))
-                .y_axis(Axis::default().bounds([lo, hi]).labels(vec![
-                    Line::from(format!("{lo:.3}")),
-                    Line::from(format!("{hi:.3}")),
-                ]));
-            f.render_widget(chart, area);
+        self.view = [area.width.saturating_sub(8) as usize, 1];
+        self.clamp();
+        let rows = self.offset[0]..(self.offset[0] + self.view[0]).min(ext[0]);
+        let points: Vec<(f64, f64)> = rows
+            .filter_map(|r| Some((r as f64, self.value_at(r, 0)?.as_f64()?)))
+            .filter(|p| p.1.is_finite())
+            .collect();
+        let x0 = self.offset[0] as f64;
+        let x1 = (self.offset[0] + self.view[0])
+            .min(ext[0])
+            .max(self.offset[0] + 1) as f64;
+        line_chart(f, area, vec![points], [x0, x1 - 1.0], None);
+    }
+
+    /// 1-D, the whole dataset: min / max per pixel column (the worker
+    /// reads it in chunks).
+    fn render_whole(&mut self, f: &mut Frame, area: Rect) {
+        // Braille: two dots per character column.
+        self.plot_width = (area.width.saturating_sub(10) as usize * 2).max(1);
+        let Some(o) = self.overview.as_ref().filter(|o| {
+            Some(&o.path) == self.meta.as_ref().map(|m| &m.path)
+                && self.version.as_ref() == Some(&o.version)
+        }) else {
+            f.render_widget(Paragraph::new("reading the whole dataset…"), area);
             return;
+        };
+        let n = o.buckets.len().max(1) as f64;
+        let len = o.len as f64;
+        let mut env = Vec::with_capacity(o.buckets.len() * 2);
+        for (i, &(lo, hi)) in o.buckets.iter().enumerate() {
+            if lo.is_finite() && hi.is_finite() {
+                let x = i as f64 * len / n;
+                env.push((x, lo));
+                env.push((x, hi));
+            }
         }
-        // Heatmap: two columns per cell, coloured from low (blue) to high (red).
-        self.view = [area.height as usize, (area.width as usize / 2).max(1)];
+        let cursor = self.cursor[0] as f64;
+        let note = format!("whole dataset: {} values, min / max per column", o.len);
+        line_chart(
+            f,
+            area,
+            vec![env],
+            [0.0, (len - 1.0).max(1.0)],
+            Some((cursor, note)),
+        );
+    }
+
+    /// Heatmap: two columns per cell, coloured from low (blue) to high
+    /// (red), with the value range and the colour scale on its last line.
+    fn render_heatmap(&mut self, f: &mut Frame, area: Rect) {
+        let ext = self.extent();
+        let map_h = area.height.saturating_sub(1);
+        self.view = [map_h as usize, (area.width as usize / 2).max(1)];
         self.clamp();
         let rows = self.offset[0]..(self.offset[0] + self.view[0]).min(ext[0]);
         let cols = self.offset[1]..(self.offset[1] + self.view[1]).min(ext[1]);
@@ -572,8 +1003,8 @@ impl ArrayPane {
             .filter_map(|(r, c)| self.value_at(r, c)?.as_f64())
             .filter(|v| v.is_finite())
             .collect();
-        let (lo, hi) = bounds(values.into_iter());
-        let lines: Vec<Line> = rows
+        let (lo, hi) = bounds(values.iter().copied());
+        let mut lines: Vec<Line> = rows
             .map(|r| {
                 Line::from(
                     cols.clone()
@@ -594,7 +1025,129 @@ impl ArrayPane {
                 )
             })
             .collect();
+        while lines.len() < map_h as usize {
+            lines.push(Line::from(""));
+        }
+        lines.push(scale_line(
+            if values.is_empty() {
+                None
+            } else {
+                Some((lo, hi))
+            },
+            area.width as usize,
+        ));
         f.render_widget(Paragraph::new(lines), area);
+    }
+}
+
+/// At most `w` characters, the last one `…` when cut.
+fn cut(text: &str, w: usize) -> String {
+    if text.chars().count() > w {
+        text.chars()
+            .take(w.saturating_sub(1))
+            .chain(['…'])
+            .collect()
+    } else {
+        text.to_string()
+    }
+}
+
+/// A short number for axis labels and the colour scale.
+fn short(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
+        sci(x, 3)
+    } else {
+        let t = format!("{x:.4}");
+        let t = t.trim_end_matches('0').trim_end_matches('.');
+        t.to_string()
+    }
+}
+
+/// `lo ▕████████▏ hi`: the heatmap's colour scale (NaN: grey).
+fn scale_line(range: Option<(f64, f64)>, width: usize) -> Line<'static> {
+    let Some((lo, hi)) = range else {
+        return Line::from(Span::styled(
+            "no finite values on screen",
+            Style::default().fg(Color::DarkGray),
+        ));
+    };
+    let (a, b) = (short(lo), short(hi));
+    let bar = width.saturating_sub(a.len() + b.len() + 14).clamp(4, 40);
+    let mut spans = vec![Span::raw(format!("{a} "))];
+    for i in 0..bar {
+        let t = i as f64 / (bar - 1) as f64;
+        spans.push(Span::styled(" ", Style::default().bg(heat(t))));
+    }
+    spans.push(Span::raw(format!(" {b}")));
+    spans.push(Span::styled(
+        "  ▒ nan",
+        Style::default().fg(Color::DarkGray),
+    ));
+    Line::from(spans)
+}
+
+/// A braille line chart of series over `x`; with `mark`, a cursor marker
+/// and a note under the chart.
+fn line_chart(
+    f: &mut Frame,
+    area: Rect,
+    series: Vec<Vec<(f64, f64)>>,
+    x: [f64; 2],
+    mark: Option<(f64, String)>,
+) {
+    let (lo, hi) = bounds(series.iter().flatten().map(|p| p.1));
+    let chart_area = if mark.is_some() {
+        Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        }
+    } else {
+        area
+    };
+    let cursor_line: Vec<(f64, f64)> = mark
+        .as_ref()
+        .map(|(cx, _)| vec![(*cx, lo), (*cx, hi)])
+        .unwrap_or_default();
+    let mut data: Vec<ChartData> = series
+        .iter()
+        .map(|s| {
+            ChartData::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(Color::Cyan))
+                .data(s)
+        })
+        .collect();
+    if !cursor_line.is_empty() {
+        data.push(
+            ChartData::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(Color::Yellow))
+                .data(&cursor_line),
+        );
+    }
+    let chart = Chart::new(data)
+        .x_axis(Axis::default().bounds(x).labels(vec![
+            Line::from(format!("{}", x[0])),
+            Line::from(format!("{}", x[1])),
+        ]))
+        .y_axis(
+            Axis::default()
+                .bounds([lo, hi])
+                .labels(vec![Line::from(short(lo)), Line::from(short(hi))]),
+        );
+    f.render_widget(chart, chart_area);
+    if let Some((_, note)) = mark {
+        let at = Rect {
+            y: area.y + area.height.saturating_sub(1),
+            height: 1.min(area.height),
+            ..area
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(note, Style::default().fg(Color::DarkGray))),
+            at,
+        );
     }
 }
 
@@ -620,4 +1173,42 @@ fn heat(t: f64) -> Color {
         (u, 1.0 - u, 0.0)
     };
     Color::Rgb((r * 255.0) as u8, (g * 255.0) as u8, (b * 255.0) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_characters_and_shows_empty_strings() {
+        assert_eq!(escape("a\tb\nc"), "a\\tb\\nc");
+        assert_eq!(escape(""), "\"\"");
+        assert_eq!(escape("\u{1}"), "\\u{1}");
+        assert_eq!(escape("µs"), "µs");
+    }
+
+    #[test]
+    fn scientific_has_a_signed_two_digit_exponent() {
+        assert_eq!(sci(100.7166, 4), "1.0072e+02");
+        assert_eq!(sci(1.5e-7, 1), "1.5e-07");
+    }
+
+    #[test]
+    fn auto_gives_a_column_one_notation() {
+        let mut a = ArrayPane {
+            precision: 6,
+            ..Default::default()
+        };
+        let vals = [Value::Float(100.7166, 8), Value::Float(99.5, 8)];
+        let fmt = a.column_need(&vals);
+        assert!(!fmt.sci);
+        assert_eq!(fmt.decimals, 4);
+        assert_eq!(a.cell_text(&vals[1], &fmt), "99.5000");
+        let vals = [Value::Float(1e12, 8), Value::Float(3.0, 8)];
+        let fmt = a.column_need(&vals);
+        assert!(fmt.sci);
+        assert_eq!(a.cell_text(&vals[1], &fmt), "3e+00");
+        a.format = NumFormat::Fixed;
+        assert_eq!(a.column_need(&vals).decimals, 6);
+    }
 }

@@ -38,6 +38,10 @@ pub enum FieldFor {
     TreeSearch,
     /// `:` in the array.
     ArrayGoTo,
+    /// `/` in the timeline.
+    TimelineSearch,
+    /// `:` in the timeline.
+    TimelineDate,
 }
 
 impl FieldFor {
@@ -46,6 +50,7 @@ impl FieldFor {
         match self {
             FieldFor::TreeSearch => Pane::Tree,
             FieldFor::ArrayGoTo => Pane::Array,
+            FieldFor::TimelineSearch | FieldFor::TimelineDate => Pane::Timeline,
         }
     }
 }
@@ -66,4 +71,14 @@ pub enum Effect {
     Status(String, bool),
     /// The popup that answered closes.
     Close,
+    /// Several, in order.
+    All(Vec<Effect>),
+    /// Put text on the clipboard (OSC 52), saying so.
+    Copy(String, String),
+    /// Array: open the cell detail view of the cell under the cursor.
+    OpenDetail,
+    /// Array: open the copy chooser for the cell under the cursor.
+    OpenCopy,
+    /// Array, diff mode: find the next (true) or previous changed cell.
+    FindChange(bool),
 }

@@ -10,16 +10,14 @@ use ratatui::Frame;
 
 use super::component::Effect;
 use super::keymap::{self, Action, Context, DESCRIPTION_WIDTH};
+use super::popup::Scroll;
 
 /// Width of the keys column.
 const KEYS_WIDTH: usize = 22;
 
 #[derive(Debug, Default)]
 pub struct HelpPopup {
-    /// First line shown.
-    pub scroll: usize,
-    /// Lines that fit, from the last render.
-    height: usize,
+    pub scroll: Scroll,
 }
 
 /// The overlay's text: a heading per context, its bindings, its notes.
@@ -53,27 +51,13 @@ pub fn lines() -> Vec<Line<'static>> {
 }
 
 impl HelpPopup {
-    fn max_scroll(&self) -> usize {
-        lines().len().saturating_sub(self.height.max(1))
-    }
-
-    fn scroll_by(&mut self, delta: isize) {
-        self.scroll = (self.scroll as isize + delta).clamp(0, self.max_scroll() as isize) as usize;
-    }
-
     /// The `Help` context's actions.
     pub fn handle(&mut self, action: Action) -> Effect {
-        let page = self.height.max(1) as isize;
-        match action {
-            Action::Up => self.scroll_by(-1),
-            Action::Down => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(-page),
-            Action::PageDown => self.scroll_by(page),
-            Action::First => self.scroll = 0,
-            Action::Last => self.scroll = self.max_scroll(),
-            Action::Close => return Effect::Close,
-            _ => {}
+        self.scroll.total = lines().len();
+        if action == Action::Close {
+            return Effect::Close;
         }
+        self.scroll.handle(action);
         Effect::None
     }
 
@@ -90,22 +74,22 @@ impl HelpPopup {
             width,
             height,
         );
-        self.height = height.saturating_sub(2) as usize;
-        self.scroll = self.scroll.min(self.max_scroll());
         let total = lines.len();
-        let last = (self.scroll + self.height).min(total);
-        let title = if self.height >= total {
+        self.scroll.fit(height.saturating_sub(2) as usize, total);
+        let top = self.scroll.top;
+        let last = (top + self.scroll.height).min(total);
+        let title = if self.scroll.height >= total {
             " Keys (Esc closes) ".to_string()
         } else {
             format!(
                 " Keys {}–{last} of {total} (↓ ↑ PgDn PgUp scroll, Esc closes) ",
-                self.scroll + 1
+                top + 1
             )
         };
         f.render_widget(Clear, popup);
         f.render_widget(
             Paragraph::new(lines)
-                .scroll((self.scroll as u16, 0))
+                .scroll((top as u16, 0))
                 .block(Block::default().borders(Borders::ALL).title(title)),
             popup,
         );

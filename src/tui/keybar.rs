@@ -85,7 +85,10 @@ mod tests {
     fn keeps_help_and_quit_when_short() {
         let all = bindings(Context::Array.chain(), |_| true);
         let wide = text(&bar(&all, 200));
-        assert!(wide.starts_with(": go to  n next change"), "{wide}");
+        assert!(
+            wide.starts_with(": go to  Enter detail  n next change"),
+            "{wide}"
+        );
         assert!(wide.ends_with("? help  q quit"), "{wide}");
         assert_eq!(text(&bar(&all, 15)), "? help  q quit");
         assert_eq!(text(&bar(&all, 3)), "");

@@ -29,17 +29,23 @@ pub enum Context {
     Field,
     /// The `?` overlay.
     Help,
+    /// The cell detail view (Enter on a cell).
+    Detail,
+    /// The copy chooser (Y in the array).
+    CopyChoice,
 }
 
 impl Context {
     /// In the order the help overlay lists them.
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Timeline,
         Context::Tree,
         Context::Meta,
         Context::Array,
         Context::Field,
+        Context::Detail,
+        Context::CopyChoice,
         Context::Help,
     ];
 
@@ -53,6 +59,8 @@ impl Context {
             Context::Array => "Array",
             Context::Field => "Text fields (search, go to)",
             Context::Help => "This help",
+            Context::Detail => "Cell detail (Enter on a cell)",
+            Context::CopyChoice => "Copy (Y in the array)",
         }
     }
 
@@ -68,12 +76,17 @@ impl Context {
             Context::Array => &[Context::Array, Context::Global],
             Context::Field => &[Context::Field],
             Context::Help => &[Context::Help],
+            Context::Detail => &[Context::Detail],
+            Context::CopyChoice => &[Context::CopyChoice],
         }
     }
 
     /// Whether this context takes the whole keyboard (a popup or a field).
     pub fn captures(self) -> bool {
-        matches!(self, Context::Field | Context::Help)
+        matches!(
+            self,
+            Context::Field | Context::Help | Context::Detail | Context::CopyChoice
+        )
     }
 
     /// Behaviour that is not a binding, listed after the bindings in help.
@@ -82,6 +95,10 @@ impl Context {
             Context::Global => &[("mouse", "click to focus and select, wheel to scroll")],
             Context::Field => &[("other keys", "typed in at the cursor")],
             Context::Help => &[("other keys", "close the help")],
+            Context::CopyChoice => &[(
+                "clipboard",
+                "set through OSC 52: works over ssh and in tmux",
+            )],
             _ => &[],
         }
     }
@@ -131,8 +148,17 @@ actions! {
     Open,
     /// Back towards the timeline.
     Back,
-    /// Tree: find a node by name.
+    /// Tree, timeline: find by name (`/`).
     Search,
+    /// Tree (diff mode): list only changed nodes (again: all).
+    ChangedOnly,
+    /// Copy to the clipboard (OSC 52): tree, the node's path; array, a
+    /// chooser of what to copy.
+    Copy,
+    /// Copy chooser: the value, the path with its index, a `vh5 cat` command.
+    CopyValue,
+    CopyPath,
+    CopyCommand,
     /// Array: cursor one column left (at column 0, back to the tree).
     Left,
     Right,
@@ -297,7 +323,7 @@ const fn b(
 }
 
 use Action as A;
-use Context::{Array, Field, Global, Help, Meta, Timeline, Tree};
+use Context::{Array, CopyChoice, Detail, Field, Global, Help, Meta, Timeline, Tree};
 
 /// Every binding. Within a context, the order is the help's and the key
 /// bar's order.
@@ -364,6 +390,34 @@ pub static BINDINGS: &[Binding] = &[
         "show the version's tree",
         Some("tree"),
     ),
+    b(
+        Timeline,
+        &[ch('/')],
+        A::Search,
+        "find a version by name (Enter: the first match)",
+        Some("find"),
+    ),
+    b(
+        Timeline,
+        &[ch('n')],
+        A::NextChange,
+        "next version matching the search",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch('N')],
+        A::PrevChange,
+        "previous version matching the search",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch(':')],
+        A::GoTo,
+        "jump to a date: the latest version at or before it",
+        Some("date"),
+    ),
     // Tree.
     b(
         Tree,
@@ -383,8 +437,36 @@ pub static BINDINGS: &[Binding] = &[
         Tree,
         &[ch('/')],
         A::Search,
-        "find a node by name",
+        "find a node by name or path (us/close)",
         Some("find"),
+    ),
+    b(
+        Tree,
+        &[ch('n')],
+        A::NextChange,
+        "next match after a search; diff mode: next change",
+        Some("next"),
+    ),
+    b(
+        Tree,
+        &[ch('N')],
+        A::PrevChange,
+        "previous match; diff mode: previous changed node",
+        None,
+    ),
+    b(
+        Tree,
+        &[ch('o')],
+        A::ChangedOnly,
+        "diff mode: show only changed nodes (again: all)",
+        Some("changed only"),
+    ),
+    b(
+        Tree,
+        &[ch('Y')],
+        A::Copy,
+        "copy the node's path (OSC 52)",
+        None,
     ),
     // Metadata.
     b(
@@ -415,17 +497,31 @@ pub static BINDINGS: &[Binding] = &[
     ),
     b(
         Array,
+        &[ENTER],
+        A::Open,
+        "cell detail: the whole value, its index and dtype",
+        Some("detail"),
+    ),
+    b(
+        Array,
         &[ch('n')],
         A::NextChange,
-        "diff mode: next changed chunk",
+        "diff mode: next changed cell, made visible",
         Some("next change"),
     ),
     b(
         Array,
         &[ch('N')],
         A::PrevChange,
-        "diff mode: previous changed chunk",
+        "diff mode: previous changed cell",
         None,
+    ),
+    b(
+        Array,
+        &[ch('Y')],
+        A::Copy,
+        "copy: the value, the path with its index, a command",
+        Some("copy"),
     ),
     b(
         Array,
@@ -518,6 +614,62 @@ pub static BINDINGS: &[Binding] = &[
         A::ClearField,
         "clear the field",
         Some("clear"),
+    ),
+    // The cell detail view.
+    b(Detail, &[UP, ch('k')], A::Up, "scroll up", None),
+    b(
+        Detail,
+        &[DOWN, ch('j')],
+        A::Down,
+        "scroll down",
+        Some("scroll"),
+    ),
+    b(Detail, &[PGUP], A::PageUp, "page up", None),
+    b(Detail, &[PGDN], A::PageDown, "page down", None),
+    b(Detail, &[ch('g'), HOME], A::First, "top", None),
+    b(Detail, &[ch('G'), END], A::Last, "bottom", None),
+    b(
+        Detail,
+        &[ch('Y')],
+        A::Copy,
+        "copy: the value, the path with its index, a command",
+        Some("copy"),
+    ),
+    b(
+        Detail,
+        &[ESC, ENTER, ch('q')],
+        A::Close,
+        "close",
+        Some("close"),
+    ),
+    // The copy chooser.
+    b(
+        CopyChoice,
+        &[ch('v')],
+        A::CopyValue,
+        "the value",
+        Some("value"),
+    ),
+    b(
+        CopyChoice,
+        &[ch('p')],
+        A::CopyPath,
+        "the path with its index (/market/prices[17, 3])",
+        Some("path"),
+    ),
+    b(
+        CopyChoice,
+        &[ch('c')],
+        A::CopyCommand,
+        "a vh5 cat command printing the value",
+        Some("command"),
+    ),
+    b(
+        CopyChoice,
+        &[ESC, ch('q')],
+        A::Close,
+        "cancel",
+        Some("cancel"),
     ),
     // The help overlay.
     b(Help, &[UP, ch('k')], A::Up, "scroll up", None),

@@ -17,6 +17,12 @@ use crate::engine::Attr;
 #[derive(Default)]
 pub struct MetaPane {
     pub info: Option<NodeInfo>,
+    /// The selected node's metadata was asked for and has not arrived.
+    pub loading: bool,
+    /// Showing A's side of a node removed in B: (A, B).
+    pub removed: Option<(String, String)>,
+    /// The root's version: its name, parent and timestamp.
+    pub version: Option<(String, Option<String>, String)>,
     /// The node's change in diff mode.
     pub change: Option<Change>,
     pub scroll: u16,
@@ -50,7 +56,7 @@ fn attr_lines(attrs: &[Attr], out: &mut Vec<Line<'static>>) {
                 format!("<{}{shape}> ", a.value.dtype),
                 Style::default().fg(Color::DarkGray),
             ),
-            Span::raw(a.to_json().to_string()),
+            Span::raw(a.value.to_json_shortest().to_string()),
         ]));
     }
 }
@@ -140,8 +146,29 @@ impl MetaPane {
         if let Some(c) = &self.change {
             diff_lines(c, &mut out);
         }
+        if let Some((a, b)) = &self.removed {
+            out.push(Line::from(Span::styled(
+                format!("removed in {b}: showing it as it was in {a}"),
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            )));
+        }
         match &self.info {
+            None if self.loading => out.push(Line::from("loading…")),
             None => out.push(Line::from("select a node")),
+            Some(NodeInfo::Group { path, attrs }) if path == "/" => {
+                out.push(kv("group", "/  (the version group)".into()));
+                if let Some((name, parent, time)) = &self.version {
+                    out.push(kv("version", name.clone()));
+                    out.push(kv(
+                        "parent",
+                        parent.clone().unwrap_or_else(|| "(none)".into()),
+                    ));
+                    if !time.is_empty() {
+                        out.push(kv("timestamp", time.clone()));
+                    }
+                }
+                attr_lines(attrs, &mut out);
+            }
             Some(NodeInfo::Group { path, attrs }) => {
                 out.push(kv("group", path.clone()));
                 attr_lines(attrs, &mut out);

@@ -16,7 +16,10 @@
 
 pub mod app;
 pub mod array;
+pub mod cells;
+pub mod clipboard;
 pub mod component;
+pub mod detail;
 pub mod field;
 pub mod headless;
 pub mod help;
@@ -78,7 +81,9 @@ pub fn run_at(path: &Path, start: Option<app::Start>) -> Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        event_loop(&mut terminal, App::at(label, start), &worker)
+        let mut app = App::at(label, start);
+        app.file_path = path.display().to_string();
+        event_loop(&mut terminal, app, &worker)
     })();
     restore_terminal();
     result
@@ -108,6 +113,13 @@ fn event_loop(
         }
         while let Ok(answer) = worker.answers.try_recv() {
             app.on_answer(answer);
+        }
+        for text in app.take_clipboard() {
+            use std::io::Write;
+            let mut out = stdout();
+            out.write_all(clipboard::osc52(&text).as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(io)?;
         }
         app.tick();
     }

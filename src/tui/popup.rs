@@ -12,12 +12,56 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::component::Effect;
+use super::detail::{CopyPopup, DetailPopup};
 use super::help::HelpPopup;
 use super::keymap::{Action, Context, Key};
+
+/// The scrolling the text popups share: a first row shown, rows in view
+/// and rows in all (both from the last render).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scroll {
+    pub top: usize,
+    pub height: usize,
+    pub total: usize,
+}
+
+impl Scroll {
+    pub fn max(&self) -> usize {
+        self.total.saturating_sub(self.height.max(1))
+    }
+
+    fn by(&mut self, delta: isize) {
+        self.top = (self.top as isize + delta).clamp(0, self.max() as isize) as usize;
+    }
+
+    /// ↑ ↓ PgUp PgDn g G; false for any other action.
+    pub fn handle(&mut self, action: Action) -> bool {
+        let page = self.height.max(1) as isize;
+        match action {
+            Action::Up => self.by(-1),
+            Action::Down => self.by(1),
+            Action::PageUp => self.by(-page),
+            Action::PageDown => self.by(page),
+            Action::First => self.top = 0,
+            Action::Last => self.top = self.max(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// After a render changed `height` or `total`: the top stays in range.
+    pub fn fit(&mut self, height: usize, total: usize) {
+        self.height = height;
+        self.total = total;
+        self.top = self.top.min(self.max());
+    }
+}
 
 #[derive(Debug)]
 pub enum Popup {
     Help(HelpPopup),
+    Detail(DetailPopup),
+    Copy(CopyPopup),
 }
 
 impl Popup {
@@ -25,12 +69,16 @@ impl Popup {
     pub fn context(&self) -> Context {
         match self {
             Popup::Help(_) => Context::Help,
+            Popup::Detail(_) => Context::Detail,
+            Popup::Copy(_) => Context::CopyChoice,
         }
     }
 
     pub fn handle(&mut self, action: Action) -> Effect {
         match self {
             Popup::Help(h) => h.handle(action),
+            Popup::Detail(d) => d.handle(action),
+            Popup::Copy(c) => c.handle(action),
         }
     }
 
@@ -39,6 +87,7 @@ impl Popup {
         match self {
             // As before the table existed: any other key closes the help.
             Popup::Help(_) => Effect::Close,
+            Popup::Detail(_) | Popup::Copy(_) => Effect::None,
         }
     }
 
@@ -46,6 +95,8 @@ impl Popup {
     pub fn render(&mut self, f: &mut Frame, area: Rect) {
         match self {
             Popup::Help(h) => h.render(f, area),
+            Popup::Detail(d) => d.render(f, area),
+            Popup::Copy(c) => c.render(f, area),
         }
     }
 }

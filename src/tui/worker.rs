@@ -12,6 +12,8 @@ use std::time::Duration;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::array::{AxisLabel, Overview};
+use super::cells::{axis_labels, overview, Found, Plane, PlaneChanges};
 use crate::engine::chunkindex::Cancel;
 use crate::engine::diff::{diff_mask, Depth, VersionDiff};
 use crate::engine::{
@@ -54,19 +56,55 @@ pub enum Request {
         start: Vec<usize>,
         count: Vec<usize>,
     },
+    /// Diff mode: the next (or previous) changed cell of a plane after a
+    /// cell, in C order of the plane's two axes.
+    FindChange {
+        a: String,
+        b: String,
+        path: String,
+        plane: Plane,
+        from: [usize; 2],
+        forward: bool,
+    },
+    /// A 1-D dataset's min / max per pixel column, for the whole plot.
+    Overview {
+        version: String,
+        path: String,
+        width: usize,
+    },
+    /// A dataset's axis names and position labels.
+    Labels {
+        version: String,
+        path: String,
+    },
+    /// Diff mode: how many cells of a plane changed (per band of chunk
+    /// rows), for "k of N".
+    CountChanges {
+        a: String,
+        b: String,
+        path: String,
+        plane: Plane,
+    },
 }
 
 impl Request {
     /// History scans run only when no request the user waits for is queued,
     /// and give way to one at their next chunk-map read.
     pub fn is_background(&self) -> bool {
-        matches!(self, Request::ChunkSummary { .. } | Request::Summary { .. })
+        matches!(
+            self,
+            Request::ChunkSummary { .. } | Request::Summary { .. } | Request::CountChanges { .. }
+        )
     }
 
     /// Whether a running scan should stop for this request: anything the
     /// user waits for, or a newer scan of the same kind.
     fn interrupts(&self) -> bool {
-        !self.is_background() || matches!(self, Request::ChunkSummary { .. })
+        !self.is_background()
+            || matches!(
+                self,
+                Request::ChunkSummary { .. } | Request::CountChanges { .. }
+            )
     }
 
     /// What the status line says while this is outstanding.
@@ -76,6 +114,7 @@ impl Request {
                 Some(format!("counting {path}'s chunks in every version"))
             }
             Request::Summary { .. } => Some("summarizing versions".into()),
+            Request::CountChanges { path, .. } => Some(format!("counting {path}'s changed cells")),
             _ => None,
         }
     }
@@ -91,6 +130,10 @@ impl Request {
             Request::Summary { version } => format!("summary:{version}"),
             Request::Diff { .. } => "diff".into(),
             Request::Mask { .. } => "mask".into(),
+            Request::FindChange { .. } => "find change".into(),
+            Request::Overview { .. } => "overview".into(),
+            Request::Labels { .. } => "labels".into(),
+            Request::CountChanges { .. } => "count changes".into(),
         }
     }
 }
@@ -149,6 +192,23 @@ pub enum Reply {
         count: Vec<usize>,
         mask: Vec<bool>,
         other: ValueGrid,
+    },
+    ChangeFound {
+        path: String,
+        plane: Plane,
+        forward: bool,
+        found: Option<Found>,
+    },
+    ChangeCount {
+        path: String,
+        plane: Plane,
+        counts: Vec<(usize, usize)>,
+    },
+    Overview(Overview),
+    Labels {
+        version: String,
+        path: String,
+        labels: Vec<AxisLabel>,
     },
 }
 
@@ -323,11 +383,68 @@ impl Service {
                     other,
                 }
             }
+            Request::FindChange {
+                a,
+                b,
+                path,
+                plane,
+                from,
+                forward,
+            } => {
+                let (va, vb) = (self.version(a)?, self.version(b)?);
+                let (da, db) = (file.dataset(&va, path)?, file.dataset(&vb, path)?);
+                let found = match PlaneChanges::new(&da, &db, plane.clone())? {
+                    Some(changes) => changes.step(*from, *forward)?,
+                    None => None,
+                };
+                Reply::ChangeFound {
+                    path: path.clone(),
+                    plane: plane.clone(),
+                    forward: *forward,
+                    found,
+                }
+            }
+            Request::Overview {
+                version,
+                path,
+                width,
+            } => {
+                let ds = file.dataset(&self.version(version)?, path)?;
+                Reply::Overview(Overview {
+                    version: version.clone(),
+                    path: path.clone(),
+                    len: ds.meta.len(),
+                    buckets: overview(&ds, *width, cancel)?,
+                })
+            }
+            Request::Labels { version, path } => {
+                let v = self.version(version)?;
+                let ds = file.dataset(&v, path)?;
+                Reply::Labels {
+                    version: version.clone(),
+                    path: path.clone(),
+                    labels: axis_labels(file, &v, &ds),
+                }
+            }
+            Request::CountChanges { a, b, path, plane } => {
+                let (va, vb) = (self.version(a)?, self.version(b)?);
+                let (da, db) = (file.dataset(&va, path)?, file.dataset(&vb, path)?);
+                let counts = match PlaneChanges::new(&da, &db, plane.clone())? {
+                    Some(changes) => changes.count(cancel)?,
+                    None => Vec::new(),
+                };
+                Reply::ChangeCount {
+                    path: path.clone(),
+                    plane: plane.clone(),
+                    counts,
+                }
+            }
         })
     }
 }
 
-/// `+2 -1 ~3`: nodes added, removed, modified.
+/// `+2 −1 ~3  /a, /b/c, /d, …`: nodes added, removed, modified, then the
+/// first paths (the version group's own attributes as `/`).
 pub fn summary_text(d: &VersionDiff) -> String {
     if d.added.is_empty() && d.removed.is_empty() && d.modified.is_empty() {
         return "no changes".into();
@@ -337,19 +454,37 @@ pub fn summary_text(d: &VersionDiff) -> String {
         parts.push(format!("+{}", d.added.len()));
     }
     if !d.removed.is_empty() {
-        parts.push(format!("-{}", d.removed.len()));
+        parts.push(format!("\u{2212}{}", d.removed.len()));
     }
     if !d.modified.is_empty() {
         parts.push(format!("~{}", d.modified.len()));
     }
-    let names: Vec<&str> = d
-        .modified
+    let mut paths: Vec<&str> = d
+        .added
         .iter()
-        .map(|c| c.path())
-        .chain(d.added.iter().map(|n| n.path.as_str()))
-        .take(3)
+        .map(|n| n.path.as_str())
+        .chain(d.removed.iter().map(|n| n.path.as_str()))
+        .chain(d.modified.iter().map(|c| c.path()))
         .collect();
-    format!("{} {}", parts.join(" "), names.join(" "))
+    paths.sort_unstable();
+    // A node inside a group listed before it says nothing new.
+    let mut kept: Vec<&str> = Vec::new();
+    for p in paths {
+        let inside = kept
+            .iter()
+            .any(|k| p.strip_prefix(k).is_some_and(|r| r.starts_with('/')));
+        if !inside {
+            kept.push(p);
+        }
+    }
+    let total = kept.len();
+    let shown: Vec<&str> = kept
+        .into_iter()
+        .take(3)
+        .map(|p| if p.is_empty() { "/" } else { p })
+        .collect();
+    let more = if total > shown.len() { ", …" } else { "" };
+    format!("{}  {}{more}", parts.join(" "), shown.join(", "))
 }
 
 /// The worker thread and its two channels.
