@@ -3,7 +3,8 @@
 //! are two faces of it.
 //!
 //! Layers, bottom up; a module imports only from its own layer or below:
-//! 1. `error`, `faults`, `slice` (selections), `grid` (chunk-grid arithmetic).
+//! 1. `error`, `faults`, `progress` (progress reports, cancel), `slice`
+//!    (selections), `grid` (chunk-grid arithmetic).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
 //!    bytes), then typed elements: `dtype`, `value`, `hash` (content
 //!    addressing), `encode`, `cast`.
@@ -38,6 +39,7 @@ pub mod h5raw;
 pub mod h5write;
 pub mod hash;
 pub mod layout;
+pub mod progress;
 pub mod read;
 pub mod replay;
 pub mod resolve;
