@@ -9,7 +9,19 @@ use serde_json::json;
 use vh5::engine::read::chunk_reads;
 use vh5::engine::slice::parse_slice;
 use vh5::engine::stage::{CreateOptions, Stage};
-use vh5::engine::{NodeKind, Selection, Vh5File};
+use vh5::engine::{AttrDtype, CreateData, Edit, EditValue, NodeKind, Selection, Vh5File};
+
+fn set(target: &str, value: serde_json::Value) -> Edit {
+    Edit::set(target, EditValue::Json(value)).unwrap()
+}
+
+fn create(path: &str, data: serde_json::Value, opts: CreateOptions) -> Edit {
+    Edit::Create {
+        path: path.into(),
+        data: CreateData::Json(data),
+        opts,
+    }
+}
 
 fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -35,7 +47,7 @@ fn reads_through_the_stage_show_staged_values() {
     let mut stage = Stage::new(Some(base.clone()));
     let reads = chunk_reads();
     stage
-        .set(&file, "/market/prices[1, 1]", &json!(-5.0))
+        .apply(&file, set("/market/prices[1, 1]", json!(-5.0)))
         .unwrap();
     assert_eq!(
         chunk_reads() - reads,
@@ -66,9 +78,11 @@ fn reads_through_the_stage_show_staged_values() {
     );
 
     // Grow: new cells read as the fill value (NaN here).
-    stage
-        .resize(&file, "/market/prices", &[shape[0] + 2, shape[1]])
-        .unwrap();
+    let resize = Edit::Resize {
+        path: "/market/prices".into(),
+        shape: vec![shape[0] + 2, shape[1]],
+    };
+    stage.apply(&file, resize).unwrap();
     let tail = stage
         .read(
             &file,
@@ -78,16 +92,12 @@ fn reads_through_the_stage_show_staged_values() {
         .unwrap();
     assert_eq!(tail.to_json(), json!(["NaN", "NaN"]));
 
+    let opts = CreateOptions {
+        chunks: Some(vec![1, 2]),
+        ..Default::default()
+    };
     stage
-        .create(
-            &file,
-            "/extra/new",
-            &json!([[1, 2], [3, 4]]),
-            &CreateOptions {
-                chunks: Some(vec![1, 2]),
-                ..Default::default()
-            },
-        )
+        .apply(&file, create("/extra/new", json!([[1, 2], [3, 4]]), opts))
         .unwrap();
     assert_eq!(
         stage
@@ -96,7 +106,10 @@ fn reads_through_the_stage_show_staged_values() {
             .to_json(),
         json!([[1, 2], [3, 4]])
     );
-    stage.delete(&file, "/notes").unwrap();
+    let delete = Edit::Delete {
+        path: "/notes".into(),
+    };
+    stage.apply(&file, delete).unwrap();
     assert!(stage.lookup(&file, "/notes/journal").unwrap().is_none());
     let top: Vec<String> = stage
         .children(&file, "/")
@@ -113,10 +126,18 @@ fn reads_through_the_stage_show_staged_values() {
         Some(NodeKind::Group)
     );
 
-    stage
-        .set_attr(&file, "/market", "reviewed", &json!(true))
-        .unwrap();
-    stage.del_attr(&file, "/market", "currency").unwrap();
+    let reviewed = Edit::SetAttr {
+        path: "/market".into(),
+        name: "reviewed".into(),
+        value: EditValue::Json(json!(true)),
+        dtype: AttrDtype::Keep,
+    };
+    stage.apply(&file, reviewed).unwrap();
+    let del = Edit::DelAttr {
+        path: "/market".into(),
+        name: "currency".into(),
+    };
+    stage.apply(&file, del).unwrap();
     let names: Vec<String> = stage
         .attrs(&file, "/market")
         .unwrap()
@@ -148,38 +169,52 @@ fn edits_are_validated_when_staged() {
     let base = file.resolve_version(None).unwrap();
     let mut stage = Stage::new(Some(base));
     assert!(stage
-        .set(&file, "/market/prices[0, 99]", &json!(1))
+        .apply(&file, set("/market/prices[0, 99]", json!(1)))
         .is_err());
     assert!(stage
-        .set(&file, "/market/volume[0, 0]", &json!(-1.5))
+        .apply(&file, set("/market/volume[0, 0]", json!(-1.5)))
         .is_err());
     assert!(stage
-        .set(&file, "/market/volume[0:2, 0]", &json!([1, 2, 3]))
+        .apply(&file, set("/market/volume[0:2, 0]", json!([1, 2, 3])))
         .is_err());
     assert!(
         stage.is_empty(),
         "refused sets leave nothing staged: {:?}",
         stage.pending()
     );
-    assert!(stage.mkgroup(&file, "/versions").is_err());
+    let mkgroup = Edit::MkGroup {
+        path: "/versions".into(),
+    };
+    assert!(stage.apply(&file, mkgroup).is_err());
     assert!(stage
-        .create(
+        .apply(
             &file,
-            "/g/hash_table",
-            &json!([1]),
-            &CreateOptions::default()
+            create("/g/hash_table", json!([1]), CreateOptions::default())
         )
         .is_err());
     assert!(stage
-        .create(&file, "/g/h/x", &json!([[1]]), &CreateOptions::default())
+        .apply(
+            &file,
+            create("/g/h/x", json!([[1]]), CreateOptions::default())
+        )
         .is_err());
     assert!(
         stage.is_empty(),
         "refused creates leave nothing staged: {:?}",
         stage.pending()
     );
-    assert!(stage.set_attr(&file, "/", "committed", &json!(1)).is_err());
-    assert!(stage.resize(&file, "/market/prices", &[3]).is_err());
+    let committed = Edit::SetAttr {
+        path: "/".into(),
+        name: "committed".into(),
+        value: EditValue::Json(json!(1)),
+        dtype: AttrDtype::Infer,
+    };
+    assert!(stage.apply(&file, committed).is_err());
+    let resize = Edit::Resize {
+        path: "/market/prices".into(),
+        shape: vec![3],
+    };
+    assert!(stage.apply(&file, resize).is_err());
     assert!(
         stage.is_empty(),
         "refused edits leave nothing staged: {:?}",

@@ -15,8 +15,9 @@
 //! 4. The model: `versions` (the DAG), `chunkmap`, `file` (opening) with
 //!    `chunkindex` (its memo of chunk maps), `resolve` (naming a version),
 //!    `tree`, `dataset`.
-//! 5. Reads (`read`); 6. writes (`stage`, then `commit`); 7. history
-//!    (`replay`) and `diff`.
+//! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
+//!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
+//!    side of the browser (one read handle, writes, reopening).
 //!
 //! No import cycles, but one: `file` owns the memo `chunkindex` defines,
 //! whose `Vh5File` methods use the file.
@@ -29,6 +30,7 @@ pub mod commit;
 pub mod dataset;
 pub mod diff;
 pub mod dtype;
+pub mod edit;
 pub mod encode;
 pub mod error;
 pub mod faults;
@@ -54,6 +56,7 @@ pub use attrs::Attr;
 pub use chunkmap::ChunkMap;
 pub use dataset::{ChunkMapSummary, Dataset, DatasetMeta};
 pub use dtype::Dtype;
+pub use edit::{AttrDtype, CreateData, Edit, EditId, EditValue, PendingRow};
 pub use error::{Error, ErrorKind, Result};
 pub use file::{FileKind, Vh5File};
 pub use slice::{Selection, SliceExpr};
