@@ -45,6 +45,7 @@ pub mod progress;
 pub mod read;
 pub mod replay;
 pub mod resolve;
+pub mod session;
 pub mod slice;
 pub mod stage;
 pub mod storage;
