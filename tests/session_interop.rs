@@ -40,6 +40,12 @@ fn demo_copy(dir: &Path, name: &str) -> PathBuf {
     p
 }
 
+/// The current version's name.
+fn current_of(session: &Session) -> String {
+    let file = session.file().unwrap();
+    file.current_version_name().unwrap().unwrap()
+}
+
 const T2: &str = "2030-01-02T00:00:00.000000Z";
 
 /// A versioned file with float32 and int32 attributes: version v1.
@@ -180,12 +186,7 @@ fn restore_commits_the_restored_content() {
     let p = demo_copy(dir.path(), "restore.h5");
     let before = dumps(&[&p])[p.to_str().unwrap()].clone();
     let mut session = Session::open(&p).unwrap();
-    let current = session
-        .file()
-        .unwrap()
-        .current_version_name()
-        .unwrap()
-        .unwrap();
+    let current = current_of(&session);
     let restore = Edit::Restore {
         version: "initial-load".into(),
     };
@@ -241,12 +242,7 @@ fn a_commit_while_python_holds_the_file_is_refused_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let p = demo_copy(dir.path(), "locked.h5");
     let mut session = Session::open(&p).unwrap();
-    let current = session
-        .file()
-        .unwrap()
-        .current_version_name()
-        .unwrap()
-        .unwrap();
+    let current = current_of(&session);
     let edit = Edit::set("/market/prices[0, 0]", EditValue::Json(json!(1.5))).unwrap();
     session.apply(&current, edit).unwrap();
 
@@ -289,6 +285,49 @@ fn a_commit_while_python_holds_the_file_is_refused_and_kept() {
         "--json",
     ]);
     assert_eq!(v["data"], json!(1.5));
+}
+
+/// Refused commits keep the staged edits: a name taken, and the base
+/// version deleted by another program (the edits no longer apply until
+/// discarded); then a new stage commits.
+#[test]
+fn refused_commits_keep_the_edits() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(dir.path(), "refused.h5");
+    let mut session = Session::open(&p).unwrap();
+    let edit = Edit::set("/market/prices[0, 0]", EditValue::Json(json!(4))).unwrap();
+    session.apply("scenario-hedged", edit.clone()).unwrap();
+    let err = session
+        .commit(&commit_opts("rebalance"), &mut |_| {}, &never)
+        .unwrap_err();
+    assert!(err.message.contains("already exists"), "{err}");
+    assert_eq!(session.pending().len(), 1);
+
+    python_snippet_json(
+        r#"
+import sys, json, h5py
+from versioned_hdf5.replay import delete_versions
+with h5py.File(sys.argv[1], "r+") as f:
+    delete_versions(f, ["scenario-hedged"])
+print(json.dumps(True))
+"#,
+        &[p.to_str().unwrap()],
+    );
+    let err = session
+        .commit(&commit_opts("gone"), &mut |_| {}, &never)
+        .unwrap_err();
+    assert!(err.message.contains("changed on disk"), "{err}");
+    assert_eq!(err.message.lines().count(), 1);
+    assert_eq!(session.pending().len(), 1, "the edits stay staged");
+    let err = session.apply("scenario-hedged", edit.clone()).unwrap_err();
+    assert!(err.message.contains("no longer apply"), "{err}");
+
+    assert_eq!(session.discard_all(), 1);
+    session.apply("rebalance", edit).unwrap();
+    session
+        .commit(&commit_opts("on-rebalance"), &mut |_| {}, &never)
+        .unwrap();
 }
 
 /// Delete (after its dry run), rename and set-current through the session

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value as Json};
 use vh5::engine::read::chunk_reads;
 use vh5::engine::slice::parse_slice;
 use vh5::engine::stage::{CreateOptions, Stage};
@@ -422,76 +422,44 @@ fn attribute_edits_keep_or_replace_the_dtype() {
     let (_dir, p) = demo();
     let file = Vh5File::open(&p).unwrap();
     let mut stage = applied(&file, &[]);
-    let attr = |name: &str, value: EditValue, dtype: AttrDtype| Edit::SetAttr {
-        path: "/market/prices".into(),
-        name: name.into(),
-        value,
-        dtype,
-    };
-    let dtype_of = |stage: &Stage, name: &str| {
-        let attrs = stage.attrs(&file, "/market/prices").unwrap();
-        let a = attrs.iter().find(|a| a.name == name).unwrap();
-        (a.value.dtype.to_string(), a.to_json())
-    };
-    // corrections: int64 [17, 45].
-    stage
-        .apply(
-            &file,
-            attr("corrections", EditValue::Json(json!([3])), AttrDtype::Keep),
-        )
-        .unwrap();
-    assert_eq!(
-        dtype_of(&stage, "corrections"),
-        ("int64".into(), json!([3]))
-    );
-    let err = stage
-        .apply(
-            &file,
-            attr("corrections", EditValue::Json(json!(1.5)), AttrDtype::Keep),
-        )
-        .unwrap_err();
-    assert!(err.message.contains("int64"), "{err}");
-    let err = stage
-        .apply(
-            &file,
-            attr(
-                "corrections",
-                EditValue::Text("oops".into()),
-                AttrDtype::Keep,
-            ),
-        )
-        .unwrap_err();
-    assert!(err.message.contains("not strings"), "{err}");
-    // units: a string; bare text stays a string, a number does not fit.
-    stage
-        .apply(
-            &file,
-            attr("units", EditValue::Text("EUR".into()), AttrDtype::Keep),
-        )
-        .unwrap();
-    assert_eq!(dtype_of(&stage, "units").1, json!("EUR"));
-    assert!(stage
-        .apply(
-            &file,
-            attr("units", EditValue::Json(json!(5)), AttrDtype::Keep)
-        )
-        .is_err());
-    // Infer: what h5py stores for the value.
-    stage
-        .apply(
-            &file,
-            attr("units", EditValue::Json(json!(5)), AttrDtype::Infer),
-        )
-        .unwrap();
-    assert_eq!(dtype_of(&stage, "units"), ("int64".into(), json!(5)));
-    // New: rule 11.
-    stage
-        .apply(
-            &file,
-            attr("scale", EditValue::Json(json!(0.5)), AttrDtype::Keep),
-        )
-        .unwrap();
-    assert_eq!(dtype_of(&stage, "scale"), ("float64".into(), json!(0.5)));
+    let (keep, infer) = (AttrDtype::Keep, AttrDtype::Infer);
+    let text = |t: &str| EditValue::Text(t.into());
+    let js = EditValue::Json;
+    // (name, value, mode, Ok((dtype, value)) or Err(part of the message));
+    // corrections: int64 [17, 45]; units: a string.
+    let cases: Vec<(&str, EditValue, AttrDtype, Result<(&str, Json), &str>)> = vec![
+        (
+            "corrections",
+            js(json!([3])),
+            keep,
+            Ok(("int64", json!([3]))),
+        ),
+        ("corrections", js(json!(1.5)), keep, Err("int64")),
+        ("corrections", text("oops"), keep, Err("not strings")),
+        ("units", text("EUR"), keep, Ok(("str", json!("EUR")))),
+        ("units", js(json!(5)), keep, Err("str")),
+        // Infer: what h5py stores for the value.
+        ("units", js(json!(5)), infer, Ok(("int64", json!(5)))),
+        // New: rule 11.
+        ("scale", js(json!(0.5)), keep, Ok(("float64", json!(0.5)))),
+    ];
+    for (name, value, dtype, expected) in cases {
+        let edit = Edit::SetAttr {
+            path: "/market/prices".into(),
+            name: name.into(),
+            value: value.clone(),
+            dtype,
+        };
+        match (stage.apply(&file, edit), expected) {
+            (Ok(_), Ok((d, v))) => {
+                let attrs = stage.attrs(&file, "/market/prices").unwrap();
+                let a = attrs.iter().find(|a| a.name == name).unwrap();
+                assert_eq!((a.value.dtype.to_string(), a.to_json()), (d.into(), v));
+            }
+            (Err(e), Err(part)) => assert!(e.message.contains(part), "{name}: {e}"),
+            (got, expected) => panic!("{name} = {value:?}: {got:?}, expected {expected:?}"),
+        }
+    }
     assert_eq!(stage.pending().len(), 4, "refused edits are not logged");
 }
 

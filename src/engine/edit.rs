@@ -123,8 +123,9 @@ impl Edit {
         Ok(Edit::Set { path, index, value })
     }
 
-    /// The node the edit is about (`/` for a restore).
-    pub fn path(&self) -> &str {
+    /// Normalizes the edit's path in place; returns the node the edit is
+    /// about (`/` for a restore).
+    pub(crate) fn normalize(&mut self) -> Result<String> {
         match self {
             Edit::Set { path, .. }
             | Edit::SetAttr { path, .. }
@@ -133,25 +134,12 @@ impl Edit {
             | Edit::Create { path, .. }
             | Edit::CreateSparse { path, .. }
             | Edit::MkGroup { path }
-            | Edit::Delete { path } => path,
-            Edit::Restore { .. } => "/",
+            | Edit::Delete { path } => {
+                *path = normalize_path(path)?;
+                Ok(path.clone())
+            }
+            Edit::Restore { .. } => Ok("/".into()),
         }
-    }
-
-    /// The same edit with its path normalized.
-    pub(crate) fn normalized(mut self) -> Result<Edit> {
-        match &mut self {
-            Edit::Set { path, .. }
-            | Edit::SetAttr { path, .. }
-            | Edit::DelAttr { path, .. }
-            | Edit::Resize { path, .. }
-            | Edit::Create { path, .. }
-            | Edit::CreateSparse { path, .. }
-            | Edit::MkGroup { path }
-            | Edit::Delete { path } => *path = normalize_path(path)?,
-            Edit::Restore { .. } => {}
-        }
-        Ok(self)
     }
 }
 

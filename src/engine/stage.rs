@@ -215,12 +215,12 @@ impl Stage {
     }
 
     /// Applies `edit` under `id` and logs it.
-    fn stage_logged(&mut self, file: &Vh5File, id: EditId, edit: Edit) -> Result<()> {
-        let edit = edit.normalized()?;
+    fn stage_logged(&mut self, file: &Vh5File, id: EditId, mut edit: Edit) -> Result<()> {
+        let path = edit.normalize()?;
         let (edit, what, before, after, cells) = self.stage_edit(file, edit)?;
         let row = PendingRow {
             id,
-            path: edit.path().to_string(),
+            path,
             what,
             before,
             after,

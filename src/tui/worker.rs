@@ -498,6 +498,18 @@ impl Service {
                     info,
                 }
             }
+            // A dataset the stage changes has no chunk map in any version yet.
+            Request::ChunkSummary { version, path }
+                if self
+                    .staged(version)
+                    .is_some_and(|s| s.staged(path).is_some() || s.source() != s.base()) =>
+            {
+                Reply::ChunkSummary {
+                    version: version.clone(),
+                    path: path.clone(),
+                    summary: None,
+                }
+            }
             Request::ChunkSummary { version, path } => {
                 let v = self.version(version)?;
                 let ds = file.dataset(&v, path)?;
