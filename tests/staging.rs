@@ -427,7 +427,8 @@ fn attribute_edits_keep_or_replace_the_dtype() {
     let js = EditValue::Json;
     // (name, value, mode, Ok((dtype, value)) or Err(part of the message));
     // corrections: int64 [17, 45]; units: a string.
-    let cases: Vec<(&str, EditValue, AttrDtype, Result<(&str, Json), &str>)> = vec![
+    type Expected = Result<(&'static str, Json), &'static str>;
+    let cases: Vec<(&str, EditValue, AttrDtype, Expected)> = vec![
         (
             "corrections",
             js(json!([3])),
@@ -477,6 +478,11 @@ fn staged_cells_of_a_window() {
         .apply(&file, set("/market/prices[::-2, 0]", json!(2)))
         .unwrap();
     let window = sel("0:4, 0:3", &[101, 12]);
+    let block = vh5::engine::SliceExpr::block(&[0, 0], &[4, 3]);
+    assert_eq!(
+        Selection::resolve(Some(&block), &[101, 12]).unwrap(),
+        window
+    );
     let mask = stage.staged_cells("/market/prices", &window);
     let marked: Vec<(usize, usize)> = (0..12)
         .filter(|&k| mask[k])

@@ -157,8 +157,9 @@ impl EditValue {
         }
     }
 
-    /// The value as a grid of the dataset's dtype (`what` names the target).
-    pub(crate) fn for_dataset(&self, dtype: &Dtype, what: &str) -> Result<ValueGrid> {
+    /// The value as a grid of a dataset's dtype (`what` names the target):
+    /// what `Set` stores, for checking a value before staging it.
+    pub fn for_dataset(&self, dtype: &Dtype, what: &str) -> Result<ValueGrid> {
         match self {
             EditValue::Json(v) => grid_from_json(dtype, v).map_err(|e| e.context(what)),
             EditValue::Text(text) if is_string(dtype) => {
@@ -175,13 +176,8 @@ impl EditValue {
     }
 
     /// The value of an attribute: `existing` is the dtype the attribute has
-    /// now (if it exists) and `keep` whether it stays.
-    pub(crate) fn for_attr(
-        &self,
-        existing: Option<&Dtype>,
-        keep: bool,
-        what: &str,
-    ) -> Result<ValueGrid> {
+    /// now (if it exists) and `keep` whether it stays (`AttrDtype::Keep`).
+    pub fn for_attr(&self, existing: Option<&Dtype>, keep: bool, what: &str) -> Result<ValueGrid> {
         if let (Some(dtype), true) = (existing, keep) {
             return match self {
                 EditValue::Text(text) if !is_string(dtype) => bad_input!(

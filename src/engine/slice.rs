@@ -26,6 +26,30 @@ pub struct SliceExpr {
     pub items: Vec<IndexItem>,
 }
 
+impl SliceExpr {
+    /// One cell (`[i, j]`): a 0-d selection.
+    pub fn cell(index: &[usize]) -> SliceExpr {
+        SliceExpr {
+            items: index.iter().map(|&i| IndexItem::Index(i as i64)).collect(),
+        }
+    }
+
+    /// The block of `count` cells from `start` (`[a:b, c:d]`).
+    pub fn block(start: &[usize], count: &[usize]) -> SliceExpr {
+        SliceExpr {
+            items: start
+                .iter()
+                .zip(count)
+                .map(|(&s, &c)| IndexItem::Range {
+                    start: Some(s as i64),
+                    stop: Some((s + c) as i64),
+                    step: None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A parse or resolve error; the message is a single line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SliceError(pub String);
