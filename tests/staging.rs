@@ -23,11 +23,26 @@ fn create(path: &str, data: serde_json::Value, opts: CreateOptions) -> Edit {
     }
 }
 
-fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+/// A copy of the demo file, and this binary's tests one at a time while it
+/// lives: the chunk-read counter one of them checks is process-wide.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    _one: std::sync::MutexGuard<'static, ()>,
+}
+
+fn demo() -> (Scratch, std::path::PathBuf) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("demo.h5");
     std::fs::copy(repo_root().join("assets/demo.h5"), &p).unwrap();
-    (dir, p)
+    (
+        Scratch {
+            _dir: dir,
+            _one: one,
+        },
+        p,
+    )
 }
 
 fn sel(text: &str, shape: &[usize]) -> Selection {
