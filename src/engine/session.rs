@@ -247,8 +247,7 @@ impl Session {
     }
 
     /// Runs a write: the read handle closed, `f` on the path, the file
-    /// reopened and the stage applied again to it. Cancelled before `f`
-    /// starts, nothing is written.
+    /// reopened. Cancelled before `f` starts, nothing is written.
     fn write<T>(&mut self, cancel: Cancel, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
         self.require_versioned()?;
         if cancel() {
@@ -298,15 +297,13 @@ impl Session {
             None => {}
         }
         check_version_name(self.file()?, &opts.name)?;
-        let stage = self.stage.clone().expect("checked above");
+        let stage = self.stage.take().expect("checked above");
         let summary = self.write(cancel, |path| commit::commit(path, &stage, opts, progress));
         match summary {
-            Ok(s) => {
-                self.stage = None;
-                Ok(s)
-            }
+            Ok(s) => Ok(s),
             Err(e) => {
                 // The stage stays; staged again on the file as it is now.
+                self.stage = Some(stage);
                 if let Err(again) = self.restage(None) {
                     self.hold = Some(Hold::Broken(again.message));
                 }

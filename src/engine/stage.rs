@@ -1,8 +1,12 @@
 //! Staging: edits on top of a version, held in memory until commit.
 //!
-//! Only touched chunks are kept (whole datasets only when created whole);
-//! every edit is validated when staged, so a refused edit never reaches
-//! the file. Reads through the stage show the staged values.
+//! A stage is an ordered log of `Edit`s, each with an id and a row for the
+//! pending list, and the content they give: only touched chunks are kept
+//! (whole datasets only when created whole). Every edit is validated when
+//! staged, so a refused edit never reaches the log or the file; undoing or
+//! discarding one applies the rest again to a fresh stage of the same base.
+//! Reads through the stage (`lookup`, `children`, `walk`, `attrs`,
+//! `dataset_meta`, `read`, `staged_cells`) show the staged state.
 
 use std::collections::{BTreeMap, BTreeSet};
 
