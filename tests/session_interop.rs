@@ -587,3 +587,22 @@ fn the_worker_cancels_a_replay() {
     assert!(outcome.unwrap_err().starts_with("cancelled"));
     assert_eq!(file_fingerprint(&p), before);
 }
+
+/// Plain HDF5 files stay read-only: no edit is staged on them.
+#[test]
+fn plain_files_stay_read_only() {
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plain.h5");
+    python_snippet_json(
+        "import sys, json, h5py\nwith h5py.File(sys.argv[1], 'w') as f: f['x'] = [1, 2]\nprint(json.dumps(True))",
+        &[p.to_str().unwrap()],
+    );
+    let before = file_fingerprint(&p);
+    let mut session = Session::open(&p).unwrap();
+    let edit = Edit::set("/x[0]", EditValue::Json(json!(5))).unwrap();
+    let err = session.apply(".", edit).unwrap_err();
+    assert!(err.message.contains("read-only"), "{err}");
+    assert!(session.pending().is_empty());
+    assert_eq!(file_fingerprint(&p), before);
+}
