@@ -36,7 +36,7 @@ use vh5::engine::{
     read::chunk_reads,
     slice::parse_slice,
     stage::Stage,
-    Selection, Value, Vh5File,
+    Edit, EditValue, Selection, Value, Vh5File,
 };
 
 /// Must match `benches/make_big_file.py` and `benches/py_commit_bench.py`.
@@ -56,7 +56,9 @@ fn stage_one_cell(path: &Path, value: f64) -> Res<(Stage, u64)> {
     let base = file.resolve_version(None)?;
     let mut stage = Stage::new(Some(base));
     let before = chunk_reads();
-    stage.set(&file, &format!("{BIG}[{CELL}]"), &serde_json::json!(value))?;
+    let target = format!("{BIG}[{CELL}]");
+    let value = EditValue::Json(serde_json::json!(value));
+    stage.apply(&file, Edit::set(&target, value)?)?;
     let reads = chunk_reads() - before;
     drop(file); // the commit reopens read-write
     Ok((stage, reads))
@@ -73,6 +75,7 @@ fn one_cell_commit(path: &Path, name: String, value: f64) -> Res<()> {
             timestamp: None,
             make_current: true,
         },
+        &mut |_| {},
     )?;
     Ok(())
 }
@@ -117,6 +120,7 @@ fn check_one_chunk(path: &Path) {
                 timestamp: None,
                 make_current: true,
             },
+            &mut |_| {},
         )
         .map_err(Into::into),
     );

@@ -34,6 +34,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode,
 };
+use vh5::engine::progress::never;
 use vh5::engine::replay::{delete_versions, modify_metadata, MetadataChange, Progress};
 use vh5::engine::{encode::parse_dtype, VersionSpec, Vh5File};
 
@@ -68,7 +69,7 @@ fn delete(path: &Path) -> Res<Vec<String>> {
         .iter()
         .map(|n| VersionSpec::Name((*n).into()))
         .collect();
-    Ok(delete_versions(path, &specs, &mut no_progress)?)
+    Ok(delete_versions(path, &specs, &mut no_progress, &never)?)
 }
 
 /// The timed dtype change.
@@ -77,7 +78,13 @@ fn change_dtype(path: &Path) -> Res<()> {
         dtype: Some(parse_dtype(NEW_DTYPE)?),
         ..Default::default()
     };
-    Ok(modify_metadata(path, DATA, &change, &mut no_progress)?)
+    Ok(modify_metadata(
+        path,
+        DATA,
+        &change,
+        &mut no_progress,
+        &never,
+    )?)
 }
 
 /// The committed versions' names and the current version.

@@ -12,6 +12,7 @@ use common::*;
 /// draws it as a gauge; the CLI as a bar on a terminal).
 #[test]
 fn replays_report_progress_to_completion() {
+    use vh5::engine::progress::never;
     use vh5::engine::replay::{compact, delete_versions, Progress};
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("progress.h5");
@@ -20,10 +21,10 @@ fn replays_report_progress_to_completion() {
         let mut seen: Vec<Progress> = Vec::new();
         let mut record = |p: &Progress| seen.push(p.clone());
         if op == 0 {
-            compact(&f, None, &mut record).unwrap();
+            compact(&f, None, &mut record, &never).unwrap();
         } else {
             let spec = vh5::engine::VersionSpec::Name("scenario-shock".into());
-            delete_versions(&f, &[spec], &mut record).unwrap();
+            delete_versions(&f, &[spec], &mut record, &never).unwrap();
         }
         assert!(seen.len() >= 5, "too few progress reports: {}", seen.len());
         assert!(seen

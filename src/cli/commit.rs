@@ -8,10 +8,9 @@ use serde_json::Value as Json;
 
 use super::output::print_text;
 use crate::engine::commit::{self, check_version_name, CommitOptions};
-use crate::engine::dtype::Dtype;
-use crate::engine::encode::{parse_dtype, read_npy};
+use crate::engine::edit::{AttrDtype, CreateData, Edit, EditValue};
+use crate::engine::encode::parse_dtype;
 use crate::engine::error::bad_input;
-use crate::engine::slice::parse_target;
 use crate::engine::stage::{CreateOptions, Stage};
 use crate::engine::versions::parse_query_timestamp;
 use crate::engine::{Error, Result, VersionSpec, Vh5File};
@@ -35,56 +34,6 @@ pub const CREATE_FLAGS: [&str; 5] = [
     "compression_opts",
     "fillvalue",
 ];
-
-/// One edit as given on the command line.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Edit {
-    Set {
-        target: String,
-        value: EditValue,
-    },
-    Attr {
-        path: String,
-        key: String,
-        value: EditValue,
-    },
-    DelAttr {
-        path: String,
-        key: String,
-    },
-    Resize {
-        path: String,
-        shape: Vec<usize>,
-    },
-    Create {
-        path: String,
-        data: CreateData,
-        opts: CreateOptions,
-    },
-    /// A dataset of a shape holding only its fill value until written.
-    CreateSparse {
-        path: String,
-        shape: Vec<usize>,
-        opts: CreateOptions,
-    },
-    MkGroup(String),
-    Delete(String),
-}
-
-/// The value of a `--set` or `--attr`: JSON, or text that is not JSON,
-/// which is taken as a string where the target holds strings (a string
-/// dataset; a string attribute, or a new one) and refused elsewhere.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EditValue {
-    Json(Json),
-    Text(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum CreateData {
-    Json(Json),
-    Npy(PathBuf),
-}
 
 /// Rebuilds the command line's edit order from clap's argument indices.
 pub fn ordered_edits(m: &ArgMatches) -> Result<Vec<Edit>> {
@@ -119,16 +68,9 @@ fn json(text: &str, what: &str) -> Result<Json> {
         .map_err(|e| Error::bad_input(format!("{what}: {text:?} is not valid JSON ({e})")))
 }
 
-/// A `--set` or `--attr` value. Text that starts like a JSON string, list
-/// or object was meant as JSON: it must parse.
+/// A `--set` or `--attr` value (the engine types it against its target).
 fn edit_value(text: &str, what: &str) -> Result<EditValue> {
-    match serde_json::from_str(text.trim()) {
-        Ok(v) => Ok(EditValue::Json(v)),
-        Err(e) if text.trim_start().starts_with(['"', '[', '{']) => Err(Error::bad_input(format!(
-            "{what}: {text:?} is not valid JSON ({e})"
-        ))),
-        Err(_) => Ok(EditValue::Text(text.to_string())),
-    }
+    EditValue::parse(text).map_err(|e| e.context(what))
 }
 
 /// Splits `LEFT=VALUE` at the `=` that ends the left side (after `]` when
@@ -168,23 +110,22 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
     Ok(match id {
         "set" => {
             let (target, value) = split_assignment(text, "set")?;
-            Edit::Set {
-                target: target.to_string(),
-                value: edit_value(value, "--set")?,
-            }
+            Edit::set(target, edit_value(value, "--set")?)?
         }
         "attr" => {
             let (left, value) = split_assignment(text, "attr")?;
             let (path, key) = split_attr(left, "attr")?;
-            Edit::Attr {
+            // As h5py's `attrs[key] = value`: the value's own dtype (rule 11).
+            Edit::SetAttr {
                 path,
-                key,
+                name: key,
                 value: edit_value(value, "--attr")?,
+                dtype: AttrDtype::Infer,
             }
         }
         "del_attr" => {
             let (path, key) = split_attr(text, "del-attr")?;
-            Edit::DelAttr { path, key }
+            Edit::DelAttr { path, name: key }
         }
         "resize" | "create_sparse" => {
             let flag = if id == "resize" {
@@ -228,8 +169,12 @@ fn parse_edit(id: &str, text: &str) -> Result<Edit> {
                 opts: CreateOptions::default(),
             }
         }
-        "mkgroup" => Edit::MkGroup(text.to_string()),
-        _ => Edit::Delete(text.to_string()),
+        "mkgroup" => Edit::MkGroup {
+            path: text.to_string(),
+        },
+        _ => Edit::Delete {
+            path: text.to_string(),
+        },
     })
 }
 
@@ -259,97 +204,6 @@ fn apply_create_flag(opts: &mut CreateOptions, id: &str, text: &str) -> Result<(
         _ => opts.fillvalue = Some(json(text, "--fillvalue")?),
     }
     Ok(())
-}
-
-/// Applies edits in order; the first refused one stops everything.
-pub fn stage_edits(file: &Vh5File, stage: &mut Stage, edits: &[Edit]) -> Result<()> {
-    for edit in edits {
-        match edit {
-            Edit::Set { target, value } => {
-                let value = set_value(file, stage, target, value)?;
-                stage.set(file, target, &value)?
-            }
-            Edit::Attr { path, key, value } => {
-                let value = attr_value(file, stage, path, key, value)?;
-                stage.set_attr(file, path, key, &value)?
-            }
-            Edit::DelAttr { path, key } => stage.del_attr(file, path, key)?,
-            Edit::Resize { path, shape } => stage.resize(file, path, shape)?,
-            Edit::Create {
-                path,
-                data: CreateData::Json(v),
-                opts,
-            } => stage.create(file, path, v, opts)?,
-            Edit::Create {
-                path,
-                data: CreateData::Npy(p),
-                opts,
-            } => {
-                let grid = read_npy(p)?;
-                if let Some(d) = &opts.dtype {
-                    if *d != grid.dtype {
-                        bad_input!("{}: holds {}, not the --dtype {d}", p.display(), grid.dtype);
-                    }
-                }
-                stage.create_from_grid(file, path, grid, opts)?
-            }
-            Edit::CreateSparse { path, shape, opts } => {
-                stage.create_sparse(file, path, shape, opts)?
-            }
-            Edit::MkGroup(path) => stage.mkgroup(file, path)?,
-            Edit::Delete(path) => stage.delete(file, path)?,
-        }
-    }
-    Ok(())
-}
-
-fn is_string(dtype: &Dtype) -> bool {
-    matches!(dtype, Dtype::VarString { .. } | Dtype::FixedString { .. })
-}
-
-/// A `--set` value as JSON: text that is not JSON is a string for a
-/// string dataset.
-fn set_value(file: &Vh5File, stage: &Stage, target: &str, value: &EditValue) -> Result<Json> {
-    let text = match value {
-        EditValue::Json(v) => return Ok(v.clone()),
-        EditValue::Text(text) => text,
-    };
-    let (path, _) = parse_target(target)?;
-    let dtype = stage.dataset_dtype(file, &path)?;
-    if !is_string(&dtype) {
-        bad_input!(
-            "--set {target}={text}: {text:?} is not valid JSON, and {} holds {dtype}, \
-             not strings",
-            path.trim()
-        );
-    }
-    Ok(Json::String(text.clone()))
-}
-
-/// An `--attr` value as JSON: text that is not JSON is a string for an
-/// attribute that holds strings or that does not exist yet.
-fn attr_value(
-    file: &Vh5File,
-    stage: &Stage,
-    path: &str,
-    key: &str,
-    value: &EditValue,
-) -> Result<Json> {
-    let text = match value {
-        EditValue::Json(v) => return Ok(v.clone()),
-        EditValue::Text(text) => text,
-    };
-    let attrs = stage.attrs(file, path)?;
-    if let Some(a) = attrs.iter().find(|a| a.name == key) {
-        if !is_string(&a.value.dtype) {
-            bad_input!(
-                "--attr {path}@{key}={text}: {text:?} is not valid JSON, and the attribute \
-                 holds {}, not strings",
-                a.value.dtype
-            );
-        }
-    }
-    Ok(Json::String(text.clone()))
 }
 
 /// What `vh5 commit` writes, besides the edits.
@@ -405,8 +259,11 @@ pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
                 "nothing to commit: no edits given (--allow-empty commits a version anyway)"
             );
         }
+        // Applied in order; the first refused one stops everything.
         let mut stage = Stage::new(base);
-        stage_edits(&file, &mut stage, &edits)?;
+        for edit in edits {
+            stage.apply(&file, edit)?;
+        }
         stage
     };
     let opts = CommitOptions {
@@ -414,7 +271,7 @@ pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
         timestamp,
         make_current: !args.no_make_current,
     };
-    let v = commit::commit(Path::new(&args.file), &stage, &opts)?;
+    let v = commit::commit(Path::new(&args.file), &stage, &opts, &mut |_| {})?.version;
     let prev = v.prev.as_deref().unwrap_or("(root)");
     print_text(&format!("committed {} on {prev}\n", v.name))
 }
@@ -429,28 +286,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_are_json_or_bare_text() {
-        let set = |t: &str| {
-            parse_edit("set", t).map(|e| match e {
-                Edit::Set { value, .. } => value,
-                _ => unreachable!(),
-            })
-        };
+    fn flags_parse_into_edits() {
         assert_eq!(
-            set("/x[0]=7").unwrap(),
-            EditValue::Json(serde_json::json!(7))
+            parse_edit("set", "/x[0, 1:3]=a b").unwrap(),
+            Edit::set("/x[0, 1:3]", EditValue::Text("a b".into())).unwrap()
         );
         assert_eq!(
-            set("/x[0]=\"a b\"").unwrap(),
-            EditValue::Json(serde_json::json!("a b"))
+            parse_edit("attr", "@units=\"m\"").unwrap(),
+            Edit::SetAttr {
+                path: "/".into(),
+                name: "units".into(),
+                value: EditValue::Json(Json::String("m".into())),
+                dtype: AttrDtype::Infer,
+            }
         );
-        assert_eq!(set("/x[0]=null").unwrap(), EditValue::Json(Json::Null));
-        assert_eq!(set("/x[0]=a b").unwrap(), EditValue::Text("a b".into()));
-        assert_eq!(set("/x[0]=NaN").unwrap(), EditValue::Text("NaN".into()));
-        assert_eq!(set("/x[0]=").unwrap(), EditValue::Text(String::new()));
-        // Meant as JSON: a typo is an error, not a string.
-        for bad in ["/x[0]=[1, 2", "/x[0]=\"open", "/x[0]={\"a\": 1"] {
-            assert!(set(bad).is_err(), "{bad}");
-        }
+        let err = parse_edit("set", "/x[0]=[1, 2").unwrap_err();
+        assert!(err.message.starts_with("--set: "), "{err}");
     }
 }

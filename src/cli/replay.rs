@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::output::print_text;
 use crate::engine::encode::parse_dtype;
 use crate::engine::error::bad_input;
+use crate::engine::progress::never;
 use crate::engine::replay::{self, MetadataChange, Progress};
 use crate::engine::{Error, Result, VersionSpec};
 
@@ -37,7 +38,7 @@ pub fn delete_versions(file: &Path, versions: &[String]) -> Result<()> {
         .iter()
         .map(|v| VersionSpec::parse(v))
         .collect::<Result<Vec<_>>>()?;
-    let deleted = with_progress(|p| replay::delete_versions(file, &specs, p))?;
+    let deleted = with_progress(|p| replay::delete_versions(file, &specs, p, &never))?;
     print_text(&format!("deleted {}\n", deleted.join(", ")))
 }
 
@@ -92,7 +93,7 @@ pub fn modify_metadata(file: &Path, path: &str, args: ModifyArgs) -> Result<()> 
     if change == MetadataChange::default() {
         bad_input!("nothing to change: give --dtype, --chunks, --compression, --compression-opts or --fillvalue");
     }
-    with_progress(|p| replay::modify_metadata(file, path, &change, p))?;
+    with_progress(|p| replay::modify_metadata(file, path, &change, p, &never))?;
     print_text(&format!("modified {path} in every version\n"))
 }
 
@@ -103,7 +104,7 @@ pub fn rename_version(file: &Path, old: &str, new: &str) -> Result<()> {
 
 pub fn compact(file: &Path, out: Option<&Path>) -> Result<()> {
     let before = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    with_progress(|p| replay::compact(file, out, p))?;
+    with_progress(|p| replay::compact(file, out, p, &never))?;
     let written = out.unwrap_or(file);
     let after = std::fs::metadata(written).map(|m| m.len()).unwrap_or(0);
     print_text(&format!(

@@ -27,14 +27,7 @@ pub fn hdf5_map_reads() -> u64 {
     HDF5_MAP_READS.load(Ordering::Relaxed)
 }
 
-/// Asked between two chunk-map reads of a long scan: `true` stops it with
-/// [`Error::cancelled`], keeping every map read so far.
-pub type Cancel<'a> = &'a dyn Fn() -> bool;
-
-/// Never cancels.
-pub fn never() -> bool {
-    false
-}
+pub use super::progress::{never, Cancel};
 
 impl Vh5File {
     /// The chunk map of the versioned dataset at `path` in `version`, `None`

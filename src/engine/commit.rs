@@ -24,11 +24,36 @@ use super::layout::{
     self, attr, format_timestamp, HashRow, DATA_VERSION, FIRST_VERSION, HASH_TABLE, RAW_DATA,
     VERSION_DATASET_SYSTEM_ATTRS,
 };
+use super::progress::{Progress, ProgressFn};
 use super::stage::{Stage, StagedDataset, StagedNode};
 use super::storage::{self, RawDataSpec, Vds};
 use super::tree::NodeKind;
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
+
+/// What a commit wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitSummary {
+    pub version: Version,
+    /// Chunks stored anew in `raw_data`.
+    pub chunks_written: usize,
+    /// Changed chunks whose content was already stored (the hash table's
+    /// deduplication): mapped to the existing slot.
+    pub chunks_deduplicated: usize,
+    /// Chunks of changed datasets left as they were: their mappings carried.
+    pub chunks_shared: usize,
+    /// Unchanged datasets, carried whole (their chunks shared).
+    pub datasets_unchanged: usize,
+}
+
+/// Chunk counts, summed over the datasets a commit writes.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    written: usize,
+    deduplicated: usize,
+    shared: usize,
+    unchanged: usize,
+}
 
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
@@ -58,8 +83,14 @@ pub fn check_version_name(file: &Vh5File, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes `stage` into the file at `path` as version `opts.name`.
-pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Version> {
+/// Writes `stage` into the file at `path` as version `opts.name`,
+/// reporting a step per node written.
+pub fn commit(
+    path: &Path,
+    stage: &Stage,
+    opts: &CommitOptions,
+    progress: ProgressFn,
+) -> Result<CommitSummary> {
     let file = Vh5File::open_rw(path)?;
     match file.kind {
         FileKind::Plain => bad_input!("{}: not a versioned file; vh5 writes only versioned-hdf5 files", path.display()),
@@ -77,7 +108,7 @@ pub fn commit(path: &Path, stage: &Stage, opts: &CommitOptions) -> Result<Versio
     }
     let previous_current = super::attrs::string_attr(&versions, attr::CURRENT_VERSION)?;
     let mut faults = Faults::from_env();
-    let written = write_version(&file, &versions, stage, opts, &mut faults);
+    let written = write_version(&file, &versions, stage, opts, &mut faults, progress);
     if written.is_err() {
         // Like versioned-hdf5: drop the half-written version, restore the current one.
         if versions.link_exists(&opts.name) {
@@ -101,12 +132,10 @@ fn write_version(
     stage: &Stage,
     opts: &CommitOptions,
     faults: &mut Faults,
-) -> Result<Version> {
+    progress: ProgressFn,
+) -> Result<CommitSummary> {
     let now = Utc::now();
-    let prev = stage
-        .base
-        .as_ref()
-        .map_or(FIRST_VERSION, |b| b.name.as_str());
+    let prev = stage.base().map_or(FIRST_VERSION, |b| b.name.as_str());
     let group = versions.create_group(&opts.name)?;
     let this = Target::this(group.id());
     h5write::write_string_attr(this, attr::PREV_VERSION, prev)?;
@@ -119,19 +148,25 @@ fn write_version(
             h5write::write_attr(this, name, value)?;
         }
     }
-    let base_root = match &stage.base {
+    // Unchanged nodes come from the stage's source (its base, or the
+    // version it restored).
+    let base_root = match stage.source() {
         Some(b) => Some(file.version_root(&b.name)?),
         None => None,
     };
-    for (path, kind) in stage.walk(file)? {
+    let nodes = stage.walk(file)?;
+    let mut counts = Counts::default();
+    for (done, (path, kind)) in nodes.iter().enumerate() {
+        let path = path.as_str();
+        let kind = *kind;
         let rel = &path[1..];
-        match (kind, stage.lookup(file, &path)?) {
+        match (kind, stage.lookup(file, path)?) {
             (NodeKind::Group, node) => {
                 drop(group.create_group(rel)?);
                 let base = inherited(&base_root, node == Some(StagedNode::BaseGroup), rel);
                 write_node_attrs(
                     stage,
-                    &path,
+                    path,
                     Target {
                         loc: group.id(),
                         obj: rel,
@@ -153,15 +188,21 @@ fn write_version(
                     },
                     to,
                 )?;
-                apply_attr_edits(stage, &path, to)?;
+                apply_attr_edits(stage, path, to)?;
+                counts.unchanged += 1;
             }
             (NodeKind::Dataset, _) => {
-                let ds = stage.staged(&path).expect("staged dataset");
+                let ds = stage.staged(path).expect("staged dataset");
                 let base = inherited(&base_root, !ds.created, rel);
-                write_dataset(file, &group, stage, &path, ds, base, faults)?;
+                write_dataset(file, &group, stage, path, ds, base, faults, &mut counts)?;
             }
         }
-        faults.step(&file.h5, &path)?;
+        faults.step(&file.h5, path)?;
+        progress(&Progress {
+            done: done + 1,
+            total: nodes.len(),
+            message: path.to_string(),
+        });
     }
     h5write::write_bool_attr(this, attr::COMMITTED, true)?;
     faults.step(&file.h5, "committed")?;
@@ -177,12 +218,18 @@ fn write_version(
         )?;
     }
     faults.step(&file.h5, "current_version")?;
-    Ok(Version {
-        name: opts.name.clone(),
-        prev: stage.base.as_ref().map(|b| b.name.clone()),
-        timestamp_text: Some(text),
-        timestamp: Some(when),
-        committed: true,
+    Ok(CommitSummary {
+        version: Version {
+            name: opts.name.clone(),
+            prev: stage.base().map(|b| b.name.clone()),
+            timestamp_text: Some(text),
+            timestamp: Some(when),
+            committed: true,
+        },
+        chunks_written: counts.written,
+        chunks_deduplicated: counts.deduplicated,
+        chunks_shared: counts.shared,
+        datasets_unchanged: counts.unchanged,
     })
 }
 
@@ -301,6 +348,7 @@ fn open_storage(
 }
 
 /// Stores a staged dataset's chunks (deduplicated) and creates its VDS.
+#[allow(clippy::too_many_arguments)]
 fn write_dataset(
     file: &Vh5File,
     version: &Group,
@@ -309,6 +357,7 @@ fn write_dataset(
     ds: &StagedDataset,
     base: Option<Inherited>,
     faults: &mut Faults,
+    counts: &mut Counts,
 ) -> Result<()> {
     let (raw, table_ds) = open_storage(file, path, ds)?;
     let raw_path = layout::raw_data_path(path);
@@ -322,6 +371,10 @@ fn write_dataset(
         ds.touched.iter().map(|(i, c)| (i, &c.data)).collect();
     touched.sort_by_key(|(i, _)| ds.touched[*i].order);
     let mut new_chunks: Vec<(usize, &ValueGrid, ChunkDigest)> = Vec::new();
+    counts.shared += map
+        .iter()
+        .filter(|(i, _)| !ds.touched.contains_key(*i))
+        .count();
     for (index, data) in touched {
         let d = digest(data)?;
         map.remove(index);
@@ -340,6 +393,12 @@ fn write_dataset(
             },
         );
     }
+    counts.written += new_chunks.len();
+    counts.deduplicated += map
+        .iter()
+        .filter(|(i, _)| ds.touched.contains_key(*i))
+        .count();
+    counts.deduplicated -= new_chunks.len();
     let raw_type = h5::dataset_type(raw.id())?;
     if !new_chunks.is_empty() {
         let rows = table.largest_index + new_chunks.len();

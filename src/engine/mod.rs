@@ -3,7 +3,8 @@
 //! are two faces of it.
 //!
 //! Layers, bottom up; a module imports only from its own layer or below:
-//! 1. `error`, `faults`, `slice` (selections), `grid` (chunk-grid arithmetic).
+//! 1. `error`, `faults`, `progress` (progress reports, cancel), `slice`
+//!    (selections), `grid` (chunk-grid arithmetic).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
 //!    bytes), then typed elements: `dtype`, `value`, `hash` (content
 //!    addressing), `encode`, `cast`.
@@ -15,8 +16,9 @@
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
 //!    (every version's maps, read once, and region counts), `resolve`
 //!    (naming a version), `tree`, `dataset`.
-//! 5. Reads (`read`); 6. writes (`stage`, then `commit`); 7. history
-//!    (`replay`) and `diff`.
+//! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
+//!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
+//!    side of the browser (one read handle, writes, reopening).
 //!
 //! No import cycles.
 
@@ -29,6 +31,7 @@ pub mod commit;
 pub mod dataset;
 pub mod diff;
 pub mod dtype;
+pub mod edit;
 pub mod encode;
 pub mod error;
 pub mod faults;
@@ -39,9 +42,11 @@ pub mod h5raw;
 pub mod h5write;
 pub mod hash;
 pub mod layout;
+pub mod progress;
 pub mod read;
 pub mod replay;
 pub mod resolve;
+pub mod session;
 pub mod slice;
 pub mod stage;
 pub mod storage;
@@ -53,6 +58,7 @@ pub use attrs::Attr;
 pub use chunkmap::ChunkMap;
 pub use dataset::{ChunkMapSummary, Dataset, DatasetMeta};
 pub use dtype::Dtype;
+pub use edit::{AttrDtype, CreateData, Edit, EditId, EditValue, PendingRow};
 pub use error::{Error, ErrorKind, Result};
 pub use file::{FileKind, Vh5File};
 pub use slice::{Selection, SliceExpr};

@@ -37,15 +37,7 @@ use super::storage::{self, RawDataSpec, Vds};
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
 
-/// How far a long operation has come (the browser draws it as a gauge).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    pub done: usize,
-    pub total: usize,
-    pub message: String,
-}
-
-pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress);
+pub use super::progress::{Cancel, Progress, ProgressFn};
 
 /// A dataset's new metadata; `None` keeps the old setting.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,6 +83,7 @@ pub fn delete_versions(
     path: &Path,
     specs: &[VersionSpec],
     progress: ProgressFn,
+    cancel: Cancel,
 ) -> Result<Vec<String>> {
     let src = Vh5File::open(path)?;
     require_versioned(&src)?;
@@ -157,7 +150,7 @@ pub fn delete_versions(
     }
     let mut names: Vec<String> = deleted.into_iter().collect();
     names.sort();
-    rewrite_in_place(&src, &plan, progress)?;
+    rewrite_in_place(&src, &plan, progress, cancel)?;
     Ok(names)
 }
 
@@ -168,6 +161,7 @@ pub fn modify_metadata(
     dataset: &str,
     change: &MetadataChange,
     progress: ProgressFn,
+    cancel: Cancel,
 ) -> Result<()> {
     let src = Vh5File::open(path)?;
     require_versioned(&src)?;
@@ -222,7 +216,7 @@ pub fn modify_metadata(
         current: src.current_version_name()?,
         ..Plan::default()
     };
-    rewrite_in_place(&src, &plan, progress)
+    rewrite_in_place(&src, &plan, progress, cancel)
 }
 
 fn changed_filters(
@@ -319,7 +313,12 @@ pub fn rename_version(path: &Path, old: &str, new: &str) -> Result<()> {
 
 /// Writes the file anew (to `out`, or in place), giving back the space
 /// replays freed inside it.
-pub fn compact(path: &Path, out: Option<&Path>, progress: ProgressFn) -> Result<()> {
+pub fn compact(
+    path: &Path,
+    out: Option<&Path>,
+    progress: ProgressFn,
+    cancel: Cancel,
+) -> Result<()> {
     let src = Vh5File::open(path)?;
     require_versioned(&src)?;
     let plan = Plan {
@@ -334,9 +333,9 @@ pub fn compact(path: &Path, out: Option<&Path>, progress: ProgressFn) -> Result<
             if out.exists() {
                 bad_input!("{} already exists", out.display());
             }
-            rewrite(&src, &plan, out, progress)
+            rewrite(&src, &plan, out, progress, cancel)
         }
-        None => rewrite_in_place(&src, &plan, progress),
+        None => rewrite_in_place(&src, &plan, progress, cancel),
     }
 }
 
@@ -391,8 +390,15 @@ fn walk_group(
     Ok(())
 }
 
-/// Writes the result next to the original, then renames it over it.
-fn rewrite_in_place(src: &Vh5File, plan: &Plan, progress: ProgressFn) -> Result<()> {
+/// Writes the result next to the original, then renames it over it. The
+/// rename is the point of no return: cancelled before it, the original is
+/// left byte for byte as it was.
+fn rewrite_in_place(
+    src: &Vh5File,
+    plan: &Plan,
+    progress: ProgressFn,
+    cancel: Cancel,
+) -> Result<()> {
     let path = src.path.clone();
     let dir = path
         .parent()
@@ -403,7 +409,12 @@ fn rewrite_in_place(src: &Vh5File, plan: &Plan, progress: ProgressFn) -> Result<
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp: PathBuf = dir.join(format!(".{name}.vh5-{}.tmp", std::process::id()));
-    let result = rewrite(src, plan, &tmp, progress);
+    let result = rewrite(src, plan, &tmp, progress, cancel).and_then(|()| {
+        if cancel() {
+            return Err(Error::cancelled());
+        }
+        Ok(())
+    });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -418,14 +429,20 @@ fn rewrite_in_place(src: &Vh5File, plan: &Plan, progress: ProgressFn) -> Result<
 }
 
 /// Builds the rewritten file at `out`.
-fn rewrite(src: &Vh5File, plan: &Plan, out: &Path, progress: ProgressFn) -> Result<()> {
+fn rewrite(
+    src: &Vh5File,
+    plan: &Plan,
+    out: &Path,
+    progress: ProgressFn,
+    cancel: Cancel,
+) -> Result<()> {
     let dst = create_like(src, out)?;
     let writer = Rewriter {
         src,
         dst: &dst,
         plan,
     };
-    writer.run(progress)?;
+    writer.run(progress, cancel)?;
     dst.flush()?;
     Ok(())
 }
@@ -460,7 +477,7 @@ struct Rewriter<'a> {
 type Remap = HashMap<usize, usize>;
 
 impl Rewriter<'_> {
-    fn run(&self, progress: ProgressFn) -> Result<()> {
+    fn run(&self, progress: ProgressFn, cancel: Cancel) -> Result<()> {
         let src_root = self.src.h5.group("/")?;
         let dst_root = self.dst.group("/")?;
         copy_attrs(
@@ -509,6 +526,9 @@ impl Rewriter<'_> {
         let mut done = 0;
         let mut faults = Faults::from_env();
         let mut tick = |message: String, progress: &mut dyn FnMut(&Progress)| -> Result<()> {
+            if cancel() {
+                return Err(Error::cancelled());
+            }
             faults.step(self.dst, &message)?;
             done += 1;
             progress(&Progress {

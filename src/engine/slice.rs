@@ -26,6 +26,30 @@ pub struct SliceExpr {
     pub items: Vec<IndexItem>,
 }
 
+impl SliceExpr {
+    /// One cell (`[i, j]`): a 0-d selection.
+    pub fn cell(index: &[usize]) -> SliceExpr {
+        SliceExpr {
+            items: index.iter().map(|&i| IndexItem::Index(i as i64)).collect(),
+        }
+    }
+
+    /// The block of `count` cells from `start` (`[a:b, c:d]`).
+    pub fn block(start: &[usize], count: &[usize]) -> SliceExpr {
+        SliceExpr {
+            items: start
+                .iter()
+                .zip(count)
+                .map(|(&s, &c)| IndexItem::Range {
+                    start: Some(s as i64),
+                    stop: Some((s + c) as i64),
+                    step: None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A parse or resolve error; the message is a single line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SliceError(pub String);
@@ -239,7 +263,7 @@ impl AxisSel {
     }
 
     /// The dataset index of the `k`-th visited element.
-    fn at(&self, k: usize) -> usize {
+    pub fn at(&self, k: usize) -> usize {
         (self.start as i128 + self.step as i128 * k as i128) as usize
     }
 }
@@ -317,6 +341,16 @@ impl Selection {
     pub fn ascending(&self) -> (Selection, Vec<bool>) {
         let (axes, flips) = self.axes.iter().map(ascending_axis).unzip();
         (Selection { axes }, flips)
+    }
+
+    /// Whether the cell at dataset index `at` is selected.
+    pub fn contains(&self, at: &[usize]) -> bool {
+        self.axes.len() == at.len()
+            && self.axes.iter().zip(at).all(|(a, &i)| {
+                let offset = i as i128 - a.start as i128;
+                let step = a.step as i128;
+                offset % step == 0 && (0..a.count as i128).contains(&(offset / step))
+            })
     }
 
     /// The dataset indices visited along `axis`, in order.

@@ -1,8 +1,12 @@
 //! Staging: edits on top of a version, held in memory until commit.
 //!
-//! Only touched chunks are kept (whole datasets only when created whole);
-//! every edit is validated when staged, so a refused edit never reaches
-//! the file. Reads through the stage show the staged values.
+//! A stage is an ordered log of `Edit`s, each with an id and a row for the
+//! pending list, and the content they give: only touched chunks are kept
+//! (whole datasets only when created whole). Every edit is validated when
+//! staged, so a refused edit never reaches the log or the file; undoing or
+//! discarding one applies the rest again to a fresh stage of the same base.
+//! Reads through the stage (`lookup`, `children`, `walk`, `attrs`,
+//! `dataset_meta`, `read`, `staged_cells`) show the staged state.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,10 +14,11 @@ use serde_json::Value as Json;
 
 use super::attrs::Attr;
 use super::chunkmap::ChunkMap;
-use super::dataset::{Dataset, DatasetMeta};
+use super::dataset::{Dataset, DatasetMeta, Filter};
 use super::dtype::Dtype;
-use super::encode::{grid_from_json, infer_dtype};
-use super::error::{bad_input, Error, Result};
+use super::edit::{value_text, AttrDtype, CreateData, Edit, EditId, EditValue, PendingRow};
+use super::encode::{grid_from_json, infer_dtype, read_npy};
+use super::error::{bad_input, Error, ErrorKind, Result};
 use super::file::Vh5File;
 use super::grid::{flat, grid_positions, selection_parts, ChunkGrid};
 use super::h5write::FilterSpec;
@@ -21,7 +26,7 @@ use super::layout::{
     self, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SHUFFLE, RESERVED_LEAVES, VERSIONS,
     VERSION_DATASET_SYSTEM_ATTRS, VERSION_GROUP_SYSTEM_ATTRS,
 };
-use super::slice::{parse_target, Selection};
+use super::slice::{Selection, SliceExpr};
 use super::tree::{join, normalize_path, NodeKind};
 use super::value::ValueGrid;
 use super::versions::Version;
@@ -138,40 +143,313 @@ pub struct CreateOptions {
     pub fillvalue: Option<Json>,
 }
 
-/// One pending change, for listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub path: String,
-    pub what: String,
+/// One applied edit: as it was staged (values resolved where they came
+/// from a file), its row in the pending list, and for a `Set` the cells
+/// it wrote.
+#[derive(Debug, Clone)]
+struct Logged {
+    edit: Edit,
+    row: PendingRow,
+    cells: Option<Selection>,
 }
 
-/// Edits on top of a version (or on nothing, for a root version).
+/// Edits on top of a version (or on nothing, for a root version): an
+/// ordered log of edits, and the staged content they give. The content is
+/// always exactly the log applied in order: undoing or discarding an edit
+/// applies the rest again on a fresh stage of the same base.
 #[derive(Debug, Clone, Default)]
 pub struct Stage {
-    pub base: Option<Version>,
+    /// The version the commit descends from.
+    base: Option<Version>,
+    /// Where unchanged nodes come from: the base, or a restored version.
+    source: Option<Version>,
     overlay: BTreeMap<String, Overlay>,
     /// Per node, attribute name → new value (`None`: deleted), in order.
     attr_edits: BTreeMap<String, BTreeMap<String, Option<ValueGrid>>>,
     next_order: u64,
+    log: Vec<Logged>,
+    last_id: EditId,
 }
 
 impl Stage {
     pub fn new(base: Option<Version>) -> Stage {
         Stage {
+            source: base.clone(),
             base,
             ..Stage::default()
         }
     }
 
+    /// The version the edits are based on (the commit's parent).
+    pub fn base(&self) -> Option<&Version> {
+        self.base.as_ref()
+    }
+
+    /// The version unchanged nodes are read from: the base, or the version
+    /// a `Restore` staged.
+    pub fn source(&self) -> Option<&Version> {
+        self.source.as_ref()
+    }
+
+    /// No edit staged.
     pub fn is_empty(&self) -> bool {
-        self.overlay.is_empty() && self.attr_edits.is_empty()
+        self.log.is_empty()
+    }
+
+    /// Validates `edit` and stages it; a refused edit changes nothing.
+    pub fn apply(&mut self, file: &Vh5File, edit: Edit) -> Result<EditId> {
+        let id = self.last_id + 1;
+        match self.stage_logged(file, id, edit) {
+            Ok(()) => {
+                self.last_id = id;
+                Ok(id)
+            }
+            Err(e) => {
+                // Checks come first, so a refused edit changed nothing; an
+                // I/O failure may have stopped one half-way: stage the log again.
+                if e.kind != ErrorKind::BadInput {
+                    let log = self.log.clone();
+                    if let Ok(fresh) = self.replayed(file, log) {
+                        *self = fresh;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies `edit` under `id` and logs it.
+    fn stage_logged(&mut self, file: &Vh5File, id: EditId, mut edit: Edit) -> Result<()> {
+        let path = edit.normalize()?;
+        let (edit, what, before, after, cells) = self.stage_edit(file, edit)?;
+        let row = PendingRow {
+            id,
+            path,
+            what,
+            before,
+            after,
+        };
+        self.log.push(Logged { edit, row, cells });
+        Ok(())
+    }
+
+    /// A fresh stage of the same base with `log` applied in order.
+    fn replayed(&self, file: &Vh5File, log: Vec<Logged>) -> Result<Stage> {
+        let mut fresh = Stage::new(self.base.clone());
+        fresh.last_id = self.last_id;
+        for l in log {
+            let row = l.row.clone();
+            fresh
+                .stage_logged(file, row.id, l.edit)
+                .map_err(|e| e.context(format!("edit {} ({} {})", row.id, row.what, row.path)))?;
+        }
+        Ok(fresh)
+    }
+
+    /// Stages the same edits again against `file` (after the file changed
+    /// on disk, or a version was renamed): `base` is the base's record now,
+    /// `renamed` an (old, new) version name that restores follow.
+    pub fn rebased(
+        &self,
+        file: &Vh5File,
+        base: Option<Version>,
+        renamed: Option<(&str, &str)>,
+    ) -> Result<Stage> {
+        let mut on = Stage::new(base);
+        on.last_id = self.last_id;
+        let mut log = self.log.clone();
+        for l in &mut log {
+            if let (Edit::Restore { version }, Some((old, new))) = (&mut l.edit, renamed) {
+                if version == old {
+                    *version = new.to_string();
+                }
+            }
+        }
+        on.replayed(file, log)
+    }
+
+    /// Undoes the newest edit; `None` when nothing is staged.
+    pub fn undo_last(&mut self, file: &Vh5File) -> Result<Option<PendingRow>> {
+        let Some(last) = self.log.last() else {
+            return Ok(None);
+        };
+        let row = last.row.clone();
+        let rest = self.log[..self.log.len() - 1].to_vec();
+        *self = self.replayed(file, rest)?;
+        Ok(Some(row))
+    }
+
+    /// Discards one edit. Refused (the stage unchanged) when a later edit
+    /// needs it (a `Set` on a dataset the discarded edit created).
+    pub fn discard(&mut self, file: &Vh5File, id: EditId) -> Result<PendingRow> {
+        let Some(at) = self.log.iter().position(|l| l.row.id == id) else {
+            bad_input!("no staged edit {id}");
+        };
+        let row = self.log[at].row.clone();
+        let mut rest = self.log.clone();
+        rest.remove(at);
+        *self = self.replayed(file, rest).map_err(|e| {
+            Error::bad_input(format!(
+                "cannot discard edit {id} ({} {}): {}",
+                row.what, row.path, e.message
+            ))
+        })?;
+        Ok(row)
+    }
+
+    /// Discards every edit.
+    pub fn discard_all(&mut self) {
+        let last_id = self.last_id;
+        *self = Stage::new(self.base.clone());
+        self.last_id = last_id;
+    }
+
+    /// Every staged edit, oldest first.
+    pub fn pending(&self) -> Vec<PendingRow> {
+        self.log.iter().map(|l| l.row.clone()).collect()
+    }
+
+    /// The staged edits themselves, oldest first.
+    pub fn edits(&self) -> impl Iterator<Item = (EditId, &Edit)> {
+        self.log.iter().map(|l| (l.row.id, &l.edit))
+    }
+
+    /// Stages one normalized edit: the edit as logged, and its row's
+    /// `what`, `before` and `after`, and for a `Set` the cells written.
+    #[allow(clippy::type_complexity)]
+    fn stage_edit(
+        &mut self,
+        file: &Vh5File,
+        edit: Edit,
+    ) -> Result<(Edit, String, String, String, Option<Selection>)> {
+        const NONE: &str = "(none)";
+        Ok(match edit {
+            Edit::Set { path, index, value } => {
+                let (sel, before, after) = self.set_cells(file, &path, index.as_ref(), &value)?;
+                let what = match &index {
+                    Some(i) => format!("set [{i}]"),
+                    None => "set all".into(),
+                };
+                let edit = Edit::Set { path, index, value };
+                (edit, what, before, after, Some(sel))
+            }
+            Edit::SetAttr {
+                path,
+                name,
+                value,
+                dtype,
+            } => {
+                let (old, new) = self.set_attr(file, &path, &name, &value, dtype)?;
+                let after = match &old {
+                    Some(o) if o.dtype == new.dtype => value_text(&new),
+                    _ => format!("{} ({})", value_text(&new), new.dtype),
+                };
+                let before = old.as_ref().map_or(NONE.into(), value_text);
+                let what = format!("attr {name}");
+                let edit = Edit::SetAttr {
+                    path,
+                    name,
+                    value,
+                    dtype,
+                };
+                (edit, what, before, after, None)
+            }
+            Edit::DelAttr { path, name } => {
+                let old = self.del_attr(file, &path, &name)?;
+                let what = format!("del attr {name}");
+                let edit = Edit::DelAttr { path, name };
+                (edit, what, value_text(&old), "(deleted)".into(), None)
+            }
+            Edit::Resize { path, shape } => {
+                let old = self.resize(file, &path, &shape)?;
+                let (before, after) = (format!("{old:?}"), format!("{shape:?}"));
+                (
+                    Edit::Resize { path, shape },
+                    "resize".into(),
+                    before,
+                    after,
+                    None,
+                )
+            }
+            Edit::Create { path, data, opts } => {
+                let grid = match data {
+                    CreateData::Json(v) => {
+                        let dtype = match &opts.dtype {
+                            Some(d) => d.clone(),
+                            None => infer_dtype(&v)?,
+                        };
+                        grid_from_json(&dtype, &v).map_err(|e| e.context(&path))?
+                    }
+                    CreateData::Npy(p) => {
+                        let grid = read_npy(&p)?;
+                        if let Some(d) = opts.dtype.as_ref().filter(|d| **d != grid.dtype) {
+                            bad_input!(
+                                "{}: holds {}, not the --dtype {d}",
+                                p.display(),
+                                grid.dtype
+                            );
+                        }
+                        grid
+                    }
+                    CreateData::Grid(g) => g,
+                };
+                let after = format!("{} {:?}", grid.dtype, grid.shape);
+                self.create_from_grid(file, &path, grid.clone(), &opts)?;
+                let edit = Edit::Create {
+                    path,
+                    data: CreateData::Grid(grid),
+                    opts,
+                };
+                (edit, "create".into(), NONE.into(), after, None)
+            }
+            Edit::CreateSparse { path, shape, opts } => {
+                self.create_sparse(file, &path, &shape, &opts)?;
+                let ds = self.staged(&path).expect("created");
+                let after = format!("{} {:?}, fill {}", ds.dtype, shape, value_text(&ds.fill));
+                let edit = Edit::CreateSparse { path, shape, opts };
+                (edit, "create".into(), NONE.into(), after, None)
+            }
+            Edit::MkGroup { path } => {
+                self.mkgroup(file, &path)?;
+                let edit = Edit::MkGroup { path };
+                (edit, "mkgroup".into(), NONE.into(), "group".into(), None)
+            }
+            Edit::Delete { path } => {
+                let before = self.describe(file, &path)?;
+                self.delete(file, &path)?;
+                let edit = Edit::Delete { path };
+                (edit, "delete".into(), before, "(deleted)".into(), None)
+            }
+            Edit::Restore { version } => {
+                let before = self
+                    .source
+                    .as_ref()
+                    .map_or("(empty)".into(), |v| format!("content of {}", v.name));
+                self.restore(file, &version)?;
+                let what = format!("restore {version}");
+                let after = format!("content of {version}");
+                (Edit::Restore { version }, what, before, after, None)
+            }
+        })
+    }
+
+    /// `group`, or a dataset's dtype and shape, in the staged view.
+    fn describe(&self, file: &Vh5File, path: &str) -> Result<String> {
+        Ok(match self.require(file, path)?.kind() {
+            NodeKind::Group => "group".into(),
+            NodeKind::Dataset => {
+                let base = self.base_dataset(file, path)?;
+                let (shape, dtype) = self.dataset_layout(path, base.as_ref(), false)?;
+                format!("{dtype} {shape:?}")
+            }
+        })
     }
 
     /// What is at `path` in the staged view.
     pub fn lookup(&self, file: &Vh5File, path: &str) -> Result<Option<StagedNode>> {
         let path = normalize_path(path)?;
         if path == "/" {
-            return Ok(Some(if self.base.is_some() {
+            return Ok(Some(if self.source.is_some() {
                 StagedNode::BaseGroup
             } else {
                 StagedNode::NewGroup
@@ -192,10 +470,10 @@ impl Stage {
                 Some(i) => prefix = &prefix[..i],
             }
         }
-        let Some(base) = &self.base else {
+        let Some(source) = &self.source else {
             return Ok(None);
         };
-        Ok(match file.node(base, &path) {
+        Ok(match file.node(source, &path) {
             Ok(n) if n.kind == NodeKind::Group => Some(StagedNode::BaseGroup),
             Ok(_) => Some(StagedNode::BaseDataset),
             Err(_) => None,
@@ -212,8 +490,8 @@ impl Stage {
         let path = normalize_path(path)?;
         let node = self.require(file, &path)?;
         let mut names = BTreeSet::new();
-        if let (StagedNode::BaseGroup, Some(base)) = (node, &self.base) {
-            names.extend(file.children(base, &path)?.into_iter().map(|n| n.path));
+        if let (StagedNode::BaseGroup, Some(source)) = (node, &self.source) {
+            names.extend(file.children(source, &path)?.into_iter().map(|n| n.path));
         }
         let lower = if path == "/" {
             "/".to_string()
@@ -246,39 +524,37 @@ impl Stage {
         }
     }
 
-    /// The base version's copy of a dataset the stage may change (`None`
+    /// The source version's copy of a dataset the stage may change (`None`
     /// for one created in this stage); refuses groups and missing paths.
     fn base_dataset(&self, file: &Vh5File, path: &str) -> Result<Option<Dataset>> {
-        let from_base = match self.require(file, path)? {
+        let from_source = match self.require(file, path)? {
             StagedNode::BaseDataset => true,
             StagedNode::Dataset => self.staged(path).is_some_and(|d| !d.created),
             _ => bad_input!("{path} is a group, not a dataset"),
         };
-        match (&self.base, from_base) {
-            (Some(base), true) => Ok(Some(file.dataset(base, path)?)),
+        match (&self.source, from_source) {
+            (Some(source), true) => Ok(Some(file.dataset(source, path)?)),
             _ => Ok(None),
         }
     }
 
-    /// Shape and dtype of a dataset in the staged view, staging nothing.
-    fn dataset_layout(&self, path: &str, base: Option<&Dataset>) -> Result<(Vec<usize>, Dtype)> {
+    /// Shape and dtype of a dataset in the staged view, staging nothing;
+    /// `editable` refuses dtypes whose values cannot be edited.
+    fn dataset_layout(
+        &self,
+        path: &str,
+        base: Option<&Dataset>,
+        editable: bool,
+    ) -> Result<(Vec<usize>, Dtype)> {
         let (shape, dtype) = match (self.staged(path), base) {
             (Some(d), _) => (d.shape.clone(), d.dtype.clone()),
             (None, Some(b)) => (b.meta.shape.clone(), b.meta.dtype.clone()),
             (None, None) => bad_input!("{path} is not a dataset"),
         };
-        if dtype.has_vlen() && !dtype.is_vlen_string() {
+        if editable && dtype.has_vlen() && !dtype.is_vlen_string() {
             bad_input!("{path}: datasets of {dtype} cannot be edited");
         }
         Ok((shape, dtype))
-    }
-
-    /// The dtype of a dataset in the staged view; refuses groups, missing
-    /// paths and datasets that cannot be edited.
-    pub fn dataset_dtype(&self, file: &Vh5File, path: &str) -> Result<Dtype> {
-        let path = normalize_path(path)?;
-        let base = self.base_dataset(file, &path)?;
-        Ok(self.dataset_layout(&path, base.as_ref())?.1)
     }
 
     /// Stages a base dataset for changes (or returns the staged one).
@@ -302,15 +578,20 @@ impl Stage {
         self.next_order
     }
 
-    /// `PATH[INDEX] = VALUE`: a JSON value, a scalar broadcasts.
-    pub fn set(&mut self, file: &Vh5File, target: &str, value: &Json) -> Result<()> {
-        let (path, slice) = parse_target(target)?;
-        let path = normalize_path(&path)?;
+    /// `PATH[INDEX] = VALUE`, a scalar broadcasting; returns the cells and
+    /// the before and after texts.
+    fn set_cells(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        index: Option<&SliceExpr>,
+        value: &EditValue,
+    ) -> Result<(Selection, String, String)> {
         // Validate everything before staging anything.
-        let base = self.base_dataset(file, &path)?;
-        let (shape, dtype) = self.dataset_layout(&path, base.as_ref())?;
-        let sel = Selection::resolve(slice.as_ref(), &shape)?;
-        let values = grid_from_json(&dtype, value).map_err(|e| e.context(&path))?;
+        let base = self.base_dataset(file, path)?;
+        let (shape, dtype) = self.dataset_layout(path, base.as_ref(), true)?;
+        let sel = Selection::resolve(index, &shape)?;
+        let values = value.for_dataset(&dtype, path)?;
         let out_shape = sel.out_shape();
         let broadcast = Broadcast::new(&values.shape, &out_shape).ok_or_else(|| {
             Error::bad_input(format!(
@@ -319,25 +600,35 @@ impl Stage {
             ))
         })?;
         let mut order = self.next_order;
-        let ds = self.dataset_mut(&path, base.as_ref())?;
+        let ds = self.dataset_mut(path, base.as_ref())?;
         let chunks = ds.chunks.clone();
+        // A single cell's old value, taken from its chunk as it is loaded.
+        let mut old = (sel.len() == 1).then(|| ValueGrid::filled(&ds.fill, vec![]));
         visit_chunks(&sel, &shape, &chunks, |index, pairs| {
             let chunk = load_chunk(ds, base.as_ref(), index, &mut order)?;
             for &(local, out) in pairs {
+                if let Some(old) = &mut old {
+                    old.set_from(0, &chunk.data, local);
+                }
                 chunk.data.set_from(local, &values, broadcast.source(out));
             }
             Ok(())
         })?;
         self.next_order = order;
-        Ok(())
+        let (before, after) = match (old, sel.len()) {
+            (Some(old), _) => (value_text(&old), value_text(&values)),
+            (None, n) if values.shape.is_empty() => (format!("{n} cells"), value_text(&values)),
+            (None, n) => (format!("{n} cells"), format!("{} values", values.len())),
+        };
+        Ok((sel, before, after))
     }
 
     /// Resizes a dataset; the chunks whose extent changes are rewritten
     /// (trimmed, or padded with the fill value), as versioned-hdf5 does.
-    pub fn resize(&mut self, file: &Vh5File, path: &str, new_shape: &[usize]) -> Result<()> {
-        let path = normalize_path(path)?;
-        let base = self.base_dataset(file, &path)?;
-        let (shape, _) = self.dataset_layout(&path, base.as_ref())?;
+    /// Returns the old shape.
+    fn resize(&mut self, file: &Vh5File, path: &str, new_shape: &[usize]) -> Result<Vec<usize>> {
+        let base = self.base_dataset(file, path)?;
+        let (shape, _) = self.dataset_layout(path, base.as_ref(), true)?;
         if new_shape.len() != shape.len() {
             bad_input!(
                 "{path}: cannot resize {}-D data to {new_shape:?}",
@@ -345,7 +636,7 @@ impl Stage {
             );
         }
         let mut order = self.next_order;
-        let ds = self.dataset_mut(&path, base.as_ref())?;
+        let ds = self.dataset_mut(path, base.as_ref())?;
         let old_shape = ds.shape.clone();
         let common: Vec<usize> = old_shape
             .iter()
@@ -384,44 +675,26 @@ impl Stage {
         }
         ds.shape = new_shape.to_vec();
         self.next_order = order;
-        Ok(())
-    }
-
-    /// Creates a dataset from data (all chunks staged) with NumPy's and
-    /// versioned-hdf5's defaults; re-creating a path must match its storage.
-    pub fn create(
-        &mut self,
-        file: &Vh5File,
-        path: &str,
-        data: &Json,
-        opts: &CreateOptions,
-    ) -> Result<()> {
-        let path = normalize_path(path)?;
-        let dtype = match &opts.dtype {
-            Some(d) => d.clone(),
-            None => infer_dtype(data)?,
-        };
-        let grid = grid_from_json(&dtype, data).map_err(|e| e.context(&path))?;
-        self.create_from_grid(file, &path, grid, opts)
+        Ok(old_shape)
     }
 
     /// Creates a dataset of `shape` holding only the fill value: no chunk is
     /// stored until written (versioned-hdf5's `create_dataset(shape=...)`).
-    pub fn create_sparse(
+    fn create_sparse(
         &mut self,
         file: &Vh5File,
         path: &str,
         shape: &[usize],
         opts: &CreateOptions,
     ) -> Result<()> {
-        let path = normalize_path(path)?;
         let dtype = opts.dtype.clone().unwrap_or(Dtype::Float {
             size: 8,
             order: super::dtype::ByteOrder::Little,
         });
-        let ds = self.new_dataset(file, &path, dtype, shape, opts)?;
-        self.attr_edits.remove(&path);
-        self.overlay.insert(path, Overlay::Dataset(Box::new(ds)));
+        let ds = self.new_dataset(file, path, dtype, shape, opts)?;
+        self.attr_edits.remove(path);
+        self.overlay
+            .insert(path.to_string(), Overlay::Dataset(Box::new(ds)));
         Ok(())
     }
 
@@ -481,7 +754,7 @@ impl Stage {
         })
     }
 
-    pub fn create_from_grid(
+    fn create_from_grid(
         &mut self,
         file: &Vh5File,
         path: &str,
@@ -508,7 +781,7 @@ impl Stage {
     }
 
     /// Makes a group (and any missing parents).
-    pub fn mkgroup(&mut self, file: &Vh5File, path: &str) -> Result<()> {
+    fn mkgroup(&mut self, file: &Vh5File, path: &str) -> Result<()> {
         let path = normalize_path(path)?;
         if self.lookup(file, &path)?.is_some() {
             bad_input!("{path} already exists");
@@ -539,7 +812,7 @@ impl Stage {
     }
 
     /// Deletes a dataset or a group with everything below it.
-    pub fn delete(&mut self, file: &Vh5File, path: &str) -> Result<()> {
+    fn delete(&mut self, file: &Vh5File, path: &str) -> Result<()> {
         let path = normalize_path(path)?;
         if path == "/" {
             bad_input!("the version's root group cannot be deleted");
@@ -553,39 +826,71 @@ impl Stage {
         Ok(())
     }
 
-    /// Sets an attribute on `/` (the version group), a group or a dataset.
-    pub fn set_attr(&mut self, file: &Vh5File, path: &str, name: &str, value: &Json) -> Result<()> {
-        let path = normalize_path(path)?;
-        let node = self.require(file, &path)?;
-        check_attr_name(&path, node, name)?;
-        // Rule 11: a str is a str, "NaN" included (h5py stores it as text).
-        let dtype = match value {
-            Json::String(_) => Dtype::VarString { utf8: true },
-            _ => infer_dtype(value)?,
-        };
-        let grid = grid_from_json(&dtype, value)?;
+    /// Sets an attribute on `/` (the version group), a group or a dataset;
+    /// returns the old value (if any) and the new one.
+    fn set_attr(
+        &mut self,
+        file: &Vh5File,
+        path: &str,
+        name: &str,
+        value: &EditValue,
+        dtype: AttrDtype,
+    ) -> Result<(Option<ValueGrid>, ValueGrid)> {
+        let node = self.require(file, path)?;
+        check_attr_name(path, node, name)?;
+        let old = self
+            .attrs(file, path)?
+            .into_iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value);
+        let what = format!("{path}@{name}");
+        let keep = dtype == AttrDtype::Keep;
+        let grid = value.for_attr(old.as_ref().map(|g| &g.dtype), keep, &what)?;
         self.attr_edits
-            .entry(path)
+            .entry(path.to_string())
             .or_default()
-            .insert(name.to_string(), Some(grid));
-        Ok(())
+            .insert(name.to_string(), Some(grid.clone()));
+        Ok((old, grid))
     }
 
-    pub fn del_attr(&mut self, file: &Vh5File, path: &str, name: &str) -> Result<()> {
-        let path = normalize_path(path)?;
-        let node = self.require(file, &path)?;
-        check_attr_name(&path, node, name)?;
-        if !self.attrs(file, &path)?.iter().any(|a| a.name == name) {
+    /// Deletes an attribute; returns its value.
+    fn del_attr(&mut self, file: &Vh5File, path: &str, name: &str) -> Result<ValueGrid> {
+        let node = self.require(file, path)?;
+        check_attr_name(path, node, name)?;
+        let Some(old) = self.attrs(file, path)?.into_iter().find(|a| a.name == name) else {
             bad_input!("{path} has no attribute {name:?}");
-        }
+        };
         self.attr_edits
-            .entry(path)
+            .entry(path.to_string())
             .or_default()
             .insert(name.to_string(), None);
+        Ok(old.value)
+    }
+
+    /// Replaces the staged content with a committed version's: its tree and
+    /// datasets are read (and committed) from there, chunk maps as they are;
+    /// its version group's own attributes are staged on `/`.
+    fn restore(&mut self, file: &Vh5File, version: &str) -> Result<()> {
+        if !file.is_versioned() {
+            bad_input!("{}: not a versioned file", file.path.display());
+        }
+        let Some(v) = file.version(version)?.filter(|v| v.committed) else {
+            bad_input!("unknown version {version:?}");
+        };
+        let root_attrs = file.group_attrs(&v, "/")?;
+        self.overlay.clear();
+        self.attr_edits.clear();
+        self.source = Some(v);
+        if !root_attrs.is_empty() {
+            let root = self.attr_edits.entry("/".to_string()).or_default();
+            for a in root_attrs {
+                root.insert(a.name, Some(a.value));
+            }
+        }
         Ok(())
     }
 
-    /// Whether the node's attributes start from the base version's.
+    /// Whether the node's attributes start from the source version's.
     fn inherits_attrs(&self, file: &Vh5File, path: &str) -> Result<bool> {
         Ok(path != "/"
             && match self.lookup(file, path)? {
@@ -595,15 +900,16 @@ impl Stage {
             })
     }
 
-    /// User attributes of a node in the staged view.
+    /// User attributes of a node in the staged view (`/`: those the new
+    /// version group will have; versioned-hdf5 does not carry them over).
     pub fn attrs(&self, file: &Vh5File, path: &str) -> Result<Vec<Attr>> {
         let path = normalize_path(path)?;
         let node = self.require(file, &path)?;
-        let mut attrs = match (&self.base, self.inherits_attrs(file, &path)?) {
-            (Some(base), true) if node.kind() == NodeKind::Group => {
-                file.group_attrs(base, &path)?
+        let mut attrs = match (&self.source, self.inherits_attrs(file, &path)?) {
+            (Some(source), true) if node.kind() == NodeKind::Group => {
+                file.group_attrs(source, &path)?
             }
-            (Some(base), true) => file.dataset(base, &path)?.meta.attrs,
+            (Some(source), true) => file.dataset(source, &path)?.meta.attrs,
             _ => Vec::new(),
         };
         for (name, edit) in self.attr_edits.get(&path).into_iter().flatten() {
@@ -623,12 +929,30 @@ impl Stage {
         self.attr_edits.get(path).into_iter().flatten()
     }
 
+    /// A dataset's metadata in the staged view: shape, attributes, and for
+    /// a dataset created here what its storage will be.
+    pub fn dataset_meta(&self, file: &Vh5File, path: &str) -> Result<DatasetMeta> {
+        let path = normalize_path(path)?;
+        let base = self.base_dataset(file, &path)?;
+        let mut meta = match (self.staged(&path), base) {
+            (None, Some(b)) => b.meta,
+            (Some(d), Some(b)) => DatasetMeta {
+                shape: d.shape.clone(),
+                ..b.meta
+            },
+            (Some(d), None) => created_meta(&path, d),
+            (None, None) => bad_input!("{path} is not a dataset"),
+        };
+        meta.attrs = self.attrs(file, &path)?;
+        Ok(meta)
+    }
+
     /// Reads a selection of a dataset as the stage sees it.
     pub fn read(&self, file: &Vh5File, path: &str, sel: &Selection) -> Result<ValueGrid> {
         let path = normalize_path(path)?;
         let Some(ds) = self.staged(&path) else {
-            return match (&self.base, self.require(file, &path)?) {
-                (Some(base), StagedNode::BaseDataset) => file.dataset(base, &path)?.read(sel),
+            return match (&self.source, self.require(file, &path)?) {
+                (Some(source), StagedNode::BaseDataset) => file.dataset(source, &path)?.read(sel),
                 _ => bad_input!("{path} is a group, not a dataset"),
             };
         };
@@ -651,38 +975,48 @@ impl Stage {
         Ok(out)
     }
 
-    /// What is pending, per node.
-    pub fn pending(&self) -> Vec<Pending> {
-        let mut out: Vec<Pending> = self
-            .overlay
-            .iter()
-            .map(|(path, o)| Pending {
-                path: path.clone(),
-                what: match o {
-                    Overlay::Deleted => "delete".into(),
-                    Overlay::Group => "new group".into(),
-                    Overlay::Dataset(d) if d.created => {
-                        format!("new dataset {:?} {}", d.shape, d.dtype)
-                    }
-                    Overlay::Dataset(d) => {
-                        format!("{} chunk(s) changed, shape {:?}", d.touched.len(), d.shape)
-                    }
-                },
-            })
-            .collect();
-        for (path, edits) in &self.attr_edits {
-            for (name, edit) in edits {
-                let what = match edit {
-                    Some(v) => format!("attribute {name} = {}", v.to_json()),
-                    None => format!("delete attribute {name}"),
-                };
-                out.push(Pending {
-                    path: path.clone(),
-                    what,
-                });
+    /// Which cells of `window` (in the order `read` returns them) hold a
+    /// value staged by an edit: set by a `Set`, or created with data.
+    pub fn staged_cells(&self, path: &str, window: &Selection) -> Vec<bool> {
+        let mut mask = vec![false; window.len()];
+        let Ok(path) = normalize_path(path) else {
+            return mask;
+        };
+        let below = |p: &str| p == path || path.starts_with(&format!("{p}/"));
+        // Cells beyond a later shrink were cut, even if grown back since.
+        let mut limit: Option<Vec<usize>> = None;
+        let counts: Vec<usize> = window.axes.iter().map(|a| a.count).collect();
+        let cells = grid_positions(&counts);
+        let mut mark = |sel: Option<&Selection>, limit: &Option<Vec<usize>>| {
+            for (m, k) in mask.iter_mut().zip(&cells) {
+                let at: Vec<usize> = window.axes.iter().zip(k).map(|(a, &k)| a.at(k)).collect();
+                let inside = limit
+                    .as_ref()
+                    .is_none_or(|l| at.iter().zip(l).all(|(i, n)| i < n));
+                if inside && sel.is_none_or(|s| s.contains(&at)) {
+                    *m = true;
+                }
+            }
+        };
+        for l in self.log.iter().rev() {
+            match &l.edit {
+                Edit::Set { path: p, .. } if *p == path => mark(l.cells.as_ref(), &limit),
+                Edit::Resize { path: p, shape } if *p == path => {
+                    limit = Some(match limit {
+                        Some(l) => l.iter().zip(shape).map(|(a, b)| *a.min(b)).collect(),
+                        None => shape.clone(),
+                    })
+                }
+                Edit::Create { path: p, .. } if *p == path => {
+                    mark(None, &limit);
+                    break;
+                }
+                Edit::CreateSparse { path: p, .. } | Edit::Delete { path: p } if below(p) => break,
+                Edit::Restore { .. } => break,
+                _ => {}
             }
         }
-        out
+        mask
     }
 
     /// Paths of every node the staged version holds, groups before their
@@ -700,6 +1034,40 @@ impl Stage {
         }
         out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         Ok(out)
+    }
+}
+
+/// A creation spec as the filter entry HDF5 will report.
+fn filter_of(spec: &FilterSpec) -> Filter {
+    let (id, name, cd_values) = match spec {
+        FilterSpec::Shuffle => (FILTER_SHUFFLE, "shuffle", vec![]),
+        FilterSpec::Deflate(level) => (FILTER_DEFLATE, "deflate", vec![*level]),
+        FilterSpec::Lzf => (FILTER_LZF, "lzf", vec![]),
+        FilterSpec::Fletcher32 => (FILTER_FLETCHER32, "fletcher32", vec![]),
+        FilterSpec::Other(id, cd) => (*id, "", cd.clone()),
+    };
+    Filter {
+        id,
+        name: name.to_string(),
+        cd_values,
+    }
+}
+
+/// The metadata a dataset created in a stage will have.
+fn created_meta(path: &str, d: &StagedDataset) -> DatasetMeta {
+    DatasetMeta {
+        path: path.to_string(),
+        dtype: d.dtype.clone(),
+        shape: d.shape.clone(),
+        maxshape: vec![None; d.shape.len()],
+        chunks: Some(d.chunks.clone()),
+        fill: d.fill.clone(),
+        filters: d.filters.iter().map(filter_of).collect(),
+        storage_size: 0,
+        layout: "virtual",
+        raw_data: Some(layout::raw_data_path(path)),
+        raw_shape: None,
+        attrs: Vec::new(),
     }
 }
 

@@ -246,6 +246,7 @@ impl App {
                 path,
                 sel,
                 grid,
+                ..
             } => {
                 self.in_flight = None;
                 let key = self.array.key();

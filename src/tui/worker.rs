@@ -1,9 +1,16 @@
-//! The worker: owns the open file and answers requests off the event loop.
-//! Requests of one kind supersede each other: when several are queued, only
-//! the newest runs (the user has moved on), and each answer carries the
-//! sequence number the app checks before using it.
+//! The worker: owns the session (the open file and the staged edits) and
+//! answers off the event loop. Two kinds of work reach it in one channel:
+//!
+//! * queries (`Request`): of one kind, only the newest runs when several are
+//!   queued (the user has moved on), and each answer carries the sequence
+//!   number the app checks before using it;
+//! * commands (`Command`): stage edits and writes, run in the order sent,
+//!   never dropped, before any query still queued. Each reports progress and
+//!   ends with one `CommandReply::Done`; a long one can be cancelled before
+//!   its point of no return. After a write the file is reopened and a
+//!   `Reply::FileChanged` answer tells the app to ask again for what it shows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
@@ -14,10 +21,18 @@ use std::sync::Arc;
 
 use super::array::{AxisLabel, Overview};
 use super::cells::{axis_labels, overview, Found, Plane, PlaneChanges};
+use chrono::{DateTime, Utc};
+
 use crate::engine::chunkindex::Cancel;
+use crate::engine::commit::{CommitOptions, CommitSummary};
 use crate::engine::diff::{diff_mask, Depth, VersionDiff};
+use crate::engine::progress::{Progress, ProgressFn};
+use crate::engine::replay::MetadataChange;
+use crate::engine::session::{DeletePlan, Session};
+use crate::engine::stage::Stage;
 use crate::engine::{
-    Attr, ChunkMapSummary, DatasetMeta, Node, Result, Selection, ValueGrid, Version, Vh5File,
+    Attr, ChunkMapSummary, DatasetMeta, Edit, EditId, Node, NodeKind, PendingRow, Result,
+    Selection, ValueGrid, Version, Vh5File,
 };
 
 /// What the app asks for.
@@ -177,6 +192,8 @@ pub enum Reply {
         path: String,
         sel: Selection,
         grid: ValueGrid,
+        /// Per cell of `grid`: holds a staged value (empty: nothing staged).
+        staged: Vec<bool>,
     },
     Summary {
         version: String,
@@ -220,49 +237,230 @@ pub struct Answer {
     pub reply: std::result::Result<Reply, String>,
 }
 
-/// Answers requests against one file: the same code runs on the worker
-/// thread and, synchronously, in tests.
+/// What the app asks to change: stage edits and writes. Commands run in
+/// order and are never dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Stages an edit on `base` (refused while edits are staged on another
+    /// version). A restore stages on the current version.
+    Apply {
+        base: String,
+        edit: Edit,
+    },
+    Undo,
+    Discard(EditId),
+    DiscardAll,
+    /// Commits the staged edits as a new version whose parent is their base.
+    Commit {
+        name: String,
+        make_current: bool,
+        /// `None`: now.
+        timestamp: Option<DateTime<Utc>>,
+    },
+    /// What deleting these versions would do (writes nothing).
+    PlanDelete {
+        versions: Vec<String>,
+    },
+    DeleteVersions {
+        versions: Vec<String>,
+    },
+    RenameVersion {
+        old: String,
+        new: String,
+    },
+    SetCurrent {
+        version: String,
+    },
+    ModifyMetadata {
+        path: String,
+        change: MetadataChange,
+    },
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Staged(PendingRow),
+    Undone(Option<PendingRow>),
+    Discarded(PendingRow),
+    DiscardedAll(usize),
+    Committed(CommitSummary),
+    DeletePlan(DeletePlan),
+    Deleted(Vec<String>),
+    Renamed { old: String, new: String },
+    CurrentSet(String),
+    Modified(String),
+}
+
+impl Outcome {
+    /// Whether the file was written (the app asks again for what it shows).
+    pub fn wrote(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Committed(_)
+                | Outcome::Deleted(_)
+                | Outcome::Renamed { .. }
+                | Outcome::CurrentSet(_)
+                | Outcome::Modified(_)
+        )
+    }
+
+    /// One line for the status bar.
+    pub fn message(&self) -> String {
+        match self {
+            Outcome::Staged(r) => format!("staged: {} {}", r.what, r.path),
+            Outcome::Undone(Some(r)) => format!("undone: {} {}", r.what, r.path),
+            Outcome::Undone(None) => "nothing to undo".into(),
+            Outcome::Discarded(r) => format!("discarded: {} {}", r.what, r.path),
+            Outcome::DiscardedAll(n) => format!("discarded {n} staged edit(s)"),
+            Outcome::Committed(c) => format!(
+                "committed {}: {} chunk(s) written, {} shared, {} deduplicated; {} dataset(s) unchanged",
+                c.version.name,
+                c.chunks_written,
+                c.chunks_shared,
+                c.chunks_deduplicated,
+                c.datasets_unchanged
+            ),
+            Outcome::DeletePlan(p) => format!(
+                "deleting {} frees {} chunk(s), {} bytes",
+                p.versions.join(", "),
+                p.chunks_freed,
+                p.bytes_freed
+            ),
+            Outcome::Deleted(v) => format!("deleted {}", v.join(", ")),
+            Outcome::Renamed { old, new } => format!("renamed {old} to {new}"),
+            Outcome::CurrentSet(v) => format!("current version: {v}"),
+            Outcome::Modified(p) => format!("modified {p} in every version"),
+        }
+    }
+}
+
+/// What a command sends back: progress while it runs, then one `Done`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandReply {
+    Progress {
+        seq: u64,
+        /// 0 to 1.
+        fraction: f64,
+        text: String,
+    },
+    Done {
+        seq: u64,
+        outcome: std::result::Result<Outcome, String>,
+        /// The staged edits afterwards, oldest first.
+        pending: Vec<PendingRow>,
+        /// The version they are based on.
+        staged_on: Option<String>,
+    },
+}
+
+/// Answers requests and runs commands against one file: the same code runs
+/// on the worker thread and, synchronously, in tests.
 pub struct Service {
-    path: PathBuf,
-    /// `None` while the file, changed by another program, cannot be
-    /// reopened (mid-write); every request then says so.
-    open: Option<Vh5File>,
+    session: Session,
 }
 
 impl Service {
     pub fn open(path: &Path) -> Result<Service> {
         Ok(Service {
-            path: path.to_path_buf(),
-            open: Some(Vh5File::open(path)?),
+            session: Session::open(path)?,
         })
     }
 
+    /// The file and the staged edits.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     fn file(&self) -> Result<&Vh5File> {
-        self.open.as_ref().ok_or_else(|| {
-            crate::engine::Error::runtime("another program is writing the file; retrying")
-        })
+        self.session.file()
     }
 
     /// Whether the file changed on disk since it was opened here.
     fn stale(&self) -> bool {
-        self.open.as_ref().is_none_or(Vh5File::changed_on_disk)
+        self.session.stale()
     }
 
     /// Reopens the file if another program changed it; `true` when it did
-    /// (everything read before is stale). HDF5 shares one open file per
-    /// process, so the old handle is closed before the new one opens.
+    /// (everything read before is stale).
     pub fn follow_disk(&mut self) -> bool {
-        if !self.stale() {
-            return false;
-        }
-        self.open = None;
-        self.open = Vh5File::open(&self.path).ok();
-        self.open.is_some()
+        self.session.follow_disk()
     }
 
     fn version(&self, name: &str) -> Result<Version> {
         self.file()?
             .resolve_version(Some(&crate::engine::VersionSpec::Name(name.to_string())))
+    }
+
+    /// Runs one command; `progress` hears of each step, `cancel` stops a
+    /// long write before its point of no return.
+    pub fn command(
+        &mut self,
+        cmd: &Command,
+        progress: ProgressFn,
+        cancel: Cancel,
+    ) -> Result<Outcome> {
+        let s = &mut self.session;
+        Ok(match cmd {
+            Command::Apply { base, edit } => Outcome::Staged(s.apply(base, edit.clone())?),
+            Command::Undo => Outcome::Undone(s.undo_last()?),
+            Command::Discard(id) => Outcome::Discarded(s.discard(*id)?),
+            Command::DiscardAll => Outcome::DiscardedAll(s.discard_all()),
+            Command::Commit {
+                name,
+                make_current,
+                timestamp,
+            } => {
+                let opts = CommitOptions {
+                    name: name.clone(),
+                    timestamp: *timestamp,
+                    make_current: *make_current,
+                };
+                Outcome::Committed(s.commit(&opts, progress, cancel)?)
+            }
+            Command::PlanDelete { versions } => {
+                Outcome::DeletePlan(s.delete_plan(versions, cancel)?)
+            }
+            Command::DeleteVersions { versions } => {
+                Outcome::Deleted(s.delete_versions(versions, progress, cancel)?)
+            }
+            Command::RenameVersion { old, new } => {
+                s.rename_version(old, new)?;
+                Outcome::Renamed {
+                    old: old.clone(),
+                    new: new.clone(),
+                }
+            }
+            Command::SetCurrent { version } => Outcome::CurrentSet(s.set_current(version)?.name),
+            Command::ModifyMetadata { path, change } => {
+                s.modify_metadata(path, change, progress, cancel)?;
+                Outcome::Modified(path.clone())
+            }
+        })
+    }
+
+    /// The stage reads of `version` go through, if edits are staged on it.
+    fn staged(&self, version: &str) -> Option<&Stage> {
+        self.session.stage_for(version)
+    }
+
+    /// A version's tree as the stage shows it.
+    fn staged_tree(
+        &self,
+        stage: &Stage,
+        file: &Vh5File,
+    ) -> Result<(Vec<Node>, HashMap<String, String>)> {
+        let mut nodes = Vec::new();
+        let mut dtypes = HashMap::new();
+        for (path, kind) in stage.walk(file)? {
+            if kind == NodeKind::Dataset {
+                if let Ok(m) = stage.dataset_meta(file, &path) {
+                    dtypes.insert(path.clone(), format!("{} {:?}", m.dtype, m.shape));
+                }
+            }
+            nodes.push(Node { path, kind });
+        }
+        Ok((nodes, dtypes))
     }
 
     /// Answers one request; `cancel` stops a history scan between two
@@ -275,6 +473,47 @@ impl Service {
                 Reply::Log {
                     versions: graph.committed().cloned().collect(),
                     current: file.current_version_name()?,
+                }
+            }
+            Request::Tree { version } if self.staged(version).is_some() => {
+                let stage = self.staged(version).expect("checked");
+                let (nodes, dtypes) = self.staged_tree(stage, file)?;
+                Reply::Tree {
+                    version: version.clone(),
+                    nodes,
+                    dtypes,
+                }
+            }
+            Request::Meta { version, path } if self.staged(version).is_some() => {
+                let stage = self.staged(version).expect("checked");
+                let info = match stage.lookup(file, path)? {
+                    Some(n) if n.kind() == NodeKind::Group => NodeInfo::Group {
+                        path: crate::engine::tree::normalize_path(path)?,
+                        attrs: stage.attrs(file, path)?,
+                    },
+                    Some(_) => NodeInfo::Dataset {
+                        meta: Box::new(stage.dataset_meta(file, path)?),
+                        chunk_map: None,
+                    },
+                    None => {
+                        return Err(crate::engine::Error::bad_input(format!(
+                            "no such path {path} in the staged version"
+                        )))
+                    }
+                };
+                Reply::Meta {
+                    version: version.clone(),
+                    info,
+                }
+            }
+            Request::Page { version, path, sel } if self.staged(version).is_some() => {
+                let stage = self.staged(version).expect("checked");
+                Reply::Page {
+                    version: version.clone(),
+                    path: path.clone(),
+                    sel: sel.clone(),
+                    grid: stage.read(file, path, sel)?,
+                    staged: stage.staged_cells(path, sel),
                 }
             }
             Request::Tree { version } => {
@@ -319,6 +558,18 @@ impl Service {
                     info,
                 }
             }
+            // A dataset the stage changes has no chunk map in any version yet.
+            Request::ChunkSummary { version, path }
+                if self
+                    .staged(version)
+                    .is_some_and(|s| s.staged(path).is_some() || s.source() != s.base()) =>
+            {
+                Reply::ChunkSummary {
+                    version: version.clone(),
+                    path: path.clone(),
+                    summary: None,
+                }
+            }
             Request::ChunkSummary { version, path } => {
                 let v = self.version(version)?;
                 let ds = file.dataset(&v, path)?;
@@ -337,6 +588,7 @@ impl Service {
                     path: path.clone(),
                     sel: sel.clone(),
                     grid: ds.read_chunked(sel)?,
+                    staged: Vec::new(),
                 }
             }
             Request::Summary { version } => {
@@ -487,27 +739,47 @@ pub fn summary_text(d: &VersionDiff) -> String {
     format!("{}  {}{more}", parts.join(" "), shown.join(", "))
 }
 
-/// The worker thread and its two channels.
+/// What reaches the worker, in the order sent.
+enum Incoming {
+    Query(u64, Request),
+    Command(u64, Box<Command>),
+}
+
+/// The worker thread, what goes to it, and its two answer channels.
 pub struct Worker {
-    requests: Sender<(u64, Request)>,
+    incoming: Sender<Incoming>,
     pub answers: Receiver<Answer>,
+    /// Progress and outcomes of commands.
+    pub command_replies: Receiver<CommandReply>,
     /// Bumped by every request that should stop a running scan.
     interrupts: Arc<AtomicU64>,
+    /// The sequence number of the command to cancel.
+    cancel: Arc<AtomicU64>,
     _thread: JoinHandle<()>,
 }
 
 impl Worker {
     pub fn spawn(path: PathBuf) -> Result<Worker> {
         let service = Service::open(&path)?;
-        let (req_tx, req_rx) = channel::<(u64, Request)>();
+        let (in_tx, in_rx) = channel::<Incoming>();
         let (ans_tx, ans_rx) = channel::<Answer>();
+        let (cmd_tx, cmd_rx) = channel::<CommandReply>();
         let interrupts = Arc::new(AtomicU64::new(0));
-        let seen = interrupts.clone();
-        let thread = std::thread::spawn(move || serve(service, req_rx, ans_tx, &seen));
+        let cancel = Arc::new(AtomicU64::new(0));
+        let ends = Ends {
+            incoming: in_rx,
+            answers: ans_tx,
+            replies: cmd_tx,
+            interrupts: interrupts.clone(),
+            cancel: cancel.clone(),
+        };
+        let thread = std::thread::spawn(move || serve(service, ends));
         Ok(Worker {
-            requests: req_tx,
+            incoming: in_tx,
             answers: ans_rx,
+            command_replies: cmd_rx,
             interrupts,
+            cancel,
             _thread: thread,
         })
     }
@@ -516,8 +788,30 @@ impl Worker {
         if req.interrupts() {
             self.interrupts.fetch_add(1, Ordering::SeqCst);
         }
-        let _ = self.requests.send((seq, req));
+        let _ = self.incoming.send(Incoming::Query(seq, req));
     }
+
+    /// Queues a command (`seq`: the app's number, nonzero, carried by its
+    /// replies); it runs after those sent before it, ahead of queries.
+    pub fn command(&self, seq: u64, cmd: Command) {
+        self.interrupts.fetch_add(1, Ordering::SeqCst);
+        let _ = self.incoming.send(Incoming::Command(seq, Box::new(cmd)));
+    }
+
+    /// Cancels command `seq` (queued or running) if it has not passed its
+    /// point of no return; its `Done` then says it was cancelled.
+    pub fn cancel(&self, seq: u64) {
+        self.cancel.store(seq, Ordering::SeqCst);
+    }
+}
+
+/// The worker thread's side of the channels.
+struct Ends {
+    incoming: Receiver<Incoming>,
+    answers: Sender<Answer>,
+    replies: Sender<CommandReply>,
+    interrupts: Arc<AtomicU64>,
+    cancel: Arc<AtomicU64>,
 }
 
 /// How often an idle worker looks whether another program changed the file.
@@ -526,18 +820,68 @@ const DISK_POLL: Duration = Duration::from_millis(700);
 /// The answer kind that says the file changed on disk.
 pub const FILE_CHANGED: &str = "file changed";
 
-/// Runs what the user waits for first, then history scans, and of each kind
-/// only the newest: a request superseded while queued is dropped unanswered.
-/// A scan stopped by a newer request goes back in the queue unless that
-/// request superseded it. Between requests, and when idle, it follows the
-/// file on disk; an answer read while the file changed is read again.
-fn serve(
-    mut service: Service,
-    requests: Receiver<(u64, Request)>,
-    answers: Sender<Answer>,
-    interrupts: &AtomicU64,
-) {
-    let mut queue: Vec<(u64, Request)> = Vec::new();
+/// Queries waiting (the newest of each kind) and commands waiting (all,
+/// in order).
+#[derive(Default)]
+struct Queues {
+    queries: Vec<(u64, Request)>,
+    commands: VecDeque<(u64, Command)>,
+}
+
+impl Queues {
+    fn take(&mut self, incoming: Incoming) {
+        match incoming {
+            Incoming::Query(seq, r) => {
+                self.queries.retain(|(_, q)| q.kind() != r.kind());
+                self.queries.push((seq, r));
+            }
+            Incoming::Command(seq, c) => self.commands.push_back((seq, *c)),
+        }
+    }
+}
+
+/// Runs one command, sending its progress and its outcome; `true` when it
+/// wrote the file.
+fn run_command(service: &mut Service, seq: u64, cmd: &Command, ends: &Ends) -> bool {
+    let cancelled = || ends.cancel.load(Ordering::SeqCst) == seq;
+    let mut progress = |p: &Progress| {
+        let _ = ends.replies.send(CommandReply::Progress {
+            seq,
+            fraction: p.fraction(),
+            text: p.message.clone(),
+        });
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        service.command(cmd, &mut progress, &cancelled)
+    }))
+    .unwrap_or_else(|_| {
+        Err(crate::engine::Error::runtime(
+            "internal error while writing",
+        ))
+    });
+    let wrote = result.as_ref().is_ok_and(Outcome::wrote);
+    let outcome = result.map_err(|e| match e.is_cancelled() {
+        true => "cancelled; nothing was changed".to_string(),
+        false => e.message,
+    });
+    let session = service.session();
+    let _ = ends.replies.send(CommandReply::Done {
+        seq,
+        outcome,
+        pending: session.pending(),
+        staged_on: session.staged_on().map(str::to_string),
+    });
+    wrote
+}
+
+/// Runs commands first, in order; then what the user waits for, then
+/// history scans, and of each query kind only the newest: a query
+/// superseded while queued is dropped unanswered. A scan stopped by a newer
+/// request goes back in the queue unless that request superseded it.
+/// Between requests, and when idle, it follows the file on disk; an answer
+/// read while the file changed is read again.
+fn serve(mut service: Service, ends: Ends) {
+    let mut q = Queues::default();
     let changed = |answers: &Sender<Answer>| {
         answers
             .send(Answer {
@@ -548,30 +892,34 @@ fn serve(
             .is_err()
     };
     loop {
-        if service.follow_disk() && changed(&answers) {
+        if service.follow_disk() && changed(&ends.answers) {
             return;
         }
-        if queue.is_empty() {
-            match requests.recv_timeout(DISK_POLL) {
-                Ok(r) => queue.push(r),
+        if q.queries.is_empty() && q.commands.is_empty() {
+            match ends.incoming.recv_timeout(DISK_POLL) {
+                Ok(i) => q.take(i),
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
         loop {
-            match requests.try_recv() {
-                Ok(r) => {
-                    queue.retain(|(_, q)| q.kind() != r.1.kind());
-                    queue.push(r);
-                }
+            match ends.incoming.try_recv() {
+                Ok(i) => q.take(i),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
             }
         }
+        if let Some((seq, cmd)) = q.commands.pop_front() {
+            if run_command(&mut service, seq, &cmd, &ends) && changed(&ends.answers) {
+                return;
+            }
+            continue;
+        }
+        let queue = &mut q.queries;
         let next = queue.iter().position(|(_, r)| !r.is_background());
         let (seq, req) = queue.remove(next.unwrap_or(0));
-        let started = interrupts.load(Ordering::SeqCst);
-        let cancel = || interrupts.load(Ordering::SeqCst) != started;
+        let started = ends.interrupts.load(Ordering::SeqCst);
+        let cancel = || ends.interrupts.load(Ordering::SeqCst) != started;
         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             service.handle(&req, &cancel)
         }))
@@ -589,7 +937,7 @@ fn serve(
             kind: req.kind(),
             reply: reply.map_err(|e| e.message),
         };
-        if answers.send(answer).is_err() {
+        if ends.answers.send(answer).is_err() {
             return;
         }
     }

@@ -139,3 +139,30 @@ pub fn project(vh5: &serde_json::Value, python: &serde_json::Value) -> serde_jso
         _ => vh5.clone(),
     }
 }
+
+/// Runs Python (`args`: a script or `-c` and code, then its arguments) and
+/// parses the JSON it prints.
+fn python_json_of(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(python())
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python {:?}: {}",
+        args.first(),
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("python: bad JSON ({e})"))
+}
+
+/// Runs a Python snippet (`sys.argv[1:]` = `args`) and parses its JSON.
+pub fn python_snippet_json(script: &str, args: &[&str]) -> serde_json::Value {
+    python_json_of(&[&["-c", script], args].concat())
+}
+
+/// Runs one of tests/interop/'s scripts and parses the JSON it prints.
+pub fn interop_json(script: &str, args: &[&str]) -> serde_json::Value {
+    let path = repo_root().join("tests/interop").join(script);
+    python_json_of(&[&[path.to_str().unwrap()], args].concat())
+}
