@@ -223,6 +223,18 @@ impl Dtype {
         }
     }
 
+    /// Whether element bytes may point elsewhere in their file (variable-
+    /// length data, references, types vh5 does not know): such bytes cannot
+    /// move to another file as they are.
+    pub fn points_into_file(&self) -> bool {
+        match self {
+            Dtype::VarString { .. } | Dtype::Reference { .. } | Dtype::Other { .. } => true,
+            Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.points_into_file()),
+            Dtype::Array { base, .. } | Dtype::Enum { base, .. } => base.points_into_file(),
+            _ => false,
+        }
+    }
+
     pub fn is_vlen_string(&self) -> bool {
         matches!(self, Dtype::VarString { .. })
     }

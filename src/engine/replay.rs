@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hdf5::{Group, LocationType};
 use hdf5_sys::h5f::{H5Fclose, H5Fcreate, H5Fget_create_plist, H5F_ACC_EXCL};
@@ -627,15 +628,35 @@ impl Rewriter<'_> {
             Target::this(new_raw.id()),
             &[],
         )?;
+        // Slots that are whole HDF5 chunks with a known digest move as
+        // stored bytes: no inflate, no deflate (same filters, same chunks),
+        // unless their elements point into the old file (vlen, references).
+        let movable = !Dtype::from_type_id(tid.id())?.points_into_file()
+            && h5::chunk_dims(dcpl.id())?.as_deref() == Some(chunks.as_slice());
         let mut remap = Remap::new();
         let mut rows = Vec::new();
         for (slot, (old_start, block)) in keep.iter().enumerate() {
-            let data = read_block(&raw, &block.start, &block.count)?;
             let start = layout::slot_start(slot, &chunks);
-            h5write::write_block(new_raw.id(), tid.id(), &start, &data)?;
-            let d = match old_digests.get(old_start) {
-                Some(d) => *d,
-                None => digest(&data)?,
+            let known = old_digests.get(old_start).copied();
+            let stored = match known {
+                Some(_) if movable && is_chunk_start(&block.start, &chunks) => {
+                    h5::read_stored_chunk(raw.id(), &block.start)?
+                }
+                _ => None,
+            };
+            let d = match (stored, known) {
+                (Some((bytes, mask)), Some(d)) => {
+                    h5::write_stored_chunk(new_raw.id(), &start, mask, &bytes)?;
+                    d
+                }
+                _ => {
+                    let data = read_block(&raw, &block.start, &block.count)?;
+                    h5write::write_block(new_raw.id(), tid.id(), &start, &data)?;
+                    match known {
+                        Some(d) => d,
+                        None => digest(&data)?,
+                    }
+                }
             };
             rows.push(HashRow::for_slot(d, slot, &chunks, block.count[0]));
             remap.insert(*old_start, start[0]);
@@ -644,13 +665,10 @@ impl Rewriter<'_> {
         Ok(remap)
     }
 
-    /// The source version's chunk map of `p`, if it has that dataset.
-    fn chunk_map(&self, version: &str, p: &str) -> Result<Option<ChunkMap>> {
-        if !self.src.has_dataset(version, p) {
-            return Ok(None);
-        }
-        let ds = self.open(version, p)?;
-        Ok(ds.chunk_map()?.cloned())
+    /// The source version's chunk map of `p`, if it has that dataset (read
+    /// from the file's bytes where it can, once per process).
+    fn chunk_map(&self, version: &str, p: &str) -> Result<Option<Arc<ChunkMap>>> {
+        self.src.chunk_map_of(version, p)
     }
 
     fn open(&self, version: &str, p: &str) -> Result<Dataset> {
@@ -921,6 +939,11 @@ fn old_sources(
             (index, block)
         })
         .collect()
+}
+
+/// Whether a raw_data block starts a chunk of the HDF5 chunk grid `chunks`.
+fn is_chunk_start(start: &[usize], chunks: &[usize]) -> bool {
+    start.len() == chunks.len() && start[0] % chunks[0] == 0 && start[1..].iter().all(|&s| s == 0)
 }
 
 fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
