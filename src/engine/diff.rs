@@ -44,8 +44,21 @@ pub struct AttrDiff {
 
 impl AttrDiff {
     pub fn between(a: &[Attr], b: &[Attr]) -> AttrDiff {
-        let am: BTreeMap<&str, Json> = a.iter().map(|x| (x.name.as_str(), x.to_json())).collect();
-        let bm: BTreeMap<&str, Json> = b.iter().map(|x| (x.name.as_str(), x.to_json())).collect();
+        let am: BTreeMap<&str, &Attr> = a.iter().map(|x| (x.name.as_str(), x)).collect();
+        let bm: BTreeMap<&str, &Attr> = b.iter().map(|x| (x.name.as_str(), x)).collect();
+        // Equal as their exact (widened) values, as NumPy compares them;
+        // shown with narrow floats as their shortest text (0.1, not
+        // 0.10000000149011612).
+        let changed = am.iter().filter_map(|(k, x)| {
+            let y = bm.get(k)?;
+            (x.to_json() != y.to_json()).then(|| {
+                (
+                    k.to_string(),
+                    x.value.to_json_shortest(),
+                    y.value.to_json_shortest(),
+                )
+            })
+        });
         AttrDiff {
             added: bm
                 .keys()
@@ -57,14 +70,7 @@ impl AttrDiff {
                 .filter(|k| !bm.contains_key(*k))
                 .map(|k| k.to_string())
                 .collect(),
-            changed: am
-                .iter()
-                .filter_map(|(k, v)| {
-                    bm.get(k)
-                        .filter(|w| *w != v)
-                        .map(|w| (k.to_string(), v.clone(), w.clone()))
-                })
-                .collect(),
+            changed: changed.collect(),
         }
     }
 
