@@ -286,3 +286,39 @@ fn engine_maps_come_from_the_bytes_and_equal_hdf5s() {
     assert!(compared > 200, "only {compared} maps compared");
     eprintln!("{compared} engine chunk maps equal HDF5's");
 }
+
+/// A version dataset opened from the file's bytes (`Vh5File::dataset`)
+/// has exactly the metadata and values HDF5's own open gives
+/// (`dataset_via_hdf5`), on every committed version and dataset of every
+/// versioned fixture.
+#[test]
+fn datasets_from_bytes_equal_hdf5s() {
+    use vh5::engine::{NodeKind, Vh5File};
+    let (mut compared, mut from_bytes) = (0, 0);
+    for path in fixture_files() {
+        let file = Vh5File::open(path).unwrap();
+        if !file.is_versioned() {
+            continue;
+        }
+        for v in file.graph().unwrap().committed() {
+            for node in file.walk(v, "/").unwrap() {
+                if node.kind != NodeKind::Dataset {
+                    continue;
+                }
+                let fast = file.dataset(v, &node.path).unwrap();
+                let slow = file.dataset_via_hdf5(v, &node.path).unwrap();
+                let at = format!("{} {} {}", path.display(), v.name, node.path);
+                assert!(!slow.opened_from_bytes(), "{at}");
+                from_bytes += fast.opened_from_bytes() as usize;
+                assert_eq!(fast.meta, slow.meta, "{at}");
+                assert_eq!(fast.read_all().unwrap(), slow.read_all().unwrap(), "{at}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(
+        from_bytes > 200,
+        "only {from_bytes} of {compared} opened from bytes"
+    );
+    eprintln!("{from_bytes} of {compared} datasets opened from bytes equal HDF5's");
+}

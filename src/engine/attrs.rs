@@ -3,7 +3,11 @@
 use std::os::raw::c_void;
 
 use hdf5::Location;
-use hdf5_sys::h5a::{H5Aget_space, H5Aget_type, H5Aopen_by_name, H5Aread};
+use hdf5_sys::h5::{H5_index_t, H5_iter_order_t};
+use hdf5_sys::h5a::{
+    H5Aget_name, H5Aget_space, H5Aget_type, H5Aopen_by_idx, H5Aopen_by_name, H5Aread,
+};
+use hdf5_sys::h5o::{H5O_info2_t, H5Oget_info_by_name3, H5O_INFO_NUM_ATTRS};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_class_t, H5Sget_simple_extent_type};
 
@@ -38,6 +42,58 @@ pub fn read_attrs(loc: &Location, skip: &[&str]) -> Result<Vec<Attr>> {
         out.push(Attr { name, value });
     }
     Ok(out)
+}
+
+/// Every attribute of the object `obj` below `loc`, in HDF5's name order,
+/// leaving out `skip`, without opening the object (opening a virtual
+/// dataset decodes all its mappings).
+pub fn read_attrs_of(loc: &Location, obj: &str, skip: &[&str]) -> Result<Vec<Attr>> {
+    let cobj =
+        std::ffi::CString::new(obj).map_err(|_| super::error::Error::bad_input("path with NUL"))?;
+    // Safety: plain C data; all zeros is a valid value.
+    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+    h5::call(|| unsafe {
+        H5Oget_info_by_name3(
+            loc.id(),
+            cobj.as_ptr(),
+            &mut info,
+            H5O_INFO_NUM_ATTRS,
+            H5P_DEFAULT,
+        )
+    })?;
+    let mut out = Vec::new();
+    for i in 0..info.num_attrs {
+        let attr = h5::handle(|| unsafe {
+            H5Aopen_by_idx(
+                loc.id(),
+                cobj.as_ptr(),
+                H5_index_t::H5_INDEX_NAME,
+                H5_iter_order_t::H5_ITER_INC,
+                i,
+                H5P_DEFAULT,
+                H5P_DEFAULT,
+            )
+        })?;
+        let name = attr_name(&attr)?;
+        if !skip.contains(&name.as_str()) {
+            let value = read_attr_value(attr.id())?;
+            out.push(Attr { name, value });
+        }
+    }
+    Ok(out)
+}
+
+fn attr_name(attr: &h5::Handle) -> Result<String> {
+    let len = h5::locked(|| unsafe { H5Aget_name(attr.id(), 0, std::ptr::null_mut()) });
+    let mut buf = vec![
+        0u8;
+        usize::try_from(len).map_err(|_| super::error::Error::bad_file(
+            "unreadable attribute name"
+        ))? + 1
+    ];
+    h5::locked(|| unsafe { H5Aget_name(attr.id(), buf.len(), buf.as_mut_ptr().cast()) });
+    buf.truncate(len as usize);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// Reads one attribute's value with its own file type as memory type.

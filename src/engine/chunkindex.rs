@@ -105,6 +105,14 @@ impl Vh5File {
     }
 }
 
+/// A version dataset read from the file's bytes (`Vh5File::raw_vds`).
+pub(crate) struct RawVds {
+    pub map: Arc<ChunkMap>,
+    pub maxshape: Vec<Option<usize>>,
+    /// The user-defined fill value's bytes; `None`: zero bytes.
+    pub fill: Option<Vec<u8>>,
+}
+
 /// A version record with just the name, for opening its datasets.
 pub(crate) fn stand_in(name: &str) -> Version {
     Version {
@@ -122,6 +130,13 @@ impl Vh5File {
     /// in HDF5's cache) or anything in the bytes is unexpected: the caller
     /// then asks HDF5, which also reports real damage.
     pub(crate) fn raw_chunk_map(&self, version: &str, path: &str) -> Option<Arc<ChunkMap>> {
+        self.raw_vds(version, path).map(|v| v.map)
+    }
+
+    /// A version dataset as its object header describes it, read from the
+    /// file's bytes: what opening it through HDF5 would tell, without
+    /// decoding every mapping twice. `None` as for `raw_chunk_map`.
+    pub(crate) fn raw_vds(&self, version: &str, path: &str) -> Option<RawVds> {
         if !self.caches() {
             return None;
         }
@@ -135,12 +150,12 @@ impl Vh5File {
         if kind != ObjType::Dataset {
             return None;
         }
-        let layout = reader.vds_layout(addr).ok()?;
-        let raw_path = match layout.mappings.first() {
+        let vds = reader.vds_layout(addr).ok()?;
+        let raw_path = match vds.mappings.first() {
             Some(first) => first.source_dataset.clone(),
             None => layout::raw_data_path(path),
         };
-        let one_source = layout
+        let one_source = vds
             .mappings
             .iter()
             .all(|m| m.source_file == "." && m.source_dataset == raw_path);
@@ -148,15 +163,14 @@ impl Vh5File {
             return None;
         }
         let chunks = self.raw_chunks(&raw_path).ok()?;
-        let shape = layout.shape.iter().map(|&d| d as usize).collect();
-        let mappings: Vec<_> = layout
-            .mappings
-            .into_iter()
-            .map(|m| m.into_mapping())
-            .collect();
-        ChunkMap::from_mappings(shape, chunks, raw_path, &mappings)
-            .ok()
-            .map(Arc::new)
+        let shape = vds.shape.iter().map(|&d| d as usize).collect();
+        let mappings: Vec<_> = vds.mappings.into_iter().map(|m| m.into_mapping()).collect();
+        let map = ChunkMap::from_mappings(shape, chunks, raw_path, &mappings).ok()?;
+        Some(RawVds {
+            map: Arc::new(map),
+            maxshape: vds.maxshape.iter().map(|m| m.map(|d| d as usize)).collect(),
+            fill: vds.fill,
+        })
     }
 
     /// The chunk shape a `raw_data` pins for every version, read once.

@@ -31,7 +31,9 @@ pub(crate) enum Source {
     /// first use: plain reads let HDF5 follow the mappings, as Python does.
     Chunked {
         raw: hdf5::Dataset,
-        dcpl: Handle,
+        /// The VDS's creation property list (`None` when the dataset was
+        /// opened from the file's bytes, its map already known).
+        dcpl: Option<Handle>,
         map: OnceCell<Arc<ChunkMap>>,
     },
     /// A version dataset with no data (old HDF5 wrote unallocated
@@ -138,6 +140,12 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Whether this version dataset was opened from the file's bytes rather
+    /// than through HDF5's virtual-dataset machinery.
+    pub fn opened_from_bytes(&self) -> bool {
+        matches!(self.source, Source::Chunked { dcpl: None, .. })
+    }
+
     /// The chunk map of a versioned dataset (parsed once, on first use).
     pub fn chunk_map(&self) -> Result<Option<&ChunkMap>> {
         let Source::Chunked { dcpl, map, .. } = &self.source else {
@@ -146,6 +154,10 @@ impl Dataset {
         if let Some(m) = map.get() {
             return Ok(Some(m.as_ref()));
         }
+        // Opened from bytes means the map was set; only HDF5's VDS lacks it.
+        let Some(dcpl) = dcpl else {
+            return Ok(None);
+        };
         let chunks = self.meta.chunks.clone().unwrap_or_default();
         let raw_path = self.meta.raw_data.clone().unwrap_or_default();
         let mappings = h5::virtual_mappings(dcpl.id())?;
@@ -156,8 +168,22 @@ impl Dataset {
 }
 
 impl Vh5File {
-    /// Opens the dataset at `path` in a version.
+    /// Opens the dataset at `path` in a version. A versioned dataset is read
+    /// from the file's bytes where it can (HDF5 would decode every mapping
+    /// of its VDS to open it), through HDF5 otherwise.
     pub fn dataset(&self, version: &Version, path: &str) -> Result<Dataset> {
+        let path = normalize_path(path)?;
+        if self.is_versioned() {
+            if let Some(ds) = self.dataset_from_bytes(version, &path)? {
+                return Ok(ds);
+            }
+        }
+        self.dataset_via_hdf5(version, &path)
+    }
+
+    /// Opens the dataset through HDF5 alone (replays copy the VDS's own
+    /// creation properties, which only HDF5 gives).
+    pub fn dataset_via_hdf5(&self, version: &Version, path: &str) -> Result<Dataset> {
         let path = normalize_path(path)?;
         let node = self.node(version, &path)?;
         if node.kind != NodeKind::Dataset {
@@ -181,6 +207,60 @@ impl Vh5File {
             }
         }
         Ok(ds)
+    }
+
+    /// A version dataset from its object header's bytes, its `raw_data` and
+    /// its attributes read by index: what `open_versioned` gives, without
+    /// HDF5 opening the VDS. `None` where the byte reader does not apply.
+    fn dataset_from_bytes(&self, version: &Version, path: &str) -> Result<Option<Dataset>> {
+        let Some(vds) = self.raw_vds(&version.name, path) else {
+            return Ok(None);
+        };
+        let map = vds.map;
+        if map.chunks.len() != map.shape.len() || map.chunks.contains(&0) {
+            return Ok(None);
+        }
+        let raw_path = map.raw_data.clone();
+        let context = |e: Error| e.context(format!("{path} in version {}", version.name));
+        let raw = self.raw_data(&raw_path).map_err(context)?;
+        let (tid, dtype) = dataset_type(&raw).map_err(context)?;
+        let raw_dcpl = h5::dataset_dcpl(raw.id())?;
+        // As `fill_of`: raw_data's fill for fixed-length strings (pitfall 9),
+        // NULL strings for variable-length data, else the VDS's own bytes.
+        let fill = match vds.fill {
+            _ if matches!(dtype, Dtype::FixedString { .. }) => fill_of(&raw_dcpl, &tid, &dtype)?,
+            _ if dtype.has_vlen() => ValueGrid::default_fill(&dtype),
+            Some(bytes) if bytes.len() == dtype.size() => {
+                ValueGrid::from_bytes(dtype.clone(), vec![], bytes)
+            }
+            Some(_) => return Ok(None),
+            None => ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()]),
+        };
+        let node = layout::node_path(&version.name, path);
+        let meta = DatasetMeta {
+            path: path.to_string(),
+            fill,
+            shape: map.shape.clone(),
+            maxshape: vds.maxshape,
+            chunks: Some(map.chunks.clone()),
+            filters: filters_of(&raw_dcpl)?,
+            storage_size: storage_size(&raw),
+            layout: layout_name(Layout::Virtual),
+            raw_shape: Some(h5::dataset_extent(raw.id())?.0),
+            raw_data: Some(raw_path),
+            attrs: attrs::read_attrs_of(&self.h5, &node, &VERSION_DATASET_SYSTEM_ATTRS)
+                .map_err(context)?,
+            dtype,
+        };
+        Ok(Some(Dataset {
+            meta,
+            h5: raw.clone(),
+            source: Source::Chunked {
+                raw,
+                dcpl: None,
+                map: OnceCell::from(map),
+            },
+        }))
     }
 
     /// The chunk-map counts of CLI Precise rules 5. "Unique" asks every
@@ -350,7 +430,7 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
     let source = match layout {
         Layout::Virtual => Source::Chunked {
             raw,
-            dcpl,
+            dcpl: Some(dcpl),
             map: OnceCell::new(),
         },
         _ => Source::AllFill,

@@ -671,8 +671,9 @@ impl Rewriter<'_> {
         self.src.chunk_map_of(version, p)
     }
 
+    /// Through HDF5: the copy takes the VDS's own creation properties.
     fn open(&self, version: &str, p: &str) -> Result<Dataset> {
-        self.src.dataset(&stand_in(version), p)
+        self.src.dataset_via_hdf5(&stand_in(version), p)
     }
 
     /// Empty storage for the dataset `modify_metadata` rewrites.

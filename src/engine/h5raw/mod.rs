@@ -60,6 +60,9 @@ pub struct VdsLayout {
     /// `None` = unlimited.
     pub maxshape: Vec<Option<u64>>,
     pub mappings: Vec<RawMapping>,
+    /// The user-defined fill value's bytes (in the dataset's own type);
+    /// `None`: HDF5's default, zero bytes.
+    pub fill: Option<Vec<u8>>,
 }
 
 /// One mapping, its selections reduced to the single block each one is.
@@ -182,6 +185,7 @@ impl RawFile {
             shape: space.shape,
             maxshape: space.maxshape,
             mappings,
+            fill: msgs.fill.or(msgs.fill_old).flatten(),
         })
     }
 

@@ -9,6 +9,8 @@ use super::{Geometry, RawError, RawFile};
 
 const MSG_NULL: u16 = 0x0000;
 const MSG_DATASPACE: u16 = 0x0001;
+const MSG_FILL_OLD: u16 = 0x0004;
+const MSG_FILL: u16 = 0x0005;
 const MSG_LAYOUT: u16 = 0x0008;
 const MSG_CONTINUATION: u16 = 0x0010;
 /// Message types the C library knows are below this.
@@ -58,6 +60,12 @@ pub enum Layout {
 pub(crate) struct Messages {
     pub dataspace: Option<Dataspace>,
     pub layout: Option<Layout>,
+    /// The fill value message's user-defined bytes (`Some(None)`: a message
+    /// with no user value: HDF5's default, zero bytes).
+    pub fill: Option<Option<Vec<u8>>>,
+    /// The same from the pre-1.6 fill value message, used when there is no
+    /// newer one (as HDF5 does).
+    pub fill_old: Option<Option<Vec<u8>>>,
 }
 
 /// One object header chunk still to decode.
@@ -279,6 +287,24 @@ fn decode_chunk(
                 }
                 out.dataspace = Some(decode_dataspace(data, g)?);
             }
+            MSG_FILL | MSG_FILL_OLD => {
+                if flags & FLAG_SHARED != 0 {
+                    return Err(RawError::unsupported("shared fill value message"));
+                }
+                let slot = if kind == MSG_FILL {
+                    &mut out.fill
+                } else {
+                    &mut out.fill_old
+                };
+                if slot.is_some() {
+                    return Err(RawError::format("two fill value messages"));
+                }
+                *slot = Some(if kind == MSG_FILL {
+                    decode_fill(data)?
+                } else {
+                    decode_fill_old(data)?
+                });
+            }
             MSG_LAYOUT => {
                 if flags & FLAG_SHARED != 0 {
                     return Err(RawError::format("layout message flagged as shared"));
@@ -321,6 +347,48 @@ fn check_message_flags(flags: u8) -> Result<(), RawError> {
         )));
     }
     Ok(())
+}
+
+/// The fill value message (versions 1 to 3): the user-defined value's
+/// bytes, `None` when undefined or HDF5's default.
+fn decode_fill(data: &[u8]) -> Result<Option<Vec<u8>>, RawError> {
+    let mut c = Cursor::new(data, "fill value message");
+    let version = c.u8()?;
+    let defined_size = match version {
+        1 | 2 => {
+            c.skip(2)?; // allocation and write times
+            if c.u8()? == 0 {
+                return Ok(None);
+            }
+            c.u32()?
+        }
+        3 => {
+            let flags = c.u8()?;
+            const UNDEFINED: u8 = 0x10;
+            const HAVE_VALUE: u8 = 0x20;
+            if flags & !0x3f != 0 || flags & (UNDEFINED | HAVE_VALUE) == UNDEFINED | HAVE_VALUE {
+                return Err(RawError::format(format!("fill value flags {flags:#04x}")));
+            }
+            if flags & HAVE_VALUE == 0 {
+                return Ok(None);
+            }
+            c.u32()?
+        }
+        v => return Err(RawError::format(format!("fill value message version {v}"))),
+    };
+    match defined_size {
+        0 => Ok(None),
+        n => Ok(Some(c.take(n as usize)?.to_vec())),
+    }
+}
+
+/// The pre-1.6 fill value message: a size and the value.
+fn decode_fill_old(data: &[u8]) -> Result<Option<Vec<u8>>, RawError> {
+    let mut c = Cursor::new(data, "old fill value message");
+    match c.u32()? {
+        0 => Ok(None),
+        n => Ok(Some(c.take(n as usize)?.to_vec())),
+    }
 }
 
 /// An address of all 0xff bytes is HDF5's "undefined address".
