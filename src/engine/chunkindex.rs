@@ -13,8 +13,9 @@ use super::chunkmap::ChunkMap;
 pub use super::chunkmemo::RegionUse;
 use super::error::{Error, Result};
 use super::file::Vh5File;
+use super::h5::Block;
 use super::h5::{self, ObjType};
-use super::h5raw::RawFile;
+use super::h5raw::{RawFile, VdsLayout};
 use super::layout;
 use super::storage::raw_chunks;
 use super::versions::Version;
@@ -75,21 +76,17 @@ impl Vh5File {
             if cancel() {
                 return Err(Error::cancelled());
             }
-            // Not remembered: a scan of every version would hold every
+            // No map is kept: a scan of every version would hold every
             // map; only the counts stay.
-            let map = match self.index.map(name, path) {
-                Some(known) => known,
-                None => self.read_chunk_map(name, path)?,
-            };
-            let Some(map) = map else {
+            let Some(regions) = self.regions_of(name, path)? else {
                 continue;
             };
-            for (_, block) in map.iter() {
-                match counts.versions_using.get_mut(block) {
+            for block in regions {
+                match counts.versions_using.get_mut(&block) {
                     Some((n, last)) if *last != k => (*n, *last) = (*n + 1, k),
                     Some(_) => {}
                     None => {
-                        counts.versions_using.insert(block.clone(), (1, k));
+                        counts.versions_using.insert(block, (1, k));
                     }
                 }
             }
@@ -137,6 +134,21 @@ impl Vh5File {
     /// file's bytes: what opening it through HDF5 would tell, without
     /// decoding every mapping twice. `None` as for `raw_chunk_map`.
     pub(crate) fn raw_vds(&self, version: &str, path: &str) -> Option<RawVds> {
+        let (vds, raw_path) = self.raw_layout(version, path)?;
+        let chunks = self.raw_chunks(&raw_path).ok()?;
+        let shape = vds.shape.iter().map(|&d| d as usize).collect();
+        let mappings: Vec<_> = vds.mappings.into_iter().map(|m| m.into_mapping()).collect();
+        let map = ChunkMap::from_mappings(shape, chunks, raw_path, &mappings).ok()?;
+        Some(RawVds {
+            map: Arc::new(map),
+            maxshape: vds.maxshape.iter().map(|m| m.map(|d| d as usize)).collect(),
+            fill: vds.fill,
+        })
+    }
+
+    /// A version dataset's object header read by the byte reader, and the
+    /// one `raw_data` all its mappings read from.
+    fn raw_layout(&self, version: &str, path: &str) -> Option<(VdsLayout, String)> {
         if !self.caches() {
             return None;
         }
@@ -152,25 +164,30 @@ impl Vh5File {
         }
         let vds = reader.vds_layout(addr).ok()?;
         let raw_path = match vds.mappings.first() {
-            Some(first) => first.source_dataset.clone(),
+            Some(first) => first.source_dataset.to_string(),
             None => layout::raw_data_path(path),
         };
         let one_source = vds
             .mappings
             .iter()
-            .all(|m| m.source_file == "." && m.source_dataset == raw_path);
-        if !one_source {
-            return None;
-        }
-        let chunks = self.raw_chunks(&raw_path).ok()?;
-        let shape = vds.shape.iter().map(|&d| d as usize).collect();
-        let mappings: Vec<_> = vds.mappings.into_iter().map(|m| m.into_mapping()).collect();
-        let map = ChunkMap::from_mappings(shape, chunks, raw_path, &mappings).ok()?;
-        Some(RawVds {
-            map: Arc::new(map),
-            maxshape: vds.maxshape.iter().map(|m| m.map(|d| d as usize)).collect(),
-            fill: vds.fill,
-        })
+            .all(|m| &*m.source_file == "." && *m.source_dataset == *raw_path);
+        one_source.then_some((vds, raw_path))
+    }
+
+    /// The `raw_data` regions a version's dataset reads, for counting: from
+    /// a map already read, else straight from the mappings (no map built).
+    fn regions_of(&self, version: &str, path: &str) -> Result<Option<Vec<Block>>> {
+        let known = match self.index.map(version, path) {
+            Some(known) => known,
+            None => match self.raw_layout(version, path) {
+                Some((vds, _)) => {
+                    let blocks = vds.mappings.into_iter().map(|m| m.source_block);
+                    return Ok(Some(blocks.collect()));
+                }
+                None => self.read_chunk_map(version, path)?,
+            },
+        };
+        Ok(known.map(|m| m.iter().map(|(_, b)| b.clone()).collect()))
     }
 
     /// The chunk shape a `raw_data` pins for every version, read once.

@@ -944,7 +944,9 @@ fn old_sources(
 
 /// Whether a raw_data block starts a chunk of the HDF5 chunk grid `chunks`.
 fn is_chunk_start(start: &[usize], chunks: &[usize]) -> bool {
-    start.len() == chunks.len() && start[0] % chunks[0] == 0 && start[1..].iter().all(|&s| s == 0)
+    start.len() == chunks.len()
+        && start[0].is_multiple_of(chunks[0])
+        && start[1..].iter().all(|&s| s == 0)
 }
 
 fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {

@@ -22,6 +22,7 @@ mod vds;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::h5::{Block, VirtualMapping};
 
@@ -70,8 +71,9 @@ pub struct VdsLayout {
 pub struct RawMapping {
     /// As stored (`"."` = the same file); printf-style `%` sequences are
     /// returned verbatim, as `H5Pget_virtual_filename` does.
-    pub source_file: String,
-    pub source_dataset: String,
+    /// Shared by the mappings that name the same file or dataset.
+    pub source_file: Arc<str>,
+    pub source_dataset: Arc<str>,
     pub virtual_block: Block,
     pub source_block: Block,
 }

@@ -205,8 +205,8 @@ fn check(layout: &VdsLayout) {
         .mappings
         .iter()
         .map(|m| {
-            assert_eq!(m.source_file, ".");
-            assert_eq!(m.source_dataset, "/_version_data/m/raw_data");
+            assert_eq!(&*m.source_file, ".");
+            assert_eq!(&*m.source_dataset, "/_version_data/m/raw_data");
             assert_eq!(m.virtual_block.count, m.source_block.count);
             (
                 m.virtual_block.start.clone(),

@@ -10,6 +10,7 @@
 use super::bytes::{verify_checksum, Cursor};
 use super::selection::{self, Selection};
 use super::{Block, Geometry, RawError, RawMapping};
+use std::sync::Arc;
 
 const SOURCE_FILE_SHARED: u8 = 0x01;
 const SOURCE_DSET_SHARED: u8 = 0x02;
@@ -36,6 +37,7 @@ pub(crate) fn decode(
         )));
     }
     let n = c.uint(g.sizeof_size)?;
+    let same_file: Arc<str> = Arc::from(".");
     let mut out: Vec<RawMapping> = Vec::with_capacity((n as usize).min(c.remaining() / MIN_ENTRY));
     // Each entry consumes bytes or fails, so this ends with the buffer.
     for i in 0..n {
@@ -47,18 +49,18 @@ pub(crate) fn decode(
             return Err(RawError::format(format!("VDS mapping flags {flags:#04x}")));
         }
         let file = if flags & SOURCE_SAME_FILE != 0 {
-            ".".to_string()
+            same_file.clone()
         } else if flags & SOURCE_FILE_SHARED != 0 {
             let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source file")?;
             e.source_file.clone()
         } else {
-            name(c.cstr()?)?
+            interned(c.cstr()?, out.last().map(|m| &m.source_file))?
         };
         let dset = if flags & SOURCE_DSET_SHARED != 0 {
             let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source dataset")?;
             e.source_dataset.clone()
         } else {
-            name(c.cstr()?)?
+            interned(c.cstr()?, out.last().map(|m| &m.source_dataset))?
         };
         let source = selection::decode(&mut c)?;
         let virt = selection::decode(&mut c)?;
@@ -91,6 +93,15 @@ fn earlier<'a>(
         .ok_or_else(|| RawError::format(format!("{what} name refers to a missing entry")))
 }
 
+/// A name, shared with the previous mapping's when it is the same (every
+/// mapping of a versioned-hdf5 VDS names one `raw_data`).
+fn interned(bytes: &[u8], previous: Option<&Arc<str>>) -> Result<Arc<str>, RawError> {
+    match previous {
+        Some(p) if p.as_bytes() == bytes => Ok(p.clone()),
+        _ => name(bytes).map(Arc::from),
+    }
+}
+
 fn name(bytes: &[u8]) -> Result<String, RawError> {
     let s =
         std::str::from_utf8(bytes).map_err(|_| RawError::unsupported("non-UTF-8 source name"))?;
@@ -114,8 +125,8 @@ fn to_block(start: Vec<u64>, count: Vec<u64>) -> Result<Block, RawError> {
 }
 
 fn mapping(
-    file: String,
-    dset: String,
+    file: Arc<str>,
+    dset: Arc<str>,
     source: Selection,
     virt: Selection,
     shape: &[u64],
@@ -246,8 +257,8 @@ mod tests {
         let b = blob(0, &[v0_entry(0, 8, 4), v0_entry(4, 0, 2)]);
         let m = decode(&b, G, &[6], &[Some(6)]).unwrap();
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0].source_file, ".");
-        assert_eq!(m[0].source_dataset, "/_version_data/x/raw_data");
+        assert_eq!(&*m[0].source_file, ".");
+        assert_eq!(&*m[0].source_dataset, "/_version_data/x/raw_data");
         assert_eq!(m[0].virtual_block, blk(0, 4));
         assert_eq!(m[0].source_block, blk(8, 4));
         assert_eq!(m[1].to_mapping().virtual_block, blk(4, 2));
@@ -288,7 +299,7 @@ mod tests {
         let m = decode(&blob(1, &entries), G, &[10], &[None]).unwrap();
         let names: Vec<_> = m
             .iter()
-            .map(|m| (m.source_file.as_str(), m.source_dataset.as_str()))
+            .map(|m| (&*m.source_file, &*m.source_dataset))
             .collect();
         assert_eq!(
             names,
