@@ -658,3 +658,79 @@ with h5py.File(sys.argv[1], "w") as f:
         "{s}"
     );
 }
+
+// ---- Editing: staged edits, the pending list, the commit dialog. ----
+
+/// A copy of the demo file (edits commit into it) in a headless browser.
+fn demo_copy(width: u16, height: u16) -> (tempfile::TempDir, Headless) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &path).unwrap();
+    let mut h = Headless::open(&path, width, height).unwrap();
+    assert!(h.settle(), "requests never settled");
+    (dir, h)
+}
+
+#[test]
+fn editing_a_cell_stages_it_and_a_bad_value_keeps_the_field_open() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.show("/prices");
+    h.keys(&[Down, Right, Char('e')]);
+    let s = h.screen();
+    assert!(
+        s.contains("set [1, 1]: "),
+        "the editor opens prefilled:\n{s}"
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("abc");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("set [1, 1]: abc▏") && s.contains("not valid JSON"),
+        "{s}"
+    );
+    assert!(h.app.pending.is_empty(), "nothing is staged");
+    insta::assert_snapshot!("edit_field_error", s);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("123.5");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(s.contains("staged: set") && s.contains("123.5"), "{s}");
+    assert_eq!(h.app.pending.len(), 1);
+    // The cell is drawn in the staged colour.
+    let buf = h.terminal.backend().buffer().clone();
+    let at = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (0..8).all(|i| {
+                buf[(x + i, y)].symbol() == "123.5000".get(i as usize..i as usize + 1).unwrap()
+            })
+        })
+        .expect("the staged value is shown");
+    assert_eq!(buf[at].bg, ratatui::style::Color::Magenta);
+    h.keys(&[Char('4')]);
+    let s = h.screen();
+    let bar = bottom(&h);
+    assert!(
+        bar.contains("c commit") && bar.contains("P pending") && bar.contains("u undo"),
+        "{bar}"
+    );
+    insta::assert_snapshot!("edit_staged_key_bar", s);
+    // A selection set to one value.
+    h.keys(&[Down, Char('v'), Down, Right, Char('e')]);
+    assert!(h.screen().contains("set [2:4, 1:3]: "), "{}", h.screen());
+    h.text("7");
+    h.keys(&[Enter]);
+    assert_eq!(h.app.pending.len(), 2, "{}", h.screen());
+    // The pending list, then undo of the newest.
+    h.keys(&[Char('P')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Pending changes on") && s.contains("→ 123.5"),
+        "{s}"
+    );
+    insta::assert_snapshot!("pending_list", s);
+    h.keys(&[Esc, Char('u')]);
+    assert!(status(&h).contains("undone: set"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+}

@@ -19,6 +19,7 @@ use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
 use super::detail::{row, CopyPopup, DetailPopup};
+use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
 use super::keybar;
@@ -27,8 +28,9 @@ use super::meta::MetaPane;
 use super::popup::Popup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
-use super::worker::{Answer, NodeInfo, Reply, Request};
+use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
+use crate::engine::edit::{Edit, EditValue, PendingRow};
 use crate::engine::{NodeKind, Value};
 
 /// An open text field and what its text is for.
@@ -87,10 +89,20 @@ pub struct App {
     /// The page request waiting for its answer.
     in_flight: Option<Request>,
     spinner: usize,
+    /// A command to cancel, for the event loop.
+    cancel: Option<u64>,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
     /// The changed-cell count asked for last: (B, path, plane).
     counting: Option<(String, String, Plane)>,
+    /// The staged edits, oldest first, and the version they are based on
+    /// (from the worker's last `Done`).
+    pub pending: Vec<PendingRow>,
+    pub staged_on: Option<String>,
+    /// Commands waiting to be sent to the worker.
+    commands: Vec<(u64, Command)>,
+    /// The command running in the worker (its sequence number).
+    pub running: Option<u64>,
 }
 
 impl App {
@@ -119,6 +131,11 @@ impl App {
             in_flight: None,
             spinner: 0,
             start: None,
+            pending: Vec::new(),
+            staged_on: None,
+            commands: Vec::new(),
+            running: None,
+            cancel: None,
         };
         app.request(Request::Log);
         app
@@ -145,6 +162,91 @@ impl App {
         };
         self.outbox.retain(|(_, r)| r.kind() != req.kind());
         self.outbox.push((self.seq, req));
+    }
+
+    /// Queues a command for the worker (commands run in order).
+    pub fn command(&mut self, cmd: Command) {
+        self.seq += 1;
+        if matches!(
+            cmd,
+            Command::Commit { .. }
+                | Command::DeleteVersions { .. }
+                | Command::ModifyMetadata { .. }
+        ) {
+            self.running = Some(self.seq);
+        }
+        self.commands.push((self.seq, cmd));
+    }
+
+    /// Commands waiting to be sent to the worker.
+    pub fn take_commands(&mut self) -> Vec<(u64, Command)> {
+        std::mem::take(&mut self.commands)
+    }
+
+    /// The command the user asked to cancel (Esc on the progress popup).
+    pub fn take_cancel(&mut self) -> Option<u64> {
+        self.cancel.take()
+    }
+
+    /// Progress and the end of a command.
+    pub fn on_command_reply(&mut self, reply: CommandReply) {
+        match reply {
+            CommandReply::Progress {
+                seq,
+                fraction,
+                text,
+            } => {
+                if self.running == Some(seq) {
+                    if let Some(Popup::Progress(p)) = self.popup.as_mut() {
+                        p.fraction = fraction;
+                        p.text = text;
+                    }
+                }
+            }
+            CommandReply::Done {
+                seq,
+                outcome,
+                pending,
+                staged_on,
+            } => {
+                let staged_changed = pending != self.pending || staged_on != self.staged_on;
+                self.pending = pending;
+                self.staged_on = staged_on;
+                if self.running == Some(seq) {
+                    self.running = None;
+                    if matches!(self.popup, Some(Popup::Progress(_))) {
+                        self.popup = None;
+                    }
+                }
+                match outcome {
+                    Ok(o) => {
+                        self.status = Some((o.message(), false));
+                        if let Outcome::Committed(c) = &o {
+                            self.start = Some(Start {
+                                version: c.version.name.clone(),
+                                path: self.tree.selected_path(),
+                            });
+                        }
+                        if o.wrote() {
+                            self.request(Request::Log);
+                        } else if staged_changed {
+                            self.refresh_view();
+                        }
+                    }
+                    Err(message) => self.status = Some((message, true)),
+                }
+            }
+        }
+    }
+
+    /// The staged edits changed: ask again for the tree, the node and the
+    /// page shown.
+    fn refresh_view(&mut self) {
+        self.array.page = None;
+        self.in_flight = None;
+        if let Some(version) = self.tree.version.clone() {
+            self.request(Request::Tree { version });
+        }
     }
 
     /// Texts copied since the last call, for the terminal (OSC 52).
@@ -246,7 +348,7 @@ impl App {
                 path,
                 sel,
                 grid,
-                ..
+                staged,
             } => {
                 self.in_flight = None;
                 let key = self.array.key();
@@ -258,6 +360,7 @@ impl App {
                         start,
                         count,
                         grid,
+                        staged,
                     });
                     self.want_mask();
                 }
@@ -589,8 +692,25 @@ impl App {
             Context::Tree => self.pane_action(Pane::Tree, action),
             Context::Meta => self.pane_action(Pane::Meta, action),
             Context::Array => self.pane_action(Pane::Array, action),
+            Context::Field if self.popup.is_some() => {
+                if let Some(p) = self.popup.as_mut() {
+                    let effect = p.handle(action);
+                    self.apply(effect);
+                }
+            }
             Context::Field => self.field_action(action),
-            Context::Help | Context::Detail | Context::CopyChoice => {
+            Context::Pending => {
+                if let Some(Popup::Pending(p)) = self.popup.as_mut() {
+                    let effect = p.handle(action, &self.pending);
+                    self.apply(effect);
+                }
+            }
+            Context::Help
+            | Context::Detail
+            | Context::CopyChoice
+            | Context::Confirm
+            | Context::Commit
+            | Context::Progress => {
                 if let Some(p) = self.popup.as_mut() {
                     let effect = p.handle(action);
                     self.apply(effect);
@@ -615,7 +735,21 @@ impl App {
     /// The `Global` context's actions.
     fn global(&mut self, action: Action) {
         match action {
+            Action::Quit if !self.pending.is_empty() => self.ask(
+                Ask::Quit,
+                "Quit?",
+                vec![format!(
+                    "{} edit(s) are staged and not committed; quitting drops them.",
+                    self.pending.len()
+                )],
+            ),
             Action::Quit => self.quit = true,
+            Action::Pending => self.popup = Some(Popup::Pending(PendingPopup::default())),
+            Action::Undo if self.pending.is_empty() => {
+                self.status = Some(("nothing to undo: no edit is staged".into(), false))
+            }
+            Action::Undo => self.command(Command::Undo),
+            Action::Commit => self.open_commit(),
             Action::Help => self.popup = Some(Popup::Help(HelpPopup::default())),
             Action::NextPane => self.cycle_focus(1),
             Action::PrevPane => self.cycle_focus(-1),
@@ -634,8 +768,103 @@ impl App {
         }
     }
 
+    fn ask(&mut self, ask: Ask, title: &str, lines: Vec<String>) {
+        self.popup = Some(Popup::Confirm(ConfirmPopup {
+            ask,
+            title: title.into(),
+            lines,
+        }));
+    }
+
+    /// Why editing does nothing here, if it does not.
+    fn read_only(&self) -> Option<String> {
+        self.timeline
+            .plain()
+            .then(|| "a plain HDF5 file is read-only: vh5 edits versioned-hdf5 files".into())
+    }
+
+    /// `c`: the commit dialog, when edits are staged.
+    fn open_commit(&mut self) {
+        if self.pending.is_empty() {
+            self.status = Some(("nothing is staged: no commit to make".into(), false));
+            return;
+        }
+        let parent = self.staged_on.clone().unwrap_or_default();
+        let taken = |n: &str| self.timeline.rows.iter().any(|r| r.name == n);
+        let mut i = self.timeline.rows.len() + 1;
+        let mut name = format!("v{i}");
+        while taken(&name) {
+            i += 1;
+            name = format!("v{i}");
+        }
+        self.popup = Some(Popup::Commit(CommitPopup::new(
+            &name,
+            &parent,
+            self.pending.len(),
+        )));
+    }
+
+    /// `e` in the array: a field prefilled with the cell's value (or empty
+    /// for a selection).
+    fn edit_cell(&mut self) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let a = &self.array;
+        if a.meta.is_none() || a.is_empty() {
+            self.status = Some(("no cell here to edit".into(), false));
+            return;
+        }
+        let (prompt, prefill) = match a.selection_box() {
+            Some((lo, hi)) => (format!("set {}: ", a.slice_text(lo, hi)), String::new()),
+            None => {
+                let [r, c] = a.cursor;
+                let text = a
+                    .value_at(r, c)
+                    .map(|v| edit_text(&v, a))
+                    .unwrap_or_default();
+                (format!("set {}: ", a.index_text(r, c)), text)
+            }
+        };
+        self.field = Some(OpenField {
+            purpose: FieldFor::ArrayEdit,
+            field: TextField::new(prompt, &prefill),
+        });
+    }
+
+    /// Enter in the cell editor: checks the value against the dtype and
+    /// stages it.
+    fn accept_cell(&mut self, text: &str) -> Result<Effect, String> {
+        let a = &self.array;
+        let (Some(m), Some(version)) = (&a.meta, &a.version) else {
+            return Err("no dataset shown".into());
+        };
+        let index = match a.selection_box() {
+            Some((lo, hi)) => a.slice_text(lo, hi),
+            None => a.index_text(a.cursor[0], a.cursor[1]),
+        };
+        let value = edit_value(text, &m.dtype)?;
+        value
+            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
+            .map_err(|e| e.message)?;
+        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
+        let base = version.clone();
+        self.array.anchor = None;
+        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
+    }
+
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
+        if (pane, action) == (Pane::Array, Action::Edit) {
+            return self.edit_cell();
+        }
+        if (pane, action) == (Pane::Array, Action::Select) {
+            if let Some(why) = self.read_only() {
+                self.status = Some((why, false));
+                return;
+            }
+        }
         let effect = match pane {
             Pane::Timeline => self.timeline.handle(action),
             Pane::Tree => self.tree.handle(action),
@@ -692,6 +921,7 @@ impl App {
             }
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
+            FieldFor::ArrayEdit => self.accept_cell(text),
         }
     }
 
@@ -713,6 +943,30 @@ impl App {
             Effect::OpenDetail => self.open_detail(),
             Effect::OpenCopy => self.open_copy(),
             Effect::FindChange(forward) => self.find_change(forward),
+            Effect::Command(cmd) => {
+                let title = match &*cmd {
+                    Command::Commit { name, .. } => Some(format!("Committing {name}")),
+                    Command::DeleteVersions { versions } => {
+                        Some(format!("Deleting {}", versions.join(", ")))
+                    }
+                    Command::ModifyMetadata { path, .. } => Some(format!("Modifying {path}")),
+                    _ => None,
+                };
+                self.command(*cmd);
+                if let Some(title) = title {
+                    self.popup = Some(Popup::Progress(ProgressPopup {
+                        title,
+                        fraction: 0.0,
+                        text: "starting…".into(),
+                    }));
+                }
+            }
+            Effect::Confirmed(Ask::Quit) => self.quit = true,
+            Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
+            Effect::CancelCommand => {
+                self.cancel = self.running;
+                self.status = Some(("cancelling…".into(), false));
+            }
         }
     }
 
@@ -854,6 +1108,12 @@ impl App {
     /// rest; the router and help do not look at this).
     fn in_bar(&self, b: &Binding) -> bool {
         match (b.context, b.action) {
+            (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
+                !self.pending.is_empty()
+            }
+            (Context::Array, Action::Edit | Action::Select) => {
+                !self.timeline.plain() && self.array.enabled(b.action, false)
+            }
             (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
             (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
             (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
@@ -979,8 +1239,10 @@ impl App {
         }
         let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
         keybar::render(f, status, self.status_line(), &bar);
-        if let Some(p) = self.popup.as_mut() {
-            p.render(f, main);
+        match self.popup.as_mut() {
+            Some(Popup::Pending(p)) => p.render(f, main, &self.pending, self.staged_on.as_deref()),
+            Some(p) => p.render(f, main),
+            None => {}
         }
     }
 
@@ -1094,6 +1356,30 @@ fn escape_value(v: &Value, a: &ArrayPane) -> String {
     match v {
         Value::Str(_) | Value::Bytes(_) => super::array::escape(&a.format_value(v)),
         other => a.format_value(other),
+    }
+}
+
+/// A value as the cell editor shows it: strings as plain text, the rest
+/// in the command line's spelling.
+fn edit_text(v: &Value, a: &ArrayPane) -> String {
+    match v {
+        Value::Str(_) | Value::Bytes(_) => a.format_value(v),
+        Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
+        Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
+        Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
+        _ => v.to_string(),
+    }
+}
+
+/// The editor's text as a value: for a string dataset the plain text, else
+/// the command line's spelling.
+fn edit_value(text: &str, dtype: &crate::engine::Dtype) -> Result<EditValue, String> {
+    use crate::engine::Dtype;
+    match dtype {
+        Dtype::VarString { .. } | Dtype::FixedString { .. } => {
+            Ok(EditValue::Text(text.to_string()))
+        }
+        _ => EditValue::parse(text).map_err(|e| e.message),
     }
 }
 

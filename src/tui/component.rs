@@ -42,6 +42,8 @@ pub enum FieldFor {
     TimelineSearch,
     /// `:` in the timeline.
     TimelineDate,
+    /// `e` in the array: the cell's (or the selection's) new value.
+    ArrayEdit,
 }
 
 impl FieldFor {
@@ -49,7 +51,7 @@ impl FieldFor {
     pub fn pane(self) -> Pane {
         match self {
             FieldFor::TreeSearch => Pane::Tree,
-            FieldFor::ArrayGoTo => Pane::Array,
+            FieldFor::ArrayGoTo | FieldFor::ArrayEdit => Pane::Array,
             FieldFor::TimelineSearch | FieldFor::TimelineDate => Pane::Timeline,
         }
     }
@@ -81,4 +83,10 @@ pub enum Effect {
     OpenCopy,
     /// Array, diff mode: find the next (true) or previous changed cell.
     FindChange(bool),
+    /// Send a command to the worker (stage, discard, commit, ...).
+    Command(Box<super::worker::Command>),
+    /// A confirm dialog said yes.
+    Confirmed(super::edit::Ask),
+    /// Cancel the command in progress.
+    CancelCommand,
 }

@@ -20,6 +20,7 @@ pub mod cells;
 pub mod clipboard;
 pub mod component;
 pub mod detail;
+pub mod edit;
 pub mod field;
 pub mod headless;
 pub mod help;
@@ -96,6 +97,12 @@ fn event_loop(
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::runtime(format!("terminal: {e}"));
     while !app.quit {
+        for (seq, cmd) in app.take_commands() {
+            worker.command(seq, cmd);
+        }
+        if let Some(seq) = app.take_cancel() {
+            worker.cancel(seq);
+        }
         for (seq, req) in app.take_requests() {
             worker.send(seq, req);
         }
@@ -110,6 +117,9 @@ fn event_loop(
                 Event::Mouse(m) => app.on_mouse(m),
                 _ => {}
             }
+        }
+        while let Ok(reply) = worker.command_replies.try_recv() {
+            app.on_command_reply(reply);
         }
         while let Ok(answer) = worker.answers.try_recv() {
             app.on_answer(answer);
