@@ -734,3 +734,86 @@ fn editing_a_cell_stages_it_and_a_bad_value_keeps_the_field_open() {
     assert!(status(&h).contains("undone: set"), "{}", status(&h));
     assert_eq!(h.app.pending.len(), 1);
 }
+
+#[test]
+fn the_commit_dialog_commits_and_selects_the_new_version() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.keys(&[Char('c')]);
+    assert!(status(&h).contains("nothing is staged"), "{}", status(&h));
+    h.show("/prices");
+    h.keys(&[Char('e')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("1.25");
+    h.keys(&[Enter, Char('c')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Commit 1 staged edit(s)") && s.contains("parent eod-2025-05-30"),
+        "{s}"
+    );
+    insta::assert_snapshot!("commit_dialog", s);
+    // Tab to make current, Space toggles it off and on; a bad timestamp
+    // keeps the dialog open.
+    h.keys(&[Tab, Char(' ')]);
+    assert!(h.screen().contains("[ ] no"), "{}", h.screen());
+    h.keys(&[Char(' '), Tab]);
+    h.text("yesterday");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen().contains("Commit 1 staged edit(s)"),
+        "{}",
+        h.screen()
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.keys(&[Tab]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("edited");
+    h.hold_done = true;
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(s.contains("Committing edited"), "{s}");
+    insta::assert_snapshot!("commit_progress", s);
+    h.hold_done = false;
+    h.release();
+    let s = h.screen();
+    assert!(
+        status(&h).contains("committed edited") && status(&h).contains("chunk(s) written"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.selected_name(), Some("edited"), "{s}");
+    assert!(h.app.pending.is_empty());
+    // A name taken is refused; the edits stay staged.
+    h.keys(&[Char('4'), Char('e')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("2.5");
+    h.keys(&[Enter, Char('c')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("edited");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("error"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+}
+
+#[test]
+fn quit_with_edits_staged_asks_first() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.show("/tickers");
+    h.keys(&[Char('e')]);
+    assert!(h.screen().contains("set [0]: "), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("NEW TICKER");
+    h.keys(&[Enter]);
+    assert_eq!(h.app.pending.len(), 1, "{}", h.screen());
+    h.keys(&[Char('q')]);
+    assert!(!h.app.quit);
+    let s = h.screen();
+    assert!(
+        s.contains("Quit?") && s.contains("1 edit(s) are staged"),
+        "{s}"
+    );
+    insta::assert_snapshot!("confirm_quit", s);
+    h.keys(&[Esc]);
+    assert!(!h.app.quit && !h.screen().contains("Quit?"));
+    h.keys(&[Char('q'), Char('q')]);
+    assert!(h.app.quit);
+}

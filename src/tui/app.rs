@@ -1108,6 +1108,9 @@ impl App {
     /// rest; the router and help do not look at this).
     fn in_bar(&self, b: &Binding) -> bool {
         match (b.context, b.action) {
+            (Context::Field, Action::Accept | Action::Cancel) => {
+                !matches!(self.popup, Some(Popup::Commit(_)))
+            }
             (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
                 !self.pending.is_empty()
             }

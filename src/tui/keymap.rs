@@ -122,6 +122,8 @@ impl Context {
             Context::Global => &[("mouse", "click to focus and select, wheel to scroll")],
             Context::Field => &[("other keys", "typed in at the cursor")],
             Context::Help => &[("other keys", "close the help")],
+            Context::Confirm => &[("q", "in the quit question: quits too")],
+            Context::Commit => &[("other keys", "typed in the focused text field")],
             Context::CopyChoice => &[(
                 "clipboard",
                 "set through OSC 52: works over ssh and in tmux",

@@ -101,6 +101,10 @@ impl Popup {
         match self {
             // As before the table existed: any other key closes the help.
             Popup::Help(_) => Effect::Close,
+            // The quit question: q again quits.
+            Popup::Confirm(c) if c.ask == super::edit::Ask::Quit && key == Key::ch('q') => {
+                c.handle(Action::Yes)
+            }
             Popup::Commit(c) => {
                 if let (crossterm::event::KeyCode::Char(ch), false) = (key.code, key.ctrl) {
                     c.insert(ch);
