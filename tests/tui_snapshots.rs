@@ -817,3 +817,27 @@ fn quit_with_edits_staged_asks_first() {
     h.keys(&[Char('q'), Char('q')]);
     assert!(h.app.quit);
 }
+
+#[test]
+fn metadata_selects_edits_adds_and_deletes_attributes() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    // The root node shows the version group's attributes.
+    h.keys(&[Char('2'), Home, Char('3'), Char('g'), Char('e')]);
+    assert!(h.screen().contains("author = ingest-bot"), "{}", h.screen());
+    h.keys(&[Esc]);
+    h.show("/prices");
+    h.keys(&[Char('3'), Char('G')]);
+    let s = h.screen();
+    assert!(s.contains("▶ "), "an attribute row is selected:\n{s}");
+    let name = h.app.meta.selected_attr().unwrap().name.clone();
+    h.keys(&[Char('e')]);
+    assert!(h.screen().contains(&format!("{name} = ")), "{}", h.screen());
+    h.keys(&[Esc, Char('a')]);
+    h.text("note=hello world");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: attr"), "{}", status(&h));
+    assert!(h.screen().contains("attributes (4)"), "{}", h.screen());
+    h.keys(&[Char('g'), Char('d')]);
+    assert!(status(&h).contains("staged: del attr"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 2);
+}

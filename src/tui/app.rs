@@ -519,6 +519,10 @@ impl App {
         else {
             return;
         };
+        if self.meta.shown.as_deref() != Some(path.as_str()) {
+            self.meta.selected = 0;
+            self.meta.shown = Some(path.clone());
+        }
         self.meta.info = None;
         self.meta.loading = true;
         self.meta.change = None;
@@ -854,8 +858,96 @@ impl App {
         Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
     }
 
+    /// The node the metadata pane shows and the version it is in, when
+    /// its attributes can be edited.
+    fn attr_target(&self) -> Result<(String, String), String> {
+        if let Some(why) = self.read_only() {
+            return Err(why);
+        }
+        if self.meta.removed.is_some() {
+            return Err("this node is removed in B: select it where it exists".into());
+        }
+        match (
+            self.tree.version.clone(),
+            self.tree.selected_path(),
+            &self.meta.info,
+        ) {
+            (Some(v), Some(p), Some(_)) => Ok((v, p)),
+            _ => Err("select a node first".into()),
+        }
+    }
+
+    /// `e`, `a`, `d` in the metadata pane.
+    fn meta_edit(&mut self, action: Action) {
+        let target = match self.attr_target() {
+            Ok(t) => t,
+            Err(why) => {
+                self.status = Some((why, false));
+                return;
+            }
+        };
+        match action {
+            Action::Edit | Action::Delete if self.meta.selected_attr().is_none() => {
+                self.status = Some(("no attribute here: a adds one".into(), false));
+            }
+            Action::Edit => {
+                let a = self.meta.selected_attr().expect("checked");
+                let prefill = attr_text(a);
+                self.field = Some(OpenField {
+                    purpose: FieldFor::AttrEdit,
+                    field: TextField::new(format!("{} = ", a.name), &prefill),
+                });
+            }
+            Action::Add => {
+                self.field = Some(OpenField {
+                    purpose: FieldFor::AttrAdd,
+                    field: TextField::new("attr NAME=VALUE: ", ""),
+                });
+            }
+            Action::Delete => {
+                let name = self.meta.selected_attr().expect("checked").name.clone();
+                let (base, path) = target;
+                self.command(Command::Apply {
+                    base,
+                    edit: Edit::DelAttr { path, name },
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter in an attribute field: checks the value, then stages it.
+    fn accept_attr(&mut self, name: &str, text: &str) -> Result<Effect, String> {
+        let (base, path) = self.attr_target()?;
+        let existing = self
+            .meta
+            .attrs()
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.dtype.clone());
+        let value = match &existing {
+            Some(d) if is_text(d) => EditValue::Text(text.to_string()),
+            _ => EditValue::parse(text).map_err(|e| e.message)?,
+        };
+        value
+            .for_attr(existing.as_ref(), true, &format!("{path} @{name}"))
+            .map_err(|e| e.message)?;
+        Ok(Effect::Command(Box::new(Command::Apply {
+            base,
+            edit: Edit::SetAttr {
+                path,
+                name: name.to_string(),
+                value,
+                dtype: crate::engine::AttrDtype::Keep,
+            },
+        })))
+    }
+
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
+        if pane == Pane::Meta && matches!(action, Action::Edit | Action::Add | Action::Delete) {
+            return self.meta_edit(action);
+        }
         if (pane, action) == (Pane::Array, Action::Edit) {
             return self.edit_cell();
         }
@@ -922,6 +1014,24 @@ impl App {
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
             FieldFor::ArrayEdit => self.accept_cell(text),
+            FieldFor::AttrEdit => {
+                let name = self
+                    .meta
+                    .selected_attr()
+                    .map(|a| a.name.clone())
+                    .ok_or("no attribute selected")?;
+                self.accept_attr(&name, text)
+            }
+            FieldFor::AttrAdd => {
+                let (name, value) = text
+                    .split_once('=')
+                    .ok_or("give NAME=VALUE (for example units=\"m/s\")")?;
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err("give NAME=VALUE: the name is empty".into());
+                }
+                self.accept_attr(name, value)
+            }
         }
     }
 
@@ -1114,6 +1224,10 @@ impl App {
             (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
                 !self.pending.is_empty()
             }
+            (Context::Meta, Action::Edit | Action::Delete) => {
+                !self.timeline.plain() && self.meta.selected_attr().is_some()
+            }
+            (Context::Meta, Action::Add) => !self.timeline.plain() && self.meta.info.is_some(),
             (Context::Array, Action::Edit | Action::Select) => {
                 !self.timeline.plain() && self.array.enabled(b.action, false)
             }
@@ -1233,7 +1347,8 @@ impl App {
             self.tree.render(f, a.tree, self.focus == Pane::Tree, field);
         }
         if shown(a.meta) {
-            self.meta.render(f, a.meta, self.focus == Pane::Meta);
+            let field = field_in(&self.field, Pane::Meta);
+            self.meta.render(f, a.meta, self.focus == Pane::Meta, field);
         }
         if shown(a.array) {
             let field = field_in(&self.field, Pane::Array);
@@ -1372,6 +1487,19 @@ fn edit_text(v: &Value, a: &ArrayPane) -> String {
         Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
         _ => v.to_string(),
     }
+}
+
+/// An attribute's value as its editor shows it: a string as plain text.
+fn attr_text(a: &crate::engine::Attr) -> String {
+    match a.value.to_json_shortest() {
+        serde_json::Value::String(s) if is_text(&a.value.dtype) => s,
+        v => v.to_string(),
+    }
+}
+
+fn is_text(d: &crate::engine::Dtype) -> bool {
+    use crate::engine::Dtype;
+    matches!(d, Dtype::VarString { .. } | Dtype::FixedString { .. })
 }
 
 /// The editor's text as a value: for a string dataset the plain text, else

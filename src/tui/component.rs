@@ -44,6 +44,10 @@ pub enum FieldFor {
     TimelineDate,
     /// `e` in the array: the cell's (or the selection's) new value.
     ArrayEdit,
+    /// `e` in the metadata: the selected attribute's new value.
+    AttrEdit,
+    /// `a` in the metadata: `NAME=VALUE`.
+    AttrAdd,
 }
 
 impl FieldFor {
@@ -52,6 +56,7 @@ impl FieldFor {
         match self {
             FieldFor::TreeSearch => Pane::Tree,
             FieldFor::ArrayGoTo | FieldFor::ArrayEdit => Pane::Array,
+            FieldFor::AttrEdit | FieldFor::AttrAdd => Pane::Meta,
             FieldFor::TimelineSearch | FieldFor::TimelineDate => Pane::Timeline,
         }
     }

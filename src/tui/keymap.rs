@@ -229,6 +229,10 @@ actions! {
     Edit,
     /// Array: start / end a rectangular selection.
     Select,
+    /// Metadata: add or overwrite an attribute; tree: add a group.
+    Add,
+    /// Metadata: stage the attribute's deletion; tree: the node's.
+    Delete,
     /// Pending list: discard the selected edit.
     Discard,
     /// Pending list: discard every edit (after a confirm).
@@ -552,6 +556,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Back,
         "back to the tree",
         Some("back"),
+    ),
+    b(
+        Meta,
+        &[ch('e')],
+        A::Edit,
+        "edit the selected attribute's value",
+        Some("edit"),
+    ),
+    b(
+        Meta,
+        &[ch('a')],
+        A::Add,
+        "add or overwrite an attribute: NAME=VALUE",
+        Some("add"),
+    ),
+    b(
+        Meta,
+        &[ch('d')],
+        A::Delete,
+        "stage the deletion of the selected attribute",
+        Some("delete"),
     ),
     // Array.
     b(
