@@ -824,7 +824,7 @@ fn metadata_selects_edits_adds_and_deletes_attributes() {
     // The root node shows the version group's attributes.
     h.keys(&[Char('2'), Home, Char('3'), Char('g'), Char('e')]);
     assert!(h.screen().contains("author = ingest-bot"), "{}", h.screen());
-    h.keys(&[Esc]);
+    h.keys(&[Esc, Char('1')]);
     h.show("/prices");
     h.keys(&[Char('3'), Char('G')]);
     let s = h.screen();
