@@ -841,3 +841,54 @@ fn metadata_selects_edits_adds_and_deletes_attributes() {
     assert!(status(&h).contains("staged: del attr"), "{}", status(&h));
     assert_eq!(h.app.pending.len(), 2);
 }
+
+#[test]
+fn timeline_deletes_renames_restores_and_sets_current() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    // Mark two versions; D asks, naming them and what it frees.
+    h.keys(&[Down, Down, Char(' '), Down, Char(' '), Char('D')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Delete rebalance, eod-2025-04-30?")
+            || s.contains("Delete eod-2025-04-30, rebalance?"),
+        "{s}"
+    );
+    assert!(s.contains("chunk(s)") && s.contains("bytes"), "{s}");
+    insta::assert_snapshot!("confirm_delete", s);
+    h.keys(&[Char('n')]);
+    assert_eq!(h.app.timeline.rows.len(), 10, "n keeps every version");
+    h.keys(&[Char('D')]);
+    h.hold_done = true;
+    h.keys(&[Char('y')]);
+    assert!(h.screen().contains("Deleting "), "{}", h.screen());
+    h.hold_done = false;
+    h.release();
+    assert!(status(&h).contains("deleted"), "{}", status(&h));
+    assert_eq!(h.app.timeline.rows.len(), 8);
+    // R renames the selected version, the field prefilled.
+    h.keys(&[Home, Down, Char('R')]);
+    assert!(h.screen().contains("rename to: cleanup▏"), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("tidy");
+    h.keys(&[Enter]);
+    assert!(
+        status(&h).contains("renamed cleanup to tidy"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.selected_name(), Some("tidy"));
+    // r stages the selected version's content on the current one.
+    h.keys(&[Char('r')]);
+    assert!(status(&h).contains("staged: restore"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+    assert_eq!(h.app.staged_on.as_deref(), Some("eod-2025-05-30"));
+    h.keys(&[Char('u')]);
+    // C makes the selected version current.
+    h.keys(&[Char('C')]);
+    assert!(
+        status(&h).contains("current version: tidy"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.current.as_deref(), Some("tidy"));
+}

@@ -221,11 +221,19 @@ impl App {
                 match outcome {
                     Ok(o) => {
                         self.status = Some((o.message(), false));
-                        if let Outcome::Committed(c) = &o {
+                        let select = match &o {
+                            Outcome::Committed(c) => Some(c.version.name.clone()),
+                            Outcome::Renamed { new, .. } => Some(new.clone()),
+                            _ => None,
+                        };
+                        if let Some(version) = select {
                             self.start = Some(Start {
-                                version: c.version.name.clone(),
+                                version,
                                 path: self.tree.selected_path(),
                             });
+                        }
+                        if let Outcome::DeletePlan(plan) = &o {
+                            self.confirm_delete(plan);
                         }
                         if o.wrote() {
                             self.request(Request::Log);
@@ -943,8 +951,73 @@ impl App {
         })))
     }
 
+    /// The timeline's history operations: D, R, C, r.
+    fn history(&mut self, action: Action) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let Some(name) = self.timeline.selected_name().map(String::from) else {
+            return;
+        };
+        match action {
+            Action::DeleteVersions => {
+                let versions = if self.timeline.marked.is_empty() {
+                    vec![name]
+                } else {
+                    self.timeline.marked.clone()
+                };
+                self.status = Some(("working out what deleting frees…".into(), false));
+                self.command(Command::PlanDelete { versions });
+            }
+            Action::Rename => {
+                self.field = Some(OpenField {
+                    purpose: FieldFor::Rename,
+                    field: TextField::new("rename to: ", &name),
+                })
+            }
+            Action::MakeCurrent => self.command(Command::SetCurrent { version: name }),
+            Action::Restore => match self.timeline.current.clone() {
+                Some(base) => self.command(Command::Apply {
+                    base,
+                    edit: Edit::Restore { version: name },
+                }),
+                None => self.status = Some(("no version is current".into(), true)),
+            },
+            _ => {}
+        }
+    }
+
+    /// The delete plan arrived: ask, naming the versions and what goes.
+    fn confirm_delete(&mut self, plan: &crate::engine::session::DeletePlan) {
+        let mut lines = vec![
+            format!("Delete {}?", plan.versions.join(", ")),
+            format!(
+                "This frees {} chunk(s), {} bytes.",
+                plan.chunks_freed, plan.bytes_freed
+            ),
+        ];
+        lines.push(match &plan.current_after {
+            Some(c) => format!("The current version afterwards: {c}."),
+            None => "No version is current afterwards.".into(),
+        });
+        self.ask(
+            Ask::Delete(plan.versions.clone()),
+            &format!("Delete {} version(s)", plan.versions.len()),
+            lines,
+        );
+    }
+
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
+        if pane == Pane::Timeline
+            && matches!(
+                action,
+                Action::DeleteVersions | Action::Rename | Action::MakeCurrent | Action::Restore
+            )
+        {
+            return self.history(action);
+        }
         if pane == Pane::Meta && matches!(action, Action::Edit | Action::Add | Action::Delete) {
             return self.meta_edit(action);
         }
@@ -1014,6 +1087,24 @@ impl App {
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
             FieldFor::ArrayEdit => self.accept_cell(text),
+            FieldFor::Rename => {
+                let old = self
+                    .timeline
+                    .selected_name()
+                    .map(String::from)
+                    .ok_or("no version selected")?;
+                let new = text.trim().to_string();
+                if new.is_empty() {
+                    return Err("give the version a name".into());
+                }
+                if new != old && self.timeline.rows.iter().any(|r| r.name == new) {
+                    return Err(format!("a version named {new} exists"));
+                }
+                Ok(Effect::Command(Box::new(Command::RenameVersion {
+                    old,
+                    new,
+                })))
+            }
             FieldFor::AttrEdit => {
                 let name = self
                     .meta
@@ -1073,6 +1164,11 @@ impl App {
             }
             Effect::Confirmed(Ask::Quit) => self.quit = true,
             Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
+            Effect::Confirmed(Ask::Delete(versions)) => {
+                self.apply(Effect::Command(Box::new(Command::DeleteVersions {
+                    versions,
+                })))
+            }
             Effect::CancelCommand => {
                 self.cancel = self.running;
                 self.status = Some(("cancelling…".into(), false));
@@ -1224,6 +1320,14 @@ impl App {
             (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
                 !self.pending.is_empty()
             }
+            (
+                Context::Timeline,
+                Action::Toggle
+                | Action::DeleteVersions
+                | Action::Rename
+                | Action::MakeCurrent
+                | Action::Restore,
+            ) => !self.timeline.plain(),
             (Context::Meta, Action::Edit | Action::Delete) => {
                 !self.timeline.plain() && self.meta.selected_attr().is_some()
             }

@@ -48,6 +48,8 @@ pub enum FieldFor {
     AttrEdit,
     /// `a` in the metadata: `NAME=VALUE`.
     AttrAdd,
+    /// `R` in the timeline: the version's new name.
+    Rename,
 }
 
 impl FieldFor {
@@ -57,7 +59,7 @@ impl FieldFor {
             FieldFor::TreeSearch => Pane::Tree,
             FieldFor::ArrayGoTo | FieldFor::ArrayEdit => Pane::Array,
             FieldFor::AttrEdit | FieldFor::AttrAdd => Pane::Meta,
-            FieldFor::TimelineSearch | FieldFor::TimelineDate => Pane::Timeline,
+            FieldFor::TimelineSearch | FieldFor::TimelineDate | FieldFor::Rename => Pane::Timeline,
         }
     }
 }

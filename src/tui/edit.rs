@@ -20,6 +20,8 @@ use crate::engine::edit::PendingRow;
 pub enum Ask {
     DiscardAll,
     Quit,
+    /// Delete these versions.
+    Delete(Vec<String>),
 }
 
 /// `P`: every staged edit, one row each.

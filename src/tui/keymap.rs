@@ -244,8 +244,17 @@ actions! {
     /// Commit dialog: next / previous field.
     NextField,
     PrevField,
-    /// Commit dialog: toggle make current (in a text field: a space).
+    /// Commit dialog: toggle make current (in a text field: a space);
+    /// timeline: mark / unmark the version for a history operation.
     Toggle,
+    /// Timeline: delete the marked (or the selected) versions.
+    DeleteVersions,
+    /// Timeline: rename the selected version.
+    Rename,
+    /// Timeline: make the selected version current.
+    MakeCurrent,
+    /// Timeline: stage the selected version's content on the current one.
+    Restore,
 }
 
 /// One key as the table spells it: a code, and whether Ctrl is held.
@@ -498,6 +507,41 @@ pub static BINDINGS: &[Binding] = &[
         A::GoTo,
         "jump to a date: the latest version at or before it",
         Some("date"),
+    ),
+    b(
+        Timeline,
+        &[Key::code(KeyCode::Char(' '))],
+        A::Toggle,
+        "mark / unmark the version for a history operation",
+        Some("select"),
+    ),
+    b(
+        Timeline,
+        &[ch('D')],
+        A::DeleteVersions,
+        "delete the marked (or the selected) versions",
+        Some("delete"),
+    ),
+    b(
+        Timeline,
+        &[ch('R')],
+        A::Rename,
+        "rename the selected version",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch('C')],
+        A::MakeCurrent,
+        "make the selected version current",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch('r')],
+        A::Restore,
+        "restore: stage its content on the current version",
+        None,
     ),
     // Tree.
     b(
