@@ -877,6 +877,7 @@ fn timeline_deletes_renames_restores_and_sets_current() {
         status(&h)
     );
     assert_eq!(h.app.timeline.selected_name(), Some("tidy"));
+    assert!(h.screen().contains("Tree @ tidy"), "{}", h.screen());
     // r stages the selected version's content on the current one.
     h.keys(&[Char('r')]);
     assert!(status(&h).contains("staged: restore"), "{}", status(&h));

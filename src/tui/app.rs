@@ -91,6 +91,8 @@ pub struct App {
     spinner: usize,
     /// A command to cancel, for the event loop.
     cancel: Option<u64>,
+    /// The last command wrote the file (its `FileChanged` is expected).
+    own_write: bool,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
     /// The changed-cell count asked for last: (B, path, plane).
@@ -136,6 +138,7 @@ impl App {
             commands: Vec::new(),
             running: None,
             cancel: None,
+            own_write: false,
         };
         app.request(Request::Log);
         app
@@ -236,6 +239,7 @@ impl App {
                             self.confirm_delete(plan);
                         }
                         if o.wrote() {
+                            self.own_write = true;
                             self.request(Request::Log);
                         } else if staged_changed {
                             self.refresh_view();
@@ -252,7 +256,7 @@ impl App {
     fn refresh_view(&mut self) {
         self.array.page = None;
         self.in_flight = None;
-        if let Some(version) = self.tree.version.clone() {
+        if let Some(version) = self.timeline.selected_name().map(String::from) {
             self.request(Request::Tree { version });
         }
     }
@@ -283,7 +287,10 @@ impl App {
 
     pub fn on_answer(&mut self, answer: Answer) {
         if let Ok(Reply::FileChanged) = answer.reply {
-            self.status = Some(("the file changed on disk: reloaded".into(), false));
+            // Our own write: its message stays on the status line.
+            if !std::mem::take(&mut self.own_write) {
+                self.status = Some(("the file changed on disk: reloaded".into(), false));
+            }
             self.request(Request::Log);
             return;
         }
@@ -294,6 +301,10 @@ impl App {
         self.scans.remove(&answer.kind);
         match answer.reply {
             Ok(reply) => self.on_reply(reply),
+            // A version's summary is decoration: one that fails (asked for
+            // just before a write changed the history) does not hide the
+            // message of what the user did.
+            Err(_) if answer.kind.starts_with("summary:") => {}
             Err(message) => {
                 self.in_flight = None;
                 self.status = Some((message, true));
