@@ -928,8 +928,9 @@ fn delete_rename_restore_and_quit_asks() {
     tmux.keys(&["C-u"]);
     tmux.type_text("tidy");
     tmux.keys(&["Enter"]);
+    // The reload after the rename selects the renamed version.
     tmux.wait_for("the rename", |s| {
-        s.status().contains("renamed cleanup to tidy")
+        s.status().contains("renamed cleanup to tidy") && s.0.contains("Tree @ tidy")
     });
     tmux.keys(&["Down"]);
     tmux.wait_for("eod-2025-04-30", |s| {
