@@ -893,3 +893,70 @@ fn timeline_deletes_renames_restores_and_sets_current() {
     );
     assert_eq!(h.app.timeline.current.as_deref(), Some("tidy"));
 }
+
+#[test]
+fn tree_adds_groups_deletes_resizes_and_modifies() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.keys(&[Tab]);
+    h.text("/market");
+    h.keys(&[Enter, Char('a')]);
+    assert!(
+        h.screen().contains("new group in /market: "),
+        "{}",
+        h.screen()
+    );
+    h.text("extra");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: mkgroup"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+    h.text("/prices");
+    h.keys(&[Enter, Char('r')]);
+    assert_eq!(
+        h.app.field.as_ref().map(|f| f.field.text()),
+        Some("[101, 12]"),
+        "the resize field is prefilled with the shape"
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("[120, 12]");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: resize"), "{}", status(&h));
+    assert!(
+        h.screen().contains("prices  float64 [120, 12]"),
+        "{}",
+        h.screen()
+    );
+    h.text("/volume");
+    h.keys(&[Enter, Char('d')]);
+    assert!(status(&h).contains("staged: delete"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 3);
+    h.keys(&[Char('P'), Char('D')]);
+    assert!(h.screen().contains("Quit?") == false && h.screen().contains("y / Enter: yes"));
+    h.keys(&[Char('y')]);
+    assert!(h.app.pending.is_empty(), "D y discards every edit");
+    // M: a metadata change in every version, confirmed, with progress.
+    h.text("/prices");
+    h.keys(&[Enter, Char('M')]);
+    h.text("chunks=[16, 4] bogus");
+    h.keys(&[Enter]);
+    assert!(h.screen().contains("give KEY=VALUE"), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("chunks=[16, 4]");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen()
+            .contains("Rewrite /market/prices in every version"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[Char('y')]);
+    assert!(
+        status(&h).contains("modified /market/prices in every version"),
+        "{}",
+        status(&h)
+    );
+    assert!(
+        h.screen().contains("chunks       [16, 4]"),
+        "{}",
+        h.screen()
+    );
+}

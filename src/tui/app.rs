@@ -999,6 +999,129 @@ impl App {
         }
     }
 
+    /// The tree's edits: a (add a group), d (delete), r (resize), M.
+    fn tree_edit(&mut self, action: Action) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let (Some(path), Some(kind)) = (self.tree.selected_path(), self.tree.selected_kind())
+        else {
+            self.status = Some(("select a node first".into(), false));
+            return;
+        };
+        let dataset = kind == NodeKind::Dataset;
+        let field = |purpose, prompt: String, prefill: &str| OpenField {
+            purpose,
+            field: TextField::new(prompt, prefill),
+        };
+        match action {
+            Action::Add if dataset => {
+                self.status = Some(("a adds a group below a group: select one".into(), false))
+            }
+            Action::Add => {
+                self.field = Some(field(
+                    FieldFor::AddGroup,
+                    format!("new group in {path}: "),
+                    "",
+                ))
+            }
+            Action::Delete if path == "/" => {
+                self.status = Some(("the root cannot be deleted".into(), false))
+            }
+            Action::Delete => match self.tree.version.clone() {
+                Some(base) => self.command(Command::Apply {
+                    base,
+                    edit: Edit::Delete { path },
+                }),
+                None => {}
+            },
+            Action::Resize | Action::Modify if !dataset => {
+                self.status = Some(("select a dataset".into(), false))
+            }
+            Action::Resize => {
+                let shape = match &self.meta.info {
+                    Some(NodeInfo::Dataset { meta, .. }) => format!("{:?}", meta.shape),
+                    _ => String::new(),
+                };
+                self.field = Some(field(FieldFor::Resize, format!("resize {path}: "), &shape))
+            }
+            Action::Modify => {
+                self.field = Some(field(
+                    FieldFor::Modify,
+                    "dtype= chunks= compression= fill=: ".into(),
+                    "",
+                ))
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter in the tree's `M` field: `dtype=<f4 chunks=[16, 4]
+    /// compression=gzip fill=0` (any of them); asks before rewriting.
+    fn accept_modify(&mut self, text: &str) -> Result<Effect, String> {
+        use crate::engine::replay::MetadataChange;
+        let path = self.tree.selected_path().ok_or("select a dataset")?;
+        let mut change = MetadataChange::default();
+        // Split on spaces outside brackets.
+        let mut parts = Vec::new();
+        let (mut depth, mut cur) = (0i32, String::new());
+        for c in text.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            if c.is_whitespace() && depth == 0 {
+                if !cur.is_empty() {
+                    parts.push(std::mem::take(&mut cur));
+                }
+            } else {
+                cur.push(c);
+            }
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+        for part in parts {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: give KEY=VALUE"))?;
+            match k {
+                "dtype" => {
+                    change.dtype =
+                        Some(crate::engine::encode::parse_dtype(v).map_err(|e| e.message)?)
+                }
+                "chunks" => {
+                    let c: Vec<usize> = serde_json::from_str(v)
+                        .ok()
+                        .filter(|c: &Vec<usize>| c.iter().all(|&n| n > 0))
+                        .ok_or_else(|| format!("chunks {v:?}: a list of positive integers"))?;
+                    change.chunks = Some(c);
+                }
+                "compression" => change.compression = Some((v != "none").then(|| v.to_string())),
+                "fill" | "fillvalue" => {
+                    change.fillvalue =
+                        Some(serde_json::from_str(v).map_err(|e| format!("fill {v:?}: {e}"))?)
+                }
+                other => {
+                    return Err(format!(
+                        "{other}: give dtype=, chunks=, compression= or fill="
+                    ))
+                }
+            }
+        }
+        if change == MetadataChange::default() {
+            return Err("nothing to change: give dtype=, chunks=, compression= or fill=".into());
+        }
+        let lines = vec![
+            format!("Rewrite {path} in every version: {text}?"),
+            "Every version's copy is rewritten; this cannot be undone.".into(),
+        ];
+        self.ask(Ask::Modify(path, change), "Modify metadata", lines);
+        Ok(Effect::None)
+    }
+
     /// The delete plan arrived: ask, naming the versions and what goes.
     fn confirm_delete(&mut self, plan: &crate::engine::session::DeletePlan) {
         let mut lines = vec![
@@ -1021,6 +1144,14 @@ impl App {
 
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
+        if pane == Pane::Tree
+            && matches!(
+                action,
+                Action::Add | Action::Delete | Action::Resize | Action::Modify
+            )
+        {
+            return self.tree_edit(action);
+        }
         if pane == Pane::Timeline
             && matches!(
                 action,
@@ -1098,6 +1229,38 @@ impl App {
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
             FieldFor::ArrayEdit => self.accept_cell(text),
+            FieldFor::Modify => self.accept_modify(text),
+            FieldFor::AddGroup => {
+                let (base, parent) = self
+                    .tree
+                    .version
+                    .clone()
+                    .zip(self.tree.selected_path())
+                    .ok_or("select a group")?;
+                let name = text.trim().trim_matches('/');
+                if name.is_empty() {
+                    return Err("give the group a name".into());
+                }
+                let path = format!("{}/{name}", parent.trim_end_matches('/'));
+                Ok(Effect::Command(Box::new(Command::Apply {
+                    base,
+                    edit: Edit::MkGroup { path },
+                })))
+            }
+            FieldFor::Resize => {
+                let (base, path) = self
+                    .tree
+                    .version
+                    .clone()
+                    .zip(self.tree.selected_path())
+                    .ok_or("select a dataset")?;
+                let shape: Vec<usize> = serde_json::from_str(text.trim())
+                    .map_err(|_| format!("{text:?}: give the shape as a list, e.g. [101, 12]"))?;
+                Ok(Effect::Command(Box::new(Command::Apply {
+                    base,
+                    edit: Edit::Resize { path, shape },
+                })))
+            }
             FieldFor::Rename => {
                 let old = self
                     .timeline
@@ -1173,8 +1336,15 @@ impl App {
                     }));
                 }
             }
+            Effect::Ask(ask, title, lines) => self.ask(ask, &title, lines),
             Effect::Confirmed(Ask::Quit) => self.quit = true,
             Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
+            Effect::Confirmed(Ask::Modify(path, change)) => {
+                self.apply(Effect::Command(Box::new(Command::ModifyMetadata {
+                    path,
+                    change,
+                })))
+            }
             Effect::Confirmed(Ask::Delete(versions)) => {
                 self.apply(Effect::Command(Box::new(Command::DeleteVersions {
                     versions,
@@ -1339,6 +1509,9 @@ impl App {
                 | Action::MakeCurrent
                 | Action::Restore,
             ) => !self.timeline.plain(),
+            (Context::Tree, Action::Add | Action::Delete | Action::Resize | Action::Modify) => {
+                !self.timeline.plain()
+            }
             (Context::Meta, Action::Edit | Action::Delete) => {
                 !self.timeline.plain() && self.meta.selected_attr().is_some()
             }

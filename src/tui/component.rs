@@ -50,13 +50,21 @@ pub enum FieldFor {
     AttrAdd,
     /// `R` in the timeline: the version's new name.
     Rename,
+    /// `a` in the tree: the new group's name.
+    AddGroup,
+    /// `r` in the tree: the dataset's new shape.
+    Resize,
+    /// `M` in the tree: the metadata change.
+    Modify,
 }
 
 impl FieldFor {
     /// The pane whose title shows the field.
     pub fn pane(self) -> Pane {
         match self {
-            FieldFor::TreeSearch => Pane::Tree,
+            FieldFor::TreeSearch | FieldFor::AddGroup | FieldFor::Resize | FieldFor::Modify => {
+                Pane::Tree
+            }
             FieldFor::ArrayGoTo | FieldFor::ArrayEdit => Pane::Array,
             FieldFor::AttrEdit | FieldFor::AttrAdd => Pane::Meta,
             FieldFor::TimelineSearch | FieldFor::TimelineDate | FieldFor::Rename => Pane::Timeline,
@@ -92,6 +100,8 @@ pub enum Effect {
     FindChange(bool),
     /// Send a command to the worker (stage, discard, commit, ...).
     Command(Box<super::worker::Command>),
+    /// Ask first: a confirm dialog (what, its title, its lines).
+    Ask(super::edit::Ask, String, Vec<String>),
     /// A confirm dialog said yes.
     Confirmed(super::edit::Ask),
     /// Cancel the command in progress.

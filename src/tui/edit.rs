@@ -16,12 +16,14 @@ use super::worker::Command;
 use crate::engine::edit::PendingRow;
 
 /// What a confirm dialog asks about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Ask {
     DiscardAll,
     Quit,
     /// Delete these versions.
     Delete(Vec<String>),
+    /// Rewrite a dataset's metadata in every version.
+    Modify(String, crate::engine::replay::MetadataChange),
 }
 
 /// `P`: every staged edit, one row each.
@@ -45,7 +47,14 @@ impl PendingPopup {
                 }
             }
             Action::DiscardAll if !rows.is_empty() => {
-                return Effect::All(vec![Effect::Close, Effect::Confirmed(Ask::DiscardAll)])
+                return Effect::Ask(
+                    Ask::DiscardAll,
+                    "Discard every staged edit?".into(),
+                    vec![format!(
+                        "{} staged edit(s) are dropped; this cannot be undone.",
+                        rows.len()
+                    )],
+                )
             }
             Action::Close => return Effect::Close,
             _ => {}

@@ -255,6 +255,10 @@ actions! {
     MakeCurrent,
     /// Timeline: stage the selected version's content on the current one.
     Restore,
+    /// Tree: resize the selected dataset.
+    Resize,
+    /// Tree: modify the dataset's metadata in every version.
+    Modify,
 }
 
 /// One key as the table spells it: a code, and whether Ctrl is held.
@@ -591,6 +595,34 @@ pub static BINDINGS: &[Binding] = &[
         &[ch('Y')],
         A::Copy,
         "copy the node's path (OSC 52)",
+        None,
+    ),
+    b(
+        Tree,
+        &[ch('a')],
+        A::Add,
+        "add a group below the selected group",
+        Some("add group"),
+    ),
+    b(
+        Tree,
+        &[ch('d')],
+        A::Delete,
+        "stage the deletion of the selected node",
+        Some("delete"),
+    ),
+    b(
+        Tree,
+        &[ch('r')],
+        A::Resize,
+        "resize the selected dataset (field: its shape)",
+        Some("resize"),
+    ),
+    b(
+        Tree,
+        &[ch('M')],
+        A::Modify,
+        "modify the dataset's metadata in every version",
         None,
     ),
     // Metadata.
