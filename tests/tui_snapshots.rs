@@ -930,7 +930,11 @@ fn tree_adds_groups_deletes_resizes_and_modifies() {
     assert!(status(&h).contains("staged: delete"), "{}", status(&h));
     assert_eq!(h.app.pending.len(), 3);
     h.keys(&[Char('P'), Char('D')]);
-    assert!(h.screen().contains("Quit?") == false && h.screen().contains("y / Enter: yes"));
+    let s = h.screen();
+    assert!(
+        s.contains("Discard every staged edit?") && s.contains("y / Enter: yes"),
+        "{s}"
+    );
     h.keys(&[Char('y')]);
     assert!(h.app.pending.is_empty(), "D y discards every edit");
     // M: a metadata change in every version, confirmed, with progress.

@@ -1029,13 +1029,14 @@ impl App {
             Action::Delete if path == "/" => {
                 self.status = Some(("the root cannot be deleted".into(), false))
             }
-            Action::Delete => match self.tree.version.clone() {
-                Some(base) => self.command(Command::Apply {
-                    base,
-                    edit: Edit::Delete { path },
-                }),
-                None => {}
-            },
+            Action::Delete => {
+                if let Some(base) = self.tree.version.clone() {
+                    self.command(Command::Apply {
+                        base,
+                        edit: Edit::Delete { path },
+                    })
+                }
+            }
             Action::Resize | Action::Modify if !dataset => {
                 self.status = Some(("select a dataset".into(), false))
             }
