@@ -964,3 +964,26 @@ fn tree_adds_groups_deletes_resizes_and_modifies() {
         h.screen()
     );
 }
+
+#[test]
+fn editing_keys_in_a_plain_file_say_it_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plain_file(dir.path());
+    let mut h = Headless::open(&path, 120, 34).unwrap();
+    assert!(h.settle());
+    for key in ['D', 'R', 'C', 'r'] {
+        h.keys(&[Char('1'), Char(key)]);
+        assert!(status(&h).contains("read-only"), "{key}: {}", status(&h));
+    }
+    h.keys(&[Char('3'), Char('a')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    h.keys(&[Char('2'), Char('d')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    h.keys(&[Char('1')]);
+    h.show("/texts");
+    h.keys(&[Char('e')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    assert!(h.app.field.is_none() && h.app.pending.is_empty());
+    h.keys(&[Char('c')]);
+    assert!(status(&h).contains("nothing is staged"), "{}", status(&h));
+}
