@@ -93,6 +93,8 @@ pub struct App {
     cancel: Option<u64>,
     /// The last command wrote the file (its `FileChanged` is expected).
     own_write: bool,
+    /// A changed cell found before the counts for its "k of N" arrived.
+    counting_for: Option<super::cells::Found>,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
     /// The changed-cell count asked for last: (B, path, plane).
@@ -139,6 +141,7 @@ impl App {
             running: None,
             cancel: None,
             own_write: false,
+            counting_for: None,
         };
         app.request(Request::Log);
         app
@@ -432,10 +435,14 @@ impl App {
                     Some(found) => {
                         self.array.move_to(found.cell);
                         self.want_page();
-                        let rank = self
-                            .array
-                            .rank_text(&found)
-                            .unwrap_or_else(|| "changed cell (still counting them)".into());
+                        let rank = match self.array.rank_text(&found) {
+                            Some(r) => r,
+                            None => {
+                                // Said again when the counts arrive.
+                                self.counting_for = Some(found.clone());
+                                COUNTING.into()
+                            }
+                        };
                         (rank, false)
                     }
                     None => (format!("no {dir} changed cell"), false),
@@ -451,6 +458,15 @@ impl App {
                     == Some((b.as_ref(), &path, &plane))
                 {
                     self.array.counts = Some((path, plane, counts));
+                    // A found cell's "k of N" waited for these counts.
+                    if let Some(found) = self.counting_for.take() {
+                        let waiting = self.status.as_ref().is_some_and(|(m, _)| m == COUNTING);
+                        if waiting && self.array.cursor == found.cell {
+                            if let Some(rank) = self.array.rank_text(&found) {
+                                self.status = Some((rank, false));
+                            }
+                        }
+                    }
                 }
             }
             Reply::Overview(o) => self.array.overview = Some(o),
@@ -1765,6 +1781,9 @@ fn escape_value(v: &Value, a: &ArrayPane) -> String {
         other => a.format_value(other),
     }
 }
+
+/// The status while a found cell's rank waits for the counts.
+const COUNTING: &str = "changed cell (still counting them)";
 
 /// A value as the cell editor shows it: strings as plain text, the rest
 /// in the command line's spelling.
