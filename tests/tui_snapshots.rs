@@ -693,7 +693,12 @@ fn editing_a_cell_stages_it_and_a_bad_value_keeps_the_field_open() {
     insta::assert_snapshot!("edit_field_error", s);
     h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
     h.text("123.5");
+    let t = std::time::Instant::now();
     h.keys(&[Enter]);
+    eprintln!(
+        "headless: Enter to the staged cell drawn: {:?}",
+        t.elapsed()
+    );
     let s = h.screen();
     assert!(s.contains("staged: set") && s.contains("123.5"), "{s}");
     assert_eq!(h.app.pending.len(), 1);
@@ -733,6 +738,16 @@ fn editing_a_cell_stages_it_and_a_bad_value_keeps_the_field_open() {
     h.keys(&[Esc, Char('u')]);
     assert!(status(&h).contains("undone: set"), "{}", status(&h));
     assert_eq!(h.app.pending.len(), 1);
+    // d in the pending list discards the selected row.
+    h.keys(&[Char('P'), Char('d')]);
+    assert!(
+        status(&h).contains("discarded: set [1, 1]"),
+        "{}",
+        status(&h)
+    );
+    assert!(h.app.pending.is_empty());
+    h.keys(&[Esc]);
+    assert!(!bottom(&h).contains("c commit"), "{}", bottom(&h));
 }
 
 #[test]
@@ -772,6 +787,9 @@ fn the_commit_dialog_commits_and_selects_the_new_version() {
     let s = h.screen();
     assert!(s.contains("Committing edited"), "{s}");
     insta::assert_snapshot!("commit_progress", s);
+    // Esc on the progress asks the worker to cancel the running command.
+    h.keys(&[Esc]);
+    assert!(h.app.take_cancel().is_some() && status(&h).contains("cancelling"));
     h.hold_done = false;
     h.release();
     let s = h.screen();
