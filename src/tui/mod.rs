@@ -11,7 +11,8 @@
 //! field); `keymap` is the one table of bindings that the router, the help
 //! overlay (`help`) and the key bar (`keybar`) read; `component` holds what
 //! components tell the router; one module per pane (`timeline`, `tree`,
-//! `meta`, `array`) and per popup (`help`, and the text `field`; `popup`
+//! `meta`, `array`) and per popup (`help`, the text `field`, `edit` for the
+//! pending list, confirms, the commit dialog and progress; `popup`
 //! lists the popups), each owning its state, its actions and its rendering.
 
 pub mod app;
