@@ -825,3 +825,140 @@ fn y_copies_through_osc_52() {
         std::thread::sleep(POLL);
     }
 }
+
+/// Runs `tests/interop/edit_ui_check.py WHAT FILE` with the real
+/// versioned-hdf5.
+fn python_check(what: &str, file: &Path) {
+    common::run_python(
+        &repo_root().join("tests/interop/edit_ui_check.py"),
+        &[what, file.to_str().unwrap()],
+    );
+}
+
+/// Sets the cell (or attribute) under the cursor: `e`, clear, type, Enter.
+fn edit_value(tmux: &Tmux, value: &str, staged: &str) {
+    tmux.keys(&["e"]);
+    tmux.wait_for("the editor", |s| {
+        s.0.contains(" = ") || s.0.contains("set [")
+    });
+    tmux.keys(&["C-u"]);
+    tmux.type_text(value);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(staged, |s| s.status().contains(staged));
+}
+
+/// Edits a number, a string and an attribute, reviews them with `P`, undoes
+/// one with `u` and commits from the dialog; versioned-hdf5 reads the new
+/// version and commits on top of it.
+#[test]
+fn edit_review_undo_and_commit() {
+    let (dir, tmux) = demo_session();
+    open_in_array(&tmux, "/prices", "/market/prices");
+    tmux.keys(&["Down", "Right"]);
+    tmux.wait_for("the cell", |s| s.cursor() == Some((1, 1)));
+    let t = Instant::now();
+    edit_value(&tmux, "123.5", "staged: set [1, 1]");
+    tmux.wait_for("the staged value", |s| s.0.contains("123.5000"));
+    let staged_ms = t.elapsed().as_millis();
+    open_in_array(&tmux, "/tickers", "/market/tickers");
+    edit_value(&tmux, "NEWT", "staged: set [0]");
+    tmux.wait_for("the new ticker", |s| s.0.contains("NEWT"));
+    open_in_array(&tmux, "/prices", "/market/prices");
+    tmux.keys(&["3", "G"]);
+    tmux.wait_for("units selected", |s| s.0.contains("▶ units"));
+    tmux.keys(&["e"]);
+    tmux.wait_for("the prefilled attribute", |s| s.0.contains("units = USD"));
+    tmux.keys(&["C-u"]);
+    tmux.type_text("EUR");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the staged attribute", |s| {
+        s.status().contains("staged: attr units")
+    });
+    // One more, to undo.
+    tmux.keys(&["4", "Down"]);
+    edit_value(&tmux, "999", "staged: set [1, 0]");
+    tmux.keys(&["P"]);
+    let s = tmux.wait_for("the pending list", |s| {
+        s.0.contains("Pending changes on eod-2025-05-30 (4)")
+    });
+    assert!(
+        s.0.contains("→ 123.5") && s.0.contains("NEWT") && s.0.contains("→ 999"),
+        "{}",
+        s.0
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list closed", |s| !s.0.contains("Pending changes on"));
+    tmux.keys(&["u"]);
+    tmux.wait_for("the undo", |s| s.status().contains("undone: set [1, 0]"));
+    tmux.keys(&["c"]);
+    tmux.wait_for("the commit dialog", |s| {
+        s.0.contains("Commit 3 staged edit(s)")
+    });
+    tmux.keys(&["C-u"]);
+    tmux.type_text("e2e-commit");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the commit", |s| {
+        s.status().contains("committed e2e-commit") && s.status().contains("@ e2e-commit")
+    });
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("vh5 to exit", |s| {
+        s.lines().iter().any(|l| l.starts_with(EXIT_TAG))
+    });
+    assert!(s.has(&format!("{EXIT_TAG}0")), "screen:\n{}", s.0);
+    python_check("edits", &dir.path().join("demo.h5"));
+    eprintln!("keypress (Enter) to staged cell drawn: {staged_ms} ms");
+}
+
+/// Deletes a version, renames one and restores one from the timeline,
+/// checked with versioned-hdf5; quitting with an edit staged asks first.
+#[test]
+fn delete_rename_restore_and_quit_asks() {
+    let (dir, tmux) = demo_session();
+    tmux.keys(&["Down", "Down"]);
+    tmux.wait_for("rebalance", |s| s.status().contains("@ rebalance "));
+    tmux.keys(&["D"]);
+    let s = tmux.wait_for("the delete question", |s| s.0.contains("Delete rebalance?"));
+    assert!(s.0.contains("This frees"), "{}", s.0);
+    tmux.keys(&["y"]);
+    tmux.wait_for("the delete", |s| s.status().contains("deleted rebalance"));
+    tmux.keys(&["Home", "Down"]);
+    tmux.wait_for("cleanup", |s| s.status().contains("@ cleanup "));
+    tmux.keys(&["R"]);
+    tmux.wait_for("the rename field", |s| s.0.contains("rename to: cleanup"));
+    tmux.keys(&["C-u"]);
+    tmux.type_text("tidy");
+    tmux.keys(&["Enter"]);
+    // The reload after the rename selects the renamed version.
+    tmux.wait_for("the rename", |s| {
+        s.status().contains("renamed cleanup to tidy") && s.0.contains("Tree @ tidy")
+    });
+    tmux.keys(&["Down"]);
+    tmux.wait_for("eod-2025-04-30", |s| {
+        s.status().contains("@ eod-2025-04-30 ")
+    });
+    tmux.keys(&["r"]);
+    tmux.wait_for("the restore", |s| s.status().contains("staged: restore"));
+    tmux.keys(&["c"]);
+    tmux.wait_for("the commit dialog", |s| {
+        s.0.contains("parent eod-2025-05-30")
+    });
+    tmux.keys(&["C-u"]);
+    tmux.type_text("restored");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the commit", |s| s.status().contains("committed restored"));
+    // An edit staged: q asks; Esc stays; q q quits (dropping it).
+    open_in_array(&tmux, "/prices", "/market/prices");
+    edit_value(&tmux, "5", "staged: set [0, 0]");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.0.contains("Quit?"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("still running", |s| !s.0.contains("Quit?"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.0.contains("Quit?"));
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("vh5 to exit", |s| {
+        s.lines().iter().any(|l| l.starts_with(EXIT_TAG))
+    });
+    assert!(s.has(&format!("{EXIT_TAG}0")), "screen:\n{}", s.0);
+    python_check("history", &dir.path().join("demo.h5"));
+}

@@ -658,3 +658,350 @@ with h5py.File(sys.argv[1], "w") as f:
         "{s}"
     );
 }
+
+// ---- Editing: staged edits, the pending list, the commit dialog. ----
+
+/// A copy of the demo file (edits commit into it) in a headless browser.
+fn demo_copy(width: u16, height: u16) -> (tempfile::TempDir, Headless) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.h5");
+    std::fs::copy(repo_root().join("assets/demo.h5"), &path).unwrap();
+    let mut h = Headless::open(&path, width, height).unwrap();
+    assert!(h.settle(), "requests never settled");
+    (dir, h)
+}
+
+#[test]
+fn editing_a_cell_stages_it_and_a_bad_value_keeps_the_field_open() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.show("/prices");
+    h.keys(&[Down, Right, Char('e')]);
+    let s = h.screen();
+    assert!(
+        s.contains("set [1, 1]: "),
+        "the editor opens prefilled:\n{s}"
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("abc");
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(
+        s.contains("set [1, 1]: abc▏") && s.contains("not valid JSON"),
+        "{s}"
+    );
+    assert!(h.app.pending.is_empty(), "nothing is staged");
+    insta::assert_snapshot!("edit_field_error", s);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("123.5");
+    let t = std::time::Instant::now();
+    h.keys(&[Enter]);
+    eprintln!(
+        "headless: Enter to the staged cell drawn: {:?}",
+        t.elapsed()
+    );
+    let s = h.screen();
+    assert!(s.contains("staged: set") && s.contains("123.5"), "{s}");
+    assert_eq!(h.app.pending.len(), 1);
+    // The cell is drawn in the staged colour.
+    let buf = h.terminal.backend().buffer().clone();
+    let at = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (0..8).all(|i| {
+                buf[(x + i, y)].symbol() == "123.5000".get(i as usize..i as usize + 1).unwrap()
+            })
+        })
+        .expect("the staged value is shown");
+    assert_eq!(buf[at].bg, ratatui::style::Color::Magenta);
+    h.keys(&[Char('4')]);
+    let s = h.screen();
+    let bar = bottom(&h);
+    assert!(
+        bar.contains("c commit") && bar.contains("P pending") && bar.contains("u undo"),
+        "{bar}"
+    );
+    insta::assert_snapshot!("edit_staged_key_bar", s);
+    // A selection set to one value.
+    h.keys(&[Down, Char('v'), Down, Right, Char('e')]);
+    assert!(h.screen().contains("set [2:4, 1:3]: "), "{}", h.screen());
+    h.text("7");
+    h.keys(&[Enter]);
+    assert_eq!(h.app.pending.len(), 2, "{}", h.screen());
+    // The pending list, then undo of the newest.
+    h.keys(&[Char('P')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Pending changes on") && s.contains("→ 123.5"),
+        "{s}"
+    );
+    insta::assert_snapshot!("pending_list", s);
+    h.keys(&[Esc, Char('u')]);
+    assert!(status(&h).contains("undone: set"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+    // d in the pending list discards the selected row.
+    h.keys(&[Char('P'), Char('d')]);
+    assert!(
+        status(&h).contains("discarded: set [1, 1]"),
+        "{}",
+        status(&h)
+    );
+    assert!(h.app.pending.is_empty());
+    h.keys(&[Esc]);
+    assert!(!bottom(&h).contains("c commit"), "{}", bottom(&h));
+}
+
+#[test]
+fn the_commit_dialog_commits_and_selects_the_new_version() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.keys(&[Char('c')]);
+    assert!(status(&h).contains("nothing is staged"), "{}", status(&h));
+    h.show("/prices");
+    h.keys(&[Char('e')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("1.25");
+    h.keys(&[Enter, Char('c')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Commit 1 staged edit(s)") && s.contains("parent eod-2025-05-30"),
+        "{s}"
+    );
+    insta::assert_snapshot!("commit_dialog", s);
+    // Tab to make current, Space toggles it off and on; a bad timestamp
+    // keeps the dialog open.
+    h.keys(&[Tab, Char(' ')]);
+    assert!(h.screen().contains("[ ] no"), "{}", h.screen());
+    h.keys(&[Char(' '), Tab]);
+    h.text("yesterday");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen().contains("Commit 1 staged edit(s)"),
+        "{}",
+        h.screen()
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.keys(&[Tab]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("edited");
+    h.hold_done = true;
+    h.keys(&[Enter]);
+    let s = h.screen();
+    assert!(s.contains("Committing edited"), "{s}");
+    insta::assert_snapshot!("commit_progress", s);
+    // Esc on the progress asks the worker to cancel the running command.
+    h.keys(&[Esc]);
+    assert!(h.app.take_cancel().is_some() && status(&h).contains("cancelling"));
+    h.hold_done = false;
+    h.release();
+    let s = h.screen();
+    assert!(
+        status(&h).contains("committed edited") && status(&h).contains("chunk(s) written"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.selected_name(), Some("edited"), "{s}");
+    assert!(h.app.pending.is_empty());
+    // A name taken is refused; the edits stay staged.
+    h.keys(&[Char('4'), Char('e')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("2.5");
+    h.keys(&[Enter, Char('c')]);
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("edited");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("error"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+}
+
+#[test]
+fn quit_with_edits_staged_asks_first() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.show("/tickers");
+    h.keys(&[Char('e')]);
+    assert!(h.screen().contains("set [0]: "), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("NEW TICKER");
+    h.keys(&[Enter]);
+    assert_eq!(h.app.pending.len(), 1, "{}", h.screen());
+    h.keys(&[Char('q')]);
+    assert!(!h.app.quit);
+    let s = h.screen();
+    assert!(
+        s.contains("Quit?") && s.contains("1 edit(s) are staged"),
+        "{s}"
+    );
+    insta::assert_snapshot!("confirm_quit", s);
+    h.keys(&[Esc]);
+    assert!(!h.app.quit && !h.screen().contains("Quit?"));
+    h.keys(&[Char('q'), Char('q')]);
+    assert!(h.app.quit);
+}
+
+#[test]
+fn metadata_selects_edits_adds_and_deletes_attributes() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    // The root node shows the version group's attributes.
+    h.keys(&[Char('2'), Home, Char('3'), Char('g'), Char('e')]);
+    assert!(h.screen().contains("author = ingest-bot"), "{}", h.screen());
+    h.keys(&[Esc, Char('1')]);
+    h.show("/prices");
+    h.keys(&[Char('3'), Char('G')]);
+    let s = h.screen();
+    assert!(s.contains("▶ "), "an attribute row is selected:\n{s}");
+    let name = h.app.meta.selected_attr().unwrap().name.clone();
+    h.keys(&[Char('e')]);
+    assert!(h.screen().contains(&format!("{name} = ")), "{}", h.screen());
+    h.keys(&[Esc, Char('a')]);
+    h.text("note=hello world");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: attr"), "{}", status(&h));
+    assert!(h.screen().contains("attributes (4)"), "{}", h.screen());
+    h.keys(&[Char('g'), Char('d')]);
+    assert!(status(&h).contains("staged: del attr"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 2);
+}
+
+#[test]
+fn timeline_deletes_renames_restores_and_sets_current() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    // Mark two versions; D asks, naming them and what it frees.
+    h.keys(&[Down, Down, Char(' '), Down, Char(' '), Char('D')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Delete rebalance, eod-2025-04-30?")
+            || s.contains("Delete eod-2025-04-30, rebalance?"),
+        "{s}"
+    );
+    assert!(s.contains("chunk(s)") && s.contains("bytes"), "{s}");
+    insta::assert_snapshot!("confirm_delete", s);
+    h.keys(&[Char('n')]);
+    assert_eq!(h.app.timeline.rows.len(), 10, "n keeps every version");
+    h.keys(&[Char('D')]);
+    h.hold_done = true;
+    h.keys(&[Char('y')]);
+    assert!(h.screen().contains("Deleting "), "{}", h.screen());
+    h.hold_done = false;
+    h.release();
+    assert!(status(&h).contains("deleted"), "{}", status(&h));
+    assert_eq!(h.app.timeline.rows.len(), 8);
+    // R renames the selected version, the field prefilled.
+    h.keys(&[Home, Down, Char('R')]);
+    assert!(h.screen().contains("rename to: cleanup▏"), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("tidy");
+    h.keys(&[Enter]);
+    assert!(
+        status(&h).contains("renamed cleanup to tidy"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.selected_name(), Some("tidy"));
+    assert!(h.screen().contains("Tree @ tidy"), "{}", h.screen());
+    // r stages the selected version's content on the current one.
+    h.keys(&[Char('r')]);
+    assert!(status(&h).contains("staged: restore"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+    assert_eq!(h.app.staged_on.as_deref(), Some("eod-2025-05-30"));
+    h.keys(&[Char('u')]);
+    // C makes the selected version current.
+    h.keys(&[Char('C')]);
+    assert!(
+        status(&h).contains("current version: tidy"),
+        "{}",
+        status(&h)
+    );
+    assert_eq!(h.app.timeline.current.as_deref(), Some("tidy"));
+}
+
+#[test]
+fn tree_adds_groups_deletes_resizes_and_modifies() {
+    let (_dir, mut h) = demo_copy(120, 34);
+    h.keys(&[Tab]);
+    h.text("/market");
+    h.keys(&[Enter, Char('a')]);
+    assert!(
+        h.screen().contains("new group in /market: "),
+        "{}",
+        h.screen()
+    );
+    h.text("extra");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: mkgroup"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 1);
+    h.text("/prices");
+    h.keys(&[Enter, Char('r')]);
+    assert_eq!(
+        h.app.field.as_ref().map(|f| f.field.text()),
+        Some("[101, 12]"),
+        "the resize field is prefilled with the shape"
+    );
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("[120, 12]");
+    h.keys(&[Enter]);
+    assert!(status(&h).contains("staged: resize"), "{}", status(&h));
+    assert!(
+        h.screen().contains("prices  float64 [120, 12]"),
+        "{}",
+        h.screen()
+    );
+    h.text("/volume");
+    h.keys(&[Enter, Char('d')]);
+    assert!(status(&h).contains("staged: delete"), "{}", status(&h));
+    assert_eq!(h.app.pending.len(), 3);
+    h.keys(&[Char('P'), Char('D')]);
+    let s = h.screen();
+    assert!(
+        s.contains("Discard every staged edit?") && s.contains("y / Enter: yes"),
+        "{s}"
+    );
+    h.keys(&[Char('y')]);
+    assert!(h.app.pending.is_empty(), "D y discards every edit");
+    // M: a metadata change in every version, confirmed, with progress.
+    h.text("/prices");
+    h.keys(&[Enter, Char('M')]);
+    h.text("chunks=[16, 4] bogus");
+    h.keys(&[Enter]);
+    assert!(h.screen().contains("give KEY=VALUE"), "{}", h.screen());
+    h.chord(Char('u'), crossterm::event::KeyModifiers::CONTROL);
+    h.text("chunks=[16, 4]");
+    h.keys(&[Enter]);
+    assert!(
+        h.screen()
+            .contains("Rewrite /market/prices in every version"),
+        "{}",
+        h.screen()
+    );
+    h.keys(&[Char('y')]);
+    assert!(
+        status(&h).contains("modified /market/prices in every version"),
+        "{}",
+        status(&h)
+    );
+    assert!(
+        h.screen().contains("chunks       [16, 4]"),
+        "{}",
+        h.screen()
+    );
+}
+
+#[test]
+fn editing_keys_in_a_plain_file_say_it_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plain_file(dir.path());
+    let mut h = Headless::open(&path, 120, 34).unwrap();
+    assert!(h.settle());
+    for key in ['D', 'R', 'C', 'r'] {
+        h.keys(&[Char('1'), Char(key)]);
+        assert!(status(&h).contains("read-only"), "{key}: {}", status(&h));
+    }
+    h.keys(&[Char('3'), Char('a')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    h.keys(&[Char('2'), Char('d')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    h.keys(&[Char('1')]);
+    h.show("/texts");
+    h.keys(&[Char('e')]);
+    assert!(status(&h).contains("read-only"), "{}", status(&h));
+    assert!(h.app.field.is_none() && h.app.pending.is_empty());
+    h.keys(&[Char('c')]);
+    assert!(status(&h).contains("nothing is staged"), "{}", status(&h));
+}

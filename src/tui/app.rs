@@ -19,6 +19,7 @@ use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
 use super::detail::{row, CopyPopup, DetailPopup};
+use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
 use super::keybar;
@@ -27,8 +28,9 @@ use super::meta::MetaPane;
 use super::popup::Popup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
-use super::worker::{Answer, NodeInfo, Reply, Request};
+use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
+use crate::engine::edit::{Edit, EditValue, PendingRow};
 use crate::engine::{NodeKind, Value};
 
 /// An open text field and what its text is for.
@@ -87,10 +89,24 @@ pub struct App {
     /// The page request waiting for its answer.
     in_flight: Option<Request>,
     spinner: usize,
+    /// A command to cancel, for the event loop.
+    cancel: Option<u64>,
+    /// The last command wrote the file (its `FileChanged` is expected).
+    own_write: bool,
+    /// A changed cell found before the counts for its "k of N" arrived.
+    counting_for: Option<super::cells::Found>,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
     /// The changed-cell count asked for last: (B, path, plane).
     counting: Option<(String, String, Plane)>,
+    /// The staged edits, oldest first, and the version they are based on
+    /// (from the worker's last `Done`).
+    pub pending: Vec<PendingRow>,
+    pub staged_on: Option<String>,
+    /// Commands waiting to be sent to the worker.
+    commands: Vec<(u64, Command)>,
+    /// The command running in the worker (its sequence number).
+    pub running: Option<u64>,
 }
 
 impl App {
@@ -119,6 +135,13 @@ impl App {
             in_flight: None,
             spinner: 0,
             start: None,
+            pending: Vec::new(),
+            staged_on: None,
+            commands: Vec::new(),
+            running: None,
+            cancel: None,
+            own_write: false,
+            counting_for: None,
         };
         app.request(Request::Log);
         app
@@ -147,6 +170,100 @@ impl App {
         self.outbox.push((self.seq, req));
     }
 
+    /// Queues a command for the worker (commands run in order).
+    pub fn command(&mut self, cmd: Command) {
+        self.seq += 1;
+        if matches!(
+            cmd,
+            Command::Commit { .. }
+                | Command::DeleteVersions { .. }
+                | Command::ModifyMetadata { .. }
+        ) {
+            self.running = Some(self.seq);
+        }
+        self.commands.push((self.seq, cmd));
+    }
+
+    /// Commands waiting to be sent to the worker.
+    pub fn take_commands(&mut self) -> Vec<(u64, Command)> {
+        std::mem::take(&mut self.commands)
+    }
+
+    /// The command the user asked to cancel (Esc on the progress popup).
+    pub fn take_cancel(&mut self) -> Option<u64> {
+        self.cancel.take()
+    }
+
+    /// Progress and the end of a command.
+    pub fn on_command_reply(&mut self, reply: CommandReply) {
+        match reply {
+            CommandReply::Progress {
+                seq,
+                fraction,
+                text,
+            } => {
+                if self.running == Some(seq) {
+                    if let Some(Popup::Progress(p)) = self.popup.as_mut() {
+                        p.fraction = fraction;
+                        p.text = text;
+                    }
+                }
+            }
+            CommandReply::Done {
+                seq,
+                outcome,
+                pending,
+                staged_on,
+            } => {
+                let staged_changed = pending != self.pending || staged_on != self.staged_on;
+                self.pending = pending;
+                self.staged_on = staged_on;
+                if self.running == Some(seq) {
+                    self.running = None;
+                    if matches!(self.popup, Some(Popup::Progress(_))) {
+                        self.popup = None;
+                    }
+                }
+                match outcome {
+                    Ok(o) => {
+                        self.status = Some((o.message(), false));
+                        let select = match &o {
+                            Outcome::Committed(c) => Some(c.version.name.clone()),
+                            Outcome::Renamed { new, .. } => Some(new.clone()),
+                            _ => None,
+                        };
+                        if let Some(version) = select {
+                            self.start = Some(Start {
+                                version,
+                                path: self.tree.selected_path(),
+                            });
+                        }
+                        if let Outcome::DeletePlan(plan) = &o {
+                            self.confirm_delete(plan);
+                        }
+                        if o.wrote() {
+                            self.own_write = true;
+                            self.request(Request::Log);
+                        } else if staged_changed {
+                            self.refresh_view();
+                        }
+                    }
+                    Err(message) => self.status = Some((message, true)),
+                }
+            }
+        }
+    }
+
+    /// The staged edits changed: ask again for the tree, the node and the
+    /// page shown.
+    fn refresh_view(&mut self) {
+        self.array.page = None;
+        self.in_flight = None;
+        if let Some(version) = self.timeline.selected_name().map(String::from) {
+            self.request(Request::Tree { version });
+        }
+    }
+
     /// Texts copied since the last call, for the terminal (OSC 52).
     pub fn take_clipboard(&mut self) -> Vec<String> {
         std::mem::take(&mut self.clipboard)
@@ -173,7 +290,10 @@ impl App {
 
     pub fn on_answer(&mut self, answer: Answer) {
         if let Ok(Reply::FileChanged) = answer.reply {
-            self.status = Some(("the file changed on disk: reloaded".into(), false));
+            // Our own write: its message stays on the status line.
+            if !std::mem::take(&mut self.own_write) {
+                self.status = Some(("the file changed on disk: reloaded".into(), false));
+            }
             self.request(Request::Log);
             return;
         }
@@ -184,6 +304,10 @@ impl App {
         self.scans.remove(&answer.kind);
         match answer.reply {
             Ok(reply) => self.on_reply(reply),
+            // A version's summary is decoration: one that fails (asked for
+            // just before a write changed the history) does not hide the
+            // message of what the user did.
+            Err(_) if answer.kind.starts_with("summary:") => {}
             Err(message) => {
                 self.in_flight = None;
                 self.status = Some((message, true));
@@ -246,7 +370,7 @@ impl App {
                 path,
                 sel,
                 grid,
-                ..
+                staged,
             } => {
                 self.in_flight = None;
                 let key = self.array.key();
@@ -258,6 +382,7 @@ impl App {
                         start,
                         count,
                         grid,
+                        staged,
                     });
                     self.want_mask();
                 }
@@ -310,10 +435,14 @@ impl App {
                     Some(found) => {
                         self.array.move_to(found.cell);
                         self.want_page();
-                        let rank = self
-                            .array
-                            .rank_text(&found)
-                            .unwrap_or_else(|| "changed cell (still counting them)".into());
+                        let rank = match self.array.rank_text(&found) {
+                            Some(r) => r,
+                            None => {
+                                // Said again when the counts arrive.
+                                self.counting_for = Some(found.clone());
+                                COUNTING.into()
+                            }
+                        };
                         (rank, false)
                     }
                     None => (format!("no {dir} changed cell"), false),
@@ -329,6 +458,15 @@ impl App {
                     == Some((b.as_ref(), &path, &plane))
                 {
                     self.array.counts = Some((path, plane, counts));
+                    // A found cell's "k of N" waited for these counts.
+                    if let Some(found) = self.counting_for.take() {
+                        let waiting = self.status.as_ref().is_some_and(|(m, _)| m == COUNTING);
+                        if waiting && self.array.cursor == found.cell {
+                            if let Some(rank) = self.array.rank_text(&found) {
+                                self.status = Some((rank, false));
+                            }
+                        }
+                    }
                 }
             }
             Reply::Overview(o) => self.array.overview = Some(o),
@@ -416,6 +554,10 @@ impl App {
         else {
             return;
         };
+        if self.meta.shown.as_deref() != Some(path.as_str()) {
+            self.meta.selected = 0;
+            self.meta.shown = Some(path.clone());
+        }
         self.meta.info = None;
         self.meta.loading = true;
         self.meta.change = None;
@@ -589,8 +731,25 @@ impl App {
             Context::Tree => self.pane_action(Pane::Tree, action),
             Context::Meta => self.pane_action(Pane::Meta, action),
             Context::Array => self.pane_action(Pane::Array, action),
+            Context::Field if self.popup.is_some() => {
+                if let Some(p) = self.popup.as_mut() {
+                    let effect = p.handle(action);
+                    self.apply(effect);
+                }
+            }
             Context::Field => self.field_action(action),
-            Context::Help | Context::Detail | Context::CopyChoice => {
+            Context::Pending => {
+                if let Some(Popup::Pending(p)) = self.popup.as_mut() {
+                    let effect = p.handle(action, &self.pending);
+                    self.apply(effect);
+                }
+            }
+            Context::Help
+            | Context::Detail
+            | Context::CopyChoice
+            | Context::Confirm
+            | Context::Commit
+            | Context::Progress => {
                 if let Some(p) = self.popup.as_mut() {
                     let effect = p.handle(action);
                     self.apply(effect);
@@ -615,7 +774,21 @@ impl App {
     /// The `Global` context's actions.
     fn global(&mut self, action: Action) {
         match action {
+            Action::Quit if !self.pending.is_empty() => self.ask(
+                Ask::Quit,
+                "Quit?",
+                vec![format!(
+                    "{} edit(s) are staged and not committed; quitting drops them.",
+                    self.pending.len()
+                )],
+            ),
             Action::Quit => self.quit = true,
+            Action::Pending => self.popup = Some(Popup::Pending(PendingPopup::default())),
+            Action::Undo if self.pending.is_empty() => {
+                self.status = Some(("nothing to undo: no edit is staged".into(), false))
+            }
+            Action::Undo => self.command(Command::Undo),
+            Action::Commit => self.open_commit(),
             Action::Help => self.popup = Some(Popup::Help(HelpPopup::default())),
             Action::NextPane => self.cycle_focus(1),
             Action::PrevPane => self.cycle_focus(-1),
@@ -634,8 +807,388 @@ impl App {
         }
     }
 
+    fn ask(&mut self, ask: Ask, title: &str, lines: Vec<String>) {
+        self.popup = Some(Popup::Confirm(ConfirmPopup {
+            ask,
+            title: title.into(),
+            lines,
+        }));
+    }
+
+    /// Why editing does nothing here, if it does not.
+    fn read_only(&self) -> Option<String> {
+        self.timeline
+            .plain()
+            .then(|| "a plain HDF5 file is read-only: vh5 edits versioned-hdf5 files".into())
+    }
+
+    /// `c`: the commit dialog, when edits are staged.
+    fn open_commit(&mut self) {
+        if self.pending.is_empty() {
+            self.status = Some(("nothing is staged: no commit to make".into(), false));
+            return;
+        }
+        let parent = self.staged_on.clone().unwrap_or_default();
+        let taken = |n: &str| self.timeline.rows.iter().any(|r| r.name == n);
+        let mut i = self.timeline.rows.len() + 1;
+        let mut name = format!("v{i}");
+        while taken(&name) {
+            i += 1;
+            name = format!("v{i}");
+        }
+        self.popup = Some(Popup::Commit(CommitPopup::new(
+            &name,
+            &parent,
+            self.pending.len(),
+        )));
+    }
+
+    /// `e` in the array: a field prefilled with the cell's value (or empty
+    /// for a selection).
+    fn edit_cell(&mut self) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let a = &self.array;
+        if a.meta.is_none() || a.is_empty() {
+            self.status = Some(("no cell here to edit".into(), false));
+            return;
+        }
+        let (prompt, prefill) = match a.selection_box() {
+            Some((lo, hi)) => (format!("set {}: ", a.slice_text(lo, hi)), String::new()),
+            None => {
+                let [r, c] = a.cursor;
+                let text = a
+                    .value_at(r, c)
+                    .map(|v| edit_text(&v, a))
+                    .unwrap_or_default();
+                (format!("set {}: ", a.index_text(r, c)), text)
+            }
+        };
+        self.field = Some(OpenField {
+            purpose: FieldFor::ArrayEdit,
+            field: TextField::new(prompt, &prefill),
+        });
+    }
+
+    /// Enter in the cell editor: checks the value against the dtype and
+    /// stages it.
+    fn accept_cell(&mut self, text: &str) -> Result<Effect, String> {
+        let a = &self.array;
+        let (Some(m), Some(version)) = (&a.meta, &a.version) else {
+            return Err("no dataset shown".into());
+        };
+        let index = match a.selection_box() {
+            Some((lo, hi)) => a.slice_text(lo, hi),
+            None => a.index_text(a.cursor[0], a.cursor[1]),
+        };
+        let value = edit_value(text, &m.dtype)?;
+        value
+            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
+            .map_err(|e| e.message)?;
+        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
+        let base = version.clone();
+        self.array.anchor = None;
+        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
+    }
+
+    /// The node the metadata pane shows and the version it is in, when
+    /// its attributes can be edited.
+    fn attr_target(&self) -> Result<(String, String), String> {
+        if let Some(why) = self.read_only() {
+            return Err(why);
+        }
+        if self.meta.removed.is_some() {
+            return Err("this node is removed in B: select it where it exists".into());
+        }
+        match (
+            self.tree.version.clone(),
+            self.tree.selected_path(),
+            &self.meta.info,
+        ) {
+            (Some(v), Some(p), Some(_)) => Ok((v, p)),
+            _ => Err("select a node first".into()),
+        }
+    }
+
+    /// `e`, `a`, `d` in the metadata pane.
+    fn meta_edit(&mut self, action: Action) {
+        let target = match self.attr_target() {
+            Ok(t) => t,
+            Err(why) => {
+                self.status = Some((why, false));
+                return;
+            }
+        };
+        match action {
+            Action::Edit | Action::Delete if self.meta.selected_attr().is_none() => {
+                self.status = Some(("no attribute here: a adds one".into(), false));
+            }
+            Action::Edit => {
+                let a = self.meta.selected_attr().expect("checked");
+                let prefill = attr_text(a);
+                self.field = Some(OpenField {
+                    purpose: FieldFor::AttrEdit,
+                    field: TextField::new(format!("{} = ", a.name), &prefill),
+                });
+            }
+            Action::Add => {
+                self.field = Some(OpenField {
+                    purpose: FieldFor::AttrAdd,
+                    field: TextField::new("attr NAME=VALUE: ", ""),
+                });
+            }
+            Action::Delete => {
+                let name = self.meta.selected_attr().expect("checked").name.clone();
+                let (base, path) = target;
+                self.command(Command::Apply {
+                    base,
+                    edit: Edit::DelAttr { path, name },
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter in an attribute field: checks the value, then stages it.
+    fn accept_attr(&mut self, name: &str, text: &str) -> Result<Effect, String> {
+        let (base, path) = self.attr_target()?;
+        let existing = self
+            .meta
+            .attrs()
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.dtype.clone());
+        let value = match &existing {
+            Some(d) if is_text(d) => EditValue::Text(text.to_string()),
+            _ => EditValue::parse(text).map_err(|e| e.message)?,
+        };
+        value
+            .for_attr(existing.as_ref(), true, &format!("{path} @{name}"))
+            .map_err(|e| e.message)?;
+        Ok(Effect::Command(Box::new(Command::Apply {
+            base,
+            edit: Edit::SetAttr {
+                path,
+                name: name.to_string(),
+                value,
+                dtype: crate::engine::AttrDtype::Keep,
+            },
+        })))
+    }
+
+    /// The timeline's history operations: D, R, C, r.
+    fn history(&mut self, action: Action) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let Some(name) = self.timeline.selected_name().map(String::from) else {
+            return;
+        };
+        match action {
+            Action::DeleteVersions => {
+                let versions = if self.timeline.marked.is_empty() {
+                    vec![name]
+                } else {
+                    self.timeline.marked.clone()
+                };
+                self.status = Some(("working out what deleting frees…".into(), false));
+                self.command(Command::PlanDelete { versions });
+            }
+            Action::Rename => {
+                self.field = Some(OpenField {
+                    purpose: FieldFor::Rename,
+                    field: TextField::new("rename to: ", &name),
+                })
+            }
+            Action::MakeCurrent => self.command(Command::SetCurrent { version: name }),
+            Action::Restore => match self.timeline.current.clone() {
+                Some(base) => self.command(Command::Apply {
+                    base,
+                    edit: Edit::Restore { version: name },
+                }),
+                None => self.status = Some(("no version is current".into(), true)),
+            },
+            _ => {}
+        }
+    }
+
+    /// The tree's edits: a (add a group), d (delete), r (resize), M.
+    fn tree_edit(&mut self, action: Action) {
+        if let Some(why) = self.read_only() {
+            self.status = Some((why, false));
+            return;
+        }
+        let (Some(path), Some(kind)) = (self.tree.selected_path(), self.tree.selected_kind())
+        else {
+            self.status = Some(("select a node first".into(), false));
+            return;
+        };
+        let dataset = kind == NodeKind::Dataset;
+        let field = |purpose, prompt: String, prefill: &str| OpenField {
+            purpose,
+            field: TextField::new(prompt, prefill),
+        };
+        match action {
+            Action::Add if dataset => {
+                self.status = Some(("a adds a group below a group: select one".into(), false))
+            }
+            Action::Add => {
+                self.field = Some(field(
+                    FieldFor::AddGroup,
+                    format!("new group in {path}: "),
+                    "",
+                ))
+            }
+            Action::Delete if path == "/" => {
+                self.status = Some(("the root cannot be deleted".into(), false))
+            }
+            Action::Delete => {
+                if let Some(base) = self.tree.version.clone() {
+                    self.command(Command::Apply {
+                        base,
+                        edit: Edit::Delete { path },
+                    })
+                }
+            }
+            Action::Resize | Action::Modify if !dataset => {
+                self.status = Some(("select a dataset".into(), false))
+            }
+            Action::Resize => {
+                let shape = match &self.meta.info {
+                    Some(NodeInfo::Dataset { meta, .. }) => format!("{:?}", meta.shape),
+                    _ => String::new(),
+                };
+                self.field = Some(field(FieldFor::Resize, format!("resize {path}: "), &shape))
+            }
+            Action::Modify => {
+                self.field = Some(field(
+                    FieldFor::Modify,
+                    "dtype= chunks= compression= fill=: ".into(),
+                    "",
+                ))
+            }
+            _ => {}
+        }
+    }
+
+    /// Enter in the tree's `M` field: `dtype=<f4 chunks=[16, 4]
+    /// compression=gzip fill=0` (any of them); asks before rewriting.
+    fn accept_modify(&mut self, text: &str) -> Result<Effect, String> {
+        use crate::engine::replay::MetadataChange;
+        let path = self.tree.selected_path().ok_or("select a dataset")?;
+        let mut change = MetadataChange::default();
+        // Split on spaces outside brackets.
+        let mut parts = Vec::new();
+        let (mut depth, mut cur) = (0i32, String::new());
+        for c in text.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            if c.is_whitespace() && depth == 0 {
+                if !cur.is_empty() {
+                    parts.push(std::mem::take(&mut cur));
+                }
+            } else {
+                cur.push(c);
+            }
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+        for part in parts {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: give KEY=VALUE"))?;
+            match k {
+                "dtype" => {
+                    change.dtype =
+                        Some(crate::engine::encode::parse_dtype(v).map_err(|e| e.message)?)
+                }
+                "chunks" => {
+                    let c: Vec<usize> = serde_json::from_str(v)
+                        .ok()
+                        .filter(|c: &Vec<usize>| c.iter().all(|&n| n > 0))
+                        .ok_or_else(|| format!("chunks {v:?}: a list of positive integers"))?;
+                    change.chunks = Some(c);
+                }
+                "compression" => change.compression = Some((v != "none").then(|| v.to_string())),
+                "fill" | "fillvalue" => {
+                    change.fillvalue =
+                        Some(serde_json::from_str(v).map_err(|e| format!("fill {v:?}: {e}"))?)
+                }
+                other => {
+                    return Err(format!(
+                        "{other}: give dtype=, chunks=, compression= or fill="
+                    ))
+                }
+            }
+        }
+        if change == MetadataChange::default() {
+            return Err("nothing to change: give dtype=, chunks=, compression= or fill=".into());
+        }
+        let lines = vec![
+            format!("Rewrite {path} in every version: {text}?"),
+            "Every version's copy is rewritten; this cannot be undone.".into(),
+        ];
+        self.ask(Ask::Modify(path, change), "Modify metadata", lines);
+        Ok(Effect::None)
+    }
+
+    /// The delete plan arrived: ask, naming the versions and what goes.
+    fn confirm_delete(&mut self, plan: &crate::engine::session::DeletePlan) {
+        let mut lines = vec![
+            format!("Delete {}?", plan.versions.join(", ")),
+            format!(
+                "This frees {} chunk(s), {} bytes.",
+                plan.chunks_freed, plan.bytes_freed
+            ),
+        ];
+        lines.push(match &plan.current_after {
+            Some(c) => format!("The current version afterwards: {c}."),
+            None => "No version is current afterwards.".into(),
+        });
+        self.ask(
+            Ask::Delete(plan.versions.clone()),
+            &format!("Delete {} version(s)", plan.versions.len()),
+            lines,
+        );
+    }
+
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
+        if pane == Pane::Tree
+            && matches!(
+                action,
+                Action::Add | Action::Delete | Action::Resize | Action::Modify
+            )
+        {
+            return self.tree_edit(action);
+        }
+        if pane == Pane::Timeline
+            && matches!(
+                action,
+                Action::DeleteVersions | Action::Rename | Action::MakeCurrent | Action::Restore
+            )
+        {
+            return self.history(action);
+        }
+        if pane == Pane::Meta && matches!(action, Action::Edit | Action::Add | Action::Delete) {
+            return self.meta_edit(action);
+        }
+        if (pane, action) == (Pane::Array, Action::Edit) {
+            return self.edit_cell();
+        }
+        if (pane, action) == (Pane::Array, Action::Select) {
+            if let Some(why) = self.read_only() {
+                self.status = Some((why, false));
+                return;
+            }
+        }
         let effect = match pane {
             Pane::Timeline => self.timeline.handle(action),
             Pane::Tree => self.tree.handle(action),
@@ -692,6 +1245,75 @@ impl App {
             }
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
+            FieldFor::ArrayEdit => self.accept_cell(text),
+            FieldFor::Modify => self.accept_modify(text),
+            FieldFor::AddGroup => {
+                let (base, parent) = self
+                    .tree
+                    .version
+                    .clone()
+                    .zip(self.tree.selected_path())
+                    .ok_or("select a group")?;
+                let name = text.trim().trim_matches('/');
+                if name.is_empty() {
+                    return Err("give the group a name".into());
+                }
+                let path = format!("{}/{name}", parent.trim_end_matches('/'));
+                Ok(Effect::Command(Box::new(Command::Apply {
+                    base,
+                    edit: Edit::MkGroup { path },
+                })))
+            }
+            FieldFor::Resize => {
+                let (base, path) = self
+                    .tree
+                    .version
+                    .clone()
+                    .zip(self.tree.selected_path())
+                    .ok_or("select a dataset")?;
+                let shape: Vec<usize> = serde_json::from_str(text.trim())
+                    .map_err(|_| format!("{text:?}: give the shape as a list, e.g. [101, 12]"))?;
+                Ok(Effect::Command(Box::new(Command::Apply {
+                    base,
+                    edit: Edit::Resize { path, shape },
+                })))
+            }
+            FieldFor::Rename => {
+                let old = self
+                    .timeline
+                    .selected_name()
+                    .map(String::from)
+                    .ok_or("no version selected")?;
+                let new = text.trim().to_string();
+                if new.is_empty() {
+                    return Err("give the version a name".into());
+                }
+                if new != old && self.timeline.rows.iter().any(|r| r.name == new) {
+                    return Err(format!("a version named {new} exists"));
+                }
+                Ok(Effect::Command(Box::new(Command::RenameVersion {
+                    old,
+                    new,
+                })))
+            }
+            FieldFor::AttrEdit => {
+                let name = self
+                    .meta
+                    .selected_attr()
+                    .map(|a| a.name.clone())
+                    .ok_or("no attribute selected")?;
+                self.accept_attr(&name, text)
+            }
+            FieldFor::AttrAdd => {
+                let (name, value) = text
+                    .split_once('=')
+                    .ok_or("give NAME=VALUE (for example units=\"m/s\")")?;
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err("give NAME=VALUE: the name is empty".into());
+                }
+                self.accept_attr(name, value)
+            }
         }
     }
 
@@ -713,6 +1335,42 @@ impl App {
             Effect::OpenDetail => self.open_detail(),
             Effect::OpenCopy => self.open_copy(),
             Effect::FindChange(forward) => self.find_change(forward),
+            Effect::Command(cmd) => {
+                let title = match &*cmd {
+                    Command::Commit { name, .. } => Some(format!("Committing {name}")),
+                    Command::DeleteVersions { versions } => {
+                        Some(format!("Deleting {}", versions.join(", ")))
+                    }
+                    Command::ModifyMetadata { path, .. } => Some(format!("Modifying {path}")),
+                    _ => None,
+                };
+                self.command(*cmd);
+                if let Some(title) = title {
+                    self.popup = Some(Popup::Progress(ProgressPopup {
+                        title,
+                        fraction: 0.0,
+                        text: "starting…".into(),
+                    }));
+                }
+            }
+            Effect::Ask(ask, title, lines) => self.ask(ask, &title, lines),
+            Effect::Confirmed(Ask::Quit) => self.quit = true,
+            Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
+            Effect::Confirmed(Ask::Modify(path, change)) => {
+                self.apply(Effect::Command(Box::new(Command::ModifyMetadata {
+                    path,
+                    change,
+                })))
+            }
+            Effect::Confirmed(Ask::Delete(versions)) => {
+                self.apply(Effect::Command(Box::new(Command::DeleteVersions {
+                    versions,
+                })))
+            }
+            Effect::CancelCommand => {
+                self.cancel = self.running;
+                self.status = Some(("cancelling…".into(), false));
+            }
         }
     }
 
@@ -854,6 +1512,30 @@ impl App {
     /// rest; the router and help do not look at this).
     fn in_bar(&self, b: &Binding) -> bool {
         match (b.context, b.action) {
+            (Context::Field, Action::Accept | Action::Cancel) => {
+                !matches!(self.popup, Some(Popup::Commit(_)))
+            }
+            (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
+                !self.pending.is_empty()
+            }
+            (
+                Context::Timeline,
+                Action::Toggle
+                | Action::DeleteVersions
+                | Action::Rename
+                | Action::MakeCurrent
+                | Action::Restore,
+            ) => !self.timeline.plain(),
+            (Context::Tree, Action::Add | Action::Delete | Action::Resize | Action::Modify) => {
+                !self.timeline.plain()
+            }
+            (Context::Meta, Action::Edit | Action::Delete) => {
+                !self.timeline.plain() && self.meta.selected_attr().is_some()
+            }
+            (Context::Meta, Action::Add) => !self.timeline.plain() && self.meta.info.is_some(),
+            (Context::Array, Action::Edit | Action::Select) => {
+                !self.timeline.plain() && self.array.enabled(b.action, false)
+            }
             (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
             (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
             (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
@@ -970,7 +1652,8 @@ impl App {
             self.tree.render(f, a.tree, self.focus == Pane::Tree, field);
         }
         if shown(a.meta) {
-            self.meta.render(f, a.meta, self.focus == Pane::Meta);
+            let field = field_in(&self.field, Pane::Meta);
+            self.meta.render(f, a.meta, self.focus == Pane::Meta, field);
         }
         if shown(a.array) {
             let field = field_in(&self.field, Pane::Array);
@@ -979,8 +1662,10 @@ impl App {
         }
         let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
         keybar::render(f, status, self.status_line(), &bar);
-        if let Some(p) = self.popup.as_mut() {
-            p.render(f, main);
+        match self.popup.as_mut() {
+            Some(Popup::Pending(p)) => p.render(f, main, &self.pending, self.staged_on.as_deref()),
+            Some(p) => p.render(f, main),
+            None => {}
         }
     }
 
@@ -1094,6 +1779,46 @@ fn escape_value(v: &Value, a: &ArrayPane) -> String {
     match v {
         Value::Str(_) | Value::Bytes(_) => super::array::escape(&a.format_value(v)),
         other => a.format_value(other),
+    }
+}
+
+/// The status while a found cell's rank waits for the counts.
+const COUNTING: &str = "changed cell (still counting them)";
+
+/// A value as the cell editor shows it: strings as plain text, the rest
+/// in the command line's spelling.
+fn edit_text(v: &Value, a: &ArrayPane) -> String {
+    match v {
+        Value::Str(_) | Value::Bytes(_) => a.format_value(v),
+        Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
+        Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
+        Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
+        _ => v.to_string(),
+    }
+}
+
+/// An attribute's value as its editor shows it: a string as plain text.
+fn attr_text(a: &crate::engine::Attr) -> String {
+    match a.value.to_json_shortest() {
+        serde_json::Value::String(s) if is_text(&a.value.dtype) => s,
+        v => v.to_string(),
+    }
+}
+
+fn is_text(d: &crate::engine::Dtype) -> bool {
+    use crate::engine::Dtype;
+    matches!(d, Dtype::VarString { .. } | Dtype::FixedString { .. })
+}
+
+/// The editor's text as a value: for a string dataset the plain text, else
+/// the command line's spelling.
+fn edit_value(text: &str, dtype: &crate::engine::Dtype) -> Result<EditValue, String> {
+    use crate::engine::Dtype;
+    match dtype {
+        Dtype::VarString { .. } | Dtype::FixedString { .. } => {
+            Ok(EditValue::Text(text.to_string()))
+        }
+        _ => EditValue::parse(text).map_err(|e| e.message),
     }
 }
 

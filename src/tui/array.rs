@@ -51,6 +51,8 @@ pub struct Page {
     pub start: [usize; 2],
     pub count: [usize; 2],
     pub grid: ValueGrid,
+    /// Per cell of `grid`: holds a staged value (empty: nothing staged).
+    pub staged: Vec<bool>,
 }
 
 /// What a page depends on besides its block: dataset, version and axes.
@@ -134,6 +136,8 @@ pub struct ArrayPane {
     pub col_axis: Option<usize>,
     pub pinned: Vec<usize>,
     pub cursor: [usize; 2],
+    /// `v`: where a rectangular selection started (it ends at the cursor).
+    pub anchor: Option<[usize; 2]>,
     pub offset: [usize; 2],
     /// Rows and columns that fit, from the last render.
     pub view: [usize; 2],
@@ -228,6 +232,7 @@ impl ArrayPane {
             self.col_axis = (nd >= 2).then_some(nd - 1);
             self.pinned = vec![0; nd];
             self.cursor = [0, 0];
+            self.anchor = None;
             self.offset = [0, 0];
             self.precision = 6;
             self.labels.clear();
@@ -244,6 +249,7 @@ impl ArrayPane {
         self.page = None;
         self.mask = None;
         self.removed_in = None;
+        self.anchor = None;
     }
 
     pub fn key(&self) -> Option<ViewKey> {
@@ -378,6 +384,20 @@ impl ArrayPane {
             Action::PinnedPrev => self.step_pinned(0, -1),
             Action::Pinned2Next => self.step_pinned(1, 1),
             Action::Pinned2Prev => self.step_pinned(1, -1),
+            Action::Select if self.meta.is_some() => {
+                self.anchor = match self.anchor {
+                    Some(_) => None,
+                    None => Some(self.cursor),
+                };
+                return Effect::Status(
+                    match self.anchor {
+                        Some(_) => "selecting: move to the opposite corner, e sets every cell",
+                        None => "selection ended",
+                    }
+                    .into(),
+                    false,
+                );
+            }
             Action::NextChange | Action::PrevChange => {
                 return Effect::FindChange(action == Action::NextChange)
             }
@@ -557,6 +577,51 @@ impl ArrayPane {
             flat = flat * n + i;
         }
         Some(flat)
+    }
+
+    /// Whether (row, col) holds a staged value.
+    pub fn staged_at(&self, r: usize, c: usize) -> bool {
+        let Some(p) = self
+            .page
+            .as_ref()
+            .filter(|p| Some(&p.key) == self.key().as_ref())
+        else {
+            return false;
+        };
+        self.flat(p.start, p.count, r, c)
+            .and_then(|i| p.staged.get(i).copied())
+            .unwrap_or(false)
+    }
+
+    /// The selection's corners (inclusive), rows then columns, when `v`
+    /// has started one.
+    pub fn selection_box(&self) -> Option<([usize; 2], [usize; 2])> {
+        let a = self.anchor?;
+        let b = self.cursor;
+        Some((
+            [a[0].min(b[0]), a[1].min(b[1])],
+            [a[0].max(b[0]), a[1].max(b[1])],
+        ))
+    }
+
+    /// The index expression of the cells from `lo` to `hi` (inclusive) in
+    /// the shown plane: `[3:5, 1:4]`, pinned axes as single indices.
+    pub fn slice_text(&self, lo: [usize; 2], hi: [usize; 2]) -> String {
+        let Some(m) = &self.meta else {
+            return String::new();
+        };
+        let parts: Vec<String> = (0..m.shape.len())
+            .map(|a| {
+                if a == self.row_axis {
+                    format!("{}:{}", lo[0], hi[0] + 1)
+                } else if Some(a) == self.col_axis {
+                    format!("{}:{}", lo[1], hi[1] + 1)
+                } else {
+                    self.pinned[a].to_string()
+                }
+            })
+            .collect();
+        format!("[{}]", parts.join(", "))
     }
 
     pub fn value_at(&self, r: usize, c: usize) -> Option<Value> {
@@ -920,6 +985,14 @@ impl ArrayPane {
                 let mut style = Style::default();
                 if let Some((true, _)) = self.diff_at(r, c) {
                     style = style.bg(Color::Yellow).fg(Color::Black);
+                }
+                if self.staged_at(r, c) {
+                    style = style.bg(Color::Magenta).fg(Color::White);
+                }
+                if let Some((lo, hi)) = self.selection_box() {
+                    if (lo[0]..=hi[0]).contains(&r) && (lo[1]..=hi[1]).contains(&c) {
+                        style = style.add_modifier(Modifier::UNDERLINED | Modifier::BOLD);
+                    }
                 }
                 if [r, c] == self.cursor {
                     style = style.add_modifier(Modifier::REVERSED);

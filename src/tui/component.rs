@@ -42,15 +42,32 @@ pub enum FieldFor {
     TimelineSearch,
     /// `:` in the timeline.
     TimelineDate,
+    /// `e` in the array: the cell's (or the selection's) new value.
+    ArrayEdit,
+    /// `e` in the metadata: the selected attribute's new value.
+    AttrEdit,
+    /// `a` in the metadata: `NAME=VALUE`.
+    AttrAdd,
+    /// `R` in the timeline: the version's new name.
+    Rename,
+    /// `a` in the tree: the new group's name.
+    AddGroup,
+    /// `r` in the tree: the dataset's new shape.
+    Resize,
+    /// `M` in the tree: the metadata change.
+    Modify,
 }
 
 impl FieldFor {
     /// The pane whose title shows the field.
     pub fn pane(self) -> Pane {
         match self {
-            FieldFor::TreeSearch => Pane::Tree,
-            FieldFor::ArrayGoTo => Pane::Array,
-            FieldFor::TimelineSearch | FieldFor::TimelineDate => Pane::Timeline,
+            FieldFor::TreeSearch | FieldFor::AddGroup | FieldFor::Resize | FieldFor::Modify => {
+                Pane::Tree
+            }
+            FieldFor::ArrayGoTo | FieldFor::ArrayEdit => Pane::Array,
+            FieldFor::AttrEdit | FieldFor::AttrAdd => Pane::Meta,
+            FieldFor::TimelineSearch | FieldFor::TimelineDate | FieldFor::Rename => Pane::Timeline,
         }
     }
 }
@@ -81,4 +98,12 @@ pub enum Effect {
     OpenCopy,
     /// Array, diff mode: find the next (true) or previous changed cell.
     FindChange(bool),
+    /// Send a command to the worker (stage, discard, commit, ...).
+    Command(Box<super::worker::Command>),
+    /// Ask first: a confirm dialog (what, its title, its lines).
+    Ask(super::edit::Ask, String, Vec<String>),
+    /// A confirm dialog said yes.
+    Confirmed(super::edit::Ask),
+    /// Cancel the command in progress.
+    CancelCommand,
 }

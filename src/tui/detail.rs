@@ -14,7 +14,7 @@ use super::keymap::Action;
 use super::popup::Scroll;
 
 /// A box of `width` x `height` centred in `area` (clipped to it).
-fn centred(area: Rect, width: u16, height: u16) -> Rect {
+pub fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let (w, h) = (width.min(area.width), height.min(area.height));
     Rect::new(
         area.x + (area.width - w) / 2,

@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::app::App;
-use super::worker::{Answer, Request, Service};
+use super::worker::{Answer, Command, CommandReply, Request, Service};
 use crate::engine::Result;
 
 /// Rounds of render and answer a settle may take: the app asks for more
@@ -32,6 +32,9 @@ pub struct Headless {
     pub service: Service,
     pub terminal: Terminal<TestBackend>,
     pub stats: Stats,
+    /// Keep commands' `Done` replies back (to draw a progress popup).
+    pub hold_done: bool,
+    held: Vec<CommandReply>,
 }
 
 impl Headless {
@@ -48,6 +51,8 @@ impl Headless {
             service: Service::open(path)?,
             terminal,
             stats: Stats::default(),
+            hold_done: false,
+            held: Vec::new(),
         })
     }
 
@@ -65,8 +70,12 @@ impl Headless {
             self.draw();
             self.app.want_summaries();
             self.app.want_page();
+            let commands = self.app.take_commands();
+            for (seq, cmd) in &commands {
+                self.run_command(*seq, cmd);
+            }
             let requests = self.app.take_requests();
-            if requests.is_empty() {
+            if requests.is_empty() && commands.is_empty() {
                 return true;
             }
             for (seq, req) in requests {
@@ -74,6 +83,45 @@ impl Headless {
             }
         }
         false
+    }
+
+    /// Runs a command as the worker would: its progress, then its end.
+    fn run_command(&mut self, seq: u64, cmd: &Command) {
+        let mut progress = Vec::new();
+        let result = self.service.command(
+            cmd,
+            &mut |p: &crate::engine::progress::Progress| {
+                progress.push((p.fraction(), p.message.clone()))
+            },
+            &|| false,
+        );
+        for (fraction, text) in progress {
+            self.app.on_command_reply(CommandReply::Progress {
+                seq,
+                fraction,
+                text,
+            });
+        }
+        let session = self.service.session();
+        let reply = CommandReply::Done {
+            seq,
+            outcome: result.map_err(|e| e.message),
+            pending: session.pending(),
+            staged_on: session.staged_on().map(str::to_string),
+        };
+        if self.hold_done {
+            self.held.push(reply);
+        } else {
+            self.app.on_command_reply(reply);
+        }
+    }
+
+    /// Delivers the replies held back by `hold_done`.
+    pub fn release(&mut self) {
+        for r in std::mem::take(&mut self.held) {
+            self.app.on_command_reply(r);
+        }
+        self.settle();
     }
 
     fn answer(&mut self, seq: u64, req: Request) {

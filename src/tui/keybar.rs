@@ -1,7 +1,8 @@
 //! The bottom line: on the left what is shown (file, version, path, diff)
 //! and the status message; on the right the key bar — the key-bar bindings
 //! of the contexts the router would consult now, from the keymap table.
-//! When the line is short, the key bar keeps `?` and `q` and drops the
+//! When the line is short, the key bar keeps `?` and `q` (and, with edits
+//! staged, `c`, `P` and `u`) and drops the
 //! entries that do not fit; the left part is never cut for it.
 
 use ratatui::layout::Rect;
@@ -33,7 +34,13 @@ fn width(b: &Binding) -> usize {
 
 /// The entries that fit in `room` columns (help and quit first), as a line.
 pub fn bar(bindings: &[&'static Binding], room: usize) -> Line<'static> {
-    let first = |b: &&Binding| !matches!(b.action, Action::Help | Action::Quit);
+    // With edits staged, commit / pending / undo are on the bar: they
+    // come right after help and quit.
+    let first = |b: &&Binding| match b.action {
+        Action::Help | Action::Quit => 0,
+        Action::Commit | Action::Pending | Action::Undo => 1,
+        _ => 2,
+    };
     let mut order: Vec<usize> = (0..bindings.len()).collect();
     order.sort_by_key(|&i| first(&bindings[i]));
     let mut chosen = vec![false; bindings.len()];

@@ -33,17 +33,29 @@ pub enum Context {
     Detail,
     /// The copy chooser (Y in the array).
     CopyChoice,
+    /// The pending-changes list (P).
+    Pending,
+    /// A yes / no question (discard all, quit with edits staged).
+    Confirm,
+    /// The commit dialog (c); its text fields use the `Field` keys.
+    Commit,
+    /// A write in progress.
+    Progress,
 }
 
 impl Context {
     /// In the order the help overlay lists them.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Timeline,
         Context::Tree,
         Context::Meta,
         Context::Array,
         Context::Field,
+        Context::Pending,
+        Context::Commit,
+        Context::Confirm,
+        Context::Progress,
         Context::Detail,
         Context::CopyChoice,
         Context::Help,
@@ -61,6 +73,10 @@ impl Context {
             Context::Help => "This help",
             Context::Detail => "Cell detail (Enter on a cell)",
             Context::CopyChoice => "Copy (Y in the array)",
+            Context::Pending => "Pending changes (P)",
+            Context::Confirm => "Confirm",
+            Context::Commit => "Commit dialog (c; text keys as in fields)",
+            Context::Progress => "Progress",
         }
     }
 
@@ -78,6 +94,10 @@ impl Context {
             Context::Help => &[Context::Help],
             Context::Detail => &[Context::Detail],
             Context::CopyChoice => &[Context::CopyChoice],
+            Context::Pending => &[Context::Pending],
+            Context::Confirm => &[Context::Confirm],
+            Context::Commit => &[Context::Commit, Context::Field],
+            Context::Progress => &[Context::Progress],
         }
     }
 
@@ -85,7 +105,14 @@ impl Context {
     pub fn captures(self) -> bool {
         matches!(
             self,
-            Context::Field | Context::Help | Context::Detail | Context::CopyChoice
+            Context::Field
+                | Context::Help
+                | Context::Detail
+                | Context::CopyChoice
+                | Context::Pending
+                | Context::Confirm
+                | Context::Commit
+                | Context::Progress
         )
     }
 
@@ -95,6 +122,8 @@ impl Context {
             Context::Global => &[("mouse", "click to focus and select, wheel to scroll")],
             Context::Field => &[("other keys", "typed in at the cursor")],
             Context::Help => &[("other keys", "close the help")],
+            Context::Confirm => &[("q", "in the quit question: quits too")],
+            Context::Commit => &[("other keys", "typed in the focused text field")],
             Context::CopyChoice => &[(
                 "clipboard",
                 "set through OSC 52: works over ssh and in tmux",
@@ -189,6 +218,47 @@ actions! {
     ClearField,
     // Popups.
     Close,
+    // Editing.
+    /// The commit dialog (only with edits staged).
+    Commit,
+    /// The pending-changes list.
+    Pending,
+    /// Undo the newest staged edit.
+    Undo,
+    /// Array: edit the cell (or the selection) under the cursor.
+    Edit,
+    /// Array: start / end a rectangular selection.
+    Select,
+    /// Metadata: add or overwrite an attribute; tree: add a group.
+    Add,
+    /// Metadata: stage the attribute's deletion; tree: the node's.
+    Delete,
+    /// Pending list: discard the selected edit.
+    Discard,
+    /// Pending list: discard every edit (after a confirm).
+    DiscardAll,
+    /// Confirm: yes.
+    Yes,
+    /// Confirm: no.
+    No,
+    /// Commit dialog: next / previous field.
+    NextField,
+    PrevField,
+    /// Commit dialog: toggle make current (in a text field: a space);
+    /// timeline: mark / unmark the version for a history operation.
+    Toggle,
+    /// Timeline: delete the marked (or the selected) versions.
+    DeleteVersions,
+    /// Timeline: rename the selected version.
+    Rename,
+    /// Timeline: make the selected version current.
+    MakeCurrent,
+    /// Timeline: stage the selected version's content on the current one.
+    Restore,
+    /// Tree: resize the selected dataset.
+    Resize,
+    /// Tree: modify the dataset's metadata in every version.
+    Modify,
 }
 
 /// One key as the table spells it: a code, and whether Ctrl is held.
@@ -323,7 +393,10 @@ const fn b(
 }
 
 use Action as A;
-use Context::{Array, CopyChoice, Detail, Field, Global, Help, Meta, Timeline, Tree};
+use Context::{
+    Array, Commit, Confirm, CopyChoice, Detail, Field, Global, Help, Meta, Pending, Progress,
+    Timeline, Tree,
+};
 
 /// Every binding. Within a context, the order is the help's and the key
 /// bar's order.
@@ -374,6 +447,27 @@ pub static BINDINGS: &[Binding] = &[
         "zoom: the focused pane fills the screen (again: restore)",
         Some("zoom"),
     ),
+    b(
+        Global,
+        &[ch('c')],
+        A::Commit,
+        "commit the staged edits (a dialog)",
+        Some("commit"),
+    ),
+    b(
+        Global,
+        &[ch('P')],
+        A::Pending,
+        "pending changes: every staged edit",
+        Some("pending"),
+    ),
+    b(
+        Global,
+        &[ch('u')],
+        A::Undo,
+        "undo the newest staged edit",
+        Some("undo"),
+    ),
     b(Global, &[ch('?')], A::Help, "this help", Some("help")),
     b(
         Global,
@@ -417,6 +511,41 @@ pub static BINDINGS: &[Binding] = &[
         A::GoTo,
         "jump to a date: the latest version at or before it",
         Some("date"),
+    ),
+    b(
+        Timeline,
+        &[Key::code(KeyCode::Char(' '))],
+        A::Toggle,
+        "mark / unmark the version for a history operation",
+        Some("select"),
+    ),
+    b(
+        Timeline,
+        &[ch('D')],
+        A::DeleteVersions,
+        "delete the marked (or the selected) versions",
+        Some("delete"),
+    ),
+    b(
+        Timeline,
+        &[ch('R')],
+        A::Rename,
+        "rename the selected version",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch('C')],
+        A::MakeCurrent,
+        "make the selected version current",
+        None,
+    ),
+    b(
+        Timeline,
+        &[ch('r')],
+        A::Restore,
+        "restore: stage its content on the current version",
+        None,
     ),
     // Tree.
     b(
@@ -468,6 +597,34 @@ pub static BINDINGS: &[Binding] = &[
         "copy the node's path (OSC 52)",
         None,
     ),
+    b(
+        Tree,
+        &[ch('a')],
+        A::Add,
+        "add a group below the selected group",
+        Some("add group"),
+    ),
+    b(
+        Tree,
+        &[ch('d')],
+        A::Delete,
+        "stage the deletion of the selected node",
+        Some("delete"),
+    ),
+    b(
+        Tree,
+        &[ch('r')],
+        A::Resize,
+        "resize the selected dataset (field: its shape)",
+        Some("resize"),
+    ),
+    b(
+        Tree,
+        &[ch('M')],
+        A::Modify,
+        "modify the dataset's metadata in every version",
+        None,
+    ),
     // Metadata.
     b(
         Meta,
@@ -475,6 +632,27 @@ pub static BINDINGS: &[Binding] = &[
         A::Back,
         "back to the tree",
         Some("back"),
+    ),
+    b(
+        Meta,
+        &[ch('e')],
+        A::Edit,
+        "edit the selected attribute's value",
+        Some("edit"),
+    ),
+    b(
+        Meta,
+        &[ch('a')],
+        A::Add,
+        "add or overwrite an attribute: NAME=VALUE",
+        Some("add"),
+    ),
+    b(
+        Meta,
+        &[ch('d')],
+        A::Delete,
+        "stage the deletion of the selected attribute",
+        Some("delete"),
     ),
     // Array.
     b(
@@ -581,6 +759,20 @@ pub static BINDINGS: &[Binding] = &[
         "n-D: step the second pinned axis back",
         None,
     ),
+    b(
+        Array,
+        &[ch('e')],
+        A::Edit,
+        "edit the value under the cursor (or the selection)",
+        Some("edit"),
+    ),
+    b(
+        Array,
+        &[ch('v')],
+        A::Select,
+        "start / end a rectangular selection",
+        Some("select"),
+    ),
     // Text fields.
     b(Field, &[ENTER], A::Accept, "accept", Some("accept")),
     b(
@@ -614,6 +806,61 @@ pub static BINDINGS: &[Binding] = &[
         A::ClearField,
         "clear the field",
         Some("clear"),
+    ),
+    // The pending-changes list.
+    b(Pending, &[UP, ch('k')], A::Up, "up", None),
+    b(Pending, &[DOWN, ch('j')], A::Down, "down", None),
+    b(Pending, &[ch('g'), HOME], A::First, "first", None),
+    b(Pending, &[ch('G'), END], A::Last, "last", None),
+    b(
+        Pending,
+        &[ch('d'), DELETE],
+        A::Discard,
+        "discard the selected edit",
+        Some("discard"),
+    ),
+    b(
+        Pending,
+        &[ch('D')],
+        A::DiscardAll,
+        "discard every staged edit (asks first)",
+        Some("discard all"),
+    ),
+    b(Pending, &[ESC, ch('q')], A::Close, "close", Some("close")),
+    // Yes / no questions.
+    b(Confirm, &[ch('y'), ENTER], A::Yes, "yes", Some("yes")),
+    b(Confirm, &[ch('n'), ESC], A::No, "no", Some("no")),
+    // The commit dialog (its text fields take the text-field keys).
+    b(Commit, &[ENTER], A::Accept, "commit", Some("commit")),
+    b(
+        Commit,
+        &[ESC],
+        A::Cancel,
+        "close: the edits stay staged",
+        Some("close"),
+    ),
+    b(
+        Commit,
+        &[TAB],
+        A::NextField,
+        "next field",
+        Some("next field"),
+    ),
+    b(Commit, &[BACKTAB], A::PrevField, "previous field", None),
+    b(
+        Commit,
+        &[Key::code(KeyCode::Char(' '))],
+        A::Toggle,
+        "make current: on / off (in a text field: a space)",
+        Some("toggle"),
+    ),
+    // A write in progress.
+    b(
+        Progress,
+        &[ESC],
+        A::Cancel,
+        "cancel (before the point of no return)",
+        Some("cancel"),
     ),
     // The cell detail view.
     b(Detail, &[UP, ch('k')], A::Up, "scroll up", None),

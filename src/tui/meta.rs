@@ -26,6 +26,16 @@ pub struct MetaPane {
     /// The node's change in diff mode.
     pub change: Option<Change>,
     pub scroll: u16,
+    /// The selected attribute row (j k g G).
+    pub selected: usize,
+    /// The node `selected` belongs to.
+    pub shown: Option<String>,
+    /// The pane has the focus (the selected attribute is marked).
+    pub focused: bool,
+    /// j / k moved the selection: the next render scrolls it into view.
+    follow: bool,
+    /// The line the selected attribute is on, from the last `lines`.
+    sel_line: std::cell::Cell<Option<usize>>,
     /// Rows that fit and rows the text takes (wrapped), from the last render.
     height: u16,
     rows: u16,
@@ -39,25 +49,41 @@ fn kv(k: &str, v: String) -> Line<'static> {
     Line::from(vec![key(k), Span::raw(v)])
 }
 
-fn attr_lines(attrs: &[Attr], out: &mut Vec<Line<'static>>) {
+fn attr_lines(
+    attrs: &[Attr],
+    selected: Option<usize>,
+    sel_line: &std::cell::Cell<Option<usize>>,
+    out: &mut Vec<Line<'static>>,
+) {
     out.push(Line::from(Span::styled(
         format!("attributes ({})", attrs.len()),
         Style::default().add_modifier(Modifier::BOLD),
     )));
-    for a in attrs {
+    for (i, a) in attrs.iter().enumerate() {
+        let here = selected == Some(i);
+        if here {
+            sel_line.set(Some(out.len()));
+        }
         let shape = if a.value.shape.is_empty() {
             String::new()
         } else {
             format!("{:?}", a.value.shape)
         };
-        out.push(Line::from(vec![
-            Span::styled(format!("  {} ", a.name), Style::default().fg(Color::Yellow)),
+        let mut line = Line::from(vec![
+            Span::styled(
+                format!("{}{} ", if here { "▶ " } else { "  " }, a.name),
+                Style::default().fg(Color::Yellow),
+            ),
             Span::styled(
                 format!("<{}{shape}> ", a.value.dtype),
                 Style::default().fg(Color::DarkGray),
             ),
             Span::raw(a.value.to_json_shortest().to_string()),
-        ]));
+        ]);
+        if here {
+            line = line.style(Style::default().add_modifier(Modifier::REVERSED));
+        }
+        out.push(line);
     }
 }
 
@@ -141,8 +167,27 @@ fn attr_diff_lines(a: &AttrDiff, out: &mut Vec<Line<'static>>) {
 }
 
 impl MetaPane {
+    /// The shown node's attributes.
+    pub fn attrs(&self) -> &[Attr] {
+        match &self.info {
+            Some(NodeInfo::Group { attrs, .. }) => attrs,
+            Some(NodeInfo::Dataset { meta, .. }) => &meta.attrs,
+            None => &[],
+        }
+    }
+
+    /// The selected attribute, if the node has any.
+    pub fn selected_attr(&self) -> Option<&Attr> {
+        let attrs = self.attrs();
+        attrs.get(self.selected.min(attrs.len().saturating_sub(1)))
+    }
+
     pub fn lines(&self) -> Vec<Line<'static>> {
         let mut out = Vec::new();
+        self.sel_line.set(None);
+        let n = self.attrs().len();
+        let sel = (n > 0 && self.focused).then(|| self.selected.min(n - 1));
+        let sl = &self.sel_line;
         if let Some(c) = &self.change {
             diff_lines(c, &mut out);
         }
@@ -167,11 +212,11 @@ impl MetaPane {
                         out.push(kv("timestamp", time.clone()));
                     }
                 }
-                attr_lines(attrs, &mut out);
+                attr_lines(attrs, sel, sl, &mut out);
             }
             Some(NodeInfo::Group { path, attrs }) => {
                 out.push(kv("group", path.clone()));
-                attr_lines(attrs, &mut out);
+                attr_lines(attrs, sel, sl, &mut out);
             }
             Some(NodeInfo::Dataset { meta, chunk_map }) => {
                 let m = meta;
@@ -228,7 +273,7 @@ impl MetaPane {
                         ),
                     ));
                 }
-                attr_lines(&m.attrs, &mut out);
+                attr_lines(&m.attrs, sel, sl, &mut out);
             }
         }
         out
@@ -238,28 +283,71 @@ impl MetaPane {
         self.scroll = (self.scroll as i32 + delta).max(0) as u16;
     }
 
-    /// The metadata pane's actions: scrolling, and back to the tree.
+    /// The metadata pane's actions: selecting an attribute (scrolling when
+    /// the node has none), and back to the tree.
     pub fn handle(&mut self, action: Action) -> Effect {
+        let n = self.attrs().len();
+        let last = n.saturating_sub(1);
+        self.selected = self.selected.min(last);
         match action {
+            Action::Up if n > 0 => {
+                self.selected = self.selected.saturating_sub(1);
+                self.follow = true;
+            }
+            Action::Down if n > 0 => {
+                self.selected = (self.selected + 1).min(last);
+                self.follow = true;
+            }
             Action::Up => self.scroll_by(-1),
             Action::Down => self.scroll_by(1),
             Action::PageUp => self.scroll_by(-10),
             Action::PageDown => self.scroll_by(10),
-            Action::First => self.scroll = 0,
+            Action::First => {
+                self.selected = 0;
+                self.scroll = 0;
+            }
             // The last page of the text.
-            Action::Last => self.scroll = self.rows.saturating_sub(self.height),
+            Action::Last => {
+                self.selected = last;
+                self.scroll = self.rows.saturating_sub(self.height);
+            }
             Action::Back => return Effect::Focus(Pane::Tree),
             _ => {}
         }
         Effect::None
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool) {
-        let block = pane_block(" Metadata ", focused);
+    /// The pane; an open attribute field is drawn in its title.
+    pub fn render(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        focused: bool,
+        field: Option<&super::field::TextField>,
+    ) {
+        let mut title = vec![Span::raw(" Metadata ")];
+        if let Some(field) = field {
+            title.extend(field.spans());
+        }
+        let block = pane_block(Line::from(title), focused);
         let inner = block.inner(area);
+        self.focused = focused;
         let lines = self.lines();
         let width = inner.width.max(1) as usize;
         self.height = inner.height;
+        // Keep the selected attribute in view (rows counted unwrapped up
+        // to it, then by characters).
+        if let (Some(at), true) = (self.sel_line.get(), std::mem::take(&mut self.follow)) {
+            let row: u16 = lines[..at]
+                .iter()
+                .map(|l| l.width().max(1).div_ceil(width) as u16)
+                .sum();
+            if row < self.scroll {
+                self.scroll = row;
+            } else if row >= self.scroll + self.height.max(1) {
+                self.scroll = row + 1 - self.height.max(1);
+            }
+        }
         // Wrapped rows, counted by characters (word wrap may take a few more).
         self.rows = lines
             .iter()

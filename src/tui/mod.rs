@@ -11,7 +11,8 @@
 //! field); `keymap` is the one table of bindings that the router, the help
 //! overlay (`help`) and the key bar (`keybar`) read; `component` holds what
 //! components tell the router; one module per pane (`timeline`, `tree`,
-//! `meta`, `array`) and per popup (`help`, and the text `field`; `popup`
+//! `meta`, `array`) and per popup (`help`, the text `field`, `edit` for the
+//! pending list, confirms, the commit dialog and progress; `popup`
 //! lists the popups), each owning its state, its actions and its rendering.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod cells;
 pub mod clipboard;
 pub mod component;
 pub mod detail;
+pub mod edit;
 pub mod field;
 pub mod headless;
 pub mod help;
@@ -96,6 +98,12 @@ fn event_loop(
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::runtime(format!("terminal: {e}"));
     while !app.quit {
+        for (seq, cmd) in app.take_commands() {
+            worker.command(seq, cmd);
+        }
+        if let Some(seq) = app.take_cancel() {
+            worker.cancel(seq);
+        }
         for (seq, req) in app.take_requests() {
             worker.send(seq, req);
         }
@@ -110,6 +118,9 @@ fn event_loop(
                 Event::Mouse(m) => app.on_mouse(m),
                 _ => {}
             }
+        }
+        while let Ok(reply) = worker.command_replies.try_recv() {
+            app.on_command_reply(reply);
         }
         while let Ok(answer) = worker.answers.try_recv() {
             app.on_answer(answer);

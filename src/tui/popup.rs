@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 use super::component::Effect;
 use super::detail::{CopyPopup, DetailPopup};
+use super::edit::{CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::help::HelpPopup;
 use super::keymap::{Action, Context, Key};
 
@@ -62,6 +63,11 @@ pub enum Popup {
     Help(HelpPopup),
     Detail(DetailPopup),
     Copy(CopyPopup),
+    /// Handled and drawn by `App` (it holds the rows).
+    Pending(PendingPopup),
+    Confirm(ConfirmPopup),
+    Commit(CommitPopup),
+    Progress(ProgressPopup),
 }
 
 impl Popup {
@@ -71,6 +77,10 @@ impl Popup {
             Popup::Help(_) => Context::Help,
             Popup::Detail(_) => Context::Detail,
             Popup::Copy(_) => Context::CopyChoice,
+            Popup::Pending(_) => Context::Pending,
+            Popup::Confirm(_) => Context::Confirm,
+            Popup::Commit(_) => Context::Commit,
+            Popup::Progress(_) => Context::Progress,
         }
     }
 
@@ -79,15 +89,29 @@ impl Popup {
             Popup::Help(h) => h.handle(action),
             Popup::Detail(d) => d.handle(action),
             Popup::Copy(c) => c.handle(action),
+            Popup::Pending(_) => Effect::None,
+            Popup::Confirm(c) => c.handle(action),
+            Popup::Commit(c) => c.handle(action),
+            Popup::Progress(p) => p.handle(action),
         }
     }
 
     /// A key the popup's context does not bind.
-    pub fn unbound(&mut self, _key: Key) -> Effect {
+    pub fn unbound(&mut self, key: Key) -> Effect {
         match self {
             // As before the table existed: any other key closes the help.
             Popup::Help(_) => Effect::Close,
-            Popup::Detail(_) | Popup::Copy(_) => Effect::None,
+            // The quit question: q again quits.
+            Popup::Confirm(c) if c.ask == super::edit::Ask::Quit && key == Key::ch('q') => {
+                c.handle(Action::Yes)
+            }
+            Popup::Commit(c) => {
+                if let (crossterm::event::KeyCode::Char(ch), false) = (key.code, key.ctrl) {
+                    c.insert(ch);
+                }
+                Effect::None
+            }
+            _ => Effect::None,
         }
     }
 
@@ -97,6 +121,10 @@ impl Popup {
             Popup::Help(h) => h.render(f, area),
             Popup::Detail(d) => d.render(f, area),
             Popup::Copy(c) => c.render(f, area),
+            Popup::Pending(_) => {}
+            Popup::Confirm(c) => c.render(f, area),
+            Popup::Commit(c) => c.render(f, area),
+            Popup::Progress(p) => p.render(f, area),
         }
     }
 }

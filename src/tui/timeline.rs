@@ -39,6 +39,8 @@ pub struct Timeline {
     pub offset: usize,
     /// Version marked as diff side A.
     pub mark: Option<String>,
+    /// Versions marked (Space) for a history operation.
+    pub marked: Vec<String>,
     pub summaries: HashMap<String, String>,
     pub loaded: bool,
     /// Rows that fit the pane at the last render.
@@ -150,6 +152,8 @@ impl Timeline {
     pub fn load(&mut self, versions: &[Version], current: Option<String>) {
         let keep = self.selected_name().map(str::to_string);
         self.rows = graph_rows(versions);
+        let rows = &self.rows;
+        self.marked.retain(|m| rows.iter().any(|r| r.name == *m));
         self.selected = keep
             .iter()
             .chain(current.as_ref())
@@ -199,6 +203,24 @@ impl Timeline {
             }
             Action::GoTo => {
                 return Effect::OpenField(FieldFor::TimelineDate, TextField::new("date: ", ""))
+            }
+            Action::Toggle => {
+                let Some(name) = self.selected_name().map(String::from) else {
+                    return Effect::None;
+                };
+                match self.marked.iter().position(|m| *m == name) {
+                    Some(i) => {
+                        self.marked.remove(i);
+                    }
+                    None => self.marked.push(name),
+                }
+                return Effect::Status(
+                    match self.marked.len() {
+                        0 => "no version marked".to_string(),
+                        n => format!("{n} version(s) marked: D deletes them"),
+                    },
+                    false,
+                );
             }
             Action::NextChange | Action::PrevChange => {
                 return match self.query.clone() {
@@ -336,10 +358,14 @@ impl Timeline {
                 } else {
                     " "
                 };
-                let a = if self.mark.as_deref() == Some(&row.name) {
-                    "A "
-                } else {
-                    ""
+                let a = match (
+                    self.mark.as_deref() == Some(&row.name),
+                    self.marked.contains(&row.name),
+                ) {
+                    (true, true) => "A ✓ ",
+                    (true, false) => "A ",
+                    (false, true) => "✓ ",
+                    (false, false) => "",
                 };
                 let summary = self
                     .summaries
