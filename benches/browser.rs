@@ -15,7 +15,8 @@
 //! timeline and presses `j`: timed from the key to the moment the tree and
 //! the metadata of the version below are both in the app's state. Prints
 //! the median and worst of the rounds, whether the scan was still running
-//! when each answer arrived, and the scan's own duration; then pages
+//! when each answer arrived, and the scan's own duration; then a one-cell
+//! commit as the commit dialog sends it (on scratch copies); then pages
 //! through `/series` (PgDn 500 times) and prints the largest resident size.
 
 mod common;
@@ -25,8 +26,9 @@ use std::time::{Duration, Instant};
 
 use common::SERIES1000;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use vh5::engine::edit::{Edit, EditValue};
 use vh5::tui::app::{App, Start};
-use vh5::tui::worker::Worker;
+use vh5::tui::worker::{Command, CommandReply, Worker};
 
 const ROUNDS: usize = 9;
 const PAGES: usize = 500;
@@ -119,6 +121,48 @@ fn paging_rss(path: &Path) -> (f64, f64) {
     (before, vm_kib("VmHWM:") as f64 / 1024.0)
 }
 
+/// A one-cell edit staged and committed through the worker's ordered
+/// commands, as the commit dialog does, on a scratch copy: the time from
+/// the commit command to its answer (the file written and reopened).
+fn dialog_commit(path: &Path) -> Duration {
+    let dir = tempfile::tempdir().expect("scratch dir");
+    let copy = dir.path().join("series1000.h5");
+    std::fs::copy(path, &copy).expect("copy the bench file");
+    let worker = Worker::spawn(copy).expect("open the copy");
+    let value = EditValue::parse("1.5").expect("a value");
+    let edit = Edit::set("/series[5]", value).expect("an edit");
+    let done = |seq: u64| loop {
+        match worker
+            .command_replies
+            .recv_timeout(Duration::from_secs(120))
+        {
+            Ok(CommandReply::Done {
+                seq: s, outcome, ..
+            }) if s == seq => {
+                outcome.expect("the command succeeds");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => panic!("browser bench: no answer to command {seq}: {e}"),
+        }
+    };
+    let base = "v0999".to_string();
+    worker.command(1, Command::Apply { base, edit });
+    done(1);
+    let t = Instant::now();
+    let name = "bench-commit".to_string();
+    worker.command(
+        2,
+        Command::Commit {
+            name,
+            make_current: true,
+            timestamp: None,
+        },
+    );
+    done(2);
+    t.elapsed()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // cargo bench -- --list: nothing to enumerate
@@ -138,6 +182,13 @@ fn main() {
         ms(rounds[ROUNDS / 2].0),
         ms(rounds[ROUNDS - 1].0),
         ms(scans[ROUNDS / 2]),
+    );
+    let mut commits: Vec<Duration> = (0..3).map(|_| dialog_commit(&path)).collect();
+    commits.sort();
+    println!(
+        "browser bench: a one-cell commit from the dialog (staged, then committed by the \
+         worker, file reopened): median {:.0} ms of 3",
+        ms(commits[1])
     );
     let (before, max) = paging_rss(&path);
     println!(
