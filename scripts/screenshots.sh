@@ -27,8 +27,9 @@ ROWS=34
 OUT=screenshots
 
 echo "screenshots: building vh5 (release)" >&2
+. scripts/env.sh
 cargo build --release --quiet
-bin="$PWD/target/release/vh5"
+bin="$CARGO_TARGET_DIR/release/vh5"
 
 work="$(mktemp -d)"
 sock="$work/tmux.sock"
