@@ -59,7 +59,7 @@ fn show(path: &Path) -> Res<vh5::engine::ChunkMapSummary> {
     let v = file.resolve_version(None)?;
     let ds = file.dataset(&v, LARGE)?;
     let summary = file
-        .chunk_map_summary(&v, &ds, &vh5::engine::chunkindex::never)?
+        .chunk_map_summary(&v, &ds, &vh5::engine::progress::never)?
         .ok_or("chunk_map_summary returned None for a versioned dataset")?;
     Ok(summary)
 }

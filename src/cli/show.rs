@@ -47,7 +47,7 @@ pub fn dataset_json(file: &Vh5File, version: &Version, ds: &Dataset) -> Result<J
     );
     if let Some(raw) = &m.raw_data {
         obj.insert("raw_data".into(), json!(raw));
-        if let Some(s) = file.chunk_map_summary(version, ds, &crate::engine::chunkindex::never)? {
+        if let Some(s) = file.chunk_map_summary(version, ds, &crate::engine::progress::never)? {
             obj.insert(
                 "chunk_map".into(),
                 json!({"total": s.total, "stored": s.stored,

@@ -28,7 +28,7 @@ pub fn hdf5_map_reads() -> u64 {
     HDF5_MAP_READS.load(Ordering::Relaxed)
 }
 
-pub use super::progress::{never, Cancel};
+use super::progress::Cancel;
 
 impl Vh5File {
     /// The chunk map of the versioned dataset at `path` in `version`, `None`

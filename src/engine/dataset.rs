@@ -6,7 +6,6 @@ use std::sync::Arc;
 use hdf5_sys::h5d::H5Dget_storage_size;
 
 use super::attrs::{self, Attr};
-use super::chunkindex::Cancel;
 use super::chunkmap::ChunkMap;
 use super::dtype::Dtype;
 use super::error::{bad_input, Error, Result};
@@ -17,6 +16,7 @@ use super::layout::{
     self, attr, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SCALEOFFSET, FILTER_SHUFFLE,
     FILTER_SZIP, VERSION_DATASET_SYSTEM_ATTRS,
 };
+use super::progress::Cancel;
 use super::storage::{raw_chunks, raw_chunks_if_any};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};

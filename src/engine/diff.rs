@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::attrs::Attr;
-use super::chunkindex::{never, Cancel};
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
 use super::error::{Error, Result};
 use super::file::Vh5File;
 use super::grid::grid_positions;
+use super::progress::{never, Cancel};
 use super::slice::{AxisSel, Selection};
 use super::tree::{Node, NodeKind};
 use super::value::{Value, ValueGrid};

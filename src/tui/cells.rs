@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::engine::chunkindex::Cancel;
 use crate::engine::diff::{chunk_diff, diff_mask};
+use crate::engine::progress::Cancel;
 use crate::engine::{Dataset, Error, Result};
 
 /// The two shown axes of a dataset and the index of every other axis.

@@ -131,7 +131,7 @@ impl Headless {
         let t = Instant::now();
         let reply = self
             .service
-            .handle(&req, &crate::engine::chunkindex::never)
+            .handle(&req, &crate::engine::progress::never)
             .map_err(|e| e.message);
         let kind = req.kind();
         let short = kind.split(':').next().unwrap_or_default().to_string();

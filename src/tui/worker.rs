@@ -23,9 +23,9 @@ use super::array::{AxisLabel, Overview};
 use super::cells::{axis_labels, overview, Found, Plane, PlaneChanges};
 use chrono::{DateTime, Utc};
 
-use crate::engine::chunkindex::Cancel;
 use crate::engine::commit::{CommitOptions, CommitSummary};
 use crate::engine::diff::{diff_mask, Depth, VersionDiff};
+use crate::engine::progress::Cancel;
 use crate::engine::progress::{Progress, ProgressFn};
 use crate::engine::replay::MetadataChange;
 use crate::engine::session::{DeletePlan, Session};
