@@ -62,6 +62,17 @@ def versioned(path: str, mode: str):
         vf.close()
 
 
+def linear_history(out: str, count: int, name):
+    """Makes OUT (through `writing`) as `count` versions, each on top of the
+    one before, named ``name(i)`` and stamped ``minutes_after_epoch(i)``;
+    yields ``(i, group)`` inside each staged version. An error leaves no
+    OUT behind."""
+    with writing(out) as tmp, versioned(tmp, "w") as (_, vf):
+        for i in range(count):
+            with vf.stage_version(name(i), timestamp=minutes_after_epoch(i)) as g:
+                yield i, g
+
+
 def report(prog: str, out: str, details: str, t0: float, size_digits: int = 0) -> None:
     """Prints ``PROG: wrote OUT (DETAILS<size> MB) in <seconds>s`` on
     stderr: the size of OUT, the time since `t0` (``time.perf_counter()``).

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 LARGE_SHAPE = (20_000, 500)
 LARGE_CHUNKS = (1000, 100)
@@ -41,30 +41,27 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(20240101)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    g.create_dataset(
-                        "small",
-                        data=np.arange(SMALL_LEN, dtype="i8"),
-                        chunks=SMALL_CHUNKS,
-                    )
-                    g.create_dataset(
-                        "large",
-                        data=rng.standard_normal(LARGE_SHAPE),
-                        chunks=LARGE_CHUNKS,
-                    )
-                    continue
-                # One cell of /small: a new chunk in every version.
-                g["small"][i % SMALL_LEN] = -i
-                if i % MODIFY_EVERY == 0:
-                    large = g["large"]
-                    rows = rng.integers(0, LARGE_SHAPE[0], 3)
-                    cols = rng.integers(0, LARGE_SHAPE[1], 3)
-                    for r, c in zip(rows, cols):
-                        large[int(r), int(c)] = float(i)
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            g.create_dataset(
+                "small",
+                data=np.arange(SMALL_LEN, dtype="i8"),
+                chunks=SMALL_CHUNKS,
+            )
+            g.create_dataset(
+                "large",
+                data=rng.standard_normal(LARGE_SHAPE),
+                chunks=LARGE_CHUNKS,
+            )
+            continue
+        # One cell of /small: a new chunk in every version.
+        g["small"][i % SMALL_LEN] = -i
+        if i % MODIFY_EVERY == 0:
+            large = g["large"]
+            rows = rng.integers(0, LARGE_SHAPE[0], 3)
+            cols = rng.integers(0, LARGE_SHAPE[1], 3)
+            for r, c in zip(rows, cols):
+                large[int(r), int(c)] = float(i)
             if (i + 1) % 100 == 0:
                 print(
                     f"make_bench_file: {i + 1} versions, "

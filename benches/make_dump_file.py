@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 A_LEN = 5000
 A_CHUNKS = (500,)
@@ -43,25 +43,22 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(SEED)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    g.create_dataset("a", data=rng.standard_normal(A_LEN), chunks=A_CHUNKS)
-                    meta = g.create_group("meta")
-                    b = meta.create_dataset(
-                        "b",
-                        data=rng.integers(0, 1000, B_SHAPE, dtype="i4"),
-                        chunks=B_CHUNKS,
-                    )
-                    b.attrs["units"] = "count"
-                    continue
-                g["a"][int(rng.integers(0, A_LEN))] = float(i)
-                if i % B_EVERY == 0:
-                    r = int(rng.integers(0, B_SHAPE[0]))
-                    c = int(rng.integers(0, B_SHAPE[1]))
-                    g["meta/b"][r, c] = -i
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            g.create_dataset("a", data=rng.standard_normal(A_LEN), chunks=A_CHUNKS)
+            meta = g.create_group("meta")
+            b = meta.create_dataset(
+                "b",
+                data=rng.integers(0, 1000, B_SHAPE, dtype="i4"),
+                chunks=B_CHUNKS,
+            )
+            b.attrs["units"] = "count"
+            continue
+        g["a"][int(rng.integers(0, A_LEN))] = float(i)
+        if i % B_EVERY == 0:
+            r = int(rng.integers(0, B_SHAPE[0]))
+            c = int(rng.integers(0, B_SHAPE[1]))
+            g["meta/b"][r, c] = -i
 
     report("make_dump_file", args.out, f"{args.versions} versions, ", t0, 1)
     return 0

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 # Must match benches/cli_compare.py.
 SHAPE = (20_000, 2000)
@@ -48,24 +48,21 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(SEED)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    g.create_dataset(
-                        "field",
-                        data=initial(rng),
-                        chunks=CHUNKS,
-                        compression="gzip",
-                        compression_opts=4,
-                    )
-                    continue
-                field = g["field"]
-                for _ in range(CELLS_PER_VERSION):
-                    r = int(rng.integers(0, SHAPE[0]))
-                    c = int(rng.integers(0, SHAPE[1]))
-                    field[r, c] = np.float32(i)
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            g.create_dataset(
+                "field",
+                data=initial(rng),
+                chunks=CHUNKS,
+                compression="gzip",
+                compression_opts=4,
+            )
+            continue
+        field = g["field"]
+        for _ in range(CELLS_PER_VERSION):
+            r = int(rng.integers(0, SHAPE[0]))
+            c = int(rng.integers(0, SHAPE[1]))
+            field[r, c] = np.float32(i)
             print(
                 f"make_field_file: {i + 1} versions, {time.perf_counter() - t0:.1f}s",
                 file=sys.stderr,

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 # Must match benches/replay.rs and benches/py_replay_bench.py.
 LEN = 200_000
@@ -40,20 +40,17 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(20240102)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    g.create_dataset(
-                        "data",
-                        data=rng.standard_normal(LEN),
-                        chunks=CHUNKS,
-                    )
-                    continue
-                data = g["data"]
-                for cell in rng.integers(0, LEN, CELLS_PER_VERSION):
-                    data[int(cell)] = float(i)
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            g.create_dataset(
+                "data",
+                data=rng.standard_normal(LEN),
+                chunks=CHUNKS,
+            )
+            continue
+        data = g["data"]
+        for cell in rng.integers(0, LEN, CELLS_PER_VERSION):
+            data[int(cell)] = float(i)
 
     report(
         "make_replay_file", args.out, f"{args.versions} versions, ", t0, size_digits=1

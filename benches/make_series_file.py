@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 # Must match benches/cli_compare.py.
 SERIES_LEN = 3_000_000
@@ -46,33 +46,30 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(SEED)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    g.create_dataset(
-                        "series",
-                        data=rng.standard_normal(SERIES_LEN),
-                        chunks=SERIES_CHUNKS,
-                        compression="gzip",
-                        compression_opts=4,
-                    )
-                    g.create_dataset(
-                        "grid",
-                        data=rng.standard_normal(GRID_SHAPE),
-                        chunks=GRID_CHUNKS,
-                        compression="gzip",
-                        compression_opts=4,
-                    )
-                    continue
-                series = g["series"]
-                for cell in rng.integers(0, SERIES_LEN, CELLS_PER_VERSION):
-                    series[int(cell)] = float(i)
-                if i % GRID_EVERY == 0:
-                    r = int(rng.integers(0, GRID_SHAPE[0]))
-                    c = int(rng.integers(0, GRID_SHAPE[1]))
-                    g["grid"][r, c] = float(i)
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            g.create_dataset(
+                "series",
+                data=rng.standard_normal(SERIES_LEN),
+                chunks=SERIES_CHUNKS,
+                compression="gzip",
+                compression_opts=4,
+            )
+            g.create_dataset(
+                "grid",
+                data=rng.standard_normal(GRID_SHAPE),
+                chunks=GRID_CHUNKS,
+                compression="gzip",
+                compression_opts=4,
+            )
+            continue
+        series = g["series"]
+        for cell in rng.integers(0, SERIES_LEN, CELLS_PER_VERSION):
+            series[int(cell)] = float(i)
+        if i % GRID_EVERY == 0:
+            r = int(rng.integers(0, GRID_SHAPE[0]))
+            c = int(rng.integers(0, GRID_SHAPE[1]))
+            g["grid"][r, c] = float(i)
             if (i + 1) % 100 == 0:
                 print(
                     f"make_series_file: {i + 1} versions, "

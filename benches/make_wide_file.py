@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from bench_util import minutes_after_epoch, parse_args, report, versioned, writing
+from bench_util import linear_history, parse_args, report
 
 # Must match benches/cli_compare.py.
 GROUPS = 6
@@ -48,31 +48,28 @@ def main() -> int:
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(SEED)
-    with writing(args.out) as tmp, versioned(tmp, "w") as (_, vf):
-        for i in range(args.versions):
-            ts = minutes_after_epoch(i)
-            with vf.stage_version(version_name(i), timestamp=ts) as g:
-                if i == 0:
-                    for gi in range(GROUPS):
-                        grp = g.create_group(f"g{gi}")
-                        for k in range(PER_GROUP):
-                            if gi % 2 == 0:
-                                data = rng.integers(0, 1_000_000, LEN, dtype="i8")
-                                units = "count"
-                            else:
-                                data = rng.standard_normal(LEN)
-                                units = "m/s"
-                            ds = grp.create_dataset(f"d{k:02d}", data=data, chunks=CHUNKS)
-                            ds.attrs["units"] = units
-                    continue
-                if i % ATTR_EVERY == 0:
-                    g[f"g{i % GROUPS}"].attrs["note"] = f"version {i}"
-                    continue
-                for _ in range(int(rng.integers(1, 6))):
-                    gi = int(rng.integers(0, GROUPS))
-                    k = int(rng.integers(0, PER_GROUP))
-                    cell = int(rng.integers(0, LEN))
-                    g[dataset_path(gi, k)][cell] = i
+    for i, g in linear_history(args.out, args.versions, version_name):
+        if i == 0:
+            for gi in range(GROUPS):
+                grp = g.create_group(f"g{gi}")
+                for k in range(PER_GROUP):
+                    if gi % 2 == 0:
+                        data = rng.integers(0, 1_000_000, LEN, dtype="i8")
+                        units = "count"
+                    else:
+                        data = rng.standard_normal(LEN)
+                        units = "m/s"
+                    ds = grp.create_dataset(f"d{k:02d}", data=data, chunks=CHUNKS)
+                    ds.attrs["units"] = units
+            continue
+        if i % ATTR_EVERY == 0:
+            g[f"g{i % GROUPS}"].attrs["note"] = f"version {i}"
+            continue
+        for _ in range(int(rng.integers(1, 6))):
+            gi = int(rng.integers(0, GROUPS))
+            k = int(rng.integers(0, PER_GROUP))
+            cell = int(rng.integers(0, LEN))
+            g[dataset_path(gi, k)][cell] = i
             if (i + 1) % 10 == 0:
                 print(
                     f"make_wide_file: {i + 1} versions, "
