@@ -517,6 +517,15 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     }
 }
 
+/// The stack frames in gdb's output, shortened.
+fn gdb_frames(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(short_frame)
+        .collect()
+}
+
 /// Where a hung process is, from gdb when it is installed: the frames from
 /// the top down to the first Rust frame (the library call it hung in).
 fn backtrace_of(pid: u32) -> Option<Vec<String>> {
@@ -526,12 +535,7 @@ fn backtrace_of(pid: u32) -> Option<Vec<String>> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let frames: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with('#'))
-        .map(short_frame)
-        .collect();
+    let frames = gdb_frames(&out.stdout);
     let end = frames
         .iter()
         .position(|f| f.contains("vh5::") || f.contains("hdf5_metno::"))
@@ -652,12 +656,7 @@ fn crash_backtrace(args: &[String]) -> Option<Vec<String>> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let frames: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with('#'))
-        .map(short_frame)
-        .collect();
+    let frames = gdb_frames(&out.stdout);
     let end = frames
         .iter()
         .position(|f| f.contains("vh5::"))
