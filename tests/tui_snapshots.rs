@@ -1005,3 +1005,36 @@ fn editing_keys_in_a_plain_file_say_it_is_read_only() {
     h.keys(&[Char('c')]);
     assert!(status(&h).contains("nothing is staged"), "{}", status(&h));
 }
+
+/// A whole-dataset overview, and a page, each asked for once and then left
+/// to arrive: asking again each loop would make every answer stale before
+/// it came.
+#[test]
+fn requests_on_their_way_are_not_asked_again() {
+    let mut h = demo(100, 30);
+    h.keys(&[Tab]);
+    h.text("/weights");
+    h.keys(&[Enter, Enter, Char('p'), Char('p')]);
+    assert!(h.screen().contains("whole dataset"), "{}", h.screen());
+    let asked_once = |h: &mut Headless, kind: &str| {
+        h.app.want_page();
+        let kinds: Vec<String> = h
+            .app
+            .take_requests()
+            .iter()
+            .map(|(_, r)| r.kind())
+            .collect();
+        assert_eq!(kinds, [kind]);
+        for _ in 0..3 {
+            h.app.want_page();
+            let again = h.app.take_requests();
+            assert!(again.is_empty(), "asked again: {again:?}");
+        }
+    };
+    h.app.array.overview = None;
+    asked_once(&mut h, "overview");
+    h.settle();
+    h.keys(&[Char('p')]); // back to the table
+    h.app.array.page = None;
+    asked_once(&mut h, "page");
+}

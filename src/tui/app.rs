@@ -86,8 +86,9 @@ pub struct App {
     /// What each outstanding background scan is doing, by request kind.
     scans: HashMap<String, String>,
     outbox: Vec<(u64, Request)>,
-    /// The page request waiting for its answer.
-    in_flight: Option<Request>,
+    /// The page and overview requests waiting for their answers, by kind:
+    /// asked once, not again each loop.
+    in_flight: HashMap<String, Request>,
     spinner: usize,
     /// A command to cancel, for the event loop.
     cancel: Option<u64>,
@@ -132,7 +133,7 @@ impl App {
             latest: HashMap::new(),
             scans: HashMap::new(),
             outbox: Vec::new(),
-            in_flight: None,
+            in_flight: HashMap::new(),
             spinner: 0,
             start: None,
             pending: Vec::new(),
@@ -258,7 +259,7 @@ impl App {
     /// page shown.
     fn refresh_view(&mut self) {
         self.array.page = None;
-        self.in_flight = None;
+        self.in_flight.clear();
         if let Some(version) = self.timeline.selected_name().map(String::from) {
             self.request(Request::Tree { version });
         }
@@ -294,6 +295,8 @@ impl App {
             if !std::mem::take(&mut self.own_write) {
                 self.status = Some(("the file changed on disk: reloaded".into(), false));
             }
+            // What was asked of the old file is asked again.
+            self.in_flight.clear();
             self.request(Request::Log);
             return;
         }
@@ -303,13 +306,17 @@ impl App {
         self.latest.remove(&answer.kind);
         self.scans.remove(&answer.kind);
         match answer.reply {
-            Ok(reply) => self.on_reply(reply),
+            // A failed page stays "in flight": asking the same again would
+            // fail again, every loop; moving elsewhere asks anew.
+            Ok(reply) => {
+                self.in_flight.remove(&answer.kind);
+                self.on_reply(reply)
+            }
             // A version's summary is decoration: one that fails (asked for
             // just before a write changed the history) does not hide the
             // message of what the user did.
             Err(_) if answer.kind.starts_with("summary:") => {}
             Err(message) => {
-                self.in_flight = None;
                 self.status = Some((message, true));
             }
         }
@@ -372,7 +379,6 @@ impl App {
                 grid,
                 staged,
             } => {
-                self.in_flight = None;
                 let key = self.array.key();
                 if let Some(key) = key.filter(|k| k.version == version && k.path == path) {
                     let start = block_start(&self.array, &sel);
@@ -632,27 +638,27 @@ impl App {
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
         if let Some((version, path, width)) = self.array.wanted_overview() {
-            let req = Request::Overview {
+            self.ask_once(Request::Overview {
                 version,
                 path,
                 width,
-            };
-            if self.in_flight.as_ref() != Some(&req) {
-                self.in_flight = Some(req.clone());
-                self.request(req);
-            }
+            });
         }
         if let Some((key, _, _, sel)) = self.array.wanted() {
-            let req = Request::Page {
+            self.ask_once(Request::Page {
                 version: key.version,
                 path: key.path,
                 sel,
-            };
-            // Already on its way: asking again would only make the answer stale.
-            if self.in_flight.as_ref() != Some(&req) {
-                self.in_flight = Some(req.clone());
-                self.request(req);
-            }
+            });
+        }
+    }
+
+    /// Asks unless the same request is already on its way (asking again
+    /// would only make its answer stale).
+    fn ask_once(&mut self, req: Request) {
+        if self.in_flight.get(&req.kind()) != Some(&req) {
+            self.in_flight.insert(req.kind(), req.clone());
+            self.request(req);
         }
     }
 

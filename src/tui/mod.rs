@@ -35,7 +35,7 @@ pub mod worker;
 
 use std::io::{stdout, Stdout};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -91,12 +91,19 @@ pub fn run_at(path: &Path, start: Option<app::Start>) -> Result<()> {
     result
 }
 
+/// How often the busy spinner turns.
+const SPIN_STEP: Duration = Duration::from_millis(80);
+
 fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     mut app: App,
     worker: &Worker,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::runtime(format!("terminal: {e}"));
+    // Drawn when something changed: a key, an answer, or the spinner's
+    // next step (one per SPIN_STEP, however short the waits).
+    let mut dirty = true;
+    let mut spun = Instant::now();
     while !app.quit {
         for (seq, cmd) in app.take_commands() {
             worker.command(seq, cmd);
@@ -107,7 +114,10 @@ fn event_loop(
         for (seq, req) in app.take_requests() {
             worker.send(seq, req);
         }
-        terminal.draw(|f| app.render(f)).map_err(io)?;
+        if dirty {
+            terminal.draw(|f| app.render(f)).map_err(io)?;
+            dirty = false;
+        }
         app.want_summaries();
         app.want_page();
         // Answers are drawn as they come: wait briefly while any is due.
@@ -118,12 +128,15 @@ fn event_loop(
                 Event::Mouse(m) => app.on_mouse(m),
                 _ => {}
             }
+            dirty = true;
         }
         while let Ok(reply) = worker.command_replies.try_recv() {
             app.on_command_reply(reply);
+            dirty = true;
         }
         while let Ok(answer) = worker.answers.try_recv() {
             app.on_answer(answer);
+            dirty = true;
         }
         for text in app.take_clipboard() {
             use std::io::Write;
@@ -132,7 +145,11 @@ fn event_loop(
                 .and_then(|()| out.flush())
                 .map_err(io)?;
         }
-        app.tick();
+        if spun.elapsed() >= SPIN_STEP {
+            app.tick();
+            spun = Instant::now();
+            dirty |= app.busy();
+        }
     }
     Ok(())
 }
