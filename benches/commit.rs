@@ -99,7 +99,7 @@ fn current_cell(path: &Path) -> Res<(String, f64, u64)> {
         Value::Float(v, _) => v,
         other => return Err(format!("{BIG}[{CELL}] is {other:?}, not a float").into()),
     };
-    Ok((v.name, value, ds.meta.storage_size))
+    Ok((v.name, value, ds.storage_size()))
 }
 
 /// Commits once, untimed, and checks that it read and wrote one chunk.

@@ -37,7 +37,7 @@ pub fn dataset_json(file: &Vh5File, version: &Version, ds: &Dataset) -> Result<J
     obj.insert("attrs".into(), attrs_json(&m.attrs));
     obj.insert("maxshape".into(), json!(m.maxshape));
     obj.insert("layout".into(), json!(m.layout));
-    obj.insert("storage_size".into(), json!(m.storage_size));
+    obj.insert("storage_size".into(), json!(ds.storage_size()));
     obj.insert(
         "filters".into(),
         m.filters

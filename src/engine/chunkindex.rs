@@ -157,8 +157,8 @@ impl Vh5File {
             .reader
             .get_or_init(|| RawFile::open(&self.path).ok())
             .as_ref()?;
-        let name = layout::node_path(version, path);
-        let (addr, kind) = h5::object_addr(self.h5.id(), &name).ok()??;
+        let root = self.version_root(version).ok()?;
+        let (addr, kind) = h5::object_addr(root.id(), path.trim_start_matches('/')).ok()??;
         if kind != ObjType::Dataset {
             return None;
         }

@@ -62,7 +62,9 @@ pub struct DatasetMeta {
     pub filters: Vec<Filter>,
     /// Bytes allocated in the file for this dataset's own storage (for a
     /// versioned dataset: its whole `raw_data`, shared by all versions).
-    pub storage_size: u64,
+    /// `None` until measured (`Dataset::measure_storage`): HDF5 walks the
+    /// whole chunk index to answer, which a read does not need.
+    pub storage_size: Option<u64>,
     pub layout: &'static str,
     /// For a versioned dataset, the absolute path of its `raw_data`.
     pub raw_data: Option<String>,
@@ -122,8 +124,8 @@ impl DatasetMeta {
             .iter()
             .product();
         let logical = (elements * self.dtype.size()) as f64;
-        (self.storage_size > 0 && !self.dtype.has_vlen())
-            .then(|| logical / self.storage_size as f64)
+        let stored = self.storage_size.filter(|&s| s > 0)?;
+        (!self.dtype.has_vlen()).then(|| logical / stored as f64)
     }
 
     pub fn has_filter(&self, id: i32) -> bool {
@@ -140,6 +142,22 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Bytes allocated for the dataset's own storage (`raw_data` for a
+    /// versioned dataset), as `meta.storage_size` holds once measured.
+    pub fn storage_size(&self) -> u64 {
+        match &self.source {
+            _ if self.meta.storage_size.is_some() => self.meta.storage_size.unwrap_or(0),
+            Source::Chunked { raw, .. } => storage_size(raw),
+            Source::Plain => storage_size(&self.h5),
+            Source::AllFill => 0,
+        }
+    }
+
+    /// Fills `meta.storage_size`, for the views that show it.
+    pub fn measure_storage(&mut self) {
+        self.meta.storage_size = Some(self.storage_size());
+    }
+
     /// Whether this version dataset was opened from the file's bytes rather
     /// than through HDF5's virtual-dataset machinery.
     pub fn opened_from_bytes(&self) -> bool {
@@ -236,7 +254,7 @@ impl Vh5File {
             Some(_) => return Ok(None),
             None => ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()]),
         };
-        let node = layout::node_path(&version.name, path);
+        let root = self.version_root(&version.name).map_err(context)?;
         let meta = DatasetMeta {
             path: path.to_string(),
             fill,
@@ -244,12 +262,16 @@ impl Vh5File {
             maxshape: vds.maxshape,
             chunks: Some(map.chunks.clone()),
             filters: filters_of(&raw_dcpl)?,
-            storage_size: storage_size(&raw),
+            storage_size: None,
             layout: layout_name(Layout::Virtual),
             raw_shape: Some(h5::dataset_extent(raw.id())?.0),
             raw_data: Some(raw_path),
-            attrs: attrs::read_attrs_of(&self.h5, &node, &VERSION_DATASET_SYSTEM_ATTRS)
-                .map_err(context)?,
+            attrs: attrs::read_attrs_of(
+                &root,
+                path.trim_start_matches('/'),
+                &VERSION_DATASET_SYSTEM_ATTRS,
+            )
+            .map_err(context)?,
             dtype,
         };
         Ok(Some(Dataset {
@@ -388,7 +410,7 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
         maxshape,
         chunks: h5::chunk_dims(dcpl.id())?,
         filters: filters_of(&dcpl)?,
-        storage_size: storage_size(&h5),
+        storage_size: None,
         layout: layout_name(layout),
         raw_data: None,
         raw_shape: None,
@@ -443,10 +465,7 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
         maxshape,
         chunks: Some(chunks),
         filters: filters_of(&raw_dcpl)?,
-        storage_size: match &source {
-            Source::Chunked { raw, .. } => storage_size(raw),
-            _ => 0,
-        },
+        storage_size: None,
         layout: layout_name(layout),
         raw_shape: match &source {
             Source::Chunked { raw, .. } => Some(h5::dataset_extent(raw.id())?.0),
@@ -473,7 +492,7 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
         maxshape,
         chunks,
         filters: filters_of(&dcpl)?,
-        storage_size: storage_size(&raw),
+        storage_size: None,
         layout: "chunked",
         raw_data: Some(raw_path.to_string()),
         raw_shape: None,

@@ -4,6 +4,7 @@
 //! (reading only the chunks that changed).
 
 mod cell_eq;
+mod chunk_pairs;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -341,6 +342,9 @@ pub fn count_changed_cells(da: &Dataset, db: &Dataset, diff: &ChunkDiff) -> Resu
     let common = common_shape(sa, sb);
     let common_n: usize = common.iter().product();
     let mut changed = (da.meta.len() - common_n + db.meta.len() - common_n) as u64;
+    if let Some(n) = chunk_pairs::count_unequal(da, db, &diff.changed_common, &common)? {
+        return Ok(changed + n);
+    }
     let eq = CellEq::new(&da.meta.dtype);
     for p in &diff.changed_common {
         let (ga, gb, _) = read_pair(da, db, p, &common)?;

@@ -30,8 +30,11 @@ pub struct Vh5File {
     writable: bool,
     /// The file on disk when it was opened.
     stamp: Option<DiskStamp>,
-    /// Recently used `raw_data` datasets, most recent first.
-    raw_handles: RefCell<Vec<(String, hdf5::Dataset)>>,
+    /// Recently used `raw_data` datasets.
+    raw_handles: Recent<hdf5::Dataset>,
+    /// Recently used version groups: lookups below them skip the walk
+    /// from `/` through `_version_data/versions`.
+    version_roots: Recent<Group>,
     /// Chunk maps and region counts read so far (read-only handles only).
     pub(crate) index: ChunkIndex,
 }
@@ -42,6 +45,39 @@ const CHUNK_CACHE_SLOTS: usize = 12_421;
 const CHUNK_CACHE_BYTES: usize = 16 << 20;
 /// Open `raw_data` datasets kept, each with its chunk cache.
 const RAW_HANDLES: usize = 8;
+/// Open version groups kept (a diff needs two, the browser a few).
+const VERSION_ROOTS: usize = 4;
+
+/// A few recently used HDF5 handles by name, most recent first.
+struct Recent<T> {
+    items: RefCell<Vec<(String, T)>>,
+    capacity: usize,
+}
+
+impl<T: Clone> Recent<T> {
+    fn new(capacity: usize) -> Self {
+        Recent {
+            items: RefCell::new(Vec::new()),
+            capacity,
+        }
+    }
+
+    /// The handle kept under `key`, else `open`'s, kept when `keep`.
+    fn get(&self, key: &str, keep: bool, open: impl FnOnce() -> Result<T>) -> Result<T> {
+        let mut items = self.items.borrow_mut();
+        if let Some(i) = items.iter().position(|(k, _)| k == key) {
+            let entry = items.remove(i);
+            items.insert(0, entry);
+            return Ok(items[0].1.clone());
+        }
+        let handle = open()?;
+        if keep {
+            items.insert(0, (key.to_string(), handle.clone()));
+            items.truncate(self.capacity);
+        }
+        Ok(handle)
+    }
+}
 
 const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
@@ -87,7 +123,8 @@ impl Vh5File {
             graph: OnceCell::new(),
             writable: write,
             stamp,
-            raw_handles: RefCell::new(Vec::new()),
+            raw_handles: Recent::new(RAW_HANDLES),
+            version_roots: Recent::new(VERSION_ROOTS),
             index: ChunkIndex::default(),
         })
     }
@@ -157,28 +194,20 @@ impl Vh5File {
     /// The `raw_data` dataset at an absolute path, kept open (a few at a
     /// time) so that its chunk cache serves every version that reads it.
     pub(crate) fn raw_data(&self, raw_path: &str) -> Result<hdf5::Dataset> {
-        let mut open = self.raw_handles.borrow_mut();
-        if let Some(i) = open.iter().position(|(p, _)| p == raw_path) {
-            let entry = open.remove(i);
-            open.insert(0, entry);
-            return Ok(open[0].1.clone());
-        }
-        let ds = self
-            .h5
-            .dataset(raw_path)
-            .map_err(|_| Error::bad_file(format!("its raw data {raw_path} is missing")))?;
-        if self.caches() {
-            open.insert(0, (raw_path.to_string(), ds.clone()));
-            open.truncate(RAW_HANDLES);
-        }
-        Ok(ds)
+        self.raw_handles.get(raw_path, self.caches(), || {
+            self.h5
+                .dataset(raw_path)
+                .map_err(|_| Error::bad_file(format!("its raw data {raw_path} is missing")))
+        })
     }
 
     /// The HDF5 group holding a version's tree.
     pub(crate) fn version_root(&self, version: &str) -> Result<Group> {
         match self.kind {
             FileKind::Plain => Ok(self.h5.group("/")?),
-            FileKind::Versioned { .. } => Ok(self.versions_group()?.group(version)?),
+            FileKind::Versioned { .. } => self.version_roots.get(version, self.caches(), || {
+                Ok(self.versions_group()?.group(version)?)
+            }),
         }
     }
 }

@@ -161,7 +161,40 @@ pub fn write_stored_chunk(
 /// when a link on the way does not exist.
 pub fn object_addr(loc: hid_t, name: &str) -> hdf5::Result<Option<(u64, ObjType)>> {
     let cname = CString::new(name).map_err(|_| hdf5::Error::from("path contains NUL"))?;
-    // H5Lexists fails on a missing intermediate group: test each prefix.
+    // SAFETY: plain C data; all zeros is a valid value.
+    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
+    let mut addr: haddr_t = 0;
+    let found = locked(|| unsafe {
+        hdf5::h5check(H5Oget_info_by_name3(
+            loc,
+            cname.as_ptr(),
+            &mut info,
+            H5O_INFO_BASIC,
+            H5P_DEFAULT,
+        ))?;
+        hdf5::h5check(H5VLnative_token_to_addr(loc, info.token, &mut addr))
+    });
+    if let Err(e) = found {
+        // Missing is an answer, not an error: tell it from damage only on
+        // this path, so that a lookup costs one traversal.
+        return if path_exists(loc, name)? {
+            Err(e)
+        } else {
+            Ok(None)
+        };
+    }
+    let kind = match info.type_ {
+        H5O_type_t::H5O_TYPE_GROUP => ObjType::Group,
+        H5O_type_t::H5O_TYPE_DATASET => ObjType::Dataset,
+        H5O_type_t::H5O_TYPE_NAMED_DATATYPE => ObjType::NamedDatatype,
+        _ => ObjType::Other,
+    };
+    Ok(Some((addr, kind)))
+}
+
+/// Whether every link of `name` exists (H5Lexists fails on a missing
+/// intermediate group, so each prefix is tested).
+fn path_exists(loc: hid_t, name: &str) -> hdf5::Result<bool> {
     let parts: Vec<&str> = name
         .split('/')
         .filter(|p| !p.is_empty() && *p != ".")
@@ -173,29 +206,10 @@ pub fn object_addr(loc: hid_t, name: &str) -> hdf5::Result<Option<(u64, ObjType)
         let exists =
             locked(|| unsafe { hdf5::h5check(H5Lexists(loc, prefix.as_ptr(), H5P_DEFAULT)) })?;
         if exists == 0 {
-            return Ok(None);
+            return Ok(false);
         }
     }
-    // SAFETY: plain C data; all zeros is a valid value.
-    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
-    let mut addr: haddr_t = 0;
-    locked(|| unsafe {
-        hdf5::h5check(H5Oget_info_by_name3(
-            loc,
-            cname.as_ptr(),
-            &mut info,
-            H5O_INFO_BASIC,
-            H5P_DEFAULT,
-        ))?;
-        hdf5::h5check(H5VLnative_token_to_addr(loc, info.token, &mut addr))
-    })?;
-    let kind = match info.type_ {
-        H5O_type_t::H5O_TYPE_GROUP => ObjType::Group,
-        H5O_type_t::H5O_TYPE_DATASET => ObjType::Dataset,
-        H5O_type_t::H5O_TYPE_NAMED_DATATYPE => ObjType::NamedDatatype,
-        _ => ObjType::Other,
-    };
-    Ok(Some((addr, kind)))
+    Ok(true)
 }
 
 pub fn dataset_type(ds: hid_t) -> hdf5::Result<Handle> {

@@ -6,8 +6,9 @@
 //! 1. `error`, `faults`, `progress` (progress reports, cancel), `slice`
 //!    (selections), `grid` (chunk-grid arithmetic).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
-//!    bytes), then typed elements: `dtype`, `value`, `hash` (content
-//!    addressing), `encode`, `cast`.
+//!    bytes), `codec` (a stored chunk's bytes decoded without HDF5, so
+//!    that chunks inflate on every core), then typed elements: `dtype`,
+//!    `value`, `hash` (content addressing), `encode`, `cast`.
 //! 3. The on-disk layout: `layout` (versioned-hdf5's paths, attribute
 //!    names, timestamp text, filter ids, slots and hash rows; no file
 //!    access), `h5write` and `attrs` (HDF5 writes, attribute reads), then
@@ -27,6 +28,7 @@ pub mod cast;
 pub mod chunkindex;
 pub mod chunkmap;
 pub mod chunkmemo;
+pub mod codec;
 pub mod commit;
 pub mod dataset;
 pub mod diff;

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::codec::Pipeline;
 use super::dataset::{Dataset, Source};
 use super::dtype::Dtype;
 use super::error::Result;
@@ -158,6 +159,38 @@ impl Dataset {
         }
         // Safety: vlen slots are NULL or strings HDF5 allocated during the reads.
         Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), sel.out_shape(), buf) })
+    }
+
+    /// The decoder of this dataset's stored chunks when they can be decoded
+    /// outside HDF5 (see `codec`): a chunk-mapped dataset of fixed-size
+    /// elements whose filters `codec` knows.
+    pub(crate) fn pipeline(&self) -> Option<Pipeline> {
+        let mapped = matches!(self.source, Source::Chunked { .. })
+            && self.chunk_map().is_ok_and(|m| m.is_some());
+        if !mapped || self.meta.dtype.has_vlen() {
+            return None;
+        }
+        let ids: Vec<i32> = self.meta.filters.iter().map(|f| f.id).collect();
+        Pipeline::new(&ids, self.meta.dtype.size())
+    }
+
+    /// The stored (still encoded) bytes and filter mask of the chunk at
+    /// grid position `index`; `None` where it reads as the fill value.
+    pub(crate) fn stored_chunk(&self, index: &[usize]) -> Result<Option<(Vec<u8>, u32)>> {
+        let (Source::Chunked { raw, .. }, Some(map)) = (&self.source, self.chunk_map()?) else {
+            return Ok(None);
+        };
+        let Some(block) = map.get(index) else {
+            return Ok(None);
+        };
+        CHUNK_READS.fetch_add(1, Ordering::Relaxed);
+        let stored = h5::read_stored_chunk(raw.id(), &block.start).map_err(|e| {
+            super::error::Error::from(e).context(format!(
+                "{}: raw_data chunk at {:?}",
+                self.meta.path, block.start
+            ))
+        })?;
+        Ok(stored)
     }
 
     pub fn read_all(&self) -> Result<ValueGrid> {

@@ -557,6 +557,13 @@ impl Stage {
         Ok((shape, dtype))
     }
 
+    /// Shape and dtype of a dataset in the staged view.
+    pub fn shape_and_dtype(&self, file: &Vh5File, path: &str) -> Result<(Vec<usize>, Dtype)> {
+        let path = normalize_path(path)?;
+        let base = self.base_dataset(file, &path)?;
+        self.dataset_layout(&path, base.as_ref(), false)
+    }
+
     /// Stages a base dataset for changes (or returns the staged one).
     fn dataset_mut(&mut self, path: &str, base: Option<&Dataset>) -> Result<&mut StagedDataset> {
         if self.staged(path).is_none() {
@@ -933,7 +940,10 @@ impl Stage {
     /// a dataset created here what its storage will be.
     pub fn dataset_meta(&self, file: &Vh5File, path: &str) -> Result<DatasetMeta> {
         let path = normalize_path(path)?;
-        let base = self.base_dataset(file, &path)?;
+        let base = self.base_dataset(file, &path)?.map(|mut b| {
+            b.measure_storage();
+            b
+        });
         let mut meta = match (self.staged(&path), base) {
             (None, Some(b)) => b.meta,
             (Some(d), Some(b)) => DatasetMeta {
@@ -1063,7 +1073,7 @@ fn created_meta(path: &str, d: &StagedDataset) -> DatasetMeta {
         chunks: Some(d.chunks.clone()),
         fill: d.fill.clone(),
         filters: d.filters.iter().map(filter_of).collect(),
-        storage_size: 0,
+        storage_size: Some(0),
         layout: "virtual",
         raw_data: Some(layout::raw_data_path(path)),
         raw_shape: None,

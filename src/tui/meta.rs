@@ -257,7 +257,9 @@ impl MetaPane {
                     .compression_ratio()
                     .map(|r| format!("  (ratio {r:.2})"))
                     .unwrap_or_default();
-                out.push(kv("storage", format!("{} bytes{ratio}", m.storage_size)));
+                if let Some(size) = m.storage_size {
+                    out.push(kv("storage", format!("{size} bytes{ratio}")));
+                }
                 if let Some(raw) = &m.raw_data {
                     out.push(kv("raw data", raw.clone()));
                 }

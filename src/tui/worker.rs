@@ -454,8 +454,8 @@ impl Service {
         let mut dtypes = HashMap::new();
         for (path, kind) in stage.walk(file)? {
             if kind == NodeKind::Dataset {
-                if let Ok(m) = stage.dataset_meta(file, &path) {
-                    dtypes.insert(path.clone(), format!("{} {:?}", m.dtype, m.shape));
+                if let Ok((shape, dtype)) = stage.shape_and_dtype(file, &path) {
+                    dtypes.insert(path.clone(), format!("{dtype} {shape:?}"));
                 }
             }
             nodes.push(Node { path, kind });
@@ -546,7 +546,8 @@ impl Service {
                         attrs: file.group_attrs(&v, path)?,
                     },
                     crate::engine::NodeKind::Dataset => {
-                        let ds = file.dataset(&v, path)?;
+                        let mut ds = file.dataset(&v, path)?;
+                        ds.measure_storage();
                         NodeInfo::Dataset {
                             meta: Box::new(ds.meta),
                             chunk_map: None,

@@ -140,7 +140,17 @@ def _edits(vf):
         g.create_group("grid")
         g.create_dataset("grid/t", data=np.arange(20, dtype="f4").reshape(4, 5) / 2, chunks=(2, 2))
         g.create_dataset("grid/u", data=np.arange(3, dtype="u1"), chunks=(2,))
+        # Compressed: decoded outside HDF5 (engine::codec) when diffed.
+        g.create_dataset("zm", data=np.arange(70, dtype="f8").reshape(7, 10), chunks=(3, 4),
+                         compression="gzip", shuffle=True, fletcher32=True)
+        g.create_dataset("zg", data=np.arange(50, dtype="i4"), chunks=(8,), compression="gzip",
+                         compression_opts=9, fillvalue=-3)
     with vf.stage_version("v2", timestamp=ts(1)) as g:
+        g["zm"][0, 0] = np.nan
+        g["zm"][6, 9] = -7.5  # corner edge chunk
+        g["zm"][2:4, 3:5] = 0.25  # across four chunks
+        g["zg"][0:8] = -3  # full chunk of fill: unmapped
+        g["zg"][48] = 1  # edge chunk
         g["x"][1] = 1.5
         g["m"][0, 0] = 1000
         g["m"][6, 9] = -7  # corner edge chunk, extent (1, 2)
@@ -167,6 +177,8 @@ def _edits(vf):
         g["m"][4, 6] = 99
         g["cube"][0:2, 0:3, 0:4] = 0  # full chunk back to fill 0: unmapped
         g["grid/u"][2] = 9
+        g["zm"].resize((9, 12))
+        g["zm"][8, 11] = 2.0
     with vf.stage_version("v5", timestamp=ts(4)):
         pass  # identical to v4 (no version-group attributes in this file)
     with vf.stage_version("v6", timestamp=ts(5)) as g:
