@@ -7,11 +7,12 @@ use std::os::raw::c_void;
 use hdf5_sys::h5::hsize_t;
 use hdf5_sys::h5::{H5_index_t, H5_iter_order_t};
 use hdf5_sys::h5a::{
-    H5Acreate_by_name, H5Adelete_by_name, H5Aexists_by_name, H5Aget_space, H5Aget_type,
-    H5Aiterate_by_name, H5Aopen_by_name, H5Aread, H5Awrite,
+    H5Acreate_by_name, H5Adelete_by_name, H5Aexists_by_name, H5Aget_name_by_idx, H5Aget_space,
+    H5Aget_type, H5Aopen_by_name, H5Aread, H5Awrite,
 };
 use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_layout_t, H5Dcreate2, H5Dset_extent, H5Dwrite};
 use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5o::{H5O_info2_t, H5Oget_info_by_name3, H5O_INFO_NUM_ATTRS};
 use hdf5_sys::h5p::{
     H5Pcreate, H5Pset_alloc_time, H5Pset_chunk, H5Pset_deflate, H5Pset_fill_value, H5Pset_filter,
     H5Pset_fletcher32, H5Pset_layout, H5Pset_shuffle, H5Pset_virtual, H5P_CLS_DATASET_CREATE,
@@ -348,38 +349,49 @@ fn create_attr(at: Target, name: &str, type_id: hid_t, space_id: hid_t, buf: &[u
     Ok(())
 }
 
-/// Names of an object's attributes, in name order.
+/// Names of an object's attributes, in name order, read by index: unlike
+/// `H5Aiterate_by_name`, which opens the object (for a virtual dataset,
+/// decoding every mapping), this reads only its header.
 pub fn attr_names(at: Target) -> Result<Vec<String>> {
-    unsafe extern "C" fn collect(
-        _loc: hid_t,
-        name: *const std::os::raw::c_char,
-        _info: *const hdf5_sys::h5a::H5A_info_t,
-        data: *mut c_void,
-    ) -> i32 {
-        let names = unsafe { &mut *(data as *mut Vec<String>) };
-        names.push(
-            unsafe { std::ffi::CStr::from_ptr(name) }
-                .to_string_lossy()
-                .into_owned(),
-        );
-        0
-    }
     let o = c_name(at.obj)?;
-    let mut names: Vec<String> = Vec::new();
-    let mut idx: hsize_t = 0;
+    // Safety: plain C data; all zeros is a valid value.
+    let mut info: H5O_info2_t = unsafe { std::mem::zeroed() };
     call(|| unsafe {
-        H5Aiterate_by_name(
+        H5Oget_info_by_name3(
             at.loc,
             o.as_ptr(),
-            H5_index_t::H5_INDEX_NAME,
-            H5_iter_order_t::H5_ITER_INC,
-            &mut idx,
-            Some(collect),
-            &mut names as *mut Vec<String> as *mut c_void,
+            &mut info,
+            H5O_INFO_NUM_ATTRS,
             H5P_DEFAULT,
         )
     })?;
-    Ok(names)
+    (0..info.num_attrs)
+        .map(|i| attr_name_at(at.loc, &o, i))
+        .collect()
+}
+
+fn attr_name_at(loc: hid_t, obj: &CString, i: hsize_t) -> Result<String> {
+    let name_by_idx = |buf: *mut std::os::raw::c_char, size: usize| unsafe {
+        H5Aget_name_by_idx(
+            loc,
+            obj.as_ptr(),
+            H5_index_t::H5_INDEX_NAME,
+            H5_iter_order_t::H5_ITER_INC,
+            i,
+            buf,
+            size,
+            H5P_DEFAULT,
+        )
+    };
+    let len = locked(|| name_by_idx(std::ptr::null_mut(), 0));
+    let len = usize::try_from(len).map_err(|_| Error::bad_file("unreadable attribute name"))?;
+    let mut buf = vec![0u8; len + 1];
+    let got = locked(|| name_by_idx(buf.as_mut_ptr() as *mut _, buf.len()));
+    if got < 0 {
+        return Err(Error::bad_file("unreadable attribute name"));
+    }
+    buf.truncate(len);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// Copies attribute `name` from one object to another, keeping its exact

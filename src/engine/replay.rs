@@ -762,7 +762,9 @@ impl Rewriter<'_> {
         })
     }
 
-    /// The VDS with its mappings moved to the compacted slots.
+    /// The VDS with its mappings moved to the compacted slots: from the
+    /// file's bytes where the byte reader applies (HDF5 would decode and
+    /// deep-copy every mapping just to open it), else through HDF5.
     fn remapped_vds(
         &self,
         version: &str,
@@ -771,18 +773,27 @@ impl Rewriter<'_> {
         dst: &Group,
         from: Target,
     ) -> Result<()> {
-        let ds = self.open(version, p)?;
-        let Some(map) = ds.chunk_map()? else {
-            return h5write::copy_object(
-                from,
-                Target {
-                    loc: dst.id(),
-                    obj: &p[1..],
-                },
-            );
-        };
         let raw_path = layout::raw_data_path(p);
         let raw = self.dst.dataset(&raw_path)?;
+        let tid = h5::dataset_type(raw.id())?;
+        let (map, fill) = match self.src.raw_vds(version, p) {
+            // As `vds_fill_bytes`: no fill stored for variable-length types.
+            Some(v) if Dtype::from_type_id(tid.id())?.has_vlen() => (v.map, None),
+            Some(v) => (v.map, v.fill),
+            None => {
+                let ds = self.open(version, p)?;
+                let Some(map) = ds.chunk_map()? else {
+                    return h5write::copy_object(
+                        from,
+                        Target {
+                            loc: dst.id(),
+                            obj: &p[1..],
+                        },
+                    );
+                };
+                (Arc::new(map.clone()), vds_fill_bytes(&ds)?)
+            }
+        };
         let mut mappings = map.mappings();
         for m in &mut mappings {
             let old = m.source_start[0];
@@ -790,16 +801,14 @@ impl Rewriter<'_> {
                 .get(&old)
                 .ok_or_else(|| Error::runtime(format!("{p}: chunk at {old} not kept")))?;
         }
-        let tid = h5::dataset_type(raw.id())?;
-        let vds_fill = vds_fill_bytes(&ds)?;
         let at = Target {
             loc: dst.id(),
             obj: &p[1..],
         };
         let vds = Vds {
             type_id: tid.id(),
-            shape: &ds.meta.shape,
-            fill: vds_fill.as_deref(),
+            shape: &map.shape,
+            fill: fill.as_deref(),
             mappings: &mappings,
         };
         storage::create_vds(at, &raw_path, raw.id(), &vds)?;
