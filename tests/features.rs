@@ -308,5 +308,10 @@ fn metadata_pane_lists_dimension_scales() {
             && s.contains("/x2 (\"x in mm\")"),
         "{s}"
     );
+    // The dimension label names the row axis; the scale labels the columns.
+    assert!(
+        s.contains("row × x") && s.contains("row   10   20   30   40"),
+        "{s}"
+    );
     insta::assert_snapshot!("scales_meta", s);
 }
