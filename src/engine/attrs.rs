@@ -114,7 +114,11 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
         h5::call(|| unsafe { H5Aread(attr, ftype.id(), buf.as_mut_ptr() as *mut c_void) })?;
     }
     // Safety: HDF5 filled every vlen slot with a string it allocated.
-    Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) })
+    let mut grid = unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) };
+    if grid.dtype.has_refs() {
+        super::refs::resolve(&mut grid, attr);
+    }
+    Ok(grid)
 }
 
 /// A scalar string attribute of the object `obj` below `loc`, found by name
@@ -234,68 +238,60 @@ fn int_of(v: &super::value::Value) -> Option<i64> {
 
 /// The paths (in the file) of the dimension scales attached to an object's
 /// axes, from its `DIMENSION_LIST` attribute as HDF5's dimension-scale API
-/// (and h5py's `dims`) writes it: one entry per axis, `None` where no
-/// scale is attached; empty without the attribute. Read-only.
+/// (and h5py's `dims`) writes it: one entry per axis, the first scale
+/// attached, `None` where there is none; empty without the attribute.
 pub fn dimension_scales(loc: &Location) -> Result<Vec<Option<String>>> {
-    use hdf5_sys::h5r::{hobj_ref_t, H5R_type_t, H5Rget_name};
-    use hdf5_sys::h5t::{hvl_t, H5Treclaim, H5Tvlen_create, H5T_STD_REF_OBJ};
     if !has_attr(loc, "DIMENSION_LIST")? {
         return Ok(Vec::new());
     }
-    let Some(attr) = open_attr_of(loc, ".", "DIMENSION_LIST")? else {
-        return Ok(Vec::new());
-    };
-    let space = handle(|| unsafe { H5Aget_space(attr.id()) })?;
-    let n: usize = h5::space_extent(space.id())?.0.iter().product();
-    let mem = handle(|| unsafe { H5Tvlen_create(*H5T_STD_REF_OBJ) })?;
-    let mut buf = vec![
-        hvl_t {
-            len: 0,
-            p: std::ptr::null_mut(),
-        };
-        n
-    ];
-    h5::call(|| unsafe { H5Aread(attr.id(), mem.id(), buf.as_mut_ptr() as *mut c_void) })?;
-    let name_of = |r: *const c_void| -> Option<String> {
-        let size = h5::locked(|| unsafe {
-            H5Rget_name(
-                loc.id(),
-                H5R_type_t::H5R_OBJECT1,
-                r,
-                std::ptr::null_mut(),
-                0,
-            )
-        });
-        let size = usize::try_from(size).ok().filter(|&s| s > 0)?;
-        let mut name = vec![0u8; size + 1];
-        h5::locked(|| unsafe {
-            H5Rget_name(
-                loc.id(),
-                H5R_type_t::H5R_OBJECT1,
-                r,
-                name.as_mut_ptr() as *mut std::os::raw::c_char,
-                name.len(),
-            )
-        });
-        name.truncate(size);
-        String::from_utf8(name).ok()
-    };
-    // Safety: HDF5 filled each slot with `len` object references it
-    // allocated; they are read here and freed below.
-    let out = buf
-        .iter()
-        .map(|v| {
-            (v.len > 0 && !v.p.is_null())
-                .then(|| name_of(v.p as *const hobj_ref_t as *const c_void))?
+    // A sequence of object references per axis, resolved by the read.
+    let grid = read_attr_value(loc.attr("DIMENSION_LIST")?.id())?;
+    Ok((0..grid.len())
+        .map(|i| match grid.get(i) {
+            super::value::Value::List(refs) => refs.into_iter().find_map(|r| match r {
+                super::value::Value::Ref(Some(t)) => Some(t.path),
+                _ => None,
+            }),
+            _ => None,
         })
-        .collect();
-    h5::locked(|| unsafe {
-        H5Treclaim(
-            mem.id(),
-            space.id(),
-            H5P_DEFAULT,
-            buf.as_mut_ptr() as *mut c_void,
-        )
-    });
-    Ok(out)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::h5write::{write_attr, Target};
+    use crate::engine::value::Value;
+    use hdf5::types::VarLenArray;
+
+    /// Variable-length sequences (h5py's `vlen_dtype`) read as lists, and
+    /// write back as they were.
+    #[test]
+    fn variable_length_sequences_read_as_lists_and_write_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = hdf5::File::create(dir.path().join("seq.h5")).unwrap();
+        let seqs = [
+            VarLenArray::from_slice(&[1i32, 2, 3]),
+            VarLenArray::from_slice(&[]),
+            VarLenArray::from_slice(&[7i32]),
+        ];
+        f.new_attr::<VarLenArray<i32>>()
+            .shape(3)
+            .create("seq")
+            .unwrap()
+            .write(&seqs)
+            .unwrap();
+        let grid = read_attr_value(f.attr("seq").unwrap().id()).unwrap();
+        assert_eq!(grid.dtype.to_string(), "vlen<int32>");
+        let list = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let expected = [list(&[1, 2, 3]), list(&[]), list(&[7])];
+        assert_eq!((0..3).map(|i| grid.get(i)).collect::<Vec<_>>(), expected);
+        assert_eq!(grid.to_json().to_string(), "[[1,2,3],[],[7]]");
+        // Copied element by element (staging does), then written and read back.
+        let copy = ValueGrid::filled(&grid, vec![3]);
+        assert_eq!(copy.get(2), list(&[1, 2, 3]));
+        write_attr(Target::this(f.id()), "again", &grid).unwrap();
+        let back = read_attr_value(f.attr("again").unwrap().id()).unwrap();
+        assert_eq!(back, grid);
+    }
 }

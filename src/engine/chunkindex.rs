@@ -146,17 +146,22 @@ impl Vh5File {
         })
     }
 
-    /// A version dataset's object header read by the byte reader, and the
-    /// one `raw_data` all its mappings read from.
-    fn raw_layout(&self, version: &str, path: &str) -> Option<(VdsLayout, String)> {
+    /// The byte reader of this file, opened once; `None` for a writable
+    /// handle (its newest bytes may sit in HDF5's cache).
+    pub(crate) fn raw_reader(&self) -> Option<&RawFile> {
         if !self.caches() {
             return None;
         }
-        let reader = self
-            .index
+        self.index
             .reader
             .get_or_init(|| RawFile::open(&self.path).ok())
-            .as_ref()?;
+            .as_ref()
+    }
+
+    /// A version dataset's object header read by the byte reader, and the
+    /// one `raw_data` all its mappings read from.
+    fn raw_layout(&self, version: &str, path: &str) -> Option<(VdsLayout, String)> {
+        let reader = self.raw_reader()?;
         let root = self.version_root(version).ok()?;
         let (addr, kind) = h5::object_addr(root.id(), path.trim_start_matches('/')).ok()??;
         if kind != ObjType::Dataset {

@@ -9,6 +9,7 @@ use super::attrs::{self, Attr};
 use super::chunkmap::ChunkMap;
 use super::dtype::Dtype;
 use super::error::{bad_input, Error, Result};
+use super::features::{self, Dimension, VirtualView};
 use super::file::Vh5File;
 use super::grid::ChunkGrid;
 use super::h5::{self, Handle, Layout, RawFilter};
@@ -47,6 +48,33 @@ pub struct Filter {
     pub id: i32,
     pub name: String,
     pub cd_values: Vec<u32>,
+    /// Whether this build can apply it (`H5Zfilter_avail`: built in, or a
+    /// plugin found on HDF5's plugin path).
+    pub available: bool,
+}
+
+impl Filter {
+    /// A pipeline entry; without a stored name, the id's common name.
+    pub fn new(id: i32, name: &str, cd_values: Vec<u32>) -> Filter {
+        let name = match (name, features::known_filter_name(id)) {
+            ("", Some(known)) => known.to_string(),
+            _ => name.to_string(),
+        };
+        Filter {
+            id,
+            name,
+            cd_values,
+            available: h5::filter_available(id),
+        }
+    }
+
+    /// `blosc (32001)`.
+    pub fn label(&self) -> String {
+        match self.name.as_str() {
+            "" => format!("filter {}", self.id),
+            name => format!("{name} ({})", self.id),
+        }
+    }
 }
 
 /// Everything the engine knows about a dataset in one version.
@@ -71,6 +99,11 @@ pub struct DatasetMeta {
     /// Shape of that `raw_data` (all versions' chunks, uncompressed).
     pub raw_shape: Option<Vec<usize>>,
     pub attrs: Vec<Attr>,
+    /// A plain virtual dataset's mappings (versioned-hdf5's own VDSs are
+    /// described by their chunk map instead).
+    pub virtual_view: Option<Arc<VirtualView>>,
+    /// Labels and dimension scales per axis; empty when it has none.
+    pub dims: Vec<Dimension>,
 }
 
 impl DatasetMeta {
@@ -130,6 +163,11 @@ impl DatasetMeta {
 
     pub fn has_filter(&self, id: i32) -> bool {
         self.filters.iter().any(|f| f.id == id)
+    }
+
+    /// The first filter of the pipeline this build cannot apply.
+    pub fn unavailable_filter(&self) -> Option<&Filter> {
+        self.filters.iter().find(|f| !f.available)
     }
 }
 
@@ -192,11 +230,16 @@ impl Vh5File {
     pub fn dataset(&self, version: &Version, path: &str) -> Result<Dataset> {
         let path = normalize_path(path)?;
         if self.is_versioned() {
-            if let Some(ds) = self.dataset_from_bytes(version, &path)? {
+            if let Some(mut ds) = self.dataset_from_bytes(version, &path)? {
+                self.add_dimensions(&mut ds.meta);
                 return Ok(ds);
             }
         }
         self.dataset_via_hdf5(version, &path)
+    }
+
+    fn add_dimensions(&self, meta: &mut DatasetMeta) {
+        meta.dims = features::dimensions(&self.h5, &meta.attrs, meta.shape.len());
     }
 
     /// Opens the dataset through HDF5 alone (replays copy the VDS's own
@@ -215,7 +258,13 @@ impl Vh5File {
         } else {
             open_plain(path, h5)
         };
-        let ds = opened.map_err(|e| e.context(context))?;
+        let mut ds = opened.map_err(|e| e.context(&context))?;
+        self.add_dimensions(&mut ds.meta);
+        if matches!(ds.source, Source::Plain) && ds.meta.layout == layout_name(Layout::Virtual) {
+            let dcpl = h5::dataset_dcpl(ds.h5.id())?;
+            let view = self.virtual_view(&ds.meta.path, &dcpl);
+            ds.meta.virtual_view = Some(Arc::new(view.map_err(|e| e.context(&context))?));
+        }
         if let Source::Chunked { map, .. } = &ds.source {
             // A map already read (or cheap to read from the file's bytes)
             // spares HDF5's decoding of every mapping.
@@ -273,6 +322,8 @@ impl Vh5File {
             )
             .map_err(context)?,
             dtype,
+            virtual_view: None,
+            dims: Vec::new(),
         };
         Ok(Some(Dataset {
             meta,
@@ -359,11 +410,7 @@ fn filters_of(dcpl: &Handle) -> Result<Vec<Filter>> {
                  name,
                  cd_values,
                  ..
-             }| Filter {
-                id,
-                name,
-                cd_values,
-            },
+             }| Filter::new(id, &name, cd_values),
         )
         .collect())
 }
@@ -415,6 +462,8 @@ fn open_plain(path: String, h5: hdf5::Dataset) -> Result<Dataset> {
         raw_data: None,
         raw_shape: None,
         attrs: attrs::read_attrs(&h5, &[])?,
+        virtual_view: None,
+        dims: Vec::new(),
     };
     Ok(Dataset {
         meta,
@@ -473,6 +522,8 @@ fn open_versioned(file: &Vh5File, path: String, h5: hdf5::Dataset) -> Result<Dat
         },
         raw_data: Some(raw_path),
         attrs: attrs::read_attrs(&h5, &VERSION_DATASET_SYSTEM_ATTRS)?,
+        virtual_view: None,
+        dims: Vec::new(),
     };
     Ok(Dataset { meta, h5, source })
 }
@@ -497,5 +548,7 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
         raw_data: Some(raw_path.to_string()),
         raw_shape: None,
         attrs: Vec::new(),
+        virtual_view: None,
+        dims: Vec::new(),
     })
 }

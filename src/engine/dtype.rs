@@ -114,6 +114,11 @@ pub enum Dtype {
         size: usize,
         tag: String,
     },
+    /// A variable-length sequence of fixed-size elements (h5py's
+    /// `vlen_dtype`; dimension-scale lists are sequences of references).
+    VarSeq {
+        base: Box<Dtype>,
+    },
     /// Anything else HDF5 can describe (bitfield, time, vlen sequences):
     /// shown as raw bytes.
     Other {
@@ -125,6 +130,10 @@ pub enum Dtype {
 /// Size of the slot a variable-length string takes in a read buffer
 /// (a `char*` as HDF5 hands it out, or a heap index in a `ValueGrid`).
 pub const VLEN_SLOT: usize = std::mem::size_of::<*const u8>();
+
+/// Size of a variable-length sequence's slot: HDF5's `hvl_t` (length,
+/// pointer), or a heap index and zeros in a `ValueGrid`.
+pub const SEQ_SLOT: usize = std::mem::size_of::<hdf5_sys::h5t::hvl_t>();
 
 impl Dtype {
     /// Reads the description of an HDF5 datatype.
@@ -159,6 +168,21 @@ impl Dtype {
                 Dtype::Array {
                     base: Box::new(Dtype::from_type_id(base.id())?),
                     dims: dims.iter().map(|&d| d as usize).collect(),
+                }
+            }
+            H5T_class_t::H5T_VLEN => {
+                let base = handle(|| unsafe { H5Tget_super(tid) })?;
+                let base = Dtype::from_type_id(base.id())?;
+                // Sequences of sequences or strings stay raw bytes.
+                if base.has_vlen() || matches!(base, Dtype::Other { .. }) {
+                    Dtype::Other {
+                        size,
+                        class: "vlen".into(),
+                    }
+                } else {
+                    Dtype::VarSeq {
+                        base: Box::new(base),
+                    }
                 }
             }
             H5T_class_t::H5T_REFERENCE => Dtype::Reference {
@@ -208,6 +232,7 @@ impl Dtype {
             Dtype::Bool => 1,
             Dtype::Complex { part_size, .. } => 2 * part_size,
             Dtype::VarString { .. } => VLEN_SLOT,
+            Dtype::VarSeq { .. } => SEQ_SLOT,
             Dtype::Enum { base, .. } => base.size(),
             Dtype::Array { base, dims } => base.size() * dims.iter().product::<usize>(),
         }
@@ -216,7 +241,7 @@ impl Dtype {
     /// Whether an element holds variable-length data anywhere inside.
     pub fn has_vlen(&self) -> bool {
         match self {
-            Dtype::VarString { .. } => true,
+            Dtype::VarString { .. } | Dtype::VarSeq { .. } => true,
             Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.has_vlen()),
             Dtype::Array { base, .. } => base.has_vlen(),
             _ => false,
@@ -228,9 +253,22 @@ impl Dtype {
     /// move to another file as they are.
     pub fn points_into_file(&self) -> bool {
         match self {
-            Dtype::VarString { .. } | Dtype::Reference { .. } | Dtype::Other { .. } => true,
+            Dtype::VarString { .. }
+            | Dtype::VarSeq { .. }
+            | Dtype::Reference { .. }
+            | Dtype::Other { .. } => true,
             Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.points_into_file()),
             Dtype::Array { base, .. } | Dtype::Enum { base, .. } => base.points_into_file(),
+            _ => false,
+        }
+    }
+
+    /// Whether an element holds an object or region reference anywhere inside.
+    pub fn has_refs(&self) -> bool {
+        match self {
+            Dtype::Reference { .. } => true,
+            Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.has_refs()),
+            Dtype::Array { base, .. } | Dtype::VarSeq { base } => base.has_refs(),
             _ => false,
         }
     }
@@ -282,7 +320,7 @@ impl Dtype {
             Dtype::FixedString { size, .. } => format!("|S{size}"),
             Dtype::VarString { .. } => "str".into(),
             Dtype::Enum { base, .. } => base.numpy_str(),
-            Dtype::Reference { .. } => "|O".into(),
+            Dtype::Reference { .. } | Dtype::VarSeq { .. } => "|O".into(),
             Dtype::Compound { size, .. }
             | Dtype::Opaque { size, .. }
             | Dtype::Other { size, .. } => format!("|V{size}"),
@@ -415,6 +453,10 @@ impl Dtype {
                     h5::call(|| unsafe { H5Tset_tag(t.id(), tag.as_ptr()) })?;
                 }
                 t
+            }
+            Dtype::VarSeq { base } => {
+                let bt = base.to_type_id()?;
+                h(locked(|| unsafe { H5Tvlen_create(bt.id()) }))?
             }
             Dtype::Reference { .. } | Dtype::Other { .. } => return Err(unsupported(self)),
         })
@@ -582,6 +624,7 @@ impl fmt::Display for Dtype {
                     }
                 )
             }
+            Dtype::VarSeq { base } => write!(f, "vlen<{base}>"),
             Dtype::Opaque { size, tag } if tag.is_empty() => write!(f, "opaque[{size}]"),
             Dtype::Opaque { size, tag } => write!(f, "opaque[{size}] \"{tag}\""),
             Dtype::Other { size, class } => write!(f, "{class}[{size}]"),

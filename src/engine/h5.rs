@@ -19,15 +19,20 @@ use hdf5_sys::h5l::H5Lexists;
 use hdf5_sys::h5o::{H5O_info2_t, H5O_token_t, H5O_type_t, H5Oget_info_by_name3, H5O_INFO_BASIC};
 use hdf5_sys::h5p::{
     H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
-    H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
-    H5P_DEFAULT,
+    H5Pget_nfilters, H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
+    H5Pget_virtual_srcspace, H5Pget_virtual_vspace, H5P_DEFAULT,
 };
 use hdf5_sys::h5s::{
-    H5S_class_t, H5S_seloper_t, H5Screate, H5Screate_simple, H5Sget_select_bounds,
-    H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
+    H5S_class_t, H5S_sel_type, H5S_seloper_t, H5Screate, H5Screate_simple,
+    H5Sget_regular_hyperslab, H5Sget_select_bounds, H5Sget_select_elem_npoints,
+    H5Sget_select_elem_pointlist, H5Sget_select_hyper_blocklist, H5Sget_select_hyper_nblocks,
+    H5Sget_select_type, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims,
+    H5Sget_simple_extent_type, H5Sis_regular_hyperslab, H5Sselect_hyperslab,
 };
 use hdf5_sys::h5t::H5Tget_size;
-use hdf5_sys::h5z::H5Z_filter_t;
+use hdf5_sys::h5z::{H5Z_filter_t, H5Zfilter_avail};
+
+use super::region::{AxisSlab, Region, Selected};
 
 pub use hdf5_sys::h5d::H5D_fill_value_t;
 
@@ -329,6 +334,12 @@ fn filter_at(dcpl: hid_t, index: u32) -> hdf5::Result<RawFilter> {
     })
 }
 
+/// Whether this build can apply a filter (built in, or a plugin HDF5 finds
+/// on its plugin path), as `H5Zfilter_avail` says.
+pub fn filter_available(id: i32) -> bool {
+    locked(|| unsafe { H5Zfilter_avail(id) }) > 0
+}
+
 /// The fill value bytes in the layout of `tid`, or `None` when the property
 /// list holds no fill value (HDF5's default: zero bytes / NULL pointers).
 pub fn fill_value(dcpl: hid_t, tid: hid_t) -> hdf5::Result<Option<Vec<u8>>> {
@@ -375,6 +386,158 @@ fn virtual_mapping(dcpl: hid_t, i: usize) -> hdf5::Result<VirtualMapping> {
         virtual_block: selection_bounds(vspace.id())?,
         source_block: selection_bounds(sspace.id())?,
     })
+}
+
+/// One mapping of a VDS as HDF5 describes it: source file and dataset
+/// names as stored (`"."` = the same file) and both selections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualSource {
+    pub file: String,
+    pub dataset: String,
+    pub source: Region,
+    pub virtual_sel: Region,
+}
+
+/// Every mapping's count, and the first `limit` mappings with their names
+/// and selections (the general path, for any VDS).
+pub fn virtual_sources(dcpl: hid_t, limit: usize) -> hdf5::Result<(usize, Vec<VirtualSource>)> {
+    let mut n: libc::size_t = 0;
+    call(|| unsafe { H5Pget_virtual_count(dcpl, &mut n) })?;
+    let shown = (0..n.min(limit))
+        .map(|i| {
+            let vspace = handle(|| unsafe { H5Pget_virtual_vspace(dcpl, i) })?;
+            let sspace = handle(|| unsafe { H5Pget_virtual_srcspace(dcpl, i) })?;
+            Ok(VirtualSource {
+                file: virtual_name(dcpl, i, H5Pget_virtual_filename)?,
+                dataset: virtual_name(dcpl, i, H5Pget_virtual_dsetname)?,
+                // Until the source is opened HDF5 knows no source extent
+                // (it reports the selection's own bounds as one).
+                source: Region {
+                    extent: None,
+                    ..space_region(sspace.id())?
+                },
+                virtual_sel: space_region(vspace.id())?,
+            })
+        })
+        .collect::<hdf5::Result<Vec<_>>>()?;
+    Ok((n, shown))
+}
+
+/// The source file names of every mapping (checking them all for missing
+/// files costs a string each).
+pub fn virtual_file_names(dcpl: hid_t) -> hdf5::Result<Vec<(String, Region)>> {
+    let mut n: libc::size_t = 0;
+    call(|| unsafe { H5Pget_virtual_count(dcpl, &mut n) })?;
+    (0..n)
+        .map(|i| {
+            let vspace = handle(|| unsafe { H5Pget_virtual_vspace(dcpl, i) })?;
+            Ok((
+                virtual_name(dcpl, i, H5Pget_virtual_filename)?,
+                space_region(vspace.id())?,
+            ))
+        })
+        .collect()
+}
+
+type NameGetter = unsafe extern "C" fn(hid_t, libc::size_t, *mut c_char, libc::size_t) -> isize;
+
+fn virtual_name(dcpl: hid_t, i: usize, get: NameGetter) -> hdf5::Result<String> {
+    let len = locked(|| unsafe { get(dcpl, i, std::ptr::null_mut(), 0) });
+    let len = usize::try_from(len).map_err(|_| hdf5::Error::from("unreadable VDS source name"))?;
+    let mut buf = vec![0u8; len + 1];
+    locked(|| unsafe { get(dcpl, i, buf.as_mut_ptr().cast(), buf.len()) });
+    buf.truncate(len);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// A dataspace's selection; its extent when the space has one (a VDS
+/// source space does not until its file is opened).
+pub fn space_region(space: hid_t) -> hdf5::Result<Region> {
+    let simple = locked(|| unsafe { H5Sget_simple_extent_type(space) }) == H5S_class_t::H5S_SIMPLE;
+    let extent = if simple {
+        let (shape, _) = space_extent(space)?;
+        Some(shape.iter().map(|&d| d as u64).collect::<Vec<u64>>())
+    } else {
+        None
+    };
+    let rank = locked(|| unsafe { H5Sget_simple_extent_ndims(space) }).max(0) as usize;
+    let selected = match locked(|| unsafe { H5Sget_select_type(space) }) {
+        H5S_sel_type::H5S_SEL_NONE => Selected::None,
+        H5S_sel_type::H5S_SEL_POINTS => point_list(space, rank)?,
+        H5S_sel_type::H5S_SEL_HYPERSLABS => hyperslab(space, rank)?,
+        H5S_sel_type::H5S_SEL_ALL => Selected::All,
+        _ => return Err(hdf5::Error::from("unknown selection type")),
+    };
+    // An unknown source extent reads as rank 0: say "unknown" rather than "scalar".
+    let extent = extent.filter(|e| !e.is_empty() || matches!(selected, Selected::All));
+    Ok(Region { extent, selected })
+}
+
+/// Most boxes or points read from one selection (what is shown is fewer).
+const MAX_LISTED: usize = 64;
+
+fn hyperslab(space: hid_t, rank: usize) -> hdf5::Result<Selected> {
+    let regular = locked(|| unsafe { H5Sis_regular_hyperslab(space) }) > 0;
+    if regular {
+        let mut v = vec![vec![0 as hsize_t; rank]; 4];
+        let [start, stride, count, block] = &mut v[..] else {
+            unreachable!("four vectors")
+        };
+        call(|| unsafe {
+            H5Sget_regular_hyperslab(
+                space,
+                start.as_mut_ptr(),
+                stride.as_mut_ptr(),
+                count.as_mut_ptr(),
+                block.as_mut_ptr(),
+            )
+        })?;
+        return Ok(Selected::Slab(
+            (0..rank)
+                .map(|d| AxisSlab {
+                    start: v[0][d],
+                    stride: v[1][d],
+                    count: v[2][d],
+                    block: v[3][d],
+                })
+                .collect(),
+        ));
+    }
+    let n = locked(|| unsafe { H5Sget_select_hyper_nblocks(space) });
+    let n = usize::try_from(n).map_err(|_| hdf5::Error::from("unreadable hyperslab"))?;
+    let take = n.min(MAX_LISTED);
+    let mut buf = vec![0 as hsize_t; take * 2 * rank];
+    if take > 0 {
+        call(|| unsafe {
+            H5Sget_select_hyper_blocklist(space, 0, take as hsize_t, buf.as_mut_ptr())
+        })?;
+    }
+    // Each block: its first corner, then its last (inclusive).
+    let boxes = buf
+        .chunks_exact(2 * rank.max(1))
+        .map(|b| {
+            let (lo, hi) = b.split_at(rank);
+            (
+                lo.to_vec(),
+                lo.iter().zip(hi).map(|(l, h)| h - l + 1).collect(),
+            )
+        })
+        .collect();
+    Ok(Selected::Blocks { boxes, total: n })
+}
+
+fn point_list(space: hid_t, rank: usize) -> hdf5::Result<Selected> {
+    let n = locked(|| unsafe { H5Sget_select_elem_npoints(space) });
+    let n = usize::try_from(n).map_err(|_| hdf5::Error::from("unreadable point selection"))?;
+    let take = n.min(MAX_LISTED);
+    let mut buf = vec![0 as hsize_t; take * rank];
+    if take > 0 {
+        call(|| unsafe {
+            H5Sget_select_elem_pointlist(space, 0, take as hsize_t, buf.as_mut_ptr())
+        })?;
+    }
+    let points = buf.chunks_exact(rank.max(1)).map(<[u64]>::to_vec).collect();
+    Ok(Selected::Points { points, total: n })
 }
 
 fn selection_bounds(space: hid_t) -> hdf5::Result<Block> {

@@ -4,11 +4,13 @@
 //!
 //! Layers, bottom up; a module imports only from its own layer or below:
 //! 1. `error`, `faults`, `progress` (progress reports, cancel), `slice`
-//!    (selections), `grid` (chunk-grid arithmetic).
+//!    (selections), `grid` (chunk-grid arithmetic), `region` (HDF5
+//!    selections as slice text, reference targets).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
 //!    bytes), `codec` (a stored chunk's bytes decoded without HDF5, so
 //!    that chunks inflate on every core), then typed elements: `dtype`,
-//!    `value`, `hash` (content addressing), `encode`, `cast`.
+//!    `value`, `refs` (what references point to), `hash` (content
+//!    addressing), `encode`, `cast`.
 //! 3. The on-disk layout: `layout` (versioned-hdf5's paths, attribute
 //!    names, timestamp text, filter ids, slots and hash rows; no file
 //!    access), `h5write` and `attrs` (HDF5 writes, attribute reads), then
@@ -16,7 +18,8 @@
 //! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
 //!    (every version's maps, read once, and region counts), `resolve`
-//!    (naming a version), `tree`, `dataset`.
+//!    (naming a version), `tree`, `features` (plain VDS mappings, filter
+//!    names, dimension scales), `dataset`.
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
 //!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
 //!    side of the browser (one read handle, writes, reopening).
@@ -37,6 +40,7 @@ pub mod edit;
 pub mod encode;
 pub mod error;
 pub mod faults;
+pub mod features;
 pub mod file;
 pub mod grid;
 pub mod h5;
@@ -46,6 +50,8 @@ pub mod hash;
 pub mod layout;
 pub mod progress;
 pub mod read;
+pub mod refs;
+pub mod region;
 pub mod replay;
 pub mod resolve;
 pub mod session;

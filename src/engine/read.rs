@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::codec::Pipeline;
 use super::dataset::{Dataset, Source};
 use super::dtype::Dtype;
-use super::error::Result;
+use super::error::{Error, Result};
 use super::grid::selection_parts;
 use super::h5::{self, Hyperslab};
+use super::refs;
 use super::slice::{reverse_axes, AxisSel, Selection};
 use super::value::ValueGrid;
 use hdf5_sys::h5i::hid_t;
@@ -152,13 +153,54 @@ impl Dataset {
             fill.raw_bytes().repeat(n)
         };
         if n > 0 {
-            read(&asc, &counts, &mut buf)?;
+            self.check_sources(&asc)?;
+            read(&asc, &counts, &mut buf).map_err(|e| self.explain(e))?;
         }
         if flip.iter().any(|&f| f) {
             buf = reverse_axes(&buf, &counts, dtype.size(), &flip);
         }
         // Safety: vlen slots are NULL or strings HDF5 allocated during the reads.
-        Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), sel.out_shape(), buf) })
+        let mut grid = unsafe { ValueGrid::from_hdf5_buffer(dtype.clone(), sel.out_shape(), buf) };
+        if dtype.has_refs() {
+            refs::resolve(&mut grid, self.h5.id());
+        }
+        Ok(grid)
+    }
+
+    /// Refuses a read of a plain VDS that would touch a mapping whose
+    /// source file is missing: HDF5 would quietly give the fill value there.
+    fn check_sources(&self, asc: &Selection) -> Result<()> {
+        let Some(view) = &self.meta.virtual_view else {
+            return Ok(());
+        };
+        let start: Vec<usize> = asc.axes.iter().map(|a| a.start).collect();
+        let extent: Vec<usize> = asc
+            .axes
+            .iter()
+            .map(|a| (a.count.max(1) - 1) * a.step as usize + 1)
+            .collect();
+        match view.missing_in(&start, &extent) {
+            Some(m) => Err(Error::runtime(format!(
+                "{}: source file {} not found (it backs {}, which HDF5 would read as the fill value)",
+                self.meta.path,
+                m.file,
+                m.regions[0]
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// An HDF5 read failure, named by its likely cause: a filter this
+    /// build does not have.
+    fn explain(&self, e: Error) -> Error {
+        match self.meta.unavailable_filter() {
+            Some(f) => Error::runtime(format!(
+                "{}: filter {} is not available in this build",
+                self.meta.path,
+                f.label()
+            )),
+            None => e,
+        }
     }
 
     /// The decoder of this dataset's stored chunks when they can be decoded

@@ -1056,11 +1056,7 @@ fn filter_of(spec: &FilterSpec) -> Filter {
         FilterSpec::Fletcher32 => (FILTER_FLETCHER32, "fletcher32", vec![]),
         FilterSpec::Other(id, cd) => (*id, "", cd.clone()),
     };
-    Filter {
-        id,
-        name: name.to_string(),
-        cd_values,
-    }
+    Filter::new(id, name, cd_values)
 }
 
 /// The metadata a dataset created in a stage will have.
@@ -1078,6 +1074,8 @@ fn created_meta(path: &str, d: &StagedDataset) -> DatasetMeta {
         raw_data: Some(layout::raw_data_path(path)),
         raw_shape: None,
         attrs: Vec::new(),
+        virtual_view: None,
+        dims: Vec::new(),
     }
 }
 

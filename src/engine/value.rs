@@ -1,22 +1,27 @@
 //! Typed, display-neutral values: a `ValueGrid` holds what a read returned,
 //! in the file's byte layout; `Value` is one decoded element.
 
+use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::os::raw::c_char;
 
 use serde_json::{json, Number, Value as Json};
 
-use super::dtype::{ordered, ByteOrder, Dtype, Integer, VLEN_SLOT};
+use super::dtype::{ordered, ByteOrder, Dtype, Integer, SEQ_SLOT, VLEN_SLOT};
+use super::region::RefTarget;
 
 /// A C-order array of elements in the file's own layout, with the bytes of
-/// variable-length strings kept in a side heap (slot = heap index + 1, 0 for
-/// a NULL string).
+/// variable-length strings and sequences kept in a side heap (slot = heap
+/// index + 1, 0 for NULL), and what the references among them point to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueGrid {
     pub dtype: Dtype,
     pub shape: Vec<usize>,
     bytes: Vec<u8>,
     heap: Vec<Vec<u8>>,
+    /// Targets of the references inside, by their stored bytes (filled by
+    /// `refs::resolve`; a reference not here shows its bytes).
+    targets: BTreeMap<Vec<u8>, RefTarget>,
 }
 
 impl ValueGrid {
@@ -42,6 +47,7 @@ impl ValueGrid {
             shape,
             bytes,
             heap,
+            targets: BTreeMap::new(),
         }
     }
 
@@ -53,6 +59,7 @@ impl ValueGrid {
             shape,
             bytes,
             heap: Vec::new(),
+            targets: BTreeMap::new(),
         }
     }
 
@@ -75,6 +82,7 @@ impl ValueGrid {
             shape,
             bytes,
             heap,
+            targets: BTreeMap::new(),
         }
     }
 
@@ -105,7 +113,7 @@ impl ValueGrid {
     /// The string a variable-length slot of this grid's elements points
     /// to (a slot inside any element, e.g. a record's field), `None` for NULL.
     pub fn heap_entry(&self, slot: &[u8]) -> Option<&[u8]> {
-        let index = usize::from_ne_bytes(slot.try_into().ok()?);
+        let index = usize::from_ne_bytes(slot.get(..VLEN_SLOT)?.try_into().ok()?);
         index.checked_sub(1).map(|i| self.heap[i].as_slice())
     }
 
@@ -139,8 +147,66 @@ impl ValueGrid {
                     .map(|e| self.decode(base, e))
                     .collect(),
             ),
+            Dtype::VarSeq { base } => Value::List(
+                self.heap_entry(b)
+                    .unwrap_or_default()
+                    .chunks_exact(base.size().max(1))
+                    .map(|e| self.decode(base, e))
+                    .collect(),
+            ),
+            Dtype::Reference { .. } if b.iter().all(|&x| x == 0) => Value::Ref(None),
+            Dtype::Reference { .. } => match self.targets.get(b) {
+                Some(t) => Value::Ref(Some(t.clone())),
+                None => Value::Raw(b.to_vec()),
+            },
             fixed => decode_fixed(fixed, b),
         }
+    }
+
+    /// Calls `f` with the bytes of every reference inside element bytes
+    /// `b` of type `dtype` (and whether it is a region reference).
+    pub fn visit_refs(&self, dtype: &Dtype, b: &[u8], f: &mut dyn FnMut(bool, &[u8])) {
+        match dtype {
+            Dtype::Reference { region, .. } => f(*region, b),
+            Dtype::Compound { fields, .. } => {
+                for fd in fields {
+                    self.visit_refs(&fd.dtype, &b[fd.offset..fd.offset + fd.dtype.size()], f);
+                }
+            }
+            Dtype::Array { base, .. } => {
+                for e in b.chunks_exact(base.size().max(1)) {
+                    self.visit_refs(base, e, f);
+                }
+            }
+            Dtype::VarSeq { base } => {
+                for e in self
+                    .heap_entry(b)
+                    .unwrap_or_default()
+                    .chunks_exact(base.size().max(1))
+                {
+                    self.visit_refs(base, e, f);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every distinct reference in the grid: (is a region reference, bytes).
+    pub fn references(&self) -> Vec<(bool, Vec<u8>)> {
+        let mut seen = BTreeMap::new();
+        if self.dtype.has_refs() {
+            for i in 0..self.len() {
+                self.visit_refs(&self.dtype, self.element_bytes(i), &mut |region, b| {
+                    seen.entry(b.to_vec()).or_insert(region);
+                });
+            }
+        }
+        seen.into_iter().map(|(b, region)| (region, b)).collect()
+    }
+
+    /// Records what the reference with stored bytes `bytes` points to.
+    pub fn set_target(&mut self, bytes: Vec<u8>, target: RefTarget) {
+        self.targets.insert(bytes, target);
     }
 
     /// Nested JSON lists in C order, a bare value for a 0-d grid.
@@ -197,6 +263,21 @@ unsafe fn adopt_strings(dtype: &Dtype, element: &mut [u8], heap: &mut Vec<Vec<u8
                 adopt_strings(base, e, heap);
             }
         }
+        Dtype::VarSeq { base } => {
+            // An `hvl_t`: the element count, then the elements HDF5 allocated.
+            let len = usize::from_ne_bytes(element[..VLEN_SLOT].try_into().unwrap());
+            let ptr =
+                usize::from_ne_bytes(element[VLEN_SLOT..SEQ_SLOT].try_into().unwrap()) as *mut u8;
+            let slot = if ptr.is_null() {
+                0
+            } else {
+                heap.push(std::slice::from_raw_parts(ptr, len * base.size()).to_vec());
+                hdf5_sys::h5::H5free_memory(ptr as *mut std::os::raw::c_void);
+                heap.len()
+            };
+            element.fill(0);
+            element[..VLEN_SLOT].copy_from_slice(&slot.to_ne_bytes());
+        }
         _ => {}
     }
 }
@@ -216,7 +297,9 @@ pub enum Value {
     Enum(i64, Option<String>),
     Record(Vec<(String, Value)>),
     List(Vec<Value>),
-    /// References, opaque and unknown data: raw bytes.
+    /// What a reference points to; `None` for a null reference.
+    Ref(Option<RefTarget>),
+    /// Unresolved references, opaque and unknown data: raw bytes.
     Raw(Vec<u8>),
 }
 
@@ -307,6 +390,8 @@ impl Value {
             Value::Enum(v, _) => json!(v),
             Value::Record(fields) => Json::Array(fields.iter().map(|(_, v)| v.to_json()).collect()),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Ref(Some(t)) => Json::String(t.to_string()),
+            Value::Ref(None) => Json::Null,
             Value::Raw(b) => Json::String(hex::encode(b)),
         }
     }
@@ -326,6 +411,17 @@ impl Value {
             }
             Value::List(items) => Json::Array(items.iter().map(Value::to_json_shortest).collect()),
             other => other.to_json(),
+        }
+    }
+
+    /// The first reference target inside (the value itself, a record's
+    /// field, a list's item).
+    pub fn first_ref(&self) -> Option<&RefTarget> {
+        match self {
+            Value::Ref(t) => t.as_ref(),
+            Value::Record(fields) => fields.iter().find_map(|(_, v)| v.first_ref()),
+            Value::List(items) => items.iter().find_map(Value::first_ref),
+            _ => None,
         }
     }
 
@@ -429,6 +525,8 @@ impl std::fmt::Display for Value {
                 }
                 write!(f, "]")
             }
+            Value::Ref(Some(t)) => write!(f, "{t}"),
+            Value::Ref(None) => write!(f, "(null reference)"),
             Value::Raw(b) => write!(f, "0x{}", hex::encode(b)),
         }
     }
@@ -462,6 +560,7 @@ impl ValueGrid {
             shape,
             bytes: Vec::with_capacity(n * fill.dtype.size()),
             heap: Vec::new(),
+            targets: BTreeMap::new(),
         };
         for _ in 0..n {
             grid.push_from(fill, 0);
@@ -485,6 +584,15 @@ impl ValueGrid {
     /// Element `i` of `src`, its strings copied into this grid's heap.
     fn adopt_element(&mut self, src: &ValueGrid, i: usize) -> Vec<u8> {
         let mut element = src.element_bytes(i).to_vec();
+        if self.dtype.has_refs() {
+            let mut found = Vec::new();
+            src.visit_refs(&src.dtype, &element, &mut |_, b| found.push(b.to_vec()));
+            for b in found {
+                if let Some(t) = src.targets.get(&b) {
+                    self.targets.insert(b, t.clone());
+                }
+            }
+        }
         if self.dtype.has_vlen() {
             let dtype = self.dtype.clone();
             self.rehome_strings(&dtype, &mut element, src);
@@ -496,7 +604,8 @@ impl ValueGrid {
     /// they point into this grid's heap.
     fn rehome_strings(&mut self, dtype: &Dtype, element: &mut [u8], src: &ValueGrid) {
         match dtype {
-            Dtype::VarString { .. } => {
+            // A sequence's slot holds its heap index first, like a string's.
+            Dtype::VarString { .. } | Dtype::VarSeq { .. } => {
                 let slot = match src.heap_entry(element) {
                     Some(s) => {
                         self.heap.push(s.to_vec());
@@ -504,7 +613,7 @@ impl ValueGrid {
                     }
                     None => 0,
                 };
-                element.copy_from_slice(&slot.to_ne_bytes());
+                element[..VLEN_SLOT].copy_from_slice(&slot.to_ne_bytes());
             }
             Dtype::Compound { fields, .. } => {
                 for f in fields {
@@ -522,7 +631,9 @@ impl ValueGrid {
     }
 
     /// The bytes HDF5 should write: vlen slots become `char*` pointers into
-    /// the returned strings, which must outlive the write.
+    /// the returned strings, which must outlive the write, and sequence
+    /// slots `hvl_t`s pointing into this grid's heap (keep the grid
+    /// unchanged until the write is done).
     pub fn hdf5_write_buffer(&self) -> (Vec<u8>, Vec<std::ffi::CString>) {
         let mut bytes = self.bytes.clone();
         let mut strings = Vec::new();
@@ -555,6 +666,17 @@ impl ValueGrid {
                 for e in element.chunks_exact_mut(base.size()) {
                     self.point_strings(base, e, out);
                 }
+            }
+            Dtype::VarSeq { base } => {
+                let seq = self.heap_entry(element).unwrap_or_default();
+                let ptr = if seq.is_empty() {
+                    0
+                } else {
+                    seq.as_ptr() as usize
+                };
+                element[..VLEN_SLOT]
+                    .copy_from_slice(&(seq.len() / base.size().max(1)).to_ne_bytes());
+                element[VLEN_SLOT..SEQ_SLOT].copy_from_slice(&ptr.to_ne_bytes());
             }
             _ => {}
         }

@@ -31,6 +31,7 @@ use super::tree::TreePane;
 use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
 use crate::engine::edit::{Edit, EditValue, PendingRow};
+use crate::engine::region::RefTarget;
 use crate::engine::{NodeKind, Value};
 
 /// An open text field and what its text is for.
@@ -98,6 +99,9 @@ pub struct App {
     counting_for: Option<super::cells::Found>,
     /// Where to open, until the first version list and tree have arrived.
     start: Option<Start>,
+    /// A followed reference's target dataset and the cell to put the cursor
+    /// on, until its metadata arrives.
+    follow_to: Option<(String, Vec<u64>)>,
     /// The changed-cell count asked for last: (B, path, plane).
     counting: Option<(String, String, Plane)>,
     /// The staged edits, oldest first, and the version they are based on
@@ -136,6 +140,7 @@ impl App {
             in_flight: HashMap::new(),
             spinner: 0,
             start: None,
+            follow_to: None,
             pending: Vec::new(),
             staged_on: None,
             commands: Vec::new(),
@@ -316,6 +321,12 @@ impl App {
             // just before a write changed the history) does not hide the
             // message of what the user did.
             Err(_) if answer.kind.starts_with("summary:") => {}
+            Err(message) if answer.kind == "page" => {
+                if let Some(Request::Page { version, path, .. }) = self.in_flight.get("page") {
+                    self.array.read_error = Some((version.clone(), path.clone(), message.clone()));
+                }
+                self.status = Some((message, true));
+            }
             Err(message) => {
                 self.status = Some((message, true));
             }
@@ -364,6 +375,12 @@ impl App {
                     });
                     let removed = self.meta.removed.clone();
                     self.array.show(&version, (**meta).clone());
+                    if let Some((path, at)) = self.follow_to.take() {
+                        if path == meta.path {
+                            self.array.move_to_index(&at);
+                            self.set_focus(Pane::Array);
+                        }
+                    }
                     self.array.removed_in = removed.map(|(_, b)| b);
                     self.want_counts();
                     self.want_page();
@@ -1373,6 +1390,7 @@ impl App {
                     versions,
                 })))
             }
+            Effect::Follow(target) => self.follow(target),
             Effect::CancelCommand => {
                 self.cancel = self.running;
                 self.status = Some(("cancelling…".into(), false));
@@ -1381,6 +1399,38 @@ impl App {
     }
 
     /// `n` / `N` in the array: asks the worker for the next changed cell.
+    /// Opens a reference's target: selected in the tree, and for a dataset
+    /// shown in the array with the cursor on the region's first cell.
+    fn follow(&mut self, target: RefTarget) {
+        let Some(version) = self.tree.version.clone() else {
+            return;
+        };
+        let Some(path) = in_version(&target.path, &version, self.timeline.plain()) else {
+            self.status = Some((format!("{target} is outside version {version}"), true));
+            return;
+        };
+        let Some(node) = self.tree.nodes.iter().find(|n| n.path == path) else {
+            self.status = Some((format!("{path} is not in the tree"), true));
+            return;
+        };
+        let dataset = node.kind == NodeKind::Dataset;
+        self.tree.leave_search();
+        self.tree.reveal(&path);
+        self.follow_to = dataset.then(|| {
+            let at = target
+                .region
+                .as_ref()
+                .and_then(|r| r.first())
+                .unwrap_or_default();
+            (path.clone(), at)
+        });
+        self.node_changed();
+        if !dataset {
+            self.set_focus(Pane::Tree);
+        }
+        self.status = Some((format!("followed the reference to {target}"), false));
+    }
+
     fn find_change(&mut self, forward: bool) {
         let (Some(d), Some(a)) = (&self.diff, &self.timeline.mark) else {
             self.status = Some((
@@ -1544,6 +1594,8 @@ impl App {
             }
             (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
             (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
+            (Context::Array, Action::Follow) => self.array.reference_at_cursor().is_some(),
+            (Context::Meta, Action::Follow) => self.meta.selected_reference().is_some(),
             (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
             (Context::Tree, Action::ChangedOnly) => self.diff.is_some(),
             _ => true,
@@ -1867,4 +1919,19 @@ fn block_count(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
         sel.axes[a.row_axis].count,
         a.col_axis.map_or(1, |c| sel.axes[c].count),
     ]
+}
+
+/// A path in the file as a path in the shown version: plain files' paths
+/// are the same; a versioned file's reference must lead into the version's
+/// own group. `None` when it leads elsewhere.
+fn in_version(path: &str, version: &str, plain: bool) -> Option<String> {
+    if plain {
+        return Some(path.to_string());
+    }
+    let root = format!("/{}", crate::engine::layout::node_path(version, ""));
+    match path.strip_prefix(&root) {
+        Some("") => Some("/".into()),
+        Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
+        _ => None,
+    }
 }

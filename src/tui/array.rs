@@ -22,6 +22,7 @@ use super::component::{Effect, FieldFor, Pane};
 use super::field::TextField;
 use super::keymap::Action;
 use super::timeline::pane_block;
+use crate::engine::region::RefTarget;
 use crate::engine::slice::{AxisSel, Selection};
 use crate::engine::value::format_float;
 use crate::engine::{DatasetMeta, Dtype, Value, ValueGrid};
@@ -156,6 +157,10 @@ pub struct ArrayPane {
     columns: Columns,
     /// Pixel columns of the last whole-dataset plot.
     pub plot_width: usize,
+    /// Why the values of a dataset (version, path) cannot be read (a
+    /// missing VDS source, a filter this build lacks): shown in place of
+    /// cells that would otherwise wait forever.
+    pub read_error: Option<(String, String, String)>,
 }
 
 /// A value's text in a table cell: control characters escaped (`\t`,
@@ -368,6 +373,12 @@ impl ArrayPane {
             Action::RowEnd => self.move_by(0, ext[1]),
             Action::GoTo => {
                 return Effect::OpenField(FieldFor::ArrayGoTo, TextField::new("go to: ", ""))
+            }
+            Action::Follow => {
+                return match self.reference_at_cursor() {
+                    Some(t) => Effect::Follow(t),
+                    None => Effect::Status("the cell holds no reference".into(), false),
+                }
             }
             Action::Open | Action::Copy if self.meta.is_none() || self.is_empty() => {
                 return Effect::Status("no cell here: the dataset is empty".into(), false)
@@ -633,6 +644,43 @@ impl ArrayPane {
         (i < p.grid.len()).then(|| p.grid.get(i))
     }
 
+    /// What the reference under the cursor points to.
+    pub fn reference_at_cursor(&self) -> Option<RefTarget> {
+        if !self.meta.as_ref()?.dtype.has_refs() {
+            return None;
+        }
+        let [r, c] = self.cursor;
+        self.value_at(r, c)?.first_ref().cloned()
+    }
+
+    /// Puts the cursor on a cell given by its full index: the shown axes
+    /// move the cursor, the others are pinned.
+    pub fn move_to_index(&mut self, index: &[u64]) {
+        let Some(m) = &self.meta else { return };
+        if index.len() != m.shape.len() {
+            return;
+        }
+        for (d, &i) in index.iter().enumerate() {
+            if Some(d) != self.col_axis && d != self.row_axis {
+                self.pinned[d] = i as usize;
+            }
+        }
+        let row = index.get(self.row_axis).copied().unwrap_or(0) as usize;
+        let col = self
+            .col_axis
+            .and_then(|c| index.get(c))
+            .copied()
+            .unwrap_or(0) as usize;
+        // The view's size is the last dataset's until the next render,
+        // which scrolls the cursor into view.
+        let ext = self.extent();
+        self.cursor = [
+            row.min(ext[0].saturating_sub(1)),
+            col.min(ext[1].saturating_sub(1)),
+        ];
+        self.offset = [0, 0];
+    }
+
     /// Diff mode: whether (row, col) changed, and A's value there.
     pub fn diff_at(&self, r: usize, c: usize) -> Option<(bool, Option<Value>)> {
         let m = self
@@ -793,6 +841,23 @@ impl ArrayPane {
                     .join(", ")
             );
             f.render_widget(Paragraph::new(text), inner);
+            return;
+        }
+        let failed = self
+            .read_error
+            .as_ref()
+            .filter(|(v, p, _)| Some(v) == self.version.as_ref() && *p == m.path);
+        let key = self.key();
+        let shown = self.page.as_ref().filter(|p| Some(&p.key) == key.as_ref());
+        if let (Some((_, _, why)), None) = (failed, shown) {
+            let text = Line::styled(
+                format!("cannot show values: {why}"),
+                Style::default().fg(Color::Red),
+            );
+            f.render_widget(
+                Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }),
+                inner,
+            );
             return;
         }
         if self.plot != PlotMode::Table && !plottable(&m.dtype) {

@@ -254,12 +254,34 @@ pub fn overview(ds: &Dataset, width: usize, cancel: Cancel) -> Result<Vec<(f64, 
     Ok(out)
 }
 
+/// The names and position labels of a dataset's axes (`scale_labels`),
+/// an axis's dimension label (h5py's `dims[i].label`) naming it where set.
+pub fn axis_labels(
+    file: &crate::engine::Vh5File,
+    version: &crate::engine::Version,
+    ds: &Dataset,
+) -> Vec<super::array::AxisLabel> {
+    let mut labels = scale_labels(file, version, ds);
+    for (axis, d) in ds.meta.dims.iter().enumerate() {
+        if d.label.is_empty() {
+            continue;
+        }
+        if labels.is_empty() {
+            labels = vec![Default::default(); ds.meta.shape.len()];
+        }
+        if let Some(l) = labels.get_mut(axis) {
+            l.name = Some(d.label.clone());
+        }
+    }
+    labels
+}
+
 /// The names and position labels of a dataset's axes: from the dimension
 /// scales attached to it (`DIMENSION_LIST`), else from its `axes`
 /// attribute (one name per axis). A scale (or a dataset of that name
 /// beside it, or at that absolute path) that is 1-D and as long as the
 /// axis labels its positions with its values.
-pub fn axis_labels(
+fn scale_labels(
     file: &crate::engine::Vh5File,
     version: &crate::engine::Version,
     ds: &Dataset,

@@ -106,4 +106,6 @@ pub enum Effect {
     Confirmed(super::edit::Ask),
     /// Cancel the command in progress.
     CancelCommand,
+    /// Open what a reference points to (tree, then array).
+    Follow(crate::engine::region::RefTarget),
 }

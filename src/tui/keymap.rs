@@ -259,6 +259,9 @@ actions! {
     Resize,
     /// Tree: modify the dataset's metadata in every version.
     Modify,
+    /// Array, metadata: open what the reference under the cursor (or the
+    /// selected attribute) points to, in the tree and the array.
+    Follow,
 }
 
 /// One key as the table spells it: a code, and whether Ctrl is held.
@@ -654,6 +657,13 @@ pub static BINDINGS: &[Binding] = &[
         "stage the deletion of the selected attribute",
         Some("delete"),
     ),
+    b(
+        Meta,
+        &[ch('o')],
+        A::Follow,
+        "reference attribute: open its target (tree, array)",
+        Some("follow ref"),
+    ),
     // Array.
     b(
         Array,
@@ -700,6 +710,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Copy,
         "copy: the value, the path with its index, a command",
         Some("copy"),
+    ),
+    b(
+        Array,
+        &[ch('o')],
+        A::Follow,
+        "reference cell: open its target (tree, array)",
+        Some("follow ref"),
     ),
     b(
         Array,

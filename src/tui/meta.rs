@@ -11,7 +11,10 @@ use super::component::{Effect, Pane};
 use super::keymap::Action;
 use super::timeline::pane_block;
 use super::worker::NodeInfo;
+use crate::engine::dataset::Filter;
 use crate::engine::diff::{AttrDiff, Change};
+use crate::engine::features::{Dimension, VirtualView};
+use crate::engine::region::RefTarget;
 use crate::engine::Attr;
 
 #[derive(Default)]
@@ -84,6 +87,91 @@ fn attr_lines(
             line = line.style(Style::default().add_modifier(Modifier::REVERSED));
         }
         out.push(line);
+    }
+}
+
+/// `deflate[4], blosc (32001)[2, 2, 4, 16] not available`: a filter this
+/// build cannot apply is named with its id and marked.
+fn filter_line(filters: &[Filter]) -> Line<'static> {
+    if filters.is_empty() {
+        return kv("filters", "none".into());
+    }
+    let mut spans = vec![key("filters")];
+    for (i, f) in filters.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(", "));
+        }
+        if f.available {
+            spans.push(Span::raw(format!("{}{:?}", f.name, f.cd_values)));
+        } else {
+            spans.push(Span::styled(
+                format!("{}{:?} not available", f.label(), f.cd_values),
+                Style::default().fg(Color::Red),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// A plain VDS: its first mappings (`virtual ← file:dataset[source]`),
+/// how many more, and a warning per source file that is not found.
+fn virtual_lines(v: &VirtualView, out: &mut Vec<Line<'static>>) {
+    let plural = if v.total == 1 { "" } else { "s" };
+    out.push(kv("virtual", format!("{} mapping{plural}", v.total)));
+    for s in &v.sources {
+        let gone = v.missing.iter().any(|m| m.file == s.file);
+        let style = match gone {
+            true => Style::default().fg(Color::Red),
+            false => Style::default(),
+        };
+        out.push(Line::from(vec![
+            key(""),
+            Span::styled(
+                format!("{} ← {}:{}{}", s.virtual_sel, s.file, s.dataset, s.source),
+                style,
+            ),
+        ]));
+    }
+    if v.total > v.sources.len() {
+        out.push(kv("", format!("… and {} more", v.total - v.sources.len())));
+    }
+    for m in &v.missing {
+        out.push(Line::from(vec![
+            key("warning"),
+            Span::styled(
+                format!(
+                    "source file {} not found: its cells read as the fill value",
+                    m.file
+                ),
+                Style::default().fg(Color::Red),
+            ),
+        ]));
+    }
+}
+
+/// One line per axis with a label or a scale: `0 rows: /y ("y")`.
+fn dim_lines(dims: &[Dimension], out: &mut Vec<Line<'static>>) {
+    for (i, d) in dims.iter().enumerate() {
+        let scales: Vec<String> = d
+            .scales
+            .iter()
+            .map(|s| match s.name.as_str() {
+                "" => s.path.clone(),
+                name => format!("{} ({name:?})", s.path),
+            })
+            .collect();
+        let label = match d.label.as_str() {
+            "" => format!("{i}"),
+            l => format!("{i} {l}"),
+        };
+        let scales = match scales.is_empty() {
+            true => "(no scale)".to_string(),
+            false => scales.join(", "),
+        };
+        out.push(kv(
+            if i == 0 { "dims" } else { "" },
+            format!("{label}: {scales}"),
+        ));
     }
 }
 
@@ -182,6 +270,15 @@ impl MetaPane {
         attrs.get(self.selected.min(attrs.len().saturating_sub(1)))
     }
 
+    /// What the selected attribute references (its first reference).
+    pub fn selected_reference(&self) -> Option<RefTarget> {
+        let grid = &self.selected_attr()?.value;
+        if !grid.dtype.has_refs() {
+            return None;
+        }
+        (0..grid.len()).find_map(|i| grid.get(i).first_ref().cloned())
+    }
+
     pub fn lines(&self) -> Vec<Line<'static>> {
         let mut out = Vec::new();
         self.sel_line.set(None);
@@ -240,19 +337,7 @@ impl MetaPane {
                 ));
                 out.push(kv("layout", m.layout.to_string()));
                 out.push(kv("fill value", m.fill_value().to_string()));
-                let filters: Vec<String> = m
-                    .filters
-                    .iter()
-                    .map(|f| format!("{}{:?}", f.name, f.cd_values))
-                    .collect();
-                out.push(kv(
-                    "filters",
-                    if filters.is_empty() {
-                        "none".into()
-                    } else {
-                        filters.join(", ")
-                    },
-                ));
+                out.push(filter_line(&m.filters));
                 let ratio = m
                     .compression_ratio()
                     .map(|r| format!("  (ratio {r:.2})"))
@@ -263,6 +348,10 @@ impl MetaPane {
                 if let Some(raw) = &m.raw_data {
                     out.push(kv("raw data", raw.clone()));
                 }
+                if let Some(v) = &m.virtual_view {
+                    virtual_lines(v, &mut out);
+                }
+                dim_lines(&m.dims, &mut out);
                 if chunk_map.is_none() && m.raw_data.is_some() {
                     out.push(kv("chunk map", "counting…".into()));
                 }
@@ -314,6 +403,14 @@ impl MetaPane {
                 self.scroll = self.rows.saturating_sub(self.height);
             }
             Action::Back => return Effect::Focus(Pane::Tree),
+            Action::Follow => {
+                return match self.selected_reference() {
+                    Some(t) => Effect::Follow(t),
+                    None => {
+                        Effect::Status("the selected attribute holds no reference".into(), false)
+                    }
+                }
+            }
             _ => {}
         }
         Effect::None
