@@ -14,7 +14,8 @@
 //!    `storage` (creating and reading `raw_data`, hash tables and VDSs).
 //! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
-//!    (every version's maps, read once, and region counts), `resolve`
+//!    (every version's maps, read once, and region counts), `debris`
+//!    (leftovers of interrupted writes), `resolve`
 //!    (naming a version), `tree`, `dataset`.
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
 //!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
@@ -29,6 +30,7 @@ pub mod chunkmap;
 pub mod chunkmemo;
 pub mod commit;
 pub mod dataset;
+pub mod debris;
 pub mod diff;
 pub mod dtype;
 pub mod edit;
