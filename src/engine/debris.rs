@@ -91,6 +91,13 @@ pub fn stale_temp_files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Removes the stale temporary files of `path`; returns those removed.
+pub fn remove_stale_temp_files(path: &Path) -> Vec<PathBuf> {
+    (stale_temp_files(path).into_iter())
+        .filter(|tmp| std::fs::remove_file(tmp).is_ok())
+        .collect()
+}
+
 impl Vh5File {
     /// Version groups never marked committed that nothing reaches: no
     /// committed version names one as its parent. Reads one attribute per
@@ -153,11 +160,7 @@ impl Vh5File {
             self.h5.flush()?;
             self.forget_graph();
         }
-        for tmp in stale_temp_files(&self.path) {
-            if std::fs::remove_file(&tmp).is_ok() {
-                debris.temp_files.push(tmp);
-            }
-        }
+        debris.temp_files = remove_stale_temp_files(&self.path);
         Ok(debris)
     }
 }

@@ -18,13 +18,15 @@
 //!    (leftovers of interrupted writes), `resolve`
 //!    (naming a version), `tree`, `dataset`.
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
-//!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
+//!    `commit`); 7. history (`replay`), `diff` and `check` (verifying a
+//!    file: chunks re-hashed, versions, mappings, leftovers); 8. `session`, the write
 //!    side of the browser (one read handle, writes, reopening).
 //!
 //! No import cycles.
 
 pub mod attrs;
 pub mod cast;
+pub mod check;
 pub mod chunkindex;
 pub mod chunkmap;
 pub mod chunkmemo;

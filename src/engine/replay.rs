@@ -20,7 +20,7 @@ use super::cast::{cast_and_refill, cast_fill, check_castable};
 use super::chunkindex::stand_in;
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
-use super::debris::{stale_temp_files, temp_path};
+use super::debris::{remove_stale_temp_files, temp_path};
 use super::dtype::Dtype;
 use super::encode::grid_from_json;
 use super::error::{bad_input, Error, Result};
@@ -326,10 +326,11 @@ pub fn compact(
 ) -> Result<()> {
     let src = Vh5File::open(path)?;
     require_versioned(&src)?;
-    let plan = Plan {
+    let mut plan = Plan {
         current: src.current_version_name()?,
         ..Plan::default()
     };
+    plan_unused_slots(&src, &mut plan)?;
     match out {
         Some(out) => {
             if out.exists() && same_file(path, out) {
@@ -354,6 +355,41 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn require_versioned(file: &Vh5File) -> Result<()> {
     if !file.is_versioned() {
         bad_input!("{}: not a versioned file", file.path.display());
+    }
+    Ok(())
+}
+
+/// Gives back the slots no committed version reads (what interrupted
+/// commits leave): storage holding some is compacted, storage no version
+/// holds is dropped.
+fn plan_unused_slots(src: &Vh5File, plan: &mut Plan) -> Result<()> {
+    let mut used: HashMap<String, HashSet<usize>> = HashMap::new();
+    for v in src.graph()?.committed() {
+        for node in src.walk(v, "/")? {
+            if node.kind != super::tree::NodeKind::Dataset {
+                continue;
+            }
+            if let Some(map) = src.chunk_map_once(&v.name, &node.path)? {
+                let rows = used.entry(node.path).or_default();
+                rows.extend(map.iter().map(|(_, block)| block.start[0]));
+            }
+        }
+    }
+    for group in storage::storage_groups(&src.h5)? {
+        if !group.is_complete() {
+            continue;
+        }
+        let Some(rows) = used.get(&group.path) else {
+            plan.dropped.insert(group.path);
+            continue;
+        };
+        let raw_path = layout::raw_data_path(&group.path);
+        let raw = src.raw_data(&raw_path)?;
+        let chunks = storage::raw_chunks(&raw, &raw_path)?;
+        let slots = h5::dataset_extent(raw.id())?.0[0].div_ceil(chunks[0]);
+        if rows.len() < slots {
+            plan.compacted.insert(group.path);
+        }
     }
     Ok(())
 }
@@ -383,9 +419,7 @@ fn rewrite_in_place(
     cancel: Cancel,
 ) -> Result<()> {
     let path = src.path.clone();
-    for stale in stale_temp_files(&path) {
-        let _ = std::fs::remove_file(stale);
-    }
+    remove_stale_temp_files(&path);
     let tmp: PathBuf = temp_path(&path, std::process::id());
     let result = rewrite(src, plan, &tmp, progress, cancel).and_then(|()| {
         if cancel() {
@@ -629,7 +663,7 @@ impl Rewriter<'_> {
             let start = layout::slot_start(slot, &chunks);
             let known = old_digests.get(old_start).copied();
             let stored = match known {
-                Some(_) if movable && is_chunk_start(&block.start, &chunks) => {
+                Some(_) if movable && layout::is_slot_start(&block.start, &chunks) => {
                     h5::read_stored_chunk(raw.id(), &block.start)?
                 }
                 _ => None,
@@ -939,13 +973,6 @@ static STORED_COPIES: AtomicU64 = AtomicU64::new(0);
 
 pub fn stored_chunk_copies() -> u64 {
     STORED_COPIES.load(Ordering::Relaxed)
-}
-
-/// Whether a raw_data block starts a chunk of the HDF5 chunk grid `chunks`.
-fn is_chunk_start(start: &[usize], chunks: &[usize]) -> bool {
-    start.len() == chunks.len()
-        && start[0].is_multiple_of(chunks[0])
-        && start[1..].iter().all(|&s| s == 0)
 }
 
 fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
