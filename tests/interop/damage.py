@@ -8,6 +8,9 @@ Usage:
         /plain  int64, 20 elements, chunks (4,), uncompressed
         /gz     float64 6x5, chunks (4, 2), gzip
       Prints {"gz_slots": N, "plain_slots": N} (slots used by some version).
+  damage.py make-big OUT.h5
+      Two versions v1 <- v2 of /x: float64, 200,000 elements, chunks
+      (2000,), gzip: a file whose commits and rewrites take a while.
   damage.py flip FILE PATH SLOT
       Flips one bit in the middle of the stored bytes of raw_data slot SLOT of
       dataset PATH (the file's bytes, not through HDF5).  Prints
@@ -69,6 +72,16 @@ def make(out):
         rows = {p: int(f[f"_version_data/{p}/raw_data"].shape[0]) for p in ("plain", "gz")}
         chunks = {p: f[f"_version_data/{p}/raw_data"].chunks[0] for p in ("plain", "gz")}
     print(json.dumps({f"{p}_slots": rows[p] // chunks[p] for p in rows}))
+
+
+def make_big(out):
+    with h5py.File(out, "w") as f:
+        vf = VersionedHDF5File(f)
+        with vf.stage_version("v1", timestamp=ts(0)) as g:
+            data = np.sin(np.arange(200_000) / 1000.0)
+            g.create_dataset("x", data=data, chunks=(2000,), compression="gzip")
+        with vf.stage_version("v2", timestamp=ts(1)) as g:
+            g["x"][::1000] = -1.0
 
 
 def chunk_offset(path, name, slot):
@@ -159,6 +172,7 @@ def readall(path):
 def main(argv):
     commands = {
         "make": make,
+        "make-big": make_big,
         "flip": flip,
         "row-outside": row_outside,
         "missing-parent": missing_parent,
