@@ -175,6 +175,24 @@ fn check_names_each_damage_and_repair_leaves_sound_files() {
     // The versions reading that slot now read rows no row describes.
     assert!(kinds(&doc).contains(&"mapping_without_hash_row".to_string()));
 
+    // raw_data cut short: the last slot's mappings point past its end.
+    let f = damaged(dir.path(), &base, "shrink", &["shrink", "/plain"]);
+    let (code, doc) = check_read_only(&f);
+    assert_eq!(code, 2);
+    let last = made["plain_slots"].as_u64().unwrap() - 1;
+    let p = problem(&doc, "hash_row_outside_raw_data");
+    assert_eq!(p["rows"][0]["start"].as_u64(), Some(last * 4), "{doc}");
+    let outside: Vec<&Json> = (doc["problems"].as_array().unwrap().iter())
+        .filter(|p| p["kind"] == "mapping_outside_raw_data")
+        .collect();
+    let readers = python_readers(&base, "/plain", last, 4);
+    assert_eq!(outside.len(), readers.len(), "{doc}");
+    for p in outside {
+        assert_eq!(p["dataset"], "/plain");
+        let chunk = p["chunks"][0].to_string();
+        assert!(readers.contains(&(p["version"].as_str().unwrap().to_string(), chunk)));
+    }
+
     let f = damaged(dir.path(), &base, "parent", &["missing-parent", "v2"]);
     let (code, doc) = check_read_only(&f);
     assert_eq!((code, kinds(&doc)), (2, vec!["missing_parent".to_string()]));

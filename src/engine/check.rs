@@ -859,3 +859,64 @@ fn leftovers(file: &Vh5File, graph: &VersionGraph) -> Vec<Problem> {
         });
     uncommitted.chain(temps).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::versions::Version;
+
+    fn version(name: &str, prev: Option<&str>) -> Version {
+        Version {
+            name: name.into(),
+            prev: prev.map(Into::into),
+            timestamp_text: None,
+            timestamp: None,
+            committed: true,
+        }
+    }
+
+    #[test]
+    fn cycles_are_found_once_each() {
+        let graph = VersionGraph::from_versions(vec![
+            version("root", None),
+            version("a", Some("root")),
+            version("b", Some("c")),
+            version("c", Some("d")),
+            version("d", Some("b")),
+            version("tail", Some("c")),
+            version("self", Some("self")),
+        ]);
+        let found = cycles(&graph);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.contains(&vec!["b".to_string(), "c".into(), "d".into()]));
+        assert!(found.contains(&vec!["self".to_string()]));
+        let sound = VersionGraph::from_versions(vec![version("r", None), version("s", Some("r"))]);
+        assert!(cycles(&sound).is_empty());
+    }
+
+    #[test]
+    fn messages_name_what_and_where() {
+        let p = Problem::HashMismatch {
+            dataset: "/x".into(),
+            slot: 3,
+            readers: vec![Reader {
+                version: "v1".into(),
+                chunks: vec![vec![3], vec![7]],
+            }],
+        };
+        assert_eq!(p.kind(), "hash_mismatch");
+        assert_eq!(
+            p.message(),
+            "/x: stored chunk in slot 3 does not match its hash (read by v1 at [3], [7])"
+        );
+        let p = Problem::OrphanedSlots {
+            dataset: "/x".into(),
+            slots: vec![1, 2],
+            bytes: 80,
+        };
+        assert!(p
+            .message()
+            .starts_with("/x: 2 slots no version reads (80 bytes"));
+        assert!(!p.is_debris());
+    }
+}

@@ -15,12 +15,12 @@
 //! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
 //!    (every version's maps, read once, and region counts), `debris`
-//!    (leftovers of interrupted writes), `resolve`
-//!    (naming a version), `tree`, `dataset`.
+//!    (leftovers of killed writes), `resolve` (naming a version), `tree`,
+//!    `dataset`.
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
 //!    `commit`); 7. history (`replay`), `diff` and `check` (verifying a
-//!    file: chunks re-hashed, versions, mappings, leftovers); 8. `session`, the write
-//!    side of the browser (one read handle, writes, reopening).
+//!    file); 8. `session`, the write side of the browser (one read handle,
+//!    writes, reopening).
 //!
 //! No import cycles.
 

@@ -17,6 +17,9 @@ Usage:
       {"offset": byte offset in the file}.
   damage.py row-outside FILE PATH ROW
       Makes hash-table row ROW of PATH claim rows past the end of raw_data.
+  damage.py shrink FILE PATH
+      Cuts the last slot off PATH's raw_data (a truncated copy would): the
+      mappings and the hash-table row of that slot now point past its end.
   damage.py missing-parent FILE VERSION
       Sets VERSION's prev_version to a version that does not exist.
   damage.py uncommitted FILE NAME
@@ -113,6 +116,12 @@ def row_outside(path, name, row):
         table[int(row)] = rec
 
 
+def shrink(path, name):
+    with h5py.File(path, "r+") as f:
+        raw = f[f"_version_data/{name.strip('/')}/raw_data"]
+        raw.resize((raw.shape[0] - raw.chunks[0],) + raw.shape[1:])
+
+
 def missing_parent(path, version):
     with h5py.File(path, "r+") as f:
         f[f"_version_data/versions/{version}"].attrs["prev_version"] = "ghost"
@@ -175,6 +184,7 @@ def main(argv):
         "make-big": make_big,
         "flip": flip,
         "row-outside": row_outside,
+        "shrink": shrink,
         "missing-parent": missing_parent,
         "uncommitted": uncommitted,
         "orphan": orphan,
