@@ -866,13 +866,7 @@ mod tests {
     use crate::engine::versions::Version;
 
     fn version(name: &str, prev: Option<&str>) -> Version {
-        Version {
-            name: name.into(),
-            prev: prev.map(Into::into),
-            timestamp_text: None,
-            timestamp: None,
-            committed: true,
-        }
+        Version::bare(name, prev)
     }
 
     #[test]

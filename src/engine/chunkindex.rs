@@ -121,13 +121,7 @@ pub(crate) struct RawVds {
 
 /// A version record with just the name, for opening its datasets.
 pub(crate) fn stand_in(name: &str) -> Version {
-    Version {
-        name: name.into(),
-        prev: None,
-        timestamp_text: None,
-        timestamp: None,
-        committed: true,
-    }
+    Version::bare(name, None)
 }
 
 impl Vh5File {
