@@ -157,6 +157,19 @@ fn refused_commits_leave_the_file_untouched() {
         commit(&["--attr", "/market/prices@raw_data=\"x\""]),
         commit(&["--attr", "/market@x=[1, \"a\"]"]),
         commit(&["--resize", "/market/prices=[-1, 2]"]),
+        // Sizes HDF5 would refuse only once writing had begun.
+        commit(&["--create", "/big=[1]", "--chunks", "[1000000000000000000]"]),
+        commit(&["--create", "/big=[1]", "--chunks", "[600000000]"]),
+        commit(&[
+            "--create-sparse",
+            "/big=[1000000000000000000, 100000000000]",
+            "--chunks",
+            "[10, 10]",
+        ]),
+        commit(&[
+            "--resize",
+            "/market/prices=[1000000000000000000, 100000000000]",
+        ]),
         vec!["commit", f, "--name", "initial-load", "--attr", "/@x=1"],
         vec!["commit", f, "--name", "a/b"],
         vec!["commit", f, "--name", "-3"],
@@ -200,6 +213,13 @@ fn refused_replays_leave_the_file_untouched() {
             "modify-metadata",
             f,
             "/market/prices",
+            "--chunks",
+            "[100000, 100000]",
+        ],
+        vec![
+            "modify-metadata",
+            f,
+            "/market/prices",
             "--fillvalue",
             "\"x\"",
         ],
@@ -229,4 +249,42 @@ fn refused_replays_leave_the_file_untouched() {
         assert_bad_input(args);
         assert_eq!(file_fingerprint(&p), before, "{args:?} changed the file");
     }
+}
+
+/// `cat`'s limit counts the elements a selection reads, however it is
+/// spelled; a small slice of the same dataset reads.
+#[test]
+fn cat_limit_applies_to_every_spelling_of_a_large_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = demo_copy(&dir);
+    let f = p.to_str().unwrap();
+    let made = vh5(&[
+        "commit",
+        f,
+        "--name",
+        "big",
+        "--create-sparse",
+        "/big=[12000000]",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let before = file_fingerprint(&p);
+    for target in [
+        "/big",
+        "/big[:]",
+        "/big[...]",
+        "/big[0:]",
+        "/big[::1]",
+        "/big[-12000000:]",
+    ] {
+        let err = assert_bad_input(&["cat", f, target]);
+        assert!(
+            err.contains("12000000 elements") && err.contains("--force"),
+            "{err}"
+        );
+    }
+    assert_eq!(file_fingerprint(&p), before);
+    let out = vh5(&["cat", f, "/big[::2000000]", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["shape"], serde_json::json!([6]));
 }

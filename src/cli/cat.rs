@@ -7,7 +7,8 @@ use crate::engine::error::bad_input;
 use crate::engine::slice::parse_target;
 use crate::engine::{Result, Selection, Value, ValueGrid, Version, Vh5File};
 
-/// Whole-dataset reads above this many elements need `--force`.
+/// Reads above this many elements need `--force`, however the selection
+/// is spelled (`/x`, `/x[:]`, `/x[...]`).
 pub const MAX_UNFORCED: usize = 10_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub enum Format {
     Csv,
 }
 
-/// Reads `PATH[SLICE]`, refusing whole reads above the limit unless forced.
+/// Reads `PATH[SLICE]`, refusing reads above the limit unless forced.
 pub fn read_target(
     file: &Vh5File,
     version: &Version,
@@ -27,9 +28,13 @@ pub fn read_target(
     let (path, slice) = parse_target(target)?;
     let ds = file.dataset(version, &path)?;
     let sel = Selection::resolve(slice.as_ref(), &ds.meta.shape)?;
-    if slice.is_none() && sel.len() > MAX_UNFORCED && !force {
+    if sel.len() > MAX_UNFORCED && !force {
+        let what = match slice {
+            None => "has",
+            Some(_) => "selects",
+        };
         bad_input!(
-            "{path} has {} elements; give a slice or --force to read more than {MAX_UNFORCED}",
+            "{target} {what} {} elements; give a smaller slice or --force to read more than {MAX_UNFORCED}",
             sel.len()
         );
     }

@@ -2,6 +2,7 @@
 //! the engine. Contract: `shared/docs/cli.md`.
 
 pub mod cat;
+pub mod check;
 pub mod commit;
 pub mod completions;
 pub mod diff;
@@ -215,6 +216,17 @@ enum Command {
         /// Write here instead of replacing FILE
         out: Option<PathBuf>,
     },
+    /// Verify the file: every stored chunk re-hashed, the versions, every
+    /// mapping, leftovers of interrupted writes (exit 0 sound, 2 damage, 1
+    /// unreadable)
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Remove never-committed version groups and stale temporary files first
+        #[arg(long)]
+        repair: bool,
+    },
     /// Make VERSION the current version
     SetCurrent {
         file: PathBuf,
@@ -238,6 +250,11 @@ pub fn main() -> i32 {
         Ok(p) => p,
         Err(e) => return output::usage_error(e),
     };
+    if let Some(Command::Check { file, json, repair }) = &cli.command {
+        // Its own exit codes: 2 means damage found, 1 could not read.
+        let checked = std::panic::catch_unwind(|| check::run(file, *json, *repair));
+        return checked.unwrap_or(1);
+    }
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli, &matches))) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
@@ -357,6 +374,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             replay::rename_version(&file, &old, &new)
         }
         Some(Command::Compact { file, out }) => replay::compact(&file, out.as_deref()),
+        Some(Command::Check { .. }) => unreachable!("check runs before the others"),
         Some(Command::Completions { shell }) => completions::run(shell, &mut Cli::command()),
         None => match cli.version {
             // `vh5 --version` (no value) and `vh5 -V`: the program's version.

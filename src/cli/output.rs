@@ -1,9 +1,12 @@
 //! Shared output: JSON documents, errors on one line, exit on usage errors.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use serde_json::Value as Json;
 
+use crate::engine::progress::Progress;
 use crate::engine::{Error, Result};
 
 /// Writes one JSON document to stdout.
@@ -18,6 +21,25 @@ pub fn print_text(text: &str) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::runtime(e.to_string())),
         _ => Ok(()),
     }
+}
+
+/// Runs `f` with a progress callback drawing on stderr (or drawing nothing).
+pub fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(&Progress)) -> Result<T>) -> Result<T> {
+    if !std::io::stderr().is_terminal() {
+        return f(&mut |_| {});
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = f(&mut |p: &Progress| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        bar.set_message(p.message.clone());
+    });
+    bar.finish_and_clear();
+    result
 }
 
 pub fn print_error(e: &Error) {

@@ -1,37 +1,16 @@
 //! `vh5 delete-versions`, `modify-metadata`, `rename-version`, `compact`:
 //! rewriting history, with a progress bar when stderr is a terminal.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as Json;
 
-use super::output::print_text;
+use super::output::{print_text, with_progress};
 use crate::engine::encode::parse_dtype;
 use crate::engine::error::bad_input;
 use crate::engine::progress::never;
-use crate::engine::replay::{self, MetadataChange, Progress};
+use crate::engine::replay::{self, MetadataChange};
 use crate::engine::{Error, Result, VersionSpec};
-
-/// Runs `f` with a progress callback drawing on stderr (or drawing nothing).
-fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(&Progress)) -> Result<T>) -> Result<T> {
-    if !std::io::stderr().is_terminal() {
-        return f(&mut |_| {});
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let result = f(&mut |p: &Progress| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-        bar.set_message(p.message.clone());
-    });
-    bar.finish_and_clear();
-    result
-}
 
 pub fn delete_versions(file: &Path, versions: &[String]) -> Result<()> {
     let specs = versions

@@ -46,6 +46,15 @@ impl Vh5File {
         Ok(map)
     }
 
+    /// [`Vh5File::chunk_map_of`] without remembering the map: a scan of
+    /// every version's maps (`check`) keeps none of them.
+    pub fn chunk_map_once(&self, version: &str, path: &str) -> Result<Option<Arc<ChunkMap>>> {
+        match self.index.map(version, path) {
+            Some(known) => Ok(known),
+            None => self.read_chunk_map(version, path),
+        }
+    }
+
     /// Reads a map without the memo: the byte reader first, then HDF5.
     fn read_chunk_map(&self, version: &str, path: &str) -> Result<Option<Arc<ChunkMap>>> {
         if !self.is_versioned() {
@@ -112,13 +121,7 @@ pub(crate) struct RawVds {
 
 /// A version record with just the name, for opening its datasets.
 pub(crate) fn stand_in(name: &str) -> Version {
-    Version {
-        name: name.into(),
-        prev: None,
-        timestamp_text: None,
-        timestamp: None,
-        committed: true,
-    }
+    Version::bare(name, None)
 }
 
 impl Vh5File {

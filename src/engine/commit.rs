@@ -19,7 +19,7 @@ use super::faults::Faults;
 use super::file::{FileKind, Vh5File};
 use super::h5::{self, Block};
 use super::h5write::{self, Target};
-use super::hash::{digest, ChunkDigest};
+use super::hash::{digest, fill_digest, ChunkDigest};
 use super::layout::{
     self, attr, format_timestamp, HashRow, DATA_VERSION, FIRST_VERSION, HASH_TABLE, RAW_DATA,
     VERSION_DATASET_SYSTEM_ATTRS,
@@ -91,7 +91,7 @@ pub fn commit(
     opts: &CommitOptions,
     progress: ProgressFn,
 ) -> Result<CommitSummary> {
-    let file = Vh5File::open_rw(path)?;
+    let mut file = Vh5File::open_rw(path)?;
     match file.kind {
         FileKind::Plain => bad_input!("{}: not a versioned file; vh5 writes only versioned-hdf5 files", path.display()),
         FileKind::Versioned { data_version } if data_version != DATA_VERSION => bad_input!(
@@ -101,18 +101,24 @@ pub fn commit(
         _ => {}
     }
     check_version_name(&file, &opts.name)?;
+    file.remove_debris()?;
     let versions = file.versions_group()?;
     if versions.link_exists(&opts.name) {
         // An uncommitted leftover of a crashed commit: not a version, ours to replace.
         versions.unlink(&opts.name)?;
     }
     let previous_current = super::attrs::string_attr(&versions, attr::CURRENT_VERSION)?;
+    let new_storage = new_storage_roots(&file, stage)?;
     let mut faults = Faults::from_env();
     let written = write_version(&file, &versions, stage, opts, &mut faults, progress);
     if written.is_err() {
-        // Like versioned-hdf5: drop the half-written version, restore the current one.
+        // Like versioned-hdf5: drop the half-written version, restore the
+        // current one; and the storage this commit began.
         if versions.link_exists(&opts.name) {
             let _ = versions.unlink(&opts.name);
+        }
+        for group in &new_storage {
+            let _ = file.h5.unlink(group);
         }
         if let Some(prev) = previous_current {
             let _ = h5write::write_string_attr(
@@ -124,6 +130,28 @@ pub fn commit(
         let _ = file.h5.flush();
     }
     written
+}
+
+/// The storage groups a commit would create, the outermost missing one
+/// per new dataset path.
+fn new_storage_roots(file: &Vh5File, stage: &Stage) -> Result<Vec<String>> {
+    let mut roots = Vec::new();
+    for (path, kind) in stage.walk(file)? {
+        if kind != NodeKind::Dataset || stage.staged(&path).is_none() {
+            continue;
+        }
+        let mut at = layout::VERSION_DATA.to_string();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            at = format!("{at}/{part}");
+            if !file.h5.link_exists(&at) {
+                if !roots.contains(&at) {
+                    roots.push(at.clone());
+                }
+                break;
+            }
+        }
+    }
+    Ok(roots)
 }
 
 fn write_version(
@@ -362,7 +390,7 @@ fn write_dataset(
     let (raw, table_ds) = open_storage(file, path, ds)?;
     let raw_path = layout::raw_data_path(path);
     let mut table = HashTable::load(table_ds, &ds.chunks, path)?;
-    let fill_digest = digest(&ValueGrid::filled(&ds.fill, ds.chunks.clone()))?;
+    let fill_digest = fill_digest(&ds.fill, &ds.chunks)?;
     let mut map = match &ds.carried {
         Some(m) => m.retain_within(&ds.shape, |_| true),
         None => ChunkMap::empty(ds.shape.clone(), ds.chunks.clone(), raw_path.clone()),
@@ -443,7 +471,8 @@ pub fn set_current(path: &Path, spec: &VersionSpec) -> Result<Version> {
         }
         file.resolve_version(Some(spec))?
     };
-    let file = Vh5File::open_rw(path)?;
+    let mut file = Vh5File::open_rw(path)?;
+    file.remove_debris()?;
     let versions = file.versions_group()?;
     h5write::write_string_attr(
         Target::this(versions.id()),

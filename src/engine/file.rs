@@ -162,6 +162,11 @@ impl Vh5File {
         Ok(self.graph.get_or_init(|| graph))
     }
 
+    /// Drops the loaded version graph after a write changed the versions.
+    pub(crate) fn forget_graph(&mut self) {
+        self.graph = OnceCell::new();
+    }
+
     /// The stored `current_version`, `None` for `__first_version__`.
     pub fn current_version_name(&self) -> Result<Option<String>> {
         match self.kind {

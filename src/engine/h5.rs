@@ -116,12 +116,11 @@ extern "C" {
 /// starts at `offset`, with its filter mask; `None` when it is not allocated.
 /// Copying chunks this way spares an inflate and a deflate per chunk.
 pub fn read_stored_chunk(ds: hid_t, offset: &[usize]) -> hdf5::Result<Option<(Vec<u8>, u32)>> {
-    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
-    let mut size: hsize_t = 0;
-    call(|| unsafe { H5Dget_chunk_storage_size(ds, offset.as_ptr(), &mut size) })?;
+    let size = stored_chunk_size(ds, offset)?;
     if size == 0 {
         return Ok(None);
     }
+    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
     let mut buf = vec![0u8; size as usize];
     let mut len = buf.len();
     let mut mask = 0u32;
@@ -137,6 +136,15 @@ pub fn read_stored_chunk(ds: hid_t, offset: &[usize]) -> hdf5::Result<Option<(Ve
     })?;
     buf.truncate(len);
     Ok(Some((buf, mask)))
+}
+
+/// The bytes the chunk of a chunked dataset that starts at `offset` takes
+/// in the file (after its filters), 0 when it is not allocated.
+pub fn stored_chunk_size(ds: hid_t, offset: &[usize]) -> hdf5::Result<u64> {
+    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
+    let mut size: hsize_t = 0;
+    call(|| unsafe { H5Dget_chunk_storage_size(ds, offset.as_ptr(), &mut size) })?;
+    Ok(size)
 }
 
 /// Writes a chunk's stored bytes as read by `read_stored_chunk` into a

@@ -62,6 +62,25 @@ pub fn digest(grid: &ValueGrid) -> Result<ChunkDigest> {
     Ok(h.finish(&grid.shape))
 }
 
+/// Elements of fill fed to the hasher at a time.
+const FILL_BLOCK: usize = 1 << 16;
+
+/// The digest of a chunk of `shape` holding only `fill` (one element),
+/// hashed in blocks: a large chunk is never built in memory.
+pub fn fill_digest(fill: &ValueGrid, shape: &[usize]) -> Result<ChunkDigest> {
+    let mut left: usize = shape.iter().product();
+    let mut h = ChunkHasher::new();
+    if left >= FILL_BLOCK {
+        let block = ValueGrid::filled(fill, vec![FILL_BLOCK]);
+        while left >= FILL_BLOCK {
+            h.update(&block)?;
+            left -= FILL_BLOCK;
+        }
+    }
+    h.update(&ValueGrid::filled(fill, vec![left]))?;
+    Ok(h.finish(shape))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +160,38 @@ mod tests {
                 v["name"]
             );
         }
+    }
+
+    #[test]
+    fn fill_digest_equals_the_digest_of_the_filled_grid() {
+        let fill = ValueGrid::from_bytes(
+            Dtype::Opaque {
+                size: 2,
+                tag: String::new(),
+            },
+            vec![],
+            vec![7, 9],
+        );
+        for shape in [
+            vec![3],
+            vec![FILL_BLOCK],
+            vec![FILL_BLOCK + 5],
+            vec![300, 500],
+            vec![0],
+        ] {
+            let whole = ValueGrid::filled(&fill, shape.clone());
+            assert_eq!(
+                fill_digest(&fill, &shape).unwrap(),
+                digest(&whole).unwrap(),
+                "{shape:?}"
+            );
+        }
+        let empty = ValueGrid::from_strings(vec![], vec![Some(vec![])], true);
+        let whole = ValueGrid::filled(&empty, vec![FILL_BLOCK + 1]);
+        assert_eq!(
+            fill_digest(&empty, &[FILL_BLOCK + 1]).unwrap(),
+            digest(&whole).unwrap()
+        );
     }
 
     #[test]

@@ -116,6 +116,14 @@ pub fn slot_start(slot: usize, chunks: &[usize]) -> Vec<usize> {
     start
 }
 
+/// Whether a `raw_data` position starts a slot (a chunk of its HDF5 chunk
+/// grid).
+pub fn is_slot_start(start: &[usize], chunks: &[usize]) -> bool {
+    start.len() == chunks.len()
+        && start[0].is_multiple_of(chunks[0])
+        && start[1..].iter().all(|&s| s == 0)
+}
+
 /// The extent of a `raw_data` holding `slots` chunk slots.
 pub fn raw_shape(slots: usize, chunks: &[usize]) -> Vec<usize> {
     let mut shape = chunks.to_vec();

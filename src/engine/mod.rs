@@ -17,23 +17,27 @@
 //!    `storage` (creating and reading `raw_data`, hash tables and VDSs).
 //! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
-//!    (every version's maps, read once, and region counts), `resolve`
-//!    (naming a version), `tree`, `features` (plain VDS mappings, filter
-//!    names, dimension scales), `dataset`.
+//!    (every version's maps, read once, and region counts), `debris`
+//!    (leftovers of killed writes), `resolve` (naming a version), `tree`,
+//!    `features` (plain VDS mappings, filter names, dimension scales),
+//!    `dataset`.
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
-//!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
-//!    side of the browser (one read handle, writes, reopening).
+//!    `commit`); 7. history (`replay`), `diff` and `check` (verifying a
+//!    file); 8. `session`, the write side of the browser (one read handle,
+//!    writes, reopening).
 //!
 //! No import cycles.
 
 pub mod attrs;
 pub mod cast;
+pub mod check;
 pub mod chunkindex;
 pub mod chunkmap;
 pub mod chunkmemo;
 pub mod codec;
 pub mod commit;
 pub mod dataset;
+pub mod debris;
 pub mod diff;
 pub mod dtype;
 pub mod edit;

@@ -110,7 +110,14 @@ impl Dataset {
                     stride: vec![1; combo.len()],
                     count: file.count.clone(),
                 };
-                h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf)?;
+                h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf).map_err(|e| {
+                    let slot = block.start[0] / map.chunks[0];
+                    Error::from(e).context(format!(
+                        "{}: chunk {index:?} (raw slot {slot}) cannot be read, \
+                         the file may be damaged (vh5 check tells)",
+                        self.meta.path
+                    ))
+                })?;
                 CHUNK_READS.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())

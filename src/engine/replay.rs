@@ -20,18 +20,19 @@ use super::cast::{cast_and_refill, cast_fill, check_castable};
 use super::chunkindex::stand_in;
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
+use super::debris::{remove_stale_temp_files, temp_path};
 use super::dtype::Dtype;
 use super::encode::grid_from_json;
 use super::error::{bad_input, Error, Result};
 use super::faults::Faults;
 use super::file::Vh5File;
 use super::grid::ChunkGrid;
-use super::h5::{self, Block, Hyperslab};
+use super::h5::{self, Block};
 use super::h5write::{self, FilterSpec, Target};
-use super::hash::{digest, ChunkDigest};
+use super::hash::{digest, fill_digest, ChunkDigest};
 use super::layout::{
-    self, attr, HashRow, FILTER_DEFLATE, FILTER_LZF, FIRST_VERSION, HASH_TABLE, RAW_DATA, TMP,
-    VERSIONS, VERSION_DATA,
+    self, attr, HashRow, FILTER_DEFLATE, FILTER_LZF, FIRST_VERSION, HASH_TABLE, RAW_DATA, VERSIONS,
+    VERSION_DATA,
 };
 use super::slice::Selection;
 use super::stage::filter_specs;
@@ -132,9 +133,9 @@ pub fn delete_versions(
     });
     // As versioned-hdf5: only datasets a deleted version holds with data are
     // compacted; those no survivor holds are dropped.
+    // Never-committed groups are not copied (see `Rewriter::run`).
     let survivors: Vec<&Version> = graph
-        .all()
-        .iter()
+        .committed()
         .filter(|v| !deleted.contains(&v.name))
         .collect();
     for name in &deleted {
@@ -183,6 +184,7 @@ pub fn modify_metadata(
             pinned.shape.len()
         );
     }
+    super::stage::check_chunk_size(&dataset, &dtype, &chunks)?;
     let (fill, refill) = match &change.fillvalue {
         Some(v) => {
             let new = grid_from_json(&dtype, v)
@@ -290,7 +292,8 @@ pub fn rename_version(path: &Path, old: &str, new: &str) -> Result<()> {
             bad_input!("version {new:?} already exists");
         }
     }
-    let file = Vh5File::open_rw(path)?;
+    let mut file = Vh5File::open_rw(path)?;
+    file.remove_debris()?;
     let versions = file.versions_group()?;
     let mut faults = Faults::from_env();
     versions.link_hard(old, new)?;
@@ -323,10 +326,11 @@ pub fn compact(
 ) -> Result<()> {
     let src = Vh5File::open(path)?;
     require_versioned(&src)?;
-    let plan = Plan {
+    let mut plan = Plan {
         current: src.current_version_name()?,
         ..Plan::default()
     };
+    plan_unused_slots(&src, &mut plan)?;
     match out {
         Some(out) => {
             if out.exists() && same_file(path, out) {
@@ -355,11 +359,46 @@ fn require_versioned(file: &Vh5File) -> Result<()> {
     Ok(())
 }
 
+/// Gives back the slots no committed version reads (what interrupted
+/// commits leave): storage holding some is compacted, storage no version
+/// holds is dropped.
+fn plan_unused_slots(src: &Vh5File, plan: &mut Plan) -> Result<()> {
+    let mut used: HashMap<String, HashSet<usize>> = HashMap::new();
+    for v in src.graph()?.committed() {
+        for node in src.walk(v, "/")? {
+            if node.kind != super::tree::NodeKind::Dataset {
+                continue;
+            }
+            if let Some(map) = src.chunk_map_once(&v.name, &node.path)? {
+                let rows = used.entry(node.path).or_default();
+                rows.extend(map.iter().map(|(_, block)| block.start[0]));
+            }
+        }
+    }
+    for group in storage::storage_groups(&src.h5)? {
+        if !group.is_complete() {
+            continue;
+        }
+        let Some(rows) = used.get(&group.path) else {
+            plan.dropped.insert(group.path);
+            continue;
+        };
+        let raw_path = layout::raw_data_path(&group.path);
+        let raw = src.raw_data(&raw_path)?;
+        let chunks = storage::raw_chunks(&raw, &raw_path)?;
+        let slots = h5::dataset_extent(raw.id())?.0[0].div_ceil(chunks[0]);
+        if rows.len() < slots {
+            plan.compacted.insert(group.path);
+        }
+    }
+    Ok(())
+}
+
 /// Every dataset of a version group, with its first extent.
 fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)>> {
     let root = file.version_root(version)?;
     let mut out = Vec::new();
-    walk_group(&root, "", &mut |path, kind| {
+    storage::walk_group(&root, "", &mut |path, kind| {
         if kind == LocationType::Dataset {
             let ds = root.dataset(&path[1..])?;
             let (shape, _) = h5::dataset_extent(ds.id())?;
@@ -368,28 +407,6 @@ fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)
         Ok(())
     })?;
     Ok(out)
-}
-
-/// Visits every group and dataset below `group` (paths from its root),
-/// parents first.
-fn walk_group(
-    group: &Group,
-    prefix: &str,
-    visit: &mut dyn FnMut(&str, LocationType) -> Result<()>,
-) -> Result<()> {
-    let mut names = group.member_names()?;
-    names.sort();
-    for name in names {
-        let path = format!("{prefix}/{name}");
-        let Ok(kind) = group.loc_type_by_name(&name) else {
-            continue;
-        };
-        visit(&path, kind)?;
-        if kind == LocationType::Group {
-            walk_group(&group.group(&name)?, &path, visit)?;
-        }
-    }
-    Ok(())
 }
 
 /// Writes the result next to the original, then renames it over it. The
@@ -402,15 +419,8 @@ fn rewrite_in_place(
     cancel: Cancel,
 ) -> Result<()> {
     let path = src.path.clone();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.vh5-{}.tmp", std::process::id()));
+    remove_stale_temp_files(&path);
+    let tmp: PathBuf = temp_path(&path, std::process::id());
     let result = rewrite(src, plan, &tmp, progress, cancel).and_then(|()| {
         if cancel() {
             return Err(Error::cancelled());
@@ -511,18 +521,23 @@ impl Rewriter<'_> {
             Target::this(versions.id()),
             &[],
         )?;
+        // Never-committed version groups are debris: not copied.
+        let gone: HashSet<String> = (self.src.uncommitted_versions()?.into_iter())
+            .map(|v| v.name)
+            .chain(self.plan.deleted.iter().cloned())
+            .collect();
         if let Some(current) = &self.plan.current {
             h5write::write_string_attr(
                 Target::this(versions.id()),
                 attr::CURRENT_VERSION,
-                current,
+                &self.surviving(current, &gone)?,
             )?;
         }
         let paths = self.storage_paths()?;
         let survivors: Vec<String> = src_versions
             .member_names()?
             .into_iter()
-            .filter(|v| !self.plan.deleted.contains(v))
+            .filter(|v| !gone.contains(v))
             .collect();
         let total = paths.len() + survivors.len();
         let mut done = 0;
@@ -582,22 +597,30 @@ impl Rewriter<'_> {
         Ok(())
     }
 
+    /// `name`, or its nearest ancestor not in `gone` (`__first_version__`
+    /// when there is none).
+    fn surviving(&self, name: &str, gone: &HashSet<String>) -> Result<String> {
+        let graph = self.src.graph()?;
+        let mut at = Some(name.to_string());
+        for _ in 0..=graph.all().len() {
+            match at {
+                Some(n) if n == FIRST_VERSION => break,
+                Some(n) if !gone.contains(&n) => return Ok(n),
+                Some(n) => at = graph.get(&n).and_then(|v| v.prev.clone()),
+                None => break,
+            }
+        }
+        Ok(FIRST_VERSION.to_string())
+    }
+
     /// Paths of every dataset storage group (`raw_data` + `hash_table`).
     fn storage_paths(&self) -> Result<Vec<String>> {
-        let root = self.src.h5.group(VERSION_DATA)?;
-        let mut out = Vec::new();
-        walk_group(&root, "", &mut |path, kind| {
-            let rel = &path[1..];
-            if kind == LocationType::Group
-                && rel.split('/').next() != Some(VERSIONS)
-                && rel != TMP
-                && storage::is_complete(&root.group(rel)?)
-            {
-                out.push(path.to_string());
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        let groups = storage::storage_groups(&self.src.h5)?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.is_complete())
+            .map(|g| g.path)
+            .collect())
     }
 
     /// Keeps only the chunks surviving versions use, in their old slot
@@ -640,7 +663,7 @@ impl Rewriter<'_> {
             let start = layout::slot_start(slot, &chunks);
             let known = old_digests.get(old_start).copied();
             let stored = match known {
-                Some(_) if movable && is_chunk_start(&block.start, &chunks) => {
+                Some(_) if movable && layout::is_slot_start(&block.start, &chunks) => {
                     h5::read_stored_chunk(raw.id(), &block.start)?
                 }
                 _ => None,
@@ -652,7 +675,7 @@ impl Rewriter<'_> {
                     d
                 }
                 _ => {
-                    let data = read_block(&raw, &block.start, &block.count)?;
+                    let data = storage::read_block(&raw, &block.start, &block.count)?;
                     h5write::write_block(new_raw.id(), tid.id(), &start, &data)?;
                     match known {
                         Some(d) => d,
@@ -689,7 +712,7 @@ impl Rewriter<'_> {
             filters: &m.filters,
         };
         let raw = storage::create_raw_data(&group, &spec)?;
-        let fill_digest = digest(&ValueGrid::filled(&m.fill, m.chunks.clone()))?;
+        let fill_digest = fill_digest(&m.fill, &m.chunks)?;
         Ok(ModifiedStorage {
             group,
             raw_path: layout::raw_data_path(p),
@@ -724,7 +747,7 @@ impl Rewriter<'_> {
         if let Some(prev) = prev {
             h5write::write_string_attr(Target::this(dst.id()), attr::PREV_VERSION, &prev)?;
         }
-        walk_group(&src, "", &mut |path, kind| {
+        storage::walk_group(&src, "", &mut |path, kind| {
             let rel = &path[1..];
             let (from, to) = (
                 Target {
@@ -961,13 +984,6 @@ pub fn stored_chunk_copies() -> u64 {
     STORED_COPIES.load(Ordering::Relaxed)
 }
 
-/// Whether a raw_data block starts a chunk of the HDF5 chunk grid `chunks`.
-fn is_chunk_start(start: &[usize], chunks: &[usize]) -> bool {
-    start.len() == chunks.len()
-        && start[0].is_multiple_of(chunks[0])
-        && start[1..].iter().all(|&s| s == 0)
-}
-
 fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
     for name in h5write::attr_names(from)? {
         if !skip.contains(&name.as_str()) {
@@ -975,27 +991,6 @@ fn copy_attrs(from: Target, to: Target, skip: &[&str]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Reads a block of any dataset into a grid.
-fn read_block(ds: &hdf5::Dataset, start: &[usize], count: &[usize]) -> Result<ValueGrid> {
-    let tid = h5::dataset_type(ds.id())?;
-    let dtype = Dtype::from_type_id(tid.id())?;
-    let n: usize = count.iter().product();
-    let mut buf = vec![0u8; n * dtype.size()];
-    let file = Hyperslab {
-        start: start.to_vec(),
-        stride: vec![1; start.len()],
-        count: count.to_vec(),
-    };
-    let mem = Hyperslab {
-        start: vec![0; start.len()],
-        stride: vec![1; start.len()],
-        count: count.to_vec(),
-    };
-    h5::read_hyperslab(ds.id(), tid.id(), &file, count, &mem, &mut buf)?;
-    // Safety: vlen slots hold strings the read allocated.
-    Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, count.to_vec(), buf) })
 }
 
 /// Digest of each valid hash-table row, by the row's slot start.

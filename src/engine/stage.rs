@@ -644,6 +644,7 @@ impl Stage {
         }
         let mut order = self.next_order;
         let ds = self.dataset_mut(path, base.as_ref())?;
+        check_shape_size(path, &ds.dtype, new_shape)?;
         let old_shape = ds.shape.clone();
         let common: Vec<usize> = old_shape
             .iter()
@@ -744,6 +745,8 @@ impl Stage {
         if chunks.len() != shape.len() || chunks.contains(&0) {
             bad_input!("{path}: chunks {chunks:?} do not fit shape {shape:?}");
         }
+        check_chunk_size(path, &dtype, &chunks)?;
+        check_shape_size(path, &dtype, shape)?;
         let filters = creation_filters(opts)?;
         if let Some(p) = file.storage_meta(path)? {
             check_matches_storage(path, &p, &dtype, &chunks, &fill, &filters)?;
@@ -1247,6 +1250,31 @@ fn check_matches_storage(
     let stored = filter_specs(pinned);
     if stored != filters {
         bad_input!("{path}: compression settings do not match the stored ones ({stored:?})");
+    }
+    Ok(())
+}
+
+/// HDF5's limit on one chunk: under 4 GiB, each extent under 2^32.
+const MAX_CHUNK_BYTES: u64 = u32::MAX as u64;
+
+/// Refuses chunks HDF5 would refuse only once the commit had started
+/// writing (a refused commit must leave the file untouched).
+pub(crate) fn check_chunk_size(path: &str, dtype: &Dtype, chunks: &[usize]) -> Result<()> {
+    let bytes = (chunks.iter()).try_fold(dtype.size() as u64, |b, &c| b.checked_mul(c as u64));
+    let fits = bytes.is_some_and(|b| b <= MAX_CHUNK_BYTES)
+        && chunks.iter().all(|&c| c as u64 <= MAX_CHUNK_BYTES);
+    if !fits {
+        bad_input!("{path}: chunks {chunks:?} of {dtype} exceed HDF5's limit of 4 GiB per chunk");
+    }
+    Ok(())
+}
+
+/// Refuses a shape whose size in bytes does not fit in 64 bits.
+fn check_shape_size(path: &str, dtype: &Dtype, shape: &[usize]) -> Result<()> {
+    let bytes =
+        (shape.iter()).try_fold(dtype.size().max(1) as u64, |b, &n| b.checked_mul(n as u64));
+    if bytes.is_none() {
+        bad_input!("{path}: shape {shape:?} is too large");
     }
     Ok(())
 }

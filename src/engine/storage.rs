@@ -3,7 +3,7 @@
 //! `raw_data` and `hash_table`, and the virtual dataset each version holds
 //! at the path.
 
-use hdf5::Group;
+use hdf5::{Group, LocationType};
 use hdf5_sys::h5i::hid_t;
 
 use super::attrs;
@@ -13,6 +13,7 @@ use super::h5::{self, Handle, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::layout::{
     attr, raw_shape, storage_path, HashRow, HASH_ROW_BYTES, HASH_TABLE, HASH_TABLE_CHUNK, RAW_DATA,
+    TMP, VERSIONS, VERSION_DATA,
 };
 use super::value::ValueGrid;
 
@@ -195,4 +196,86 @@ pub fn create_vds(at: Target, raw_path: &str, raw: hid_t, vds: &Vds) -> Result<(
         &source,
     )?);
     Ok(())
+}
+
+/// Visits every group and dataset below `group` (paths from its root),
+/// parents first.
+pub fn walk_group(
+    group: &Group,
+    prefix: &str,
+    visit: &mut dyn FnMut(&str, LocationType) -> Result<()>,
+) -> Result<()> {
+    let mut names = group.member_names()?;
+    names.sort();
+    for name in names {
+        let path = format!("{prefix}/{name}");
+        let Ok(kind) = group.loc_type_by_name(&name) else {
+            continue;
+        };
+        visit(&path, kind)?;
+        if kind == LocationType::Group {
+            walk_group(&group.group(&name)?, &path, visit)?;
+        }
+    }
+    Ok(())
+}
+
+/// A group of `_version_data` (outside the versions) holding a dataset
+/// path's `raw_data` or `hash_table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageGroup {
+    /// The dataset path it stores (`/g/x` for `_version_data/g/x`).
+    pub path: String,
+    pub has_raw_data: bool,
+    pub has_hash_table: bool,
+}
+
+impl StorageGroup {
+    pub fn is_complete(&self) -> bool {
+        self.has_raw_data && self.has_hash_table
+    }
+}
+
+/// Every storage group of a versioned file, complete or not, by path.
+pub fn storage_groups(file: &hdf5::File) -> Result<Vec<StorageGroup>> {
+    let root = file.group(VERSION_DATA)?;
+    let mut out = Vec::new();
+    walk_group(&root, "", &mut |path, kind| {
+        let rel = &path[1..];
+        if kind != LocationType::Group || rel.split('/').next() == Some(VERSIONS) || rel == TMP {
+            return Ok(());
+        }
+        let g = root.group(rel)?;
+        let (has_raw_data, has_hash_table) = (g.link_exists(RAW_DATA), g.link_exists(HASH_TABLE));
+        if has_raw_data || has_hash_table {
+            out.push(StorageGroup {
+                path: path.to_string(),
+                has_raw_data,
+                has_hash_table,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Reads a block of any dataset into a grid of the dataset's own type.
+pub fn read_block(ds: &hdf5::Dataset, start: &[usize], count: &[usize]) -> Result<ValueGrid> {
+    let tid = h5::dataset_type(ds.id())?;
+    let dtype = Dtype::from_type_id(tid.id())?;
+    let n: usize = count.iter().product();
+    let mut buf = vec![0u8; n * dtype.size()];
+    let file = Hyperslab {
+        start: start.to_vec(),
+        stride: vec![1; start.len()],
+        count: count.to_vec(),
+    };
+    let mem = Hyperslab {
+        start: vec![0; start.len()],
+        stride: vec![1; start.len()],
+        count: count.to_vec(),
+    };
+    h5::read_hyperslab(ds.id(), tid.id(), &file, count, &mem, &mut buf)?;
+    // Safety: vlen slots hold strings the read allocated.
+    Ok(unsafe { ValueGrid::from_hdf5_buffer(dtype, count.to_vec(), buf) })
 }

@@ -24,6 +24,17 @@ pub struct Version {
 }
 
 impl Version {
+    /// A committed version with just a name and a parent, no timestamp.
+    pub fn bare(name: &str, prev: Option<&str>) -> Version {
+        Version {
+            name: name.into(),
+            prev: prev.map(Into::into),
+            timestamp_text: None,
+            timestamp: None,
+            committed: true,
+        }
+    }
+
     /// Reads a version's three attributes by name, without opening its group.
     pub(crate) fn read(versions: &Group, name: &str) -> Result<Version> {
         let prev = attrs::string_attr_of(versions, name, attr::PREV_VERSION)?;

@@ -7,6 +7,7 @@
 //! state; rendering only reads it.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
@@ -86,6 +87,14 @@ pub struct App {
     latest: HashMap<String, u64>,
     /// What each outstanding background scan is doing, by request kind.
     scans: HashMap<String, String>,
+    /// Since when an answer of each kind has been awaited.
+    asked_at: HashMap<String, Instant>,
+    /// Why the page (or overview) in flight failed: said on the status
+    /// line until something else is asked (a damaged chunk, say).
+    failed: HashMap<String, String>,
+    /// How long a read may take before the status line says the worker
+    /// may be stuck on a damaged file (HDF5 can loop on one).
+    pub stuck_after: Duration,
     outbox: Vec<(u64, Request)>,
     /// The page and overview requests waiting for their answers, by kind:
     /// asked once, not again each loop.
@@ -136,6 +145,9 @@ impl App {
             seq: 0,
             latest: HashMap::new(),
             scans: HashMap::new(),
+            asked_at: HashMap::new(),
+            failed: HashMap::new(),
+            stuck_after: STUCK_AFTER,
             outbox: Vec::new(),
             in_flight: HashMap::new(),
             spinner: 0,
@@ -168,6 +180,8 @@ impl App {
     pub fn request(&mut self, req: Request) {
         self.seq += 1;
         self.latest.insert(req.kind(), self.seq);
+        self.asked_at.entry(req.kind()).or_insert_with(Instant::now);
+        self.failed.remove(&req.kind());
         match req.doing() {
             Some(what) => self.scans.insert(req.kind(), what),
             None => self.scans.remove(&req.kind()),
@@ -265,6 +279,7 @@ impl App {
     fn refresh_view(&mut self) {
         self.array.page = None;
         self.in_flight.clear();
+        self.failed.clear();
         if let Some(version) = self.timeline.selected_name().map(String::from) {
             self.request(Request::Tree { version });
         }
@@ -302,6 +317,7 @@ impl App {
             }
             // What was asked of the old file is asked again.
             self.in_flight.clear();
+            self.failed.clear();
             self.request(Request::Log);
             return;
         }
@@ -309,6 +325,7 @@ impl App {
             return; // stale: the user has moved on
         }
         self.latest.remove(&answer.kind);
+        self.asked_at.remove(&answer.kind);
         self.scans.remove(&answer.kind);
         match answer.reply {
             // A failed page stays "in flight": asking the same again would
@@ -321,13 +338,17 @@ impl App {
             // just before a write changed the history) does not hide the
             // message of what the user did.
             Err(_) if answer.kind.starts_with("summary:") => {}
-            Err(message) if answer.kind == "page" => {
-                if let Some(Request::Page { version, path, .. }) = self.in_flight.get("page") {
-                    self.array.read_error = Some((version.clone(), path.clone(), message.clone()));
-                }
-                self.status = Some((message, true));
-            }
             Err(message) => {
+                // A failed page is also said in the array, where the values were to be.
+                if let Some(Request::Page { version, path, .. }) = self.in_flight.get("page") {
+                    if answer.kind == "page" {
+                        self.array.read_error =
+                            Some((version.clone(), path.clone(), message.clone()));
+                    }
+                }
+                if self.in_flight.contains_key(&answer.kind) {
+                    self.failed.insert(answer.kind, message.clone());
+                }
                 self.status = Some((message, true));
             }
         }
@@ -654,19 +675,21 @@ impl App {
 
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
-        if let Some((version, path, width)) = self.array.wanted_overview() {
-            self.ask_once(Request::Overview {
+        match self.array.wanted_overview() {
+            Some((version, path, width)) => self.ask_once(Request::Overview {
                 version,
                 path,
                 width,
-            });
+            }),
+            None => drop(self.failed.remove("overview")),
         }
-        if let Some((key, _, _, sel)) = self.array.wanted() {
-            self.ask_once(Request::Page {
+        match self.array.wanted() {
+            Some((key, _, _, sel)) => self.ask_once(Request::Page {
                 version: key.version,
                 path: key.path,
                 sel,
-            });
+            }),
+            None => drop(self.failed.remove("page")),
         }
     }
 
@@ -1727,6 +1750,19 @@ impl App {
         }
     }
 
+    /// Said when a read the user waits for has taken `stuck_after` (the
+    /// worker may be stuck in HDF5 on a damaged file; keys still work).
+    pub fn stuck_note(&self, now: Instant) -> Option<String> {
+        let (kind, _) = (self.asked_at.iter())
+            .filter(|(kind, _)| self.latest.contains_key(*kind) && !self.scans.contains_key(*kind))
+            .filter(|(_, &at)| now.saturating_duration_since(at) >= self.stuck_after)
+            .min_by_key(|(_, &at)| at)?;
+        let kind = kind.split(':').next().unwrap_or(kind);
+        Some(format!(
+            "still reading ({kind})… the file may be damaged; q quits"
+        ))
+    }
+
     /// The background scans still running, the one the user asked for last
     /// named first.
     fn scan_note(&self) -> Option<String> {
@@ -1782,6 +1818,12 @@ impl App {
                 ));
             }
         }
+        if let Some(note) = self.stuck_note(Instant::now()) {
+            spans.push(Span::styled(
+                format!("{note} "),
+                Style::default().fg(Color::Red),
+            ));
+        }
         // The message before the cell's diff note: it is what just happened.
         match &self.status {
             Some((msg, true)) => spans.push(Span::styled(
@@ -1792,6 +1834,14 @@ impl App {
                 format!("{msg} "),
                 Style::default().fg(Color::Green),
             )),
+            None if !self.failed.is_empty() => {
+                let mut reasons: Vec<&String> = self.failed.values().collect();
+                reasons.sort();
+                spans.push(Span::styled(
+                    format!("error: {} ", reasons[0]),
+                    Style::default().fg(Color::Red),
+                ));
+            }
             None => {
                 if let Some(note) = self.scan_note() {
                     spans.push(Span::styled(
@@ -1839,6 +1889,9 @@ fn escape_value(v: &Value, a: &ArrayPane) -> String {
         other => a.format_value(other),
     }
 }
+
+/// How long a read may take before the status line says so.
+const STUCK_AFTER: Duration = Duration::from_secs(3);
 
 /// The status while a found cell's rank waits for the counts.
 const COUNTING: &str = "changed cell (still counting them)";

@@ -88,6 +88,19 @@ pub fn run_at(path: &Path, start: Option<app::Start>) -> Result<()> {
         event_loop(&mut terminal, app, &worker)
     })();
     restore_terminal();
+    if worker.is_busy() {
+        // Quit at once: HDF5 may never return to the worker (a damaged
+        // file), and its exit handlers would run under the worker's feet.
+        let code = if result.is_ok() { 0 } else { 1 };
+        if let Err(e) = &result {
+            eprintln!("vh5: {}", e.message);
+        }
+        // SAFETY: ends the process without running exit handlers; the
+        // terminal is restored, and a write cut short here leaves what a
+        // killed vh5 leaves (every version intact, debris the next write
+        // removes).
+        unsafe { libc::_exit(code) };
+    }
     result
 }
 

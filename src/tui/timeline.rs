@@ -456,13 +456,7 @@ mod tests {
     use super::*;
 
     fn v(name: &str, prev: Option<&str>) -> Version {
-        Version {
-            name: name.into(),
-            prev: prev.map(Into::into),
-            timestamp_text: None,
-            timestamp: None,
-            committed: true,
-        }
+        Version::bare(name, prev)
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError}
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::array::{AxisLabel, Overview};
@@ -756,6 +756,8 @@ pub struct Worker {
     interrupts: Arc<AtomicU64>,
     /// The sequence number of the command to cancel.
     cancel: Arc<AtomicU64>,
+    /// Set while the worker answers or runs something.
+    busy: Arc<AtomicBool>,
     _thread: JoinHandle<()>,
 }
 
@@ -767,12 +769,14 @@ impl Worker {
         let (cmd_tx, cmd_rx) = channel::<CommandReply>();
         let interrupts = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicU64::new(0));
+        let busy = Arc::new(AtomicBool::new(false));
         let ends = Ends {
             incoming: in_rx,
             answers: ans_tx,
             replies: cmd_tx,
             interrupts: interrupts.clone(),
             cancel: cancel.clone(),
+            busy: busy.clone(),
         };
         let thread = std::thread::spawn(move || serve(service, ends));
         Ok(Worker {
@@ -781,8 +785,15 @@ impl Worker {
             command_replies: cmd_rx,
             interrupts,
             cancel,
+            busy,
             _thread: thread,
         })
+    }
+
+    /// Whether the worker is inside a read or a write (on a damaged file
+    /// HDF5 may never return from one).
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
     }
 
     pub fn send(&self, seq: u64, req: Request) {
@@ -813,6 +824,7 @@ struct Ends {
     replies: Sender<CommandReply>,
     interrupts: Arc<AtomicU64>,
     cancel: Arc<AtomicU64>,
+    busy: Arc<AtomicBool>,
 }
 
 /// How often an idle worker looks whether another program changed the file.
@@ -911,7 +923,10 @@ fn serve(mut service: Service, ends: Ends) {
             }
         }
         if let Some((seq, cmd)) = q.commands.pop_front() {
-            if run_command(&mut service, seq, &cmd, &ends) && changed(&ends.answers) {
+            ends.busy.store(true, Ordering::SeqCst);
+            let wrote = run_command(&mut service, seq, &cmd, &ends);
+            ends.busy.store(false, Ordering::SeqCst);
+            if wrote && changed(&ends.answers) {
                 return;
             }
             continue;
@@ -921,6 +936,7 @@ fn serve(mut service: Service, ends: Ends) {
         let (seq, req) = queue.remove(next.unwrap_or(0));
         let started = ends.interrupts.load(Ordering::SeqCst);
         let cancel = || ends.interrupts.load(Ordering::SeqCst) != started;
+        ends.busy.store(true, Ordering::SeqCst);
         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             service.handle(&req, &cancel)
         }))
@@ -929,6 +945,7 @@ fn serve(mut service: Service, ends: Ends) {
                 "internal error while reading",
             ))
         });
+        ends.busy.store(false, Ordering::SeqCst);
         if reply.as_ref().is_err_and(|e| e.is_cancelled()) || service.stale() {
             queue.push((seq, req));
             continue;
