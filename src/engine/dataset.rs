@@ -371,7 +371,7 @@ fn layout_name(layout: Layout) -> &'static str {
     }
 }
 
-fn storage_size(h5: &hdf5::Dataset) -> u64 {
+pub(crate) fn storage_size(h5: &hdf5::Dataset) -> u64 {
     h5::locked(|| unsafe { H5Dget_storage_size(h5.id()) })
 }
 

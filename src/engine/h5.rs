@@ -111,12 +111,11 @@ extern "C" {
 /// starts at `offset`, with its filter mask; `None` when it is not allocated.
 /// Copying chunks this way spares an inflate and a deflate per chunk.
 pub fn read_stored_chunk(ds: hid_t, offset: &[usize]) -> hdf5::Result<Option<(Vec<u8>, u32)>> {
-    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
-    let mut size: hsize_t = 0;
-    call(|| unsafe { H5Dget_chunk_storage_size(ds, offset.as_ptr(), &mut size) })?;
+    let size = stored_chunk_size(ds, offset)?;
     if size == 0 {
         return Ok(None);
     }
+    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
     let mut buf = vec![0u8; size as usize];
     let mut len = buf.len();
     let mut mask = 0u32;
@@ -132,6 +131,22 @@ pub fn read_stored_chunk(ds: hid_t, offset: &[usize]) -> hdf5::Result<Option<(Ve
     })?;
     buf.truncate(len);
     Ok(Some((buf, mask)))
+}
+
+/// The bytes the chunk starting at `offset` takes in the file (after
+/// filters), 0 when it is not allocated.
+pub fn stored_chunk_size(ds: hid_t, offset: &[usize]) -> hdf5::Result<u64> {
+    let offset: Vec<hsize_t> = offset.iter().map(|&o| o as hsize_t).collect();
+    let mut size: hsize_t = 0;
+    call(|| unsafe { H5Dget_chunk_storage_size(ds, offset.as_ptr(), &mut size) })?;
+    Ok(size)
+}
+
+/// Bytes HDF5's free-space managers of an open file track as free (only
+/// what this session freed, or what the file persists across closes).
+pub fn file_free_space(file: hid_t) -> hdf5::Result<u64> {
+    let n = locked(|| hdf5::h5check(unsafe { hdf5_sys::h5f::H5Fget_freespace(file) }))?;
+    Ok(n as u64)
 }
 
 /// Writes a chunk's stored bytes as read by `read_stored_chunk` into a

@@ -15,7 +15,9 @@
 //! 4. The model: `versions` (the DAG), `chunkmap`, `chunkmemo` (what an
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
 //!    (every version's maps, read once, and region counts), `resolve`
-//!    (naming a version), `tree`, `dataset`.
+//!    (naming a version), `tree`, `dataset`, then the history scans that
+//!    read only chunk maps: `blame` (who wrote each chunk) and `stats`
+//!    (where the bytes are).
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
 //!    `commit`); 7. history (`replay`) and `diff`; 8. `session`, the write
 //!    side of the browser (one read handle, writes, reopening).
@@ -23,6 +25,7 @@
 //! No import cycles.
 
 pub mod attrs;
+pub mod blame;
 pub mod cast;
 pub mod chunkindex;
 pub mod chunkmap;
@@ -49,6 +52,7 @@ pub mod resolve;
 pub mod session;
 pub mod slice;
 pub mod stage;
+pub mod stats;
 pub mod storage;
 pub mod tree;
 pub mod value;

@@ -30,12 +30,12 @@ use super::h5::{self, Block, Hyperslab};
 use super::h5write::{self, FilterSpec, Target};
 use super::hash::{digest, ChunkDigest};
 use super::layout::{
-    self, attr, HashRow, FILTER_DEFLATE, FILTER_LZF, FIRST_VERSION, HASH_TABLE, RAW_DATA, TMP,
-    VERSIONS, VERSION_DATA,
+    self, attr, HashRow, FILTER_DEFLATE, FILTER_LZF, FIRST_VERSION, HASH_TABLE, RAW_DATA, VERSIONS,
+    VERSION_DATA,
 };
 use super::slice::Selection;
 use super::stage::filter_specs;
-use super::storage::{self, RawDataSpec, Vds};
+use super::storage::{self, walk_group, RawDataSpec, Vds};
 use super::value::ValueGrid;
 use super::versions::{Version, VersionSpec};
 
@@ -370,28 +370,6 @@ fn version_datasets(file: &Vh5File, version: &str) -> Result<Vec<(String, usize)
     Ok(out)
 }
 
-/// Visits every group and dataset below `group` (paths from its root),
-/// parents first.
-fn walk_group(
-    group: &Group,
-    prefix: &str,
-    visit: &mut dyn FnMut(&str, LocationType) -> Result<()>,
-) -> Result<()> {
-    let mut names = group.member_names()?;
-    names.sort();
-    for name in names {
-        let path = format!("{prefix}/{name}");
-        let Ok(kind) = group.loc_type_by_name(&name) else {
-            continue;
-        };
-        visit(&path, kind)?;
-        if kind == LocationType::Group {
-            walk_group(&group.group(&name)?, &path, visit)?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes the result next to the original, then renames it over it. The
 /// rename is the point of no return: cancelled before it, the original is
 /// left byte for byte as it was.
@@ -584,20 +562,7 @@ impl Rewriter<'_> {
 
     /// Paths of every dataset storage group (`raw_data` + `hash_table`).
     fn storage_paths(&self) -> Result<Vec<String>> {
-        let root = self.src.h5.group(VERSION_DATA)?;
-        let mut out = Vec::new();
-        walk_group(&root, "", &mut |path, kind| {
-            let rel = &path[1..];
-            if kind == LocationType::Group
-                && rel.split('/').next() != Some(VERSIONS)
-                && rel != TMP
-                && storage::is_complete(&root.group(rel)?)
-            {
-                out.push(path.to_string());
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        storage::storage_paths(&self.src.h5)
     }
 
     /// Keeps only the chunks surviving versions use, in their old slot

@@ -3,7 +3,7 @@
 //! `raw_data` and `hash_table`, and the virtual dataset each version holds
 //! at the path.
 
-use hdf5::Group;
+use hdf5::{Group, LocationType};
 use hdf5_sys::h5i::hid_t;
 
 use super::attrs;
@@ -13,6 +13,7 @@ use super::h5::{self, Handle, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::layout::{
     attr, raw_shape, storage_path, HashRow, HASH_ROW_BYTES, HASH_TABLE, HASH_TABLE_CHUNK, RAW_DATA,
+    TMP, VERSIONS, VERSION_DATA,
 };
 use super::value::ValueGrid;
 
@@ -195,4 +196,46 @@ pub fn create_vds(at: Target, raw_path: &str, raw: hid_t, vds: &Vds) -> Result<(
         &source,
     )?);
     Ok(())
+}
+
+/// Visits every group and dataset below `group` (paths from its root),
+/// parents first.
+pub fn walk_group(
+    group: &Group,
+    prefix: &str,
+    visit: &mut dyn FnMut(&str, LocationType) -> Result<()>,
+) -> Result<()> {
+    let mut names = group.member_names()?;
+    names.sort();
+    for name in names {
+        let path = format!("{prefix}/{name}");
+        let Ok(kind) = group.loc_type_by_name(&name) else {
+            continue;
+        };
+        visit(&path, kind)?;
+        if kind == LocationType::Group {
+            walk_group(&group.group(&name)?, &path, visit)?;
+        }
+    }
+    Ok(())
+}
+
+/// The dataset path of every complete storage group (`raw_data` and
+/// `hash_table`) in `_version_data`: every path versioned-hdf5
+/// keeps data for, whether or not a version still holds it.
+pub fn storage_paths(file: &hdf5::File) -> Result<Vec<String>> {
+    let root = file.group(VERSION_DATA)?;
+    let mut out = Vec::new();
+    walk_group(&root, "", &mut |path, kind| {
+        let rel = &path[1..];
+        if kind == LocationType::Group
+            && rel.split('/').next() != Some(VERSIONS)
+            && rel != TMP
+            && is_complete(&root.group(rel)?)
+        {
+            out.push(path.to_string());
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
