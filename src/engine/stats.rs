@@ -143,6 +143,21 @@ fn depth_first(all: &[Version]) -> Vec<Step> {
     steps
 }
 
+/// A byte count for people: `512 B`, `1.5 kB`, `12.3 MB` (powers of 1000).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
 fn region_bytes(block: &Block, item: u64) -> u64 {
     block.count.iter().product::<usize>() as u64 * item
 }
@@ -295,6 +310,15 @@ mod tests {
             prev,
             ..crate::engine::chunkindex::stand_in(name)
         }
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1000), "1.0 kB");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
+        assert_eq!(human_bytes(999_960), "1.0 MB");
     }
 
     #[test]
