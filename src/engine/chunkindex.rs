@@ -28,6 +28,14 @@ pub fn hdf5_map_reads() -> u64 {
     HDF5_MAP_READS.load(Ordering::Relaxed)
 }
 
+/// Chunk maps read from the file (not from the memo) since the process
+/// started, either way: lets tests prove scans share what was read.
+static MAP_READS: AtomicU64 = AtomicU64::new(0);
+
+pub fn map_reads() -> u64 {
+    MAP_READS.load(Ordering::Relaxed)
+}
+
 use super::progress::Cancel;
 
 impl Vh5File {
@@ -40,6 +48,7 @@ impl Vh5File {
             return Ok(known);
         }
         let map = self.read_chunk_map(version, path)?;
+        MAP_READS.fetch_add(1, Ordering::Relaxed);
         if self.caches() {
             self.index.remember(version, path, map.clone());
         }
