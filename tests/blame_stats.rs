@@ -3,7 +3,8 @@
 //! datasets deleted and re-created, versions deleted by `delete_versions`,
 //! orphaned slots), blame equals a brute-force walk over each version's
 //! `virtual_sources()`, stats equal Python's sums, and a version's
-//! `bytes_unique` is what Python's `delete_versions` of it frees.
+//! `bytes_unique` is what Python's `delete_versions` of it frees (and what
+//! the browser's delete dialog announces).
 
 mod common;
 
@@ -14,6 +15,7 @@ use std::process::Command;
 use common::*;
 use serde_json::Value as Json;
 use vh5::engine::chunkindex::map_reads;
+use vh5::engine::session::Session;
 use vh5::engine::{progress, VersionSpec, Vh5File};
 
 fn prepare(dir: &Path) -> Json {
@@ -110,6 +112,7 @@ fn bytes_unique_is_what_delete_versions_frees(dir: &Path, cases: &Json) {
     let cases = cases.as_array().unwrap();
     assert!(cases.len() > 10);
     let mut stats: HashMap<String, Json> = HashMap::new();
+    let mut sessions: HashMap<String, Session> = HashMap::new();
     let slots = |doc: &Json| -> u64 {
         let sets = doc["datasets"].as_object().unwrap().values();
         sets.map(|d| d["raw_slots"].as_u64().unwrap()).sum()
@@ -129,6 +132,17 @@ fn bytes_unique_is_what_delete_versions_frees(dir: &Path, cases: &Json) {
             .unwrap();
         let what = format!("{name}: deleting {version}");
         assert_eq!(entry["bytes_unique"], case["freed_bytes"], "{what}");
+        // The browser's delete dialog says the same.
+        let plan = sessions
+            .entry(name.to_string())
+            .or_insert_with(|| Session::open(&dir.join(name)).unwrap())
+            .delete_plan(&[version.to_string()], &progress::never)
+            .unwrap();
+        assert_eq!(
+            Some(plan.bytes_freed),
+            case["freed_bytes"].as_u64(),
+            "{what}"
+        );
         // vh5 counts the slots Python's rebuilt raw_data lost.
         let copy = dir.join(case["copy"].as_str().unwrap());
         let after = vh5_json(&["stats", copy.to_str().unwrap(), "--json"]);

@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::output::{print_json, print_text, table};
-use crate::engine::stats::{human_bytes, DatasetStorage, StorageStats};
+use crate::engine::stats::{human_bytes, ratio, ratio_text, DatasetStorage, StorageStats};
 use crate::engine::{progress, Result, Vh5File};
 
 pub fn run(file: &Vh5File, json: bool) -> Result<()> {
@@ -12,11 +12,6 @@ pub fn run(file: &Vh5File, json: bool) -> Result<()> {
         return print_json(&stats_json(&stats));
     }
     print_text(&human(&stats))
-}
-
-/// Logical size over stored size, `None` when nothing is stored.
-fn ratio(logical: u64, stored: u64) -> Option<f64> {
-    (stored > 0).then(|| logical as f64 / stored as f64)
 }
 
 fn dataset_json(d: &DatasetStorage) -> Json {
@@ -67,10 +62,6 @@ pub fn stats_json(stats: &StorageStats) -> Json {
     })
 }
 
-fn ratio_cell(logical: u64, stored: u64) -> String {
-    ratio(logical, stored).map_or("-".into(), |r| format!("{r:.1}x"))
-}
-
 fn human(stats: &StorageStats) -> String {
     let mut text = format!(
         "file size        {} ({} bytes)\n\
@@ -82,7 +73,7 @@ fn human(stats: &StorageStats) -> String {
         stats.file_size,
         human_bytes(stats.stored_bytes()),
         human_bytes(stats.logical_bytes()),
-        ratio_cell(stats.logical_bytes(), stats.stored_bytes()),
+        ratio_text(stats.logical_bytes(), stats.stored_bytes()),
         human_bytes(stats.reclaimable_bytes()),
         human_bytes(stats.other_bytes()),
     );
@@ -103,7 +94,7 @@ fn human(stats: &StorageStats) -> String {
             d.orphaned_slots.to_string(),
             human_bytes(d.logical_bytes),
             human_bytes(d.stored_bytes),
-            ratio_cell(d.logical_bytes, d.stored_bytes),
+            ratio_text(d.logical_bytes, d.stored_bytes),
         ]);
     }
     text.push('\n');

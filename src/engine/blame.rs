@@ -14,7 +14,7 @@ use super::tree::NodeKind;
 use super::versions::Version;
 
 /// Who wrote each chunk-grid position of a dataset in one version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Blame {
     /// The blamed version (`ancestry[0]`).
     pub version: Version,
@@ -55,18 +55,22 @@ impl Blame {
 
     /// The writer of the position with flat index `k` (C order).
     pub fn writer(&self, k: usize) -> Option<&Version> {
-        let i = (*self.writers.get(k)?)?;
-        self.ancestry.get(i as usize)
+        self.ancestry.get(self.writer_index(k)?)
     }
 
-    /// The writer of the chunk holding element `cell` (`None`: fill, or
-    /// outside the dataset).
-    pub fn writer_of_cell(&self, cell: &[usize]) -> Option<&Version> {
+    /// The writer of position `k` as an index into `ancestry`.
+    pub fn writer_index(&self, k: usize) -> Option<usize> {
+        self.writers.get(k).copied().flatten().map(|i| i as usize)
+    }
+
+    /// The flat index (C order) of the chunk holding element `cell`,
+    /// `None` outside the dataset.
+    pub fn chunk_of(&self, cell: &[usize]) -> Option<usize> {
         if cell.len() != self.chunks.len() || cell.iter().zip(&self.shape).any(|(i, n)| i >= n) {
             return None;
         }
         let index: Vec<usize> = cell.iter().zip(&self.chunks).map(|(i, c)| i / c).collect();
-        self.writer(flat(&index, &self.grid_shape()))
+        Some(flat(&index, &self.grid_shape()))
     }
 
     /// Every position's writer as an index into `ancestry`, C order.

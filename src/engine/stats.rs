@@ -25,7 +25,7 @@ use super::storage::storage_paths;
 use super::versions::Version;
 
 /// Where the bytes of a file are.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StorageStats {
     pub file_size: u64,
     /// What HDF5's free-space managers track as free: only space freed
@@ -141,6 +141,17 @@ fn depth_first(all: &[Version]) -> Vec<Step> {
         }
     }
     steps
+}
+
+/// How many times `stored` bytes hold `logical` ones (`None`: nothing
+/// stored): logical size over stored size, the dedup and compression ratio.
+pub fn ratio(logical: u64, stored: u64) -> Option<f64> {
+    (stored > 0).then(|| logical as f64 / stored as f64)
+}
+
+/// `12.3x`, `-` when nothing is stored.
+pub fn ratio_text(logical: u64, stored: u64) -> String {
+    ratio(logical, stored).map_or("-".into(), |r| format!("{r:.1}x"))
 }
 
 /// A byte count for people: `512 B`, `1.5 kB`, `12.3 MB` (powers of 1000).

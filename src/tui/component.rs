@@ -106,4 +106,6 @@ pub enum Effect {
     Confirmed(super::edit::Ask),
     /// Cancel the command in progress.
     CancelCommand,
+    /// Select this version in the timeline (blame's `B`).
+    SelectVersion(String),
 }
