@@ -41,6 +41,27 @@ fn blame_and_stats_equal_python() {
     bytes_unique_is_what_delete_versions_frees(dir.path(), &cases["deletes"]);
     blame_reads_each_map_once(&dir.path().join("history.h5"));
     read_only_and_bad_input(&dir.path().join("history.h5"));
+    plain_files_have_no_history(&dir.path().join("plain.h5"));
+}
+
+/// A plain HDF5 file: stats has its size and no version storage; blame
+/// has no history to follow and says so.
+fn plain_files_have_no_history(file: &Path) {
+    let make = "import sys, h5py, numpy as np\n\
+                with h5py.File(sys.argv[1], 'w') as f:\n\
+                \x20   f.create_dataset('x', data=np.arange(10), chunks=(4,))\n\
+                print('{}')";
+    python_snippet_json(make, &[file.to_str().unwrap()]);
+    let f = file.to_str().unwrap();
+    let doc = vh5_json(&["stats", f, "--json"]);
+    assert_eq!(doc["datasets"], serde_json::json!({}));
+    assert_eq!(doc["versions"][0]["name"], ".");
+    assert_eq!(
+        doc["file_size"].as_u64(),
+        Some(std::fs::metadata(file).unwrap().len())
+    );
+    let err = assert_bad_input(&["blame", f, "/x"]);
+    assert!(err.contains("not a versioned dataset"), "{err}");
 }
 
 fn blame_equals_brute_force(dir: &Path, cases: &Json) {

@@ -98,7 +98,10 @@ fn human(stats: &StorageStats) -> String {
         ]);
     }
     text.push('\n');
-    text.push_str(&table(&rows, &[false, true, true, true, true, true, true]));
+    match stats.datasets.is_empty() {
+        true => text.push_str("no versioned datasets: nothing is stored in raw_data\n"),
+        false => text.push_str(&table(&rows, &[false, true, true, true, true, true, true])),
+    }
     let mut rows = vec![[
         "version".to_string(),
         "timestamp".into(),
