@@ -1038,3 +1038,89 @@ fn requests_on_their_way_are_not_asked_again() {
     h.app.array.page = None;
     asked_once(&mut h, "page");
 }
+
+/// The background colour of the first cell on screen showing `text`.
+fn bg_of(h: &Headless, text: &str) -> Option<ratatui::style::Color> {
+    let buf = h.terminal.backend().buffer();
+    let lines: Vec<String> = h.screen().lines().map(String::from).collect();
+    let (y, line) = lines.iter().enumerate().find(|(_, l)| l.contains(text))?;
+    let x = line[..line.find(text)?].chars().count() as u16;
+    Some(buf[(x, y as u16)].bg)
+}
+
+#[test]
+fn blame_colours_chunks_by_their_writer_and_b_selects_it() {
+    let mut h = demo(120, 34);
+    // The current version's prices: fix-bad-tick rewrote the chunks of
+    // [17, 2] and [45, 3], the rest is older.
+    h.show("/prices");
+    h.keys(&[Char('b')]);
+    let s = h.screen();
+    assert!(s.contains("blame "), "the title says blame is on:\n{s}");
+    let note = status(&h);
+    assert!(note.contains("[chunk by "), "{note}");
+    insta::assert_snapshot!("blame", s);
+    // A colour per writer: cells of row 0 in three chunk columns have the
+    // same background exactly when the same version wrote their chunks.
+    let cells = [(0, "126.0075"), (4, "366.9623"), (8, "94.1816")];
+    let seen: Vec<_> = cells
+        .iter()
+        .map(|&(c, text)| {
+            h.app.array.move_to([0, c]);
+            (h.app.array.blame_note().unwrap(), bg_of(&h, text).unwrap())
+        })
+        .collect();
+    for a in &seen {
+        for b in &seen {
+            assert_eq!(a.0 == b.0, a.1 == b.1, "{a:?} vs {b:?}");
+        }
+        assert_ne!(a.1, ratatui::style::Color::Reset, "{a:?}");
+    }
+    let writers: std::collections::HashSet<_> = (0..101)
+        .map(|r| {
+            h.app.array.move_to([r, 2]);
+            h.app.array.blame_note()
+        })
+        .collect();
+    assert!(writers.len() > 1, "one writer only: {writers:?}");
+    // B: the cursor chunk's writer becomes the timeline's selection, and
+    // the array shows the same dataset in it.
+    h.keys(&[Char(':')]);
+    h.text("0, 0");
+    h.keys(&[Enter]);
+    let writer = status(&h);
+    let name = writer
+        .split("[chunk by ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .unwrap()
+        .to_string();
+    h.keys(&[Char('B')]);
+    assert_eq!(h.app.timeline.selected_name(), Some(name.as_str()));
+    let s = h.screen();
+    assert!(s.contains(&format!("/market/prices @ {name}")), "{s}");
+    assert!(
+        status(&h).contains(&format!("[chunk by {name} ")),
+        "{}",
+        status(&h)
+    );
+    // b again: off, and the colours go.
+    h.keys(&[Char('b')]);
+    assert!(!status(&h).contains("[chunk by"), "{}", status(&h));
+}
+
+#[test]
+fn storage_view_charts_bytes_added_per_version() {
+    let mut h = demo(120, 34);
+    h.keys(&[Char('S')]);
+    let s = h.screen();
+    assert!(
+        s.contains(" Storage ")
+            && s.contains("bytes each version added")
+            && s.contains("/market/prices"),
+        "{s}"
+    );
+    insta::assert_snapshot!("storage", s);
+    h.keys(&[Esc]);
+    assert!(!h.screen().contains(" Storage "), "{}", h.screen());
+}

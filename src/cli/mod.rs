@@ -1,6 +1,7 @@
 //! The `vh5` command line: one small module per subcommand, all on top of
 //! the engine. Contract: `shared/docs/cli.md`.
 
+pub mod blame;
 pub mod cat;
 pub mod check;
 pub mod commit;
@@ -12,6 +13,7 @@ pub mod ls;
 mod output;
 pub mod replay;
 pub mod show;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 
@@ -129,6 +131,21 @@ enum Command {
         /// Changed cells skipped per dataset
         #[arg(long, default_value_t = 0)]
         offset: usize,
+    },
+    /// Which version wrote each chunk of a dataset
+    Blame {
+        file: PathBuf,
+        path: String,
+        #[command(flatten)]
+        version: VersionArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where the file's bytes are: per dataset and per version
+    Stats {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// The whole file, canonically, as JSON
     Dump {
@@ -314,6 +331,16 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<()> {
             };
             cat::run(&f, &resolve(&f, &version)?, &target, format, force)
         }
+        Some(Command::Blame {
+            file,
+            path,
+            version,
+            json,
+        }) => {
+            let f = open(&file)?;
+            blame::run(&f, &resolve(&f, &version)?, &path, json)
+        }
+        Some(Command::Stats { file, json }) => stats::run(&open(&file)?, json),
         Some(Command::Dump { file, .. }) => dump::run(&open(&file)?),
         Some(Command::Diff {
             file,

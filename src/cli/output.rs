@@ -42,6 +42,30 @@ pub fn with_progress<T>(f: impl FnOnce(&mut dyn FnMut(&Progress)) -> Result<T>) 
     result
 }
 
+/// Rows as aligned columns (`right[i]`: right-align column i).
+pub fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths.iter().zip(right))
+            .map(|(cell, (&w, &r))| match r {
+                true => format!("{cell:>w$}"),
+                false => format!("{cell:<w$}"),
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
 pub fn print_error(e: &Error) {
     eprintln!("vh5: {}", e.message.replace('\n', " "));
 }

@@ -28,6 +28,14 @@ pub fn hdf5_map_reads() -> u64 {
     HDF5_MAP_READS.load(Ordering::Relaxed)
 }
 
+/// Chunk maps read from the file (not from the memo) since the process
+/// started, either way: lets tests prove scans share what was read.
+static MAP_READS: AtomicU64 = AtomicU64::new(0);
+
+pub fn map_reads() -> u64 {
+    MAP_READS.load(Ordering::Relaxed)
+}
+
 use super::progress::Cancel;
 
 impl Vh5File {
@@ -40,6 +48,7 @@ impl Vh5File {
             return Ok(known);
         }
         let map = self.read_chunk_map(version, path)?;
+        MAP_READS.fetch_add(1, Ordering::Relaxed);
         if self.caches() {
             self.index.remember(version, path, map.clone());
         }
@@ -90,7 +99,7 @@ impl Vh5File {
             let Some(regions) = self.regions_of(name, path)? else {
                 continue;
             };
-            for block in regions {
+            for block in regions.blocks {
                 match counts.versions_using.get_mut(&block) {
                     Some((n, last)) if *last != k => (*n, *last) = (*n + 1, k),
                     Some(_) => {}
@@ -109,6 +118,14 @@ impl Vh5File {
         }
         Ok(counts)
     }
+}
+
+/// What a version's dataset reads from its `raw_data`, without the grid
+/// positions (`Vh5File::regions_of`).
+pub(crate) struct VersionRegions {
+    pub shape: Vec<usize>,
+    /// One region per stored chunk; a region read twice appears twice.
+    pub blocks: Vec<Block>,
 }
 
 /// A version dataset read from the file's bytes (`Vh5File::raw_vds`).
@@ -182,20 +199,26 @@ impl Vh5File {
         one_source.then_some((vds, raw_path))
     }
 
-    /// The `raw_data` regions a version's dataset reads, for counting: from
-    /// a map already read, else straight from the mappings (no map built).
-    fn regions_of(&self, version: &str, path: &str) -> Result<Option<Vec<Block>>> {
+    /// The `raw_data` regions a version's dataset reads (one per stored
+    /// chunk, in no set order) and its shape, for counting: from a map
+    /// already read, else straight from the mappings (no map built).
+    pub(crate) fn regions_of(&self, version: &str, path: &str) -> Result<Option<VersionRegions>> {
         let known = match self.index.map(version, path) {
             Some(known) => known,
             None => match self.raw_layout(version, path) {
                 Some((vds, _)) => {
-                    let blocks = vds.mappings.into_iter().map(|m| m.source_block);
-                    return Ok(Some(blocks.collect()));
+                    return Ok(Some(VersionRegions {
+                        shape: vds.shape.iter().map(|&d| d as usize).collect(),
+                        blocks: vds.mappings.into_iter().map(|m| m.source_block).collect(),
+                    }));
                 }
                 None => self.read_chunk_map(version, path)?,
             },
         };
-        Ok(known.map(|m| m.iter().map(|(_, b)| b.clone()).collect()))
+        Ok(known.map(|m| VersionRegions {
+            shape: m.shape.clone(),
+            blocks: m.iter().map(|(_, b)| b.clone()).collect(),
+        }))
     }
 
     /// The chunk shape a `raw_data` pins for every version, read once.

@@ -440,7 +440,7 @@ fn layout_name(layout: Layout) -> &'static str {
     }
 }
 
-fn storage_size(h5: &hdf5::Dataset) -> u64 {
+pub(crate) fn storage_size(h5: &hdf5::Dataset) -> u64 {
     h5::locked(|| unsafe { H5Dget_storage_size(h5.id()) })
 }
 
@@ -543,7 +543,7 @@ pub(crate) fn raw_data_meta(path: &str, raw_path: &str, raw: hdf5::Dataset) -> R
         maxshape,
         chunks,
         filters: filters_of(&dcpl)?,
-        storage_size: None,
+        storage_size: Some(storage_size(&raw)),
         layout: "chunked",
         raw_data: Some(raw_path.to_string()),
         raw_shape: None,

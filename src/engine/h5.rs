@@ -147,6 +147,13 @@ pub fn stored_chunk_size(ds: hid_t, offset: &[usize]) -> hdf5::Result<u64> {
     Ok(size)
 }
 
+/// Bytes HDF5's free-space managers of an open file track as free (only
+/// what this session freed, or what the file persists across closes).
+pub fn file_free_space(file: hid_t) -> hdf5::Result<u64> {
+    let n = locked(|| hdf5::h5check(unsafe { hdf5_sys::h5f::H5Fget_freespace(file) }))?;
+    Ok(n as u64)
+}
+
 /// Writes a chunk's stored bytes as read by `read_stored_chunk` into a
 /// dataset with the same filters and chunk shape.
 pub fn write_stored_chunk(

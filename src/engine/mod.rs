@@ -20,7 +20,8 @@
 //!    (every version's maps, read once, and region counts), `debris`
 //!    (leftovers of killed writes), `resolve` (naming a version), `tree`,
 //!    `features` (plain VDS mappings, filter names, dimension scales),
-//!    `dataset`.
+//!    `dataset`, then the history scans that read only chunk maps:
+//!    `blame` (who wrote each chunk) and `stats` (where the bytes are).
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
 //!    `commit`); 7. history (`replay`), `diff` and `check` (verifying a
 //!    file); 8. `session`, the write side of the browser (one read handle,
@@ -29,6 +30,7 @@
 //! No import cycles.
 
 pub mod attrs;
+pub mod blame;
 pub mod cast;
 pub mod check;
 pub mod chunkindex;
@@ -61,6 +63,7 @@ pub mod resolve;
 pub mod session;
 pub mod slice;
 pub mod stage;
+pub mod stats;
 pub mod storage;
 pub mod tree;
 pub mod value;

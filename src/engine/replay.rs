@@ -615,12 +615,7 @@ impl Rewriter<'_> {
 
     /// Paths of every dataset storage group (`raw_data` + `hash_table`).
     fn storage_paths(&self) -> Result<Vec<String>> {
-        let groups = storage::storage_groups(&self.src.h5)?;
-        Ok(groups
-            .into_iter()
-            .filter(|g| g.is_complete())
-            .map(|g| g.path)
-            .collect())
+        storage::storage_paths(&self.src.h5)
     }
 
     /// Keeps only the chunks surviving versions use, in their old slot

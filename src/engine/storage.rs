@@ -236,6 +236,17 @@ impl StorageGroup {
     }
 }
 
+/// The dataset path of every complete storage group (`raw_data` and
+/// `hash_table`) in `_version_data`: every path versioned-hdf5
+/// keeps data for, whether or not a version still holds it.
+pub fn storage_paths(file: &hdf5::File) -> Result<Vec<String>> {
+    Ok(storage_groups(file)?
+        .into_iter()
+        .filter(|g| g.is_complete())
+        .map(|g| g.path)
+        .collect())
+}
+
 /// Every storage group of a versioned file, complete or not, by path.
 pub fn storage_groups(file: &hdf5::File) -> Result<Vec<StorageGroup>> {
     let root = file.group(VERSION_DATA)?;

@@ -27,6 +27,7 @@ use super::keybar;
 use super::keymap::{self, Action, Binding, Context, Key};
 use super::meta::MetaPane;
 use super::popup::Popup;
+use super::storage::StoragePopup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
 use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
@@ -318,6 +319,11 @@ impl App {
             // What was asked of the old file is asked again.
             self.in_flight.clear();
             self.failed.clear();
+            self.array.blame.forget();
+            if let Some(Popup::Storage(p)) = self.popup.as_mut() {
+                p.stats = None;
+                self.request(Request::Storage);
+            }
             self.request(Request::Log);
             return;
         }
@@ -514,6 +520,17 @@ impl App {
                 }
             }
             Reply::Overview(o) => self.array.overview = Some(o),
+            Reply::Blame(blame) => {
+                let rows = &self.timeline.rows;
+                self.array
+                    .blame
+                    .set(blame, |name| rows.iter().position(|r| r.name == name));
+            }
+            Reply::Storage(stats) => {
+                if let Some(Popup::Storage(p)) = self.popup.as_mut() {
+                    p.stats = Some(stats);
+                }
+            }
             Reply::Labels {
                 version,
                 path,
@@ -691,6 +708,9 @@ impl App {
             }),
             None => drop(self.failed.remove("page")),
         }
+        if let Some((version, path)) = self.array.wanted_blame() {
+            self.ask_once(Request::Blame { version, path });
+        }
     }
 
     /// Asks unless the same request is already on its way (asking again
@@ -795,7 +815,8 @@ impl App {
             | Context::CopyChoice
             | Context::Confirm
             | Context::Commit
-            | Context::Progress => {
+            | Context::Progress
+            | Context::Storage => {
                 if let Some(p) = self.popup.as_mut() {
                     let effect = p.handle(action);
                     self.apply(effect);
@@ -836,6 +857,11 @@ impl App {
             Action::Undo => self.command(Command::Undo),
             Action::Commit => self.open_commit(),
             Action::Help => self.popup = Some(Popup::Help(HelpPopup::default())),
+            Action::Storage => {
+                let selected = self.timeline.selected_name().map(String::from);
+                self.popup = Some(Popup::Storage(StoragePopup::new(selected)));
+                self.request(Request::Storage);
+            }
             Action::NextPane => self.cycle_focus(1),
             Action::PrevPane => self.cycle_focus(-1),
             Action::FocusTimeline => self.set_focus(Pane::Timeline),
@@ -1190,8 +1216,9 @@ impl App {
         let mut lines = vec![
             format!("Delete {}?", plan.versions.join(", ")),
             format!(
-                "This frees {} chunk(s), {} bytes.",
-                plan.chunks_freed, plan.bytes_freed
+                "This frees {} chunk(s): {} of data, uncompressed.",
+                plan.chunks_freed,
+                crate::engine::stats::human_bytes(plan.bytes_freed),
             ),
         ];
         lines.push(match &plan.current_after {
@@ -1418,6 +1445,21 @@ impl App {
                 self.cancel = self.running;
                 self.status = Some(("cancelling…".into(), false));
             }
+            Effect::SelectVersion(name) => self.select_version(&name),
+        }
+    }
+
+    /// Selects a version in the timeline (the tree and the array follow,
+    /// keeping the node shown).
+    fn select_version(&mut self, name: &str) {
+        let Some(i) = self.timeline.rows.iter().position(|r| r.name == name) else {
+            self.status = Some((format!("{name} is not in the timeline"), true));
+            return;
+        };
+        self.status = Some((format!("{name} selected: it wrote this chunk"), false));
+        if i != self.timeline.selected {
+            self.timeline.selected = i;
+            self.version_changed();
         }
     }
 
@@ -1823,6 +1865,9 @@ impl App {
                 format!("{note} "),
                 Style::default().fg(Color::Red),
             ));
+        }
+        if let Some(note) = self.array.blame_note() {
+            spans.push(Span::styled(note, Style::default().fg(Color::Cyan)));
         }
         // The message before the cell's diff note: it is what just happened.
         match &self.status {

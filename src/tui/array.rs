@@ -17,6 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset as ChartData, GraphType, Paragraph};
 use ratatui::Frame;
 
+use super::blame::{BlameLayer, Writer};
 use super::cells::Plane;
 use super::component::{Effect, FieldFor, Pane};
 use super::field::TextField;
@@ -161,6 +162,8 @@ pub struct ArrayPane {
     /// missing VDS source, a filter this build lacks): shown in place of
     /// cells that would otherwise wait forever.
     pub read_error: Option<(String, String, String)>,
+    /// `b`: each cell coloured by the version that wrote its chunk.
+    pub blame: BlameLayer,
 }
 
 /// A value's text in a table cell: control characters escaped (`\t`,
@@ -412,9 +415,48 @@ impl ArrayPane {
             Action::NextChange | Action::PrevChange => {
                 return Effect::FindChange(action == Action::NextChange)
             }
+            Action::Blame => return self.blame.toggle(),
+            Action::BlameJump => return self.blame_jump(),
             _ => {}
         }
         Effect::None
+    }
+
+    /// The dataset shown: its version and path.
+    fn shown(&self) -> Option<(&str, &str)> {
+        Some((self.version.as_deref()?, &self.meta.as_ref()?.path))
+    }
+
+    /// Who wrote the chunk of (row, col), while blame is on and known.
+    fn writer_at(&self, r: usize, c: usize) -> Option<Writer<'_>> {
+        let (version, path) = self.shown()?;
+        self.blame.writer(version, path, &self.index_of(r, c))
+    }
+
+    /// The blame wanted for what is shown: (version, path).
+    pub fn wanted_blame(&self) -> Option<(String, String)> {
+        let (version, path) = self.shown()?;
+        (self.blame.wants(version, path) && self.removed_in.is_none() && !self.is_empty())
+            .then(|| (version.to_string(), path.to_string()))
+    }
+
+    /// The status line's note on the cursor chunk's writer.
+    pub fn blame_note(&self) -> Option<String> {
+        let (version, path) = self.shown()?;
+        let cell = self.index_of(self.cursor[0], self.cursor[1]);
+        self.blame.note(version, path, &cell)
+    }
+
+    /// `B`: select the cursor chunk's writer in the timeline.
+    fn blame_jump(&self) -> Effect {
+        match self.writer_at(self.cursor[0], self.cursor[1]) {
+            Some(Writer::Version(v, _)) => Effect::SelectVersion(v.name.clone()),
+            Some(Writer::Never) => {
+                Effect::Status("this chunk was never written: fill value".into(), false)
+            }
+            None if self.blame.on => Effect::Status("blame: still computing".into(), false),
+            None => Effect::Status("B: turn blame on first (b)".into(), false),
+        }
     }
 
     /// `p`: table → plot of the window → (1-D) the whole dataset → table.
@@ -762,6 +804,9 @@ impl ArrayPane {
             spans.extend(field.spans());
             spans.push(Span::raw(" "));
         }
+        if let Some(note) = self.shown().and_then(|(v, p)| self.blame.title_note(v, p)) {
+            spans.push(Span::styled(note, Style::default().fg(Color::Cyan)));
+        }
         spans.push(Span::styled(
             self.title_extra(),
             Style::default().fg(Color::DarkGray),
@@ -1047,7 +1092,10 @@ impl ArrayPane {
                     None => "…".into(),
                 };
                 let text = cut(&text, w);
-                let mut style = Style::default();
+                let mut style = match self.shown() {
+                    Some((v, p)) => self.blame.style(v, p, &self.index_of(r, c)),
+                    None => Style::default(),
+                };
                 if let Some((true, _)) = self.diff_at(r, c) {
                     style = style.bg(Color::Yellow).fg(Color::Black);
                 }

@@ -108,4 +108,6 @@ pub enum Effect {
     CancelCommand,
     /// Open what a reference points to (tree, then array).
     Follow(crate::engine::region::RefTarget),
+    /// Select this version in the timeline (blame's `B`).
+    SelectVersion(String),
 }

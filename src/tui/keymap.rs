@@ -41,11 +41,13 @@ pub enum Context {
     Commit,
     /// A write in progress.
     Progress,
+    /// The storage view (S).
+    Storage,
 }
 
 impl Context {
     /// In the order the help overlay lists them.
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Timeline,
         Context::Tree,
@@ -56,6 +58,7 @@ impl Context {
         Context::Commit,
         Context::Confirm,
         Context::Progress,
+        Context::Storage,
         Context::Detail,
         Context::CopyChoice,
         Context::Help,
@@ -77,6 +80,7 @@ impl Context {
             Context::Confirm => "Confirm",
             Context::Commit => "Commit dialog (c; text keys as in fields)",
             Context::Progress => "Progress",
+            Context::Storage => "Storage view (S)",
         }
     }
 
@@ -98,6 +102,7 @@ impl Context {
             Context::Confirm => &[Context::Confirm],
             Context::Commit => &[Context::Commit, Context::Field],
             Context::Progress => &[Context::Progress],
+            Context::Storage => &[Context::Storage],
         }
     }
 
@@ -113,6 +118,7 @@ impl Context {
                 | Context::Confirm
                 | Context::Commit
                 | Context::Progress
+                | Context::Storage
         )
     }
 
@@ -262,6 +268,12 @@ actions! {
     /// Array, metadata: open what the reference under the cursor (or the
     /// selected attribute) points to, in the tree and the array.
     Follow,
+    /// Array: colour each chunk by the version that wrote it (again: off).
+    Blame,
+    /// Array, blame on: select the cursor chunk's writer in the timeline.
+    BlameJump,
+    /// The storage view: bytes per version and per dataset.
+    Storage,
 }
 
 /// One key as the table spells it: a code, and whether Ctrl is held.
@@ -398,7 +410,7 @@ const fn b(
 use Action as A;
 use Context::{
     Array, Commit, Confirm, CopyChoice, Detail, Field, Global, Help, Meta, Pending, Progress,
-    Timeline, Tree,
+    Storage, Timeline, Tree,
 };
 
 /// Every binding. Within a context, the order is the help's and the key
@@ -470,6 +482,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Undo,
         "undo the newest staged edit",
         Some("undo"),
+    ),
+    b(
+        Global,
+        &[ch('S')],
+        A::Storage,
+        "storage: bytes added per version, per dataset totals",
+        None,
     ),
     b(Global, &[ch('?')], A::Help, "this help", Some("help")),
     b(
@@ -790,6 +809,20 @@ pub static BINDINGS: &[Binding] = &[
         "start / end a rectangular selection",
         Some("select"),
     ),
+    b(
+        Array,
+        &[ch('b')],
+        A::Blame,
+        "blame: colour chunks by the version that wrote them",
+        None,
+    ),
+    b(
+        Array,
+        &[ch('B')],
+        A::BlameJump,
+        "blame: select the cursor chunk's writer in the timeline",
+        None,
+    ),
     // Text fields.
     b(Field, &[ENTER], A::Accept, "accept", Some("accept")),
     b(
@@ -878,6 +911,32 @@ pub static BINDINGS: &[Binding] = &[
         A::Cancel,
         "cancel (before the point of no return)",
         Some("cancel"),
+    ),
+    // The storage view.
+    b(
+        Storage,
+        &[UP, ch('k')],
+        A::Up,
+        "scroll the datasets up",
+        None,
+    ),
+    b(
+        Storage,
+        &[DOWN, ch('j')],
+        A::Down,
+        "scroll the datasets down",
+        Some("scroll"),
+    ),
+    b(Storage, &[PGUP], A::PageUp, "page up", None),
+    b(Storage, &[PGDN], A::PageDown, "page down", None),
+    b(Storage, &[ch('g'), HOME], A::First, "top", None),
+    b(Storage, &[ch('G'), END], A::Last, "bottom", None),
+    b(
+        Storage,
+        &[ESC, ch('S'), ch('q')],
+        A::Close,
+        "close",
+        Some("close"),
     ),
     // The cell detail view.
     b(Detail, &[UP, ch('k')], A::Up, "scroll up", None),

@@ -11,12 +11,14 @@
 //! field); `keymap` is the one table of bindings that the router, the help
 //! overlay (`help`) and the key bar (`keybar`) read; `component` holds what
 //! components tell the router; one module per pane (`timeline`, `tree`,
-//! `meta`, `array`) and per popup (`help`, the text `field`, `edit` for the
-//! pending list, confirms, the commit dialog and progress; `popup`
-//! lists the popups), each owning its state, its actions and its rendering.
+//! `meta`, `array`, with `blame` the array's blame layer) and per popup
+//! (`help`, the text `field`, `edit` for the pending list, confirms, the
+//! commit dialog and progress, `storage` the storage view; `popup` lists
+//! the popups), each owning its state, its actions and its rendering.
 
 pub mod app;
 pub mod array;
+pub mod blame;
 pub mod cells;
 pub mod clipboard;
 pub mod component;
@@ -29,6 +31,7 @@ pub mod keybar;
 pub mod keymap;
 pub mod meta;
 pub mod popup;
+pub mod storage;
 pub mod timeline;
 pub mod tree;
 pub mod worker;

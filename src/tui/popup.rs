@@ -16,6 +16,7 @@ use super::detail::{CopyPopup, DetailPopup};
 use super::edit::{CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::help::HelpPopup;
 use super::keymap::{Action, Context, Key};
+use super::storage::StoragePopup;
 
 /// The scrolling the text popups share: a first row shown, rows in view
 /// and rows in all (both from the last render).
@@ -68,6 +69,7 @@ pub enum Popup {
     Confirm(ConfirmPopup),
     Commit(CommitPopup),
     Progress(ProgressPopup),
+    Storage(StoragePopup),
 }
 
 impl Popup {
@@ -81,6 +83,7 @@ impl Popup {
             Popup::Confirm(_) => Context::Confirm,
             Popup::Commit(_) => Context::Commit,
             Popup::Progress(_) => Context::Progress,
+            Popup::Storage(_) => Context::Storage,
         }
     }
 
@@ -93,6 +96,7 @@ impl Popup {
             Popup::Confirm(c) => c.handle(action),
             Popup::Commit(c) => c.handle(action),
             Popup::Progress(p) => p.handle(action),
+            Popup::Storage(s) => s.handle(action),
         }
     }
 
@@ -125,6 +129,7 @@ impl Popup {
             Popup::Confirm(c) => c.render(f, area),
             Popup::Commit(c) => c.render(f, area),
             Popup::Progress(p) => p.render(f, area),
+            Popup::Storage(s) => s.render(f, area),
         }
     }
 }

@@ -23,6 +23,7 @@ use super::array::{AxisLabel, Overview};
 use super::cells::{axis_labels, overview, Found, Plane, PlaneChanges};
 use chrono::{DateTime, Utc};
 
+use crate::engine::blame::Blame;
 use crate::engine::commit::{CommitOptions, CommitSummary};
 use crate::engine::diff::{diff_mask, Depth, VersionDiff};
 use crate::engine::progress::Cancel;
@@ -30,6 +31,7 @@ use crate::engine::progress::{Progress, ProgressFn};
 use crate::engine::replay::MetadataChange;
 use crate::engine::session::{DeletePlan, Session};
 use crate::engine::stage::Stage;
+use crate::engine::stats::StorageStats;
 use crate::engine::{
     Attr, ChunkMapSummary, DatasetMeta, Edit, EditId, Node, NodeKind, PendingRow, Result,
     Selection, ValueGrid, Version, Vh5File,
@@ -100,6 +102,14 @@ pub enum Request {
         path: String,
         plane: Plane,
     },
+    /// Which version wrote each chunk of a dataset (of the committed
+    /// version: staged edits are drawn in their own colour anyway).
+    Blame {
+        version: String,
+        path: String,
+    },
+    /// Where the file's bytes are (the storage view).
+    Storage,
 }
 
 impl Request {
@@ -108,7 +118,11 @@ impl Request {
     pub fn is_background(&self) -> bool {
         matches!(
             self,
-            Request::ChunkSummary { .. } | Request::Summary { .. } | Request::CountChanges { .. }
+            Request::ChunkSummary { .. }
+                | Request::Summary { .. }
+                | Request::CountChanges { .. }
+                | Request::Blame { .. }
+                | Request::Storage
         )
     }
 
@@ -118,7 +132,10 @@ impl Request {
         !self.is_background()
             || matches!(
                 self,
-                Request::ChunkSummary { .. } | Request::CountChanges { .. }
+                Request::ChunkSummary { .. }
+                    | Request::CountChanges { .. }
+                    | Request::Blame { .. }
+                    | Request::Storage
             )
     }
 
@@ -130,6 +147,8 @@ impl Request {
             }
             Request::Summary { .. } => Some("summarizing versions".into()),
             Request::CountChanges { path, .. } => Some(format!("counting {path}'s changed cells")),
+            Request::Blame { path, .. } => Some(format!("blaming {path}'s chunks")),
+            Request::Storage => Some("accounting for the file's storage".into()),
             _ => None,
         }
     }
@@ -149,6 +168,8 @@ impl Request {
             Request::Overview { .. } => "overview".into(),
             Request::Labels { .. } => "labels".into(),
             Request::CountChanges { .. } => "count changes".into(),
+            Request::Blame { .. } => "blame".into(),
+            Request::Storage => "storage".into(),
         }
     }
 }
@@ -227,6 +248,8 @@ pub enum Reply {
         path: String,
         labels: Vec<AxisLabel>,
     },
+    Blame(Arc<Blame>),
+    Storage(Arc<StorageStats>),
 }
 
 /// A numbered answer (or the error that replaced it).
@@ -692,6 +715,11 @@ impl Service {
                     counts,
                 }
             }
+            Request::Blame { version, path } => {
+                let blame = file.blame(&self.version(version)?, path, cancel)?;
+                Reply::Blame(Arc::new(blame))
+            }
+            Request::Storage => Reply::Storage(Arc::new(file.storage_stats(cancel)?)),
         })
     }
 }

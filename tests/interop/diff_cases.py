@@ -76,7 +76,6 @@ import datetime as dt
 import json
 import os
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -621,16 +620,5 @@ def prepare(outdir):
     return {"files": files, "cases": len(cases)}
 
 
-def main(argv):
-    if len(argv) == 2 and argv[0] == "prepare":
-        t = time.time()
-        res = prepare(argv[1])
-        res["seconds"] = round(time.time() - t, 2)
-        print(json.dumps(res))
-        return 0
-    print(__doc__, file=sys.stderr)
-    return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(peer.prepare_main(prepare, __doc__, sys.argv[1:]))

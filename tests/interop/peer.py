@@ -541,6 +541,22 @@ def quiet_dealloc_noise():
     sys.unraisablehook = hook
 
 
+def prepare_main(prepare, doc, argv):
+    """`SCRIPT prepare OUTDIR`: runs prepare(OUTDIR), prints its JSON result
+    with the seconds it took; anything else prints the usage (doc)."""
+    import json
+    import time
+
+    if len(argv) == 2 and argv[0] == "prepare":
+        t = time.time()
+        res = prepare(argv[1])
+        res["seconds"] = round(time.time() - t, 2)
+        print(json.dumps(res))
+        return 0
+    print(doc, file=sys.stderr)
+    return 2
+
+
 def build_case(cases, name):
     """(setup, steps) of a case in a table {name: {"build": fn}}."""
     if name not in cases:
