@@ -9,15 +9,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use super::chunkindex::stand_in;
+use super::codec::{leading_box, Pipeline};
 use super::debris::stale_temp_files;
+use super::dtype::Dtype;
 use super::error::{Error, Result};
 use super::file::Vh5File;
 use super::h5::{self, Block};
 use super::hash::{digest, ChunkDigest};
 use super::layout::{self, HashRow, HASH_TABLE};
+use super::pool::pipelined;
 use super::progress::{Cancel, Progress, ProgressFn};
 use super::storage::{self, StorageGroup};
 use super::tree::NodeKind;
+use super::value::ValueGrid;
 use super::versions::VersionGraph;
 
 /// A version that reads a slot, and at which chunk positions.
@@ -737,34 +741,187 @@ fn scan_version(
 /// hash, else why it cannot be read.
 type BadSlot = (usize, Option<String>);
 
-/// Reads back and hashes every slot with a hash row, once.
+/// Reads back and hashes every slot with a hash row, once: decoded on
+/// every core where `codec` knows the filters, else through HDF5.
 fn hash_slots(
     store: &Storage,
     report: &mut CheckReport,
     steps: &mut Steps,
 ) -> Result<Vec<BadSlot>> {
     let mut bad = Vec::new();
-    for (slot, row) in store.row_of.iter().enumerate() {
-        let Some(i) = *row else { continue };
-        steps.step(&store.path)?;
+    let decoder = store.decoder()?;
+    let mut slots = store.row_of.iter().enumerate();
+    // What a worker needs of a slot: its stored bytes, where HDF5 was
+    // not already asked to read it.
+    let mut produce = || -> Option<Result<Hashed>> {
+        let (slot, i) = slots.find_map(|(slot, row)| row.map(|i| (slot, i)))?;
+        if let Err(e) = steps.step(&store.path) {
+            return Some(Err(e));
+        }
         let row = &store.rows[i];
         let start = layout::slot_start(slot, &store.chunks);
-        let mut outcome = Outcome::Mismatch;
-        for extent in store.extents(slot, row) {
-            outcome = hash_chunk(store, &start, &extent, &row.digest, report);
+        let extents = store.extents(slot, row);
+        let stored = match &decoder {
+            Some(_) => h5::read_stored_chunk(store.raw.id(), &start).ok().flatten(),
+            None => None,
+        };
+        Some(Ok(match stored {
+            Some((bytes, mask)) => Hashed::Stored {
+                slot,
+                bytes,
+                mask,
+                extents,
+                digest: row.digest,
+            },
+            None => store.hash_through_hdf5(slot, &start, &extents, &row.digest),
+        }))
+    };
+    let work = |item: Hashed| -> Result<Hashed> {
+        Ok(match (item, &decoder) {
+            (
+                Hashed::Stored {
+                    slot,
+                    bytes,
+                    mask,
+                    extents,
+                    digest,
+                },
+                Some(d),
+            ) => d.hash(slot, bytes, mask, &extents, &digest),
+            (done, _) => done,
+        })
+    };
+    pipelined(&mut produce, work, |done| {
+        if let Hashed::Done {
+            slot,
+            outcome,
+            decoded,
+            stored,
+        } = done
+        {
+            report.bytes_decoded += decoded;
+            report.bytes_checked += stored;
+            report.chunks_checked += 1;
+            match outcome {
+                Outcome::Sound | Outcome::Unhashable => {}
+                Outcome::Mismatch => bad.push((slot, None)),
+                Outcome::Unreadable(reason) => bad.push((slot, Some(reason))),
+            }
+        }
+    })?;
+    bad.sort();
+    Ok(bad)
+}
+
+/// A slot on its way through the hash pass.
+enum Hashed {
+    /// Read out of HDF5, still encoded.
+    Stored {
+        slot: usize,
+        bytes: Vec<u8>,
+        mask: u32,
+        extents: Vec<Vec<usize>>,
+        digest: ChunkDigest,
+    },
+    /// Hashed, with the bytes it decoded to and the bytes it takes stored.
+    Done {
+        slot: usize,
+        outcome: Outcome,
+        decoded: u64,
+        stored: u64,
+    },
+}
+
+/// What decoding a storage's chunks outside HDF5 takes.
+struct Decoder {
+    pipeline: Pipeline,
+    dtype: Dtype,
+    chunks: Vec<usize>,
+}
+
+impl Decoder {
+    /// Decodes one stored chunk and hashes it at each candidate extent
+    /// until one matches.
+    fn hash(
+        &self,
+        slot: usize,
+        bytes: Vec<u8>,
+        mask: u32,
+        extents: &[Vec<usize>],
+        want: &ChunkDigest,
+    ) -> Hashed {
+        let stored = bytes.len() as u64;
+        let size = self.dtype.size();
+        let whole = self.chunks.iter().product::<usize>() * size;
+        let (mut outcome, mut decoded) = (Outcome::Mismatch, 0);
+        match self.pipeline.decode(bytes, mask, whole) {
+            Err(e) => outcome = Outcome::Unreadable(e.message),
+            Ok(chunk) => {
+                for extent in extents {
+                    let cells = leading_box(chunk.clone(), &self.chunks, extent, size);
+                    decoded = cells.len() as u64;
+                    let grid = ValueGrid::from_bytes(self.dtype.clone(), extent.clone(), cells);
+                    outcome = match digest(&grid) {
+                        Ok(d) if d == *want => Outcome::Sound,
+                        Ok(_) => Outcome::Mismatch,
+                        Err(_) => Outcome::Unhashable,
+                    };
+                    if !matches!(outcome, Outcome::Mismatch) {
+                        break;
+                    }
+                }
+            }
+        }
+        Hashed::Done {
+            slot,
+            outcome,
+            decoded,
+            stored,
+        }
+    }
+}
+
+impl Storage {
+    /// The decoder of this storage's chunks when `codec` knows its filters
+    /// and its elements are fixed-size.
+    fn decoder(&self) -> Result<Option<Decoder>> {
+        let dtype = Dtype::from_type_id(h5::dataset_type(self.raw.id())?.id())?;
+        let dcpl = h5::dataset_dcpl(self.raw.id())?;
+        let ids: Vec<i32> = h5::filters(dcpl.id())?.iter().map(|f| f.id).collect();
+        let chunked = h5::chunk_dims(dcpl.id())?.as_deref() == Some(self.chunks.as_slice());
+        Ok(match Pipeline::new(&ids, dtype.size()) {
+            Some(pipeline) if chunked && !dtype.has_vlen() => Some(Decoder {
+                pipeline,
+                dtype,
+                chunks: self.chunks.clone(),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Hashes a slot read through HDF5 (which decodes it).
+    fn hash_through_hdf5(
+        &self,
+        slot: usize,
+        start: &[usize],
+        extents: &[Vec<usize>],
+        want: &ChunkDigest,
+    ) -> Hashed {
+        let (mut outcome, mut decoded) = (Outcome::Mismatch, 0);
+        for extent in extents {
+            (outcome, decoded) = hash_chunk(self, start, extent, want);
             if !matches!(outcome, Outcome::Mismatch) {
                 break;
             }
         }
-        match outcome {
-            Outcome::Sound | Outcome::Unhashable => {}
-            Outcome::Mismatch => bad.push((slot, None)),
-            Outcome::Unreadable(reason) => bad.push((slot, Some(reason))),
+        let stored = h5::stored_chunk_size(self.raw.id(), start).unwrap_or(0);
+        Hashed::Done {
+            slot,
+            outcome,
+            decoded,
+            stored,
         }
-        report.bytes_checked += h5::stored_chunk_size(store.raw.id(), &start).unwrap_or(0);
-        report.chunks_checked += 1;
     }
-    Ok(bad)
 }
 
 enum Outcome {
@@ -780,18 +937,18 @@ fn hash_chunk(
     start: &[usize],
     extent: &[usize],
     want: &ChunkDigest,
-    report: &mut CheckReport,
-) -> Outcome {
+) -> (Outcome, u64) {
     let grid = match storage::read_block(&store.raw, start, extent) {
         Ok(grid) => grid,
-        Err(e) => return Outcome::Unreadable(e.message),
+        Err(e) => return (Outcome::Unreadable(e.message), 0),
     };
-    report.bytes_decoded += grid.raw_bytes().len() as u64;
-    match digest(&grid) {
+    let decoded = grid.raw_bytes().len() as u64;
+    let outcome = match digest(&grid) {
         Ok(d) if d == *want => Outcome::Sound,
         Ok(_) => Outcome::Mismatch,
         Err(_) => Outcome::Unhashable,
-    }
+    };
+    (outcome, decoded)
 }
 
 /// The damaged slots as problems naming every version and chunk that reads

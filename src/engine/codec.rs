@@ -7,6 +7,7 @@
 //! any other filter, and the caller reads through HDF5 instead.
 
 use super::error::{Error, Result};
+use super::grid::{flat, grid_positions};
 use super::layout::{FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE};
 
 /// The decodable filters of a dataset, in pipeline (encoding) order.
@@ -140,9 +141,43 @@ fn fletcher32(data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
+/// The C-order box `[0, extent)` of a whole chunk's elements (an edge
+/// chunk's cells inside the dataset).
+pub fn leading_box(chunk: Vec<u8>, chunks: &[usize], extent: &[usize], size: usize) -> Vec<u8> {
+    if chunks == extent {
+        return chunk;
+    }
+    let rank = chunks.len();
+    let row = extent[rank - 1] * size;
+    let mut out = Vec::with_capacity(extent.iter().product::<usize>() * size);
+    for lead in grid_positions(&extent[..rank - 1]) {
+        let start = flat(&lead, &chunks[..rank - 1]) * chunks[rank - 1] * size;
+        out.extend_from_slice(&chunk[start..start + row]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_box_takes_the_leading_box() {
+        // A 3x4 chunk of one-byte elements, clipped to 2x3.
+        let chunk: Vec<u8> = (0..12).collect();
+        assert_eq!(
+            leading_box(chunk.clone(), &[3, 4], &[2, 3], 1),
+            vec![0, 1, 2, 4, 5, 6]
+        );
+        assert_eq!(leading_box(chunk.clone(), &[3, 4], &[3, 4], 1), chunk);
+        assert_eq!(
+            leading_box((0..8).collect(), &[8], &[5], 1),
+            vec![0, 1, 2, 3, 4]
+        );
+        // Two-byte elements, 2x2x2 clipped to 1x2x1.
+        let c3: Vec<u8> = (0..16).collect();
+        assert_eq!(leading_box(c3, &[2, 2, 2], &[1, 2, 1], 2), vec![0, 1, 4, 5]);
+    }
 
     #[test]
     fn unshuffle_inverts_shuffle() {

@@ -3,9 +3,10 @@
 //! are two faces of it.
 //!
 //! Layers, bottom up; a module imports only from its own layer or below:
-//! 1. `error`, `faults`, `progress` (progress reports, cancel), `slice`
-//!    (selections), `grid` (chunk-grid arithmetic), `region` (HDF5
-//!    selections as slice text, reference targets).
+//! 1. `error`, `faults`, `progress` (progress reports, cancel), `pool`
+//!    (work on every core beside HDF5), `slice` (selections), `grid`
+//!    (chunk-grid arithmetic), `region` (HDF5 selections as slice text,
+//!    reference targets).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
 //!    bytes), `codec` (a stored chunk's bytes decoded without HDF5, so
 //!    that chunks inflate on every core), then typed elements: `dtype`,
@@ -54,6 +55,7 @@ pub mod h5raw;
 pub mod h5write;
 pub mod hash;
 pub mod layout;
+pub mod pool;
 pub mod progress;
 pub mod read;
 pub mod refs;
