@@ -10,6 +10,9 @@
 #   diff-mode.svg        diff fix-bad-tick (A) → scenario-shock (B) on
 #                        /market/prices, the shocked last 5 days highlighted
 #   plot.svg             the line chart of /market/fx/eurusd (`p`), 101 days
+#   blame.svg            /market/prices with blame on (`b`): each chunk in
+#                        the colour of the version that wrote it
+#   storage.svg          the storage view (`S`): bytes each version added
 #
 # Needs tmux, python3 and cargo only (scripts/setup.sh --test installs tmux).
 set -euo pipefail
@@ -149,5 +152,23 @@ wait_for "/market/fx/eurusd @ eod-2025-05-30"
 keys Enter p
 wait_for "/market/fx/eurusd @ eod-2025-05-30 cursor (0, 0)"
 snap plot "vh5 — /market/fx/eurusd as a line chart (p)"
+
+# 5. Blame: back to the table (p until it is one), the tree (2),
+#    /market/prices, its values (Enter), blame on (b), row 40.
+keys p p 2
+typed "/prices"
+keys Enter Enter b :
+typed "40, 2"
+keys Enter
+wait_for "/market/prices @ eod-2025-05-30" "[chunk by"
+wait_loaded 17,33
+snap blame "vh5 — blame (b): each chunk of /market/prices in the colour of the version that wrote it"
+
+# 6. The storage view (S).
+keys S
+wait_for "Storage (Esc closes)"
+wait_loaded 1,34
+snap storage "vh5 — the storage view (S): bytes each version added, per-dataset totals"
+keys Escape
 
 keys q
