@@ -50,7 +50,7 @@ impl PartialEq for ChunkMap {
         let same_slots = match (&self.slots, &other.slots) {
             (Slots::Dense(a), Slots::Dense(b)) => a == b,
             (Slots::Sparse(a), Slots::Sparse(b)) => a == b,
-            _ => self.stored() == other.stored() && self.iter().eq(other.iter()),
+            _ => self.iter().eq(other.iter()),
         };
         self.shape == other.shape
             && self.chunks == other.chunks
@@ -63,8 +63,8 @@ impl Eq for ChunkMap {}
 
 impl ChunkMap {
     pub fn empty(shape: Vec<usize>, chunks: Vec<usize>, raw_data: String) -> ChunkMap {
-        let slots = compact_slots(&shape, &chunks, &[])
-            .unwrap_or_else(|| Slots::General(BTreeMap::new()));
+        let slots =
+            compact_slots(&shape, &chunks, &[]).unwrap_or_else(|| Slots::General(BTreeMap::new()));
         ChunkMap {
             shape,
             chunks,
@@ -76,7 +76,7 @@ impl ChunkMap {
     /// Builds the map from a VDS's mappings, which versioned-hdf5 writes one
     /// per stored chunk, chunk-aligned. Anything else is not a versioned-hdf5
     /// layout and is refused (the caller then lets HDF5 read the VDS).
-    /// A later mapping of a position wins, as in HDF5.
+    /// Of two mappings of one position, the later one counts.
     pub fn from_mappings(
         shape: Vec<usize>,
         chunks: Vec<usize>,
@@ -212,11 +212,13 @@ impl ChunkMap {
 
     /// The flat indices (C order) of the stored positions inside the grid,
     /// ascending: [`ChunkMap::iter`] without building regions.
-    pub fn stored_positions(&self) -> Box<dyn Iterator<Item = usize> + '_> {
-        match &self.slots {
-            Slots::General(blocks) => Box::new(blocks.keys().filter_map(|i| self.flat_of(i))),
-            _ => Box::new(self.compact_entries().map(|(k, _)| k)),
-        }
+    pub fn stored_positions(&self) -> impl Iterator<Item = usize> + '_ {
+        let general = match &self.slots {
+            Slots::General(blocks) => Some(blocks.keys().filter_map(|i| self.flat_of(i))),
+            _ => None,
+        };
+        let compact = self.compact_entries().map(|(k, _)| k);
+        compact.chain(general.into_iter().flatten())
     }
 
     /// The `raw_data` slot the position with flat index `k` reads, `None`
@@ -300,8 +302,11 @@ impl ChunkMap {
     fn slot_of(&self, index: &[usize], region: &Block) -> Option<u32> {
         let (&c0, (&row, rest)) = (self.chunks.first()?, region.start.split_first()?);
         let aligned = c0 > 0 && row % c0 == 0 && rest.iter().all(|&s| s == 0);
-        let slot = u32::try_from(row / c0.max(1)).ok().filter(|&s| s < u32::MAX)?;
-        let whole = region.start.len() == self.shape.len() && region.count == self.chunk_extent(index);
+        let slot = u32::try_from(row / c0.max(1))
+            .ok()
+            .filter(|&s| s < u32::MAX)?;
+        let whole =
+            region.start.len() == self.shape.len() && region.count == self.chunk_extent(index);
         (aligned && whole).then_some(slot)
     }
 
@@ -610,7 +615,10 @@ mod equivalence {
         }];
         let map = ChunkMap::from_mappings(vec![], vec![], "/r".into(), &scalar).unwrap();
         assert_eq!(kind(&map), "general");
-        assert_same(&map, &BTreeMap::from([(vec![], scalar[0].source_block.clone())]));
+        assert_same(
+            &map,
+            &BTreeMap::from([(vec![], scalar[0].source_block.clone())]),
+        );
         let map = ChunkMap::from_mappings(vec![0, 4], vec![2, 2], "/r".into(), &[]).unwrap();
         assert_same(&map, &Model::new());
     }
@@ -670,7 +678,10 @@ mod equivalence {
             let grid = a.grid_shape();
             for (k, index) in grid_positions(&grid).into_iter().enumerate() {
                 assert_eq!(a.same_region(&b, k), a.get(&index) == b.get(&index));
-                assert_eq!(a.slot_at(k).is_some(), kind(&a) != "general" && a.get(&index).is_some());
+                assert_eq!(
+                    a.slot_at(k).is_some(),
+                    kind(&a) != "general" && a.get(&index).is_some()
+                );
             }
         }
     }
@@ -705,8 +716,8 @@ mod equivalence {
             let grid = ChunkGrid::new(&shape, &chunks);
             let percent = 1 + rng.below(30);
             let maps = mappings(&mut rng, grid, percent, 0);
-            let map = ChunkMap::from_mappings(shape.clone(), chunks.clone(), "/r".into(), &maps)
-                .unwrap();
+            let map =
+                ChunkMap::from_mappings(shape.clone(), chunks.clone(), "/r".into(), &maps).unwrap();
             // The same regions held as blocks: one odd region turns the
             // map general, and taking it out leaves it general.
             let mut general = map.clone();
