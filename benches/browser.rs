@@ -17,7 +17,9 @@
 //! the median and worst of the rounds, whether the scan was still running
 //! when each answer arrived, and the scan's own duration; then a one-cell
 //! commit as the commit dialog sends it (on scratch copies); then pages
-//! through `/series` (PgDn 500 times) and prints the largest resident size.
+//! through `/series` (PgDn 500 times) and prints the largest resident size,
+//! then turns the blame layer on (`b`: every version's chunk map of
+//! `/series` read and kept) and prints it again.
 
 mod common;
 
@@ -102,8 +104,9 @@ fn vm_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Pages through /series on the newest version; the largest RSS seen.
-fn paging_rss(path: &Path) -> (f64, f64) {
+/// Pages through /series on the newest version, then blames it: RSS after
+/// opening, the largest RSS while paging, the largest with the blame on.
+fn paging_rss(path: &Path) -> (f64, f64, f64) {
     let start = Start {
         version: "v0999".into(),
         path: Some("/series".into()),
@@ -118,7 +121,12 @@ fn paging_rss(path: &Path) -> (f64, f64) {
         key(&mut app, KeyCode::PageDown);
         pump(&mut app, &worker, limit, |a| !a.busy());
     }
-    (before, vm_kib("VmHWM:") as f64 / 1024.0)
+    let paging = vm_kib("VmHWM:") as f64 / 1024.0;
+    key(&mut app, KeyCode::Char('b'));
+    pump(&mut app, &worker, limit, |a| {
+        a.array.blame.covers("v0999", "/series") && !a.busy()
+    });
+    (before, paging, vm_kib("VmHWM:") as f64 / 1024.0)
 }
 
 /// A one-cell edit staged and committed through the worker's ordered
@@ -190,9 +198,9 @@ fn main() {
          worker, file reopened): median {:.0} ms of 3",
         ms(commits[1])
     );
-    let (before, max) = paging_rss(&path);
+    let (before, max, blamed) = paging_rss(&path);
     println!(
         "browser bench: paging /series {PAGES} times: RSS {before:.0} MiB after opening, \
-         {max:.0} MiB at most"
+         {max:.0} MiB at most; {blamed:.0} MiB at most once blamed (b)"
     );
 }

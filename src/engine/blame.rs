@@ -112,14 +112,11 @@ impl Vh5File {
                 node.path
             );
         };
-        let grid = map.grid_shape();
         let mut writers = vec![None; map.total()];
-        // Positions still traced: flat index, grid index; all start at V.
-        let mut open: Vec<(usize, &Vec<usize>)> = Vec::with_capacity(map.stored());
-        for (index, _) in map.iter() {
-            let k = flat(index, &grid);
+        // Positions still traced (flat indices); all start at V.
+        let mut open: Vec<usize> = map.stored_positions().collect();
+        for &k in &open {
             writers[k] = Some(0);
-            open.push((k, index));
         }
         let mut ancestry = vec![version.clone()];
         while !open.is_empty() {
@@ -132,8 +129,8 @@ impl Vh5File {
             };
             let (older, pmap) = parent;
             let step = ancestry.len() as u32;
-            open.retain(|&(k, index)| {
-                let same = pmap.get(index) == map.get(index);
+            open.retain(|&k| {
+                let same = map.same_region(&pmap, k);
                 if same {
                     writers[k] = Some(step);
                 }

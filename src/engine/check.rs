@@ -711,10 +711,10 @@ fn scan_version(
         let (mut outside, mut unmatched) = (Vec::new(), Vec::new());
         for (index, block) in map.iter() {
             report.mappings_checked += 1;
-            match store.read_by(block) {
+            match store.read_by(&block) {
                 MappingCheck::Sound => {}
-                MappingCheck::OutsideRawData => outside.push(index.clone()),
-                MappingCheck::WithoutHashRow => unmatched.push(index.clone()),
+                MappingCheck::OutsideRawData => outside.push(index),
+                MappingCheck::WithoutHashRow => unmatched.push(index),
             }
         }
         let (dataset, version) = (path.to_string(), version.to_string());
@@ -972,10 +972,10 @@ fn with_readers(file: &Vh5File, store: &Storage, bad: Vec<BadSlot>) -> Result<Ve
                 continue;
             };
             match readers[k].last_mut() {
-                Some(r) if r.version == *version => r.chunks.push(index.clone()),
+                Some(r) if r.version == *version => r.chunks.push(index),
                 _ => readers[k].push(Reader {
                     version: version.clone(),
-                    chunks: vec![index.clone()],
+                    chunks: vec![index],
                 }),
             }
         }

@@ -217,7 +217,7 @@ impl Vh5File {
         };
         Ok(known.map(|m| VersionRegions {
             shape: m.shape.clone(),
-            blocks: m.iter().map(|(_, b)| b.clone()).collect(),
+            blocks: m.iter().map(|(_, b)| b).collect(),
         }))
     }
 

@@ -401,7 +401,7 @@ fn write_dataset(
     let mut new_chunks: Vec<(usize, &ValueGrid, ChunkDigest)> = Vec::new();
     counts.shared += map
         .iter()
-        .filter(|(i, _)| !ds.touched.contains_key(*i))
+        .filter(|(i, _)| !ds.touched.contains_key(i))
         .count();
     for (index, data) in touched {
         let d = digest(data)?;
@@ -424,7 +424,7 @@ fn write_dataset(
     counts.written += new_chunks.len();
     counts.deduplicated += map
         .iter()
-        .filter(|(i, _)| ds.touched.contains_key(*i))
+        .filter(|(i, _)| ds.touched.contains_key(i))
         .count();
     counts.deduplicated -= new_chunks.len();
     let raw_type = h5::dataset_type(raw.id())?;

@@ -356,14 +356,11 @@ impl Vh5File {
             Some(prev) => self.chunk_map_of(prev, path)?,
             None => None,
         };
-        let shared_with_prev = map
-            .iter()
-            .filter(|(idx, block)| {
-                prev_map
-                    .as_ref()
-                    .is_some_and(|p| p.get(idx) == Some(*block))
-            })
-            .count();
+        let shared_with_prev = prev_map.as_ref().map_or(0, |p| {
+            map.stored_positions()
+                .filter(|&k| map.same_region(p, k))
+                .count()
+        });
         let uses = self.region_use(path, cancel)?;
         Ok(Some(ChunkMapSummary {
             total: map.total(),

@@ -15,7 +15,7 @@ use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
 use super::error::{Error, Result};
 use super::file::Vh5File;
-use super::grid::grid_positions;
+use super::grid::{grid_positions, unflat};
 use super::progress::{never, Cancel};
 use super::slice::{AxisSel, Selection};
 use super::tree::{Node, NodeKind};
@@ -294,13 +294,16 @@ pub fn chunk_diff(da: &Dataset, db: &Dataset) -> Result<ChunkDiff> {
             total,
         });
     }
+    if let Some(changed) = same_grid_changes(&ma, &mb) {
+        return Ok(changed);
+    }
     let common: Vec<usize> = ga.iter().zip(&gb).map(|(&x, &y)| x.min(y)).collect();
     let common_total: usize = common.iter().product();
     let inside = |i: &Vec<usize>| i.iter().zip(&common).all(|(&x, &n)| x < n);
     let mut candidates: BTreeSet<Vec<usize>> = ma
         .iter()
         .chain(mb.iter())
-        .map(|(i, _)| i.clone())
+        .map(|(i, _)| i)
         .filter(inside)
         .collect();
     // Unmapped positions can differ only by extent, on the last common slab.
@@ -325,6 +328,21 @@ pub fn chunk_diff(da: &Dataset, db: &Dataset) -> Result<ChunkDiff> {
         changed_common,
         only_in_one: ma.total() + mb.total() - 2 * common_total,
         total: ma.total() + mb.total() - common_total,
+    })
+}
+
+/// [`chunk_diff`] of two maps of one shape that keep slots: the positions
+/// whose slots differ (no extent can differ), read off the slots alone.
+fn same_grid_changes(ma: &ChunkMap, mb: &ChunkMap) -> Option<ChunkDiff> {
+    if ma.shape != mb.shape {
+        return None;
+    }
+    let grid = ma.grid_shape();
+    let changed = ma.changed_positions(mb)?;
+    Some(ChunkDiff {
+        changed_common: changed.into_iter().map(|k| unflat(k, &grid)).collect(),
+        only_in_one: 0,
+        total: ma.total(),
     })
 }
 

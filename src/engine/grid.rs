@@ -123,6 +123,17 @@ pub fn flat(index: &[usize], shape: &[usize]) -> usize {
     index.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
 }
 
+/// The multi-index of C-order flat index `k` in a shape (`flat`'s inverse).
+pub fn unflat(mut k: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (i, &n) in index.iter_mut().zip(shape).rev() {
+        if n > 0 {
+            (*i, k) = (k % n, k / n);
+        }
+    }
+    index
+}
+
 /// The chunks one axis of a selection passes through: chunk index and the
 /// range of selection positions `[lo, hi)` inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +254,10 @@ mod tests {
         assert_eq!(grid_positions(&[0, 3]).len(), 0);
         assert_eq!(grid_positions(&[]), vec![Vec::<usize>::new()]);
         assert_eq!(flat(&[1, 2], &[3, 4]), 6);
+        assert_eq!(unflat(6, &[3, 4]), vec![1, 2]);
+        for k in 0..24 {
+            assert_eq!(flat(&unflat(k, &[2, 3, 4]), &[2, 3, 4]), k);
+        }
     }
 
     #[test]

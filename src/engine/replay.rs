@@ -625,7 +625,7 @@ impl Rewriter<'_> {
         for v in survivors {
             if let Some(map) = self.chunk_map(v, p)? {
                 for (_, block) in map.iter() {
-                    keep.insert(block.start[0], block.clone());
+                    keep.insert(block.start[0], block);
                 }
             }
         }
@@ -965,7 +965,7 @@ fn old_sources(
         .overlapping(start, extent)
         .into_iter()
         .map(|index| {
-            let block = map.get(&index).cloned();
+            let block = map.get(&index);
             (index, block)
         })
         .collect()

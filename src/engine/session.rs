@@ -438,7 +438,7 @@ fn busy() -> Error {
 
 /// The regions a map uses, each once.
 fn distinct_regions(map: &ChunkMap) -> Vec<Block> {
-    let mut blocks: Vec<Block> = map.iter().map(|(_, b)| b.clone()).collect();
+    let mut blocks: Vec<Block> = map.iter().map(|(_, b)| b).collect();
     blocks.sort_by(|a, b| (&a.start, &a.count).cmp(&(&b.start, &b.count)));
     blocks.dedup();
     blocks

@@ -1315,8 +1315,8 @@ impl ChunkMap {
     pub fn retain_within(&self, shape: &[usize], keep: impl Fn(&Vec<usize>) -> bool) -> ChunkMap {
         let mut map = ChunkMap::empty(shape.to_vec(), self.chunks.clone(), self.raw_data.clone());
         for (index, block) in self.iter() {
-            if keep(index) {
-                map.insert(index.clone(), block.clone());
+            if keep(&index) {
+                map.insert(index, block);
             }
         }
         map
