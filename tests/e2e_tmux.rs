@@ -962,3 +962,47 @@ fn delete_rename_restore_and_quit_asks() {
     assert!(s.has(&format!("{EXIT_TAG}0")), "screen:\n{}", s.0);
     python_check("history", &dir.path().join("demo.h5"));
 }
+
+/// Blame in the array (`b`): the status line names the version that wrote
+/// the cursor's chunk, as `vh5 blame` does (checked against versioned-hdf5
+/// in tests/blame_stats.rs); `B` selects it in the timeline; `S` opens the
+/// storage view and Esc closes it.
+#[test]
+fn blame_names_the_writer_and_b_selects_it() {
+    let (dir, tmux) = demo_session();
+    let out = Command::new(env!("CARGO_BIN_EXE_vh5"))
+        .args(["blame", dir.path().join("demo.h5").to_str().unwrap()])
+        .args(["/market/prices", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let blame: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chunks = blame["chunks"].as_array().unwrap();
+    let at = [
+        40 / chunks[0].as_u64().unwrap(),
+        2 / chunks[1].as_u64().unwrap(),
+    ];
+    let writer = blame["blame"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["chunk"][0] == at[0] && e["chunk"][1] == at[1])
+        .and_then(|e| e["version"].as_str())
+        .unwrap()
+        .to_string();
+    open_in_array(&tmux, "/prices", "/market/prices");
+    tmux.keys(&["b", ":"]);
+    tmux.type_text("40, 2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the writer on the status line", |s| {
+        s.cursor() == Some((40, 2)) && s.status().contains(&format!("[chunk by {writer} "))
+    });
+    tmux.keys(&["B"]);
+    tmux.wait_for("the writer selected", |s| {
+        s.status().contains(&format!("@ {writer} "))
+    });
+    tmux.keys(&["S"]);
+    tmux.wait_for("the storage view", |s| s.has("Storage (Esc closes)"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the view closed", |s| !s.has("Storage (Esc closes)"));
+}
