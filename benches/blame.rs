@@ -100,7 +100,7 @@ fn navigation_during_blame(path: &Path) -> (Duration, bool) {
             && !a.waiting_for("meta")
             && a.meta.info.is_some()
     });
-    (t.elapsed(), app.waiting_for("blame"))
+    (t.elapsed(), app.requests.waiting_for("blame"))
 }
 
 fn main() {

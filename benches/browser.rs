@@ -88,7 +88,7 @@ fn round(path: &Path) -> (Duration, bool, Duration) {
             && a.meta.info.is_some()
     });
     let latency = pressed.elapsed();
-    let scanning = app.waiting_for(CHUNK_SUMMARY);
+    let scanning = app.requests.waiting_for(CHUNK_SUMMARY);
     pump(&mut app, &worker, limit, |a| !a.waiting_for(CHUNK_SUMMARY));
     (latency, scanning, opened.elapsed())
 }

@@ -6,8 +6,7 @@
 //! message) and queues engine requests; answers from the worker update the
 //! state; rendering only reads it.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
@@ -27,6 +26,7 @@ use super::keybar;
 use super::keymap::{self, Action, Binding, Context, Key};
 use super::meta::MetaPane;
 use super::popup::Popup;
+use super::requests::Requests;
 use super::storage::StoragePopup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
@@ -83,26 +83,9 @@ pub struct App {
     pub zoom: bool,
     pub quit: bool,
     pub areas: Areas,
-    seq: u64,
-    /// Newest sequence number sent per request kind; older answers are stale.
-    latest: HashMap<String, u64>,
-    /// What each outstanding background scan is doing, by request kind.
-    scans: HashMap<String, String>,
-    /// Since when an answer of each kind has been awaited.
-    asked_at: HashMap<String, Instant>,
-    /// Why the page (or overview) in flight failed: said on the status
-    /// line until something else is asked (a damaged chunk, say).
-    failed: HashMap<String, String>,
-    /// How long a read may take before the status line says the worker
-    /// may be stuck on a damaged file (HDF5 can loop on one).
-    pub stuck_after: Duration,
-    outbox: Vec<(u64, Request)>,
-    /// The page and overview requests waiting for their answers, by kind:
-    /// asked once, not again each loop.
-    in_flight: HashMap<String, Request>,
+    /// What is asked of the worker and which answers still count.
+    pub requests: Requests,
     spinner: usize,
-    /// A command to cancel, for the event loop.
-    cancel: Option<u64>,
     /// The last command wrote the file (its `FileChanged` is expected).
     own_write: bool,
     /// A changed cell found before the counts for its "k of N" arrived.
@@ -118,10 +101,6 @@ pub struct App {
     /// (from the worker's last `Done`).
     pub pending: Vec<PendingRow>,
     pub staged_on: Option<String>,
-    /// Commands waiting to be sent to the worker.
-    commands: Vec<(u64, Command)>,
-    /// The command running in the worker (its sequence number).
-    pub running: Option<u64>,
 }
 
 impl App {
@@ -143,22 +122,12 @@ impl App {
             zoom: false,
             quit: false,
             areas: Areas::default(),
-            seq: 0,
-            latest: HashMap::new(),
-            scans: HashMap::new(),
-            asked_at: HashMap::new(),
-            failed: HashMap::new(),
-            stuck_after: STUCK_AFTER,
-            outbox: Vec::new(),
-            in_flight: HashMap::new(),
+            requests: Requests::default(),
             spinner: 0,
             start: None,
             follow_to: None,
             pending: Vec::new(),
             staged_on: None,
-            commands: Vec::new(),
-            running: None,
-            cancel: None,
             own_write: false,
             counting_for: None,
         };
@@ -179,40 +148,22 @@ impl App {
 
     /// Queues a request; the newest of a kind wins.
     pub fn request(&mut self, req: Request) {
-        self.seq += 1;
-        self.latest.insert(req.kind(), self.seq);
-        self.asked_at.entry(req.kind()).or_insert_with(Instant::now);
-        self.failed.remove(&req.kind());
-        match req.doing() {
-            Some(what) => self.scans.insert(req.kind(), what),
-            None => self.scans.remove(&req.kind()),
-        };
-        self.outbox.retain(|(_, r)| r.kind() != req.kind());
-        self.outbox.push((self.seq, req));
+        self.requests.ask(req);
     }
 
     /// Queues a command for the worker (commands run in order).
     pub fn command(&mut self, cmd: Command) {
-        self.seq += 1;
-        if matches!(
-            cmd,
-            Command::Commit { .. }
-                | Command::DeleteVersions { .. }
-                | Command::ModifyMetadata { .. }
-        ) {
-            self.running = Some(self.seq);
-        }
-        self.commands.push((self.seq, cmd));
+        self.requests.command(cmd);
     }
 
     /// Commands waiting to be sent to the worker.
     pub fn take_commands(&mut self) -> Vec<(u64, Command)> {
-        std::mem::take(&mut self.commands)
+        self.requests.take_commands()
     }
 
     /// The command the user asked to cancel (Esc on the progress popup).
     pub fn take_cancel(&mut self) -> Option<u64> {
-        self.cancel.take()
+        self.requests.take_cancel()
     }
 
     /// Progress and the end of a command.
@@ -223,7 +174,7 @@ impl App {
                 fraction,
                 text,
             } => {
-                if self.running == Some(seq) {
+                if self.requests.is_running(seq) {
                     if let Some(Popup::Progress(p)) = self.popup.as_mut() {
                         p.fraction = fraction;
                         p.text = text;
@@ -239,8 +190,7 @@ impl App {
                 let staged_changed = pending != self.pending || staged_on != self.staged_on;
                 self.pending = pending;
                 self.staged_on = staged_on;
-                if self.running == Some(seq) {
-                    self.running = None;
+                if self.requests.finished(seq) {
                     if matches!(self.popup, Some(Popup::Progress(_))) {
                         self.popup = None;
                     }
@@ -279,8 +229,7 @@ impl App {
     /// page shown.
     fn refresh_view(&mut self) {
         self.array.page = None;
-        self.in_flight.clear();
-        self.failed.clear();
+        self.requests.forget();
         if let Some(version) = self.timeline.selected_name().map(String::from) {
             self.request(Request::Tree { version });
         }
@@ -293,17 +242,12 @@ impl App {
 
     /// Requests waiting to be sent to the worker.
     pub fn take_requests(&mut self) -> Vec<(u64, Request)> {
-        std::mem::take(&mut self.outbox)
-    }
-
-    /// Whether an answer of this request kind is outstanding.
-    pub fn waiting_for(&self, kind: &str) -> bool {
-        self.latest.contains_key(kind)
+        self.requests.take_queries()
     }
 
     /// Whether answers are outstanding (the spinner turns).
     pub fn busy(&self) -> bool {
-        !self.latest.is_empty()
+        self.requests.busy()
     }
 
     pub fn tick(&mut self) {
@@ -317,8 +261,7 @@ impl App {
                 self.status = Some(("the file changed on disk: reloaded".into(), false));
             }
             // What was asked of the old file is asked again.
-            self.in_flight.clear();
-            self.failed.clear();
+            self.requests.forget();
             self.array.blame.forget();
             if let Some(Popup::Storage(p)) = self.popup.as_mut() {
                 p.stats = None;
@@ -327,17 +270,12 @@ impl App {
             self.request(Request::Log);
             return;
         }
-        if self.latest.get(&answer.kind) != Some(&answer.seq) {
+        if !self.requests.accept(&answer) {
             return; // stale: the user has moved on
         }
-        self.latest.remove(&answer.kind);
-        self.asked_at.remove(&answer.kind);
-        self.scans.remove(&answer.kind);
         match answer.reply {
-            // A failed page stays "in flight": asking the same again would
-            // fail again, every loop; moving elsewhere asks anew.
             Ok(reply) => {
-                self.in_flight.remove(&answer.kind);
+                self.requests.answered(&answer.kind);
                 self.on_reply(reply)
             }
             // A version's summary is decoration: one that fails (asked for
@@ -346,15 +284,13 @@ impl App {
             Err(_) if answer.kind.starts_with("summary:") => {}
             Err(message) => {
                 // A failed page is also said in the array, where the values were to be.
-                if let Some(Request::Page { version, path, .. }) = self.in_flight.get("page") {
+                if let Some(Request::Page { version, path, .. }) = self.requests.in_flight("page") {
                     if answer.kind == "page" {
                         self.array.read_error =
                             Some((version.clone(), path.clone(), message.clone()));
                     }
                 }
-                if self.in_flight.contains_key(&answer.kind) {
-                    self.failed.insert(answer.kind, message.clone());
-                }
+                self.requests.failed(answer.kind, &message);
                 self.status = Some((message, true));
             }
         }
@@ -693,32 +629,23 @@ impl App {
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
         match self.array.wanted_overview() {
-            Some((version, path, width)) => self.ask_once(Request::Overview {
+            Some((version, path, width)) => self.requests.ask_once(Request::Overview {
                 version,
                 path,
                 width,
             }),
-            None => drop(self.failed.remove("overview")),
+            None => self.requests.not_wanted("overview"),
         }
         match self.array.wanted() {
-            Some((key, _, _, sel)) => self.ask_once(Request::Page {
+            Some((key, _, _, sel)) => self.requests.ask_once(Request::Page {
                 version: key.version,
                 path: key.path,
                 sel,
             }),
-            None => drop(self.failed.remove("page")),
+            None => self.requests.not_wanted("page"),
         }
         if let Some((version, path)) = self.array.wanted_blame() {
-            self.ask_once(Request::Blame { version, path });
-        }
-    }
-
-    /// Asks unless the same request is already on its way (asking again
-    /// would only make its answer stale).
-    fn ask_once(&mut self, req: Request) {
-        if self.in_flight.get(&req.kind()) != Some(&req) {
-            self.in_flight.insert(req.kind(), req.clone());
-            self.request(req);
+            self.requests.ask_once(Request::Blame { version, path });
         }
     }
 
@@ -756,7 +683,7 @@ impl App {
             .map(|r| r.name.clone())
             .collect();
         for version in missing {
-            if !self.latest.contains_key(&format!("summary:{version}")) {
+            if !self.requests.waiting_for(&format!("summary:{version}")) {
                 self.request(Request::Summary { version });
             }
         }
@@ -1442,7 +1369,7 @@ impl App {
             }
             Effect::Follow(target) => self.follow(target),
             Effect::CancelCommand => {
-                self.cancel = self.running;
+                self.requests.cancel_running();
                 self.status = Some(("cancelling…".into(), false));
             }
             Effect::SelectVersion(name) => self.select_version(&name),
@@ -1792,36 +1719,6 @@ impl App {
         }
     }
 
-    /// Said when a read the user waits for has taken `stuck_after` (the
-    /// worker may be stuck in HDF5 on a damaged file; keys still work).
-    pub fn stuck_note(&self, now: Instant) -> Option<String> {
-        let (kind, _) = (self.asked_at.iter())
-            .filter(|(kind, _)| self.latest.contains_key(*kind) && !self.scans.contains_key(*kind))
-            .filter(|(_, &at)| now.saturating_duration_since(at) >= self.stuck_after)
-            .min_by_key(|(_, &at)| at)?;
-        let kind = kind.split(':').next().unwrap_or(kind);
-        Some(format!(
-            "still reading ({kind})… the file may be damaged; q quits"
-        ))
-    }
-
-    /// The background scans still running, the one the user asked for last
-    /// named first.
-    fn scan_note(&self) -> Option<String> {
-        let mut scans: Vec<(&u64, &String)> = self
-            .scans
-            .iter()
-            .filter_map(|(kind, what)| self.latest.get(kind).map(|seq| (seq, what)))
-            .collect();
-        scans.sort();
-        let newest = scans.last()?.1;
-        let kinds: std::collections::BTreeSet<&String> = scans.iter().map(|(_, w)| *w).collect();
-        Some(match kinds.len() {
-            1 => format!("{newest}…"),
-            n => format!("{newest}… (+{} more)", n - 1),
-        })
-    }
-
     /// The bottom line's left part: what is shown, the diff, the message.
     fn status_line(&self) -> Line<'static> {
         const SPIN: [char; 4] = ['⠋', '⠙', '⠸', '⠴'];
@@ -1860,7 +1757,7 @@ impl App {
                 ));
             }
         }
-        if let Some(note) = self.stuck_note(Instant::now()) {
+        if let Some(note) = self.requests.stuck_note(Instant::now()) {
             spans.push(Span::styled(
                 format!("{note} "),
                 Style::default().fg(Color::Red),
@@ -1879,16 +1776,15 @@ impl App {
                 format!("{msg} "),
                 Style::default().fg(Color::Green),
             )),
-            None if !self.failed.is_empty() => {
-                let mut reasons: Vec<&String> = self.failed.values().collect();
-                reasons.sort();
+            None if self.requests.failure().is_some() => {
+                let reason = self.requests.failure().expect("checked");
                 spans.push(Span::styled(
-                    format!("error: {} ", reasons[0]),
+                    format!("error: {reason} "),
                     Style::default().fg(Color::Red),
                 ));
             }
             None => {
-                if let Some(note) = self.scan_note() {
+                if let Some(note) = self.requests.scan_note() {
                     spans.push(Span::styled(
                         format!("{note} "),
                         Style::default().fg(Color::DarkGray),
@@ -1934,9 +1830,6 @@ fn escape_value(v: &Value, a: &ArrayPane) -> String {
         other => a.format_value(other),
     }
 }
-
-/// How long a read may take before the status line says so.
-const STUCK_AFTER: Duration = Duration::from_secs(3);
 
 /// The status while a found cell's rank waits for the counts.
 const COUNTING: &str = "changed cell (still counting them)";

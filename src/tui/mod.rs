@@ -31,6 +31,7 @@ pub mod keybar;
 pub mod keymap;
 pub mod meta;
 pub mod popup;
+pub mod requests;
 pub mod storage;
 pub mod timeline;
 pub mod tree;
