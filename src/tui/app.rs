@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -24,6 +24,7 @@ use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
 use super::keybar;
 use super::keymap::{self, Action, Binding, Context, Key};
+use super::layout::Areas;
 use super::meta::MetaPane;
 use super::popup::Popup;
 use super::requests::Requests;
@@ -41,15 +42,6 @@ use crate::engine::{NodeKind, Value};
 pub struct OpenField {
     pub purpose: FieldFor,
     pub field: TextField,
-}
-
-/// Where each pane was drawn, for mouse clicks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Areas {
-    pub timeline: Rect,
-    pub tree: Rect,
-    pub meta: Rect,
-    pub array: Rect,
 }
 
 /// Where the browser opens (`vh5 FILE --version V PATH`): a version, and a
@@ -1596,15 +1588,7 @@ impl App {
 
     pub fn on_mouse(&mut self, m: MouseEvent) {
         let at = Position::new(m.column, m.row);
-        let pane = [
-            (Pane::Timeline, self.areas.timeline),
-            (Pane::Tree, self.areas.tree),
-            (Pane::Meta, self.areas.meta),
-            (Pane::Array, self.areas.array),
-        ]
-        .into_iter()
-        .find(|(_, r)| r.contains(at))
-        .map(|(p, _)| p);
+        let pane = self.areas.pane_at(at);
         let wheel = match m.kind {
             MouseEventKind::ScrollDown => Some(Action::Down),
             MouseEventKind::ScrollUp => Some(Action::Up),
@@ -1648,67 +1632,24 @@ impl App {
 
     // ---- Rendering: reads the state only. ----
 
-    /// Where each pane goes: the usual layout, or (zoomed) the focused
-    /// pane over all of `main` and the others nowhere.
-    fn layout(&self, main: Rect) -> Areas {
-        if self.zoom {
-            let mut areas = Areas::default();
-            *match self.focus {
-                Pane::Timeline => &mut areas.timeline,
-                Pane::Tree => &mut areas.tree,
-                Pane::Meta => &mut areas.meta,
-                Pane::Array => &mut areas.array,
-            } = main;
-            return areas;
-        }
-        let top_height = if main.height < 30 {
-            main.height * 2 / 5
-        } else {
-            main.height / 2
-        };
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(top_height), Constraint::Min(3)]).areas(main);
-        let percents = if main.width >= 120 {
-            [34, 33, 33]
-        } else {
-            [40, 30, 30]
-        };
-        let cols = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints(percents.map(Constraint::Percentage))
-            .split(top);
-        Areas {
-            timeline: cols[0],
-            tree: cols[1],
-            meta: cols[2],
-            array: bottom,
-        }
-    }
-
     pub fn render(&mut self, f: &mut Frame) {
         let area = f.area();
         let [main, status] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-        self.areas = self.layout(main);
-        let a = self.areas;
-        let shown = |r: Rect| !r.is_empty();
-        if shown(a.timeline) {
-            let field = field_in(&self.field, Pane::Timeline);
-            self.timeline
-                .render(f, a.timeline, self.focus == Pane::Timeline, field);
-        }
-        if shown(a.tree) {
-            let field = field_in(&self.field, Pane::Tree);
-            self.tree.render(f, a.tree, self.focus == Pane::Tree, field);
-        }
-        if shown(a.meta) {
-            let field = field_in(&self.field, Pane::Meta);
-            self.meta.render(f, a.meta, self.focus == Pane::Meta, field);
-        }
-        if shown(a.array) {
-            let field = field_in(&self.field, Pane::Array);
-            self.array
-                .render(f, a.array, self.focus == Pane::Array, field);
+        self.areas = Areas::of(main, self.zoom, self.focus);
+        for pane in Pane::ALL {
+            let area = self.areas.get(pane);
+            if area.is_empty() {
+                continue;
+            }
+            let focused = self.focus == pane;
+            let field = field_in(&self.field, pane);
+            match pane {
+                Pane::Timeline => self.timeline.render(f, area, focused, field),
+                Pane::Tree => self.tree.render(f, area, focused, field),
+                Pane::Meta => self.meta.render(f, area, focused, field),
+                Pane::Array => self.array.render(f, area, focused, field),
+            }
         }
         let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
         keybar::render(f, status, self.status_line(), &bar);

@@ -29,6 +29,7 @@ pub mod headless;
 pub mod help;
 pub mod keybar;
 pub mod keymap;
+pub mod layout;
 pub mod meta;
 pub mod popup;
 pub mod requests;
