@@ -6,11 +6,9 @@
 //! message) and queues engine requests; answers from the worker update the
 //! state; rendering only reads it.
 
-use std::time::Instant;
-
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Position};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
@@ -22,12 +20,12 @@ use super::detail::{row, CopyPopup, DetailPopup};
 use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
-use super::keybar;
-use super::keymap::{self, Action, Binding, Context, Key};
+use super::keymap::{self, Action, Context, Key};
 use super::layout::Areas;
 use super::meta::MetaPane;
 use super::popup::Popup;
 use super::requests::Requests;
+use super::status;
 use super::storage::StoragePopup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
@@ -77,7 +75,8 @@ pub struct App {
     pub areas: Areas,
     /// What is asked of the worker and which answers still count.
     pub requests: Requests,
-    spinner: usize,
+    /// The busy spinner's step.
+    pub(super) spinner: usize,
     /// The last command wrote the file (its `FileChanged` is expected).
     own_write: bool,
     /// A changed cell found before the counts for its "k of N" arrived.
@@ -1548,44 +1547,6 @@ impl App {
         self.version_changed();
     }
 
-    /// Whether a key-bar binding does something now (the bar hides the
-    /// rest; the router and help do not look at this).
-    fn in_bar(&self, b: &Binding) -> bool {
-        match (b.context, b.action) {
-            (Context::Field, Action::Accept | Action::Cancel) => {
-                !matches!(self.popup, Some(Popup::Commit(_)))
-            }
-            (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
-                !self.pending.is_empty()
-            }
-            (
-                Context::Timeline,
-                Action::Toggle
-                | Action::DeleteVersions
-                | Action::Rename
-                | Action::MakeCurrent
-                | Action::Restore,
-            ) => !self.timeline.plain(),
-            (Context::Tree, Action::Add | Action::Delete | Action::Resize | Action::Modify) => {
-                !self.timeline.plain()
-            }
-            (Context::Meta, Action::Edit | Action::Delete) => {
-                !self.timeline.plain() && self.meta.selected_attr().is_some()
-            }
-            (Context::Meta, Action::Add) => !self.timeline.plain() && self.meta.info.is_some(),
-            (Context::Array, Action::Edit | Action::Select) => {
-                !self.timeline.plain() && self.array.enabled(b.action, false)
-            }
-            (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
-            (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
-            (Context::Array, Action::Follow) => self.array.reference_at_cursor().is_some(),
-            (Context::Meta, Action::Follow) => self.meta.selected_reference().is_some(),
-            (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
-            (Context::Tree, Action::ChangedOnly) => self.diff.is_some(),
-            _ => true,
-        }
-    }
-
     pub fn on_mouse(&mut self, m: MouseEvent) {
         let at = Position::new(m.column, m.row);
         let pane = self.areas.pane_at(at);
@@ -1651,90 +1612,12 @@ impl App {
                 Pane::Array => self.array.render(f, area, focused, field),
             }
         }
-        let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
-        keybar::render(f, status, self.status_line(), &bar);
+        status::render(self, f, status);
         match self.popup.as_mut() {
             Some(Popup::Pending(p)) => p.render(f, main, &self.pending, self.staged_on.as_deref()),
             Some(p) => p.render(f, main),
             None => {}
         }
-    }
-
-    /// The bottom line's left part: what is shown, the diff, the message.
-    fn status_line(&self) -> Line<'static> {
-        const SPIN: [char; 4] = ['⠋', '⠙', '⠸', '⠴'];
-        let spin = if self.busy() {
-            SPIN[self.spinner % SPIN.len()]
-        } else {
-            ' '
-        };
-        let version = self.timeline.selected_name().unwrap_or("-");
-        let path = self.tree.selected_path().unwrap_or_default();
-        let mut spans = vec![
-            Span::styled(
-                format!("{spin} {} ", self.file_label),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(format!("@ {version} {path} ")),
-        ];
-        if self.zoom {
-            spans.push(Span::styled("[zoom] ", Style::default().fg(Color::Cyan)));
-        }
-        let mut cell = None;
-        if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
-            spans.push(Span::styled(
-                format!("diff {a} → {version} "),
-                Style::default().fg(Color::Yellow),
-            ));
-            let c = self.array.cursor;
-            if let Some((changed, other)) = self.array.diff_at(c[0], c[1]) {
-                let other = other
-                    .map(|v| self.array.format_value(&v))
-                    .unwrap_or_else(|| "(absent)".into());
-                let mark = if changed { "changed" } else { "same" };
-                cell = Some(Span::styled(
-                    format!("[{mark}; A: {other}] "),
-                    Style::default().fg(Color::Yellow),
-                ));
-            }
-        }
-        if let Some(note) = self.requests.stuck_note(Instant::now()) {
-            spans.push(Span::styled(
-                format!("{note} "),
-                Style::default().fg(Color::Red),
-            ));
-        }
-        if let Some(note) = self.array.blame_note() {
-            spans.push(Span::styled(note, Style::default().fg(Color::Cyan)));
-        }
-        // The message before the cell's diff note: it is what just happened.
-        match &self.status {
-            Some((msg, true)) => spans.push(Span::styled(
-                format!("error: {msg} "),
-                Style::default().fg(Color::Red),
-            )),
-            Some((msg, false)) => spans.push(Span::styled(
-                format!("{msg} "),
-                Style::default().fg(Color::Green),
-            )),
-            None if self.requests.failure().is_some() => {
-                let reason = self.requests.failure().expect("checked");
-                spans.push(Span::styled(
-                    format!("error: {reason} "),
-                    Style::default().fg(Color::Red),
-                ));
-            }
-            None => {
-                if let Some(note) = self.requests.scan_note() {
-                    spans.push(Span::styled(
-                        format!("{note} "),
-                        Style::default().fg(Color::DarkGray),
-                    ));
-                }
-            }
-        }
-        spans.extend(cell);
-        Line::from(spans)
     }
 }
 

@@ -33,6 +33,7 @@ pub mod layout;
 pub mod meta;
 pub mod popup;
 pub mod requests;
+mod status;
 pub mod storage;
 pub mod timeline;
 pub mod tree;
