@@ -8,15 +8,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Position};
-use ratatui::style::{Color, Style};
-use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::array::{ArrayPane, MaskPage, Page};
 use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
-use super::detail::{row, CopyPopup, DetailPopup};
+use super::detail::{CopyPopup, DetailPopup};
 use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
@@ -201,7 +199,7 @@ impl App {
                             });
                         }
                         if let Outcome::DeletePlan(plan) = &o {
-                            self.confirm_delete(plan);
+                            self.popup = Some(Popup::Confirm(ConfirmPopup::delete(plan)));
                         }
                         if o.wrote() {
                             self.own_write = true;
@@ -759,14 +757,9 @@ impl App {
     /// The `Global` context's actions.
     fn global(&mut self, action: Action) {
         match action {
-            Action::Quit if !self.pending.is_empty() => self.ask(
-                Ask::Quit,
-                "Quit?",
-                vec![format!(
-                    "{} edit(s) are staged and not committed; quitting drops them.",
-                    self.pending.len()
-                )],
-            ),
+            Action::Quit if !self.pending.is_empty() => {
+                self.popup = Some(Popup::Confirm(ConfirmPopup::quit(self.pending.len())))
+            }
             Action::Quit => self.quit = true,
             Action::Pending => self.popup = Some(Popup::Pending(PendingPopup::default())),
             Action::Undo if self.pending.is_empty() => {
@@ -797,14 +790,6 @@ impl App {
         }
     }
 
-    fn ask(&mut self, ask: Ask, title: &str, lines: Vec<String>) {
-        self.popup = Some(Popup::Confirm(ConfirmPopup {
-            ask,
-            title: title.into(),
-            lines,
-        }));
-    }
-
     /// Why editing does nothing here, if it does not.
     fn read_only(&self) -> Option<String> {
         self.timeline
@@ -819,13 +804,7 @@ impl App {
             return;
         }
         let parent = self.staged_on.clone().unwrap_or_default();
-        let taken = |n: &str| self.timeline.rows.iter().any(|r| r.name == n);
-        let mut i = self.timeline.rows.len() + 1;
-        let mut name = format!("v{i}");
-        while taken(&name) {
-            i += 1;
-            name = format!("v{i}");
-        }
+        let name = self.timeline.unused_name();
         self.popup = Some(Popup::Commit(CommitPopup::new(
             &name,
             &parent,
@@ -1125,29 +1104,12 @@ impl App {
             format!("Rewrite {path} in every version: {text}?"),
             "Every version's copy is rewritten; this cannot be undone.".into(),
         ];
-        self.ask(Ask::Modify(path, change), "Modify metadata", lines);
-        Ok(Effect::None)
-    }
-
-    /// The delete plan arrived: ask, naming the versions and what goes.
-    fn confirm_delete(&mut self, plan: &crate::engine::session::DeletePlan) {
-        let mut lines = vec![
-            format!("Delete {}?", plan.versions.join(", ")),
-            format!(
-                "This frees {} chunk(s): {} of data, uncompressed.",
-                plan.chunks_freed,
-                crate::engine::stats::human_bytes(plan.bytes_freed),
-            ),
-        ];
-        lines.push(match &plan.current_after {
-            Some(c) => format!("The current version afterwards: {c}."),
-            None => "No version is current afterwards.".into(),
-        });
-        self.ask(
-            Ask::Delete(plan.versions.clone()),
-            &format!("Delete {} version(s)", plan.versions.len()),
+        let ask = Ask::Modify(path, change);
+        Ok(Effect::Ask(ConfirmPopup::new(
+            ask,
+            "Modify metadata",
             lines,
-        );
+        )))
     }
 
     /// A pane's action, and what it means for the others.
@@ -1323,41 +1285,23 @@ impl App {
                 self.clipboard.push(text);
                 self.status = Some((what, false));
             }
-            Effect::OpenDetail => self.open_detail(),
-            Effect::OpenCopy => self.open_copy(),
+            Effect::OpenDetail => {
+                let popup = DetailPopup::for_cell(&self.array, self.diff_sides());
+                self.open(popup.map(Popup::Detail));
+            }
+            Effect::OpenCopy => {
+                let popup =
+                    CopyPopup::for_cell(&self.array, &self.file_path, self.timeline.plain());
+                self.open(popup.map(Popup::Copy));
+            }
             Effect::FindChange(forward) => self.find_change(forward),
             Effect::Command(cmd) => {
-                let title = match &*cmd {
-                    Command::Commit { name, .. } => Some(format!("Committing {name}")),
-                    Command::DeleteVersions { versions } => {
-                        Some(format!("Deleting {}", versions.join(", ")))
-                    }
-                    Command::ModifyMetadata { path, .. } => Some(format!("Modifying {path}")),
-                    _ => None,
-                };
+                let progress = ProgressPopup::for_command(&cmd);
                 self.command(*cmd);
-                if let Some(title) = title {
-                    self.popup = Some(Popup::Progress(ProgressPopup {
-                        title,
-                        fraction: 0.0,
-                        text: "starting…".into(),
-                    }));
-                }
+                self.open(progress.map(Popup::Progress));
             }
-            Effect::Ask(ask, title, lines) => self.ask(ask, &title, lines),
-            Effect::Confirmed(Ask::Quit) => self.quit = true,
-            Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
-            Effect::Confirmed(Ask::Modify(path, change)) => {
-                self.apply(Effect::Command(Box::new(Command::ModifyMetadata {
-                    path,
-                    change,
-                })))
-            }
-            Effect::Confirmed(Ask::Delete(versions)) => {
-                self.apply(Effect::Command(Box::new(Command::DeleteVersions {
-                    versions,
-                })))
-            }
+            Effect::Ask(confirm) => self.popup = Some(Popup::Confirm(confirm)),
+            Effect::Quit => self.quit = true,
             Effect::Follow(target) => self.follow(target),
             Effect::CancelCommand => {
                 self.requests.cancel_running();
@@ -1365,6 +1309,20 @@ impl App {
             }
             Effect::SelectVersion(name) => self.select_version(&name),
         }
+    }
+
+    /// Opens a popup, if there is one to open.
+    fn open(&mut self, popup: Option<Popup>) {
+        if popup.is_some() {
+            self.popup = popup;
+        }
+    }
+
+    /// Diff mode's versions: A (marked) and B (selected), once their diff
+    /// has arrived.
+    fn diff_sides(&self) -> Option<(&str, &str)> {
+        let (d, a) = (self.diff.as_ref()?, self.timeline.mark.as_ref()?);
+        Some((a, &d.b))
     }
 
     /// Selects a version in the timeline (the tree and the array follow,
@@ -1446,72 +1404,6 @@ impl App {
             forward,
         };
         self.request(req);
-    }
-
-    /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
-    fn cell_path(&self) -> Option<String> {
-        let m = self.array.meta.as_ref()?;
-        let [r, c] = self.array.cursor;
-        Some(format!("{}{}", m.path, self.array.index_text(r, c)))
-    }
-
-    /// Enter on a cell: its whole value, index and dtype; in diff mode A's.
-    fn open_detail(&mut self) {
-        let (Some(m), Some(path)) = (self.array.meta.as_ref(), self.cell_path()) else {
-            return;
-        };
-        let a = &self.array;
-        let [r, c] = a.cursor;
-        let version = a.version.clone().unwrap_or_default();
-        let mut lines = vec![
-            row("cell", path.clone()),
-            row("version", version.clone()),
-            row("dtype", format!("{}  {}", m.dtype, m.dtype.numpy())),
-        ];
-        let value = a.value_at(r, c);
-        lines.extend(value_lines("value", value.as_ref(), a));
-        if let (Some(d), Some(mark)) = (&self.diff, &self.timeline.mark) {
-            if d.b == version {
-                match a.diff_at(r, c) {
-                    Some((changed, other)) => {
-                        let state = if changed { "changed" } else { "same" };
-                        lines.push(row("diff", format!("{state} ({mark} → {version})")));
-                        let label = format!("A ({mark})");
-                        match other {
-                            Some(v) => lines.extend(value_lines(&label, Some(&v), a)),
-                            None => lines.push(row(&label, "(absent: the cell is new in B)")),
-                        }
-                    }
-                    None => lines.push(row("diff", "not compared yet")),
-                }
-            }
-        }
-        self.popup = Some(Popup::Detail(DetailPopup::new(path, lines)));
-    }
-
-    /// `Y` in the array: what to copy for the cell under the cursor.
-    fn open_copy(&mut self) {
-        let Some(path) = self.cell_path() else { return };
-        let [r, c] = self.array.cursor;
-        let value = self
-            .array
-            .value_at(r, c)
-            .map(|v| self.array.format_value(&v))
-            .unwrap_or_default();
-        let version = match (&self.array.version, self.timeline.plain()) {
-            (Some(v), false) => format!(" --version {}", shell_quote(v)),
-            _ => String::new(),
-        };
-        let command = format!(
-            "vh5 cat {}{version} {}",
-            shell_quote(&self.file_path),
-            shell_quote(&path)
-        );
-        self.popup = Some(Popup::Copy(CopyPopup {
-            value,
-            path,
-            command,
-        }));
     }
 
     fn cycle_focus(&mut self, delta: isize) {
@@ -1621,40 +1513,6 @@ impl App {
     }
 }
 
-/// A value's rows in the detail view: the whole text (strings escaped,
-/// with their length), a record's fields one per row.
-fn value_lines(label: &str, value: Option<&Value>, a: &ArrayPane) -> Vec<Line<'static>> {
-    use super::array::escape;
-    match value {
-        None => vec![row(label, "(not read yet)")],
-        Some(Value::Record(fields)) => {
-            let mut out = vec![row(label, "")];
-            for (name, v) in fields {
-                out.push(Line::from(vec![
-                    Span::styled(format!("  {name} = "), Style::default().fg(Color::Yellow)),
-                    Span::raw(escape_value(v, a)),
-                ]));
-            }
-            out
-        }
-        Some(v @ (Value::Str(_) | Value::Bytes(_))) => {
-            let text = a.format_value(v);
-            vec![
-                row(label, escape(&text)),
-                row("", format!("({} characters)", text.chars().count())),
-            ]
-        }
-        Some(v) => vec![row(label, a.format_value(v))],
-    }
-}
-
-fn escape_value(v: &Value, a: &ArrayPane) -> String {
-    match v {
-        Value::Str(_) | Value::Bytes(_) => super::array::escape(&a.format_value(v)),
-        other => a.format_value(other),
-    }
-}
-
 /// The status while a found cell's rank waits for the counts.
 const COUNTING: &str = "changed cell (still counting them)";
 
@@ -1692,18 +1550,6 @@ fn edit_value(text: &str, dtype: &crate::engine::Dtype) -> Result<EditValue, Str
             Ok(EditValue::Text(text.to_string()))
         }
         _ => EditValue::parse(text).map_err(|e| e.message),
-    }
-}
-
-/// Quoted for a POSIX shell when it needs to be.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

@@ -677,6 +677,13 @@ impl ArrayPane {
         format!("[{}]", parts.join(", "))
     }
 
+    /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
+    pub fn cell_path(&self) -> Option<String> {
+        let m = self.meta.as_ref()?;
+        let [r, c] = self.cursor;
+        Some(format!("{}{}", m.path, self.index_text(r, c)))
+    }
+
     pub fn value_at(&self, r: usize, c: usize) -> Option<Value> {
         let p = self
             .page

@@ -100,10 +100,10 @@ pub enum Effect {
     FindChange(bool),
     /// Send a command to the worker (stage, discard, commit, ...).
     Command(Box<super::worker::Command>),
-    /// Ask first: a confirm dialog (what, its title, its lines).
-    Ask(super::edit::Ask, String, Vec<String>),
-    /// A confirm dialog said yes.
-    Confirmed(super::edit::Ask),
+    /// Ask first: a confirm dialog.
+    Ask(super::edit::ConfirmPopup),
+    /// Leave the browser.
+    Quit,
     /// Cancel the command in progress.
     CancelCommand,
     /// Open what a reference points to (tree, then array).

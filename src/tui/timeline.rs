@@ -179,6 +179,19 @@ impl Timeline {
         changed
     }
 
+    /// A name for a new version: the first `vN` not taken, counting on
+    /// from the number of versions.
+    pub fn unused_name(&self) -> String {
+        let taken = |n: &str| self.rows.iter().any(|r| r.name == n);
+        let mut i = self.rows.len() + 1;
+        let mut name = format!("v{i}");
+        while taken(&name) {
+            i += 1;
+            name = format!("v{i}");
+        }
+        name
+    }
+
     /// Whether this is a plain HDF5 file: its one implicit version `.`.
     pub fn plain(&self) -> bool {
         self.rows.len() == 1 && self.rows[0].name == "." && self.rows[0].version.timestamp.is_none()
