@@ -15,7 +15,7 @@ use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
 use super::detail::{CopyPopup, DetailPopup};
-use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
+use super::edit::{CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
 use super::keymap::{self, Action, Context, Key};
@@ -29,9 +29,9 @@ use super::timeline::Timeline;
 use super::tree::TreePane;
 use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
 use crate::engine::diff::{Change, VersionDiff};
-use crate::engine::edit::{Edit, EditValue, PendingRow};
+use crate::engine::edit::PendingRow;
 use crate::engine::region::RefTarget;
-use crate::engine::{NodeKind, Value};
+use crate::engine::NodeKind;
 
 /// An open text field and what its text is for.
 #[derive(Debug)]
@@ -812,56 +812,6 @@ impl App {
         )));
     }
 
-    /// `e` in the array: a field prefilled with the cell's value (or empty
-    /// for a selection).
-    fn edit_cell(&mut self) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let a = &self.array;
-        if a.meta.is_none() || a.is_empty() {
-            self.status = Some(("no cell here to edit".into(), false));
-            return;
-        }
-        let (prompt, prefill) = match a.selection_box() {
-            Some((lo, hi)) => (format!("set {}: ", a.slice_text(lo, hi)), String::new()),
-            None => {
-                let [r, c] = a.cursor;
-                let text = a
-                    .value_at(r, c)
-                    .map(|v| edit_text(&v, a))
-                    .unwrap_or_default();
-                (format!("set {}: ", a.index_text(r, c)), text)
-            }
-        };
-        self.field = Some(OpenField {
-            purpose: FieldFor::ArrayEdit,
-            field: TextField::new(prompt, &prefill),
-        });
-    }
-
-    /// Enter in the cell editor: checks the value against the dtype and
-    /// stages it.
-    fn accept_cell(&mut self, text: &str) -> Result<Effect, String> {
-        let a = &self.array;
-        let (Some(m), Some(version)) = (&a.meta, &a.version) else {
-            return Err("no dataset shown".into());
-        };
-        let index = match a.selection_box() {
-            Some((lo, hi)) => a.slice_text(lo, hi),
-            None => a.index_text(a.cursor[0], a.cursor[1]),
-        };
-        let value = edit_value(text, &m.dtype)?;
-        value
-            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
-            .map_err(|e| e.message)?;
-        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
-        let base = version.clone();
-        self.array.anchor = None;
-        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
-    }
-
     /// The node the metadata pane shows and the version it is in, when
     /// its attributes can be edited.
     fn attr_target(&self) -> Result<(String, String), String> {
@@ -881,266 +831,24 @@ impl App {
         }
     }
 
-    /// `e`, `a`, `d` in the metadata pane.
-    fn meta_edit(&mut self, action: Action) {
-        let target = match self.attr_target() {
-            Ok(t) => t,
-            Err(why) => {
-                self.status = Some((why, false));
-                return;
-            }
-        };
-        match action {
-            Action::Edit | Action::Delete if self.meta.selected_attr().is_none() => {
-                self.status = Some(("no attribute here: a adds one".into(), false));
-            }
-            Action::Edit => {
-                let a = self.meta.selected_attr().expect("checked");
-                let prefill = attr_text(a);
-                self.field = Some(OpenField {
-                    purpose: FieldFor::AttrEdit,
-                    field: TextField::new(format!("{} = ", a.name), &prefill),
-                });
-            }
-            Action::Add => {
-                self.field = Some(OpenField {
-                    purpose: FieldFor::AttrAdd,
-                    field: TextField::new("attr NAME=VALUE: ", ""),
-                });
-            }
-            Action::Delete => {
-                let name = self.meta.selected_attr().expect("checked").name.clone();
-                let (base, path) = target;
-                self.command(Command::Apply {
-                    base,
-                    edit: Edit::DelAttr { path, name },
-                });
-            }
-            _ => {}
-        }
-    }
-
-    /// Enter in an attribute field: checks the value, then stages it.
-    fn accept_attr(&mut self, name: &str, text: &str) -> Result<Effect, String> {
-        let (base, path) = self.attr_target()?;
-        let existing = self
-            .meta
-            .attrs()
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.dtype.clone());
-        let value = match &existing {
-            Some(d) if is_text(d) => EditValue::Text(text.to_string()),
-            _ => EditValue::parse(text).map_err(|e| e.message)?,
-        };
-        value
-            .for_attr(existing.as_ref(), true, &format!("{path} @{name}"))
-            .map_err(|e| e.message)?;
-        Ok(Effect::Command(Box::new(Command::Apply {
-            base,
-            edit: Edit::SetAttr {
-                path,
-                name: name.to_string(),
-                value,
-                dtype: crate::engine::AttrDtype::Keep,
-            },
-        })))
-    }
-
-    /// The timeline's history operations: D, R, C, r.
-    fn history(&mut self, action: Action) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let Some(name) = self.timeline.selected_name().map(String::from) else {
-            return;
-        };
-        match action {
-            Action::DeleteVersions => {
-                let versions = if self.timeline.marked.is_empty() {
-                    vec![name]
-                } else {
-                    self.timeline.marked.clone()
-                };
-                self.status = Some(("working out what deleting frees…".into(), false));
-                self.command(Command::PlanDelete { versions });
-            }
-            Action::Rename => {
-                self.field = Some(OpenField {
-                    purpose: FieldFor::Rename,
-                    field: TextField::new("rename to: ", &name),
-                })
-            }
-            Action::MakeCurrent => self.command(Command::SetCurrent { version: name }),
-            Action::Restore => match self.timeline.current.clone() {
-                Some(base) => self.command(Command::Apply {
-                    base,
-                    edit: Edit::Restore { version: name },
-                }),
-                None => self.status = Some(("no version is current".into(), true)),
-            },
-            _ => {}
-        }
-    }
-
-    /// The tree's edits: a (add a group), d (delete), r (resize), M.
-    fn tree_edit(&mut self, action: Action) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let (Some(path), Some(kind)) = (self.tree.selected_path(), self.tree.selected_kind())
-        else {
-            self.status = Some(("select a node first".into(), false));
-            return;
-        };
-        let dataset = kind == NodeKind::Dataset;
-        let field = |purpose, prompt: String, prefill: &str| OpenField {
-            purpose,
-            field: TextField::new(prompt, prefill),
-        };
-        match action {
-            Action::Add if dataset => {
-                self.status = Some(("a adds a group below a group: select one".into(), false))
-            }
-            Action::Add => {
-                self.field = Some(field(
-                    FieldFor::AddGroup,
-                    format!("new group in {path}: "),
-                    "",
-                ))
-            }
-            Action::Delete if path == "/" => {
-                self.status = Some(("the root cannot be deleted".into(), false))
-            }
-            Action::Delete => {
-                if let Some(base) = self.tree.version.clone() {
-                    self.command(Command::Apply {
-                        base,
-                        edit: Edit::Delete { path },
-                    })
-                }
-            }
-            Action::Resize | Action::Modify if !dataset => {
-                self.status = Some(("select a dataset".into(), false))
-            }
-            Action::Resize => {
-                let shape = match &self.meta.info {
-                    Some(NodeInfo::Dataset { meta, .. }) => format!("{:?}", meta.shape),
-                    _ => String::new(),
-                };
-                self.field = Some(field(FieldFor::Resize, format!("resize {path}: "), &shape))
-            }
-            Action::Modify => {
-                self.field = Some(field(
-                    FieldFor::Modify,
-                    "dtype= chunks= compression= fill=: ".into(),
-                    "",
-                ))
-            }
-            _ => {}
-        }
-    }
-
-    /// Enter in the tree's `M` field: `dtype=<f4 chunks=[16, 4]
-    /// compression=gzip fill=0` (any of them); asks before rewriting.
-    fn accept_modify(&mut self, text: &str) -> Result<Effect, String> {
-        use crate::engine::replay::MetadataChange;
-        let path = self.tree.selected_path().ok_or("select a dataset")?;
-        let mut change = MetadataChange::default();
-        // Split on spaces outside brackets.
-        let mut parts = Vec::new();
-        let (mut depth, mut cur) = (0i32, String::new());
-        for c in text.chars() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
-                _ => {}
-            }
-            if c.is_whitespace() && depth == 0 {
-                if !cur.is_empty() {
-                    parts.push(std::mem::take(&mut cur));
-                }
-            } else {
-                cur.push(c);
-            }
-        }
-        if !cur.is_empty() {
-            parts.push(cur);
-        }
-        for part in parts {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?}: give KEY=VALUE"))?;
-            match k {
-                "dtype" => {
-                    change.dtype =
-                        Some(crate::engine::encode::parse_dtype(v).map_err(|e| e.message)?)
-                }
-                "chunks" => {
-                    let c: Vec<usize> = serde_json::from_str(v)
-                        .ok()
-                        .filter(|c: &Vec<usize>| c.iter().all(|&n| n > 0))
-                        .ok_or_else(|| format!("chunks {v:?}: a list of positive integers"))?;
-                    change.chunks = Some(c);
-                }
-                "compression" => change.compression = Some((v != "none").then(|| v.to_string())),
-                "fill" | "fillvalue" => {
-                    change.fillvalue =
-                        Some(serde_json::from_str(v).map_err(|e| format!("fill {v:?}: {e}"))?)
-                }
-                other => {
-                    return Err(format!(
-                        "{other}: give dtype=, chunks=, compression= or fill="
-                    ))
-                }
-            }
-        }
-        if change == MetadataChange::default() {
-            return Err("nothing to change: give dtype=, chunks=, compression= or fill=".into());
-        }
-        let lines = vec![
-            format!("Rewrite {path} in every version: {text}?"),
-            "Every version's copy is rewritten; this cannot be undone.".into(),
-        ];
-        let ask = Ask::Modify(path, change);
-        Ok(Effect::Ask(ConfirmPopup::new(
-            ask,
-            "Modify metadata",
-            lines,
-        )))
-    }
-
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
-        if pane == Pane::Tree
-            && matches!(
-                action,
-                Action::Add | Action::Delete | Action::Resize | Action::Modify
-            )
-        {
-            return self.tree_edit(action);
-        }
-        if pane == Pane::Timeline
-            && matches!(
-                action,
-                Action::DeleteVersions | Action::Rename | Action::MakeCurrent | Action::Restore
-            )
-        {
-            return self.history(action);
-        }
-        if pane == Pane::Meta && matches!(action, Action::Edit | Action::Add | Action::Delete) {
-            return self.meta_edit(action);
-        }
-        if (pane, action) == (Pane::Array, Action::Edit) {
-            return self.edit_cell();
-        }
-        if (pane, action) == (Pane::Array, Action::Select) {
+        let edits = pane.edits(action);
+        // Selecting cells is for editing them.
+        if edits || (pane, action) == (Pane::Array, Action::Select) {
             if let Some(why) = self.read_only() {
                 self.status = Some((why, false));
                 return;
             }
+        }
+        if edits {
+            let effect = match pane {
+                Pane::Timeline => self.timeline.edit(action),
+                Pane::Tree => self.tree.edit(action, &self.meta.shape_text()),
+                Pane::Meta => self.meta.edit(action, self.attr_target()),
+                Pane::Array => self.array.edit(),
+            };
+            return self.apply(effect);
         }
         let effect = match pane {
             Pane::Timeline => self.timeline.handle(action),
@@ -1198,74 +906,14 @@ impl App {
             }
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
-            FieldFor::ArrayEdit => self.accept_cell(text),
-            FieldFor::Modify => self.accept_modify(text),
-            FieldFor::AddGroup => {
-                let (base, parent) = self
-                    .tree
-                    .version
-                    .clone()
-                    .zip(self.tree.selected_path())
-                    .ok_or("select a group")?;
-                let name = text.trim().trim_matches('/');
-                if name.is_empty() {
-                    return Err("give the group a name".into());
-                }
-                let path = format!("{}/{name}", parent.trim_end_matches('/'));
-                Ok(Effect::Command(Box::new(Command::Apply {
-                    base,
-                    edit: Edit::MkGroup { path },
-                })))
+            FieldFor::Rename => self.timeline.accept_rename(text),
+            FieldFor::ArrayEdit => self.array.accept_edit(text),
+            FieldFor::AddGroup | FieldFor::Resize | FieldFor::Modify => {
+                self.tree.accept_edit(purpose, text)
             }
-            FieldFor::Resize => {
-                let (base, path) = self
-                    .tree
-                    .version
-                    .clone()
-                    .zip(self.tree.selected_path())
-                    .ok_or("select a dataset")?;
-                let shape: Vec<usize> = serde_json::from_str(text.trim())
-                    .map_err(|_| format!("{text:?}: give the shape as a list, e.g. [101, 12]"))?;
-                Ok(Effect::Command(Box::new(Command::Apply {
-                    base,
-                    edit: Edit::Resize { path, shape },
-                })))
-            }
-            FieldFor::Rename => {
-                let old = self
-                    .timeline
-                    .selected_name()
-                    .map(String::from)
-                    .ok_or("no version selected")?;
-                let new = text.trim().to_string();
-                if new.is_empty() {
-                    return Err("give the version a name".into());
-                }
-                if new != old && self.timeline.rows.iter().any(|r| r.name == new) {
-                    return Err(format!("a version named {new} exists"));
-                }
-                Ok(Effect::Command(Box::new(Command::RenameVersion {
-                    old,
-                    new,
-                })))
-            }
-            FieldFor::AttrEdit => {
-                let name = self
-                    .meta
-                    .selected_attr()
-                    .map(|a| a.name.clone())
-                    .ok_or("no attribute selected")?;
-                self.accept_attr(&name, text)
-            }
-            FieldFor::AttrAdd => {
-                let (name, value) = text
-                    .split_once('=')
-                    .ok_or("give NAME=VALUE (for example units=\"m/s\")")?;
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err("give NAME=VALUE: the name is empty".into());
-                }
-                self.accept_attr(name, value)
+            FieldFor::AttrEdit | FieldFor::AttrAdd => {
+                let target = self.attr_target();
+                self.meta.accept_edit(purpose, text, target)
             }
         }
     }
@@ -1515,43 +1163,6 @@ impl App {
 
 /// The status while a found cell's rank waits for the counts.
 const COUNTING: &str = "changed cell (still counting them)";
-
-/// A value as the cell editor shows it: strings as plain text, the rest
-/// in the command line's spelling.
-fn edit_text(v: &Value, a: &ArrayPane) -> String {
-    match v {
-        Value::Str(_) | Value::Bytes(_) => a.format_value(v),
-        Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
-        Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
-        Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
-        _ => v.to_string(),
-    }
-}
-
-/// An attribute's value as its editor shows it: a string as plain text.
-fn attr_text(a: &crate::engine::Attr) -> String {
-    match a.value.to_json_shortest() {
-        serde_json::Value::String(s) if is_text(&a.value.dtype) => s,
-        v => v.to_string(),
-    }
-}
-
-fn is_text(d: &crate::engine::Dtype) -> bool {
-    use crate::engine::Dtype;
-    matches!(d, Dtype::VarString { .. } | Dtype::FixedString { .. })
-}
-
-/// The editor's text as a value: for a string dataset the plain text, else
-/// the command line's spelling.
-fn edit_value(text: &str, dtype: &crate::engine::Dtype) -> Result<EditValue, String> {
-    use crate::engine::Dtype;
-    match dtype {
-        Dtype::VarString { .. } | Dtype::FixedString { .. } => {
-            Ok(EditValue::Text(text.to_string()))
-        }
-        _ => EditValue::parse(text).map_err(|e| e.message),
-    }
-}
 
 /// The field shown in `pane`'s title, if one is open there.
 fn field_in(field: &Option<OpenField>, pane: Pane) -> Option<&TextField> {

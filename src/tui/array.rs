@@ -20,9 +20,11 @@ use ratatui::Frame;
 use super::blame::{BlameLayer, Writer};
 use super::cells::Plane;
 use super::component::{Effect, FieldFor, Pane};
-use super::field::TextField;
+use super::field::{is_text, TextField};
 use super::keymap::Action;
 use super::timeline::pane_block;
+use super::worker::Command;
+use crate::engine::edit::{Edit, EditValue};
 use crate::engine::region::RefTarget;
 use crate::engine::slice::{AxisSel, Selection};
 use crate::engine::value::format_float;
@@ -675,6 +677,63 @@ impl ArrayPane {
             })
             .collect();
         format!("[{}]", parts.join(", "))
+    }
+
+    /// `e`: a field prefilled with the cell's value (empty for a
+    /// selection: one value for all its cells).
+    pub(super) fn edit(&self) -> Effect {
+        if self.meta.is_none() || self.is_empty() {
+            return Effect::Status("no cell here to edit".into(), false);
+        }
+        let (prompt, prefill) = match self.selection_box() {
+            Some((lo, hi)) => (format!("set {}: ", self.slice_text(lo, hi)), String::new()),
+            None => {
+                let [r, c] = self.cursor;
+                let text = self
+                    .value_at(r, c)
+                    .map(|v| self.edit_text(&v))
+                    .unwrap_or_default();
+                (format!("set {}: ", self.index_text(r, c)), text)
+            }
+        };
+        Effect::OpenField(FieldFor::ArrayEdit, TextField::new(prompt, &prefill))
+    }
+
+    /// Enter in the cell editor: checks the value against the dtype and
+    /// stages it (the selection ends).
+    pub(super) fn accept_edit(&mut self, text: &str) -> Result<Effect, String> {
+        let (Some(m), Some(version)) = (&self.meta, &self.version) else {
+            return Err("no dataset shown".into());
+        };
+        let index = match self.selection_box() {
+            Some((lo, hi)) => self.slice_text(lo, hi),
+            None => self.index_text(self.cursor[0], self.cursor[1]),
+        };
+        // A string dataset's editor holds the plain text.
+        let value = if is_text(&m.dtype) {
+            EditValue::Text(text.to_string())
+        } else {
+            EditValue::parse(text).map_err(|e| e.message)?
+        };
+        value
+            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
+            .map_err(|e| e.message)?;
+        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
+        let base = version.clone();
+        self.anchor = None;
+        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
+    }
+
+    /// A value as the cell editor shows it: strings as plain text, the
+    /// rest in the command line's spelling.
+    fn edit_text(&self, v: &Value) -> String {
+        match v {
+            Value::Str(_) | Value::Bytes(_) => self.format_value(v),
+            Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
+            Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
+            Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
+            _ => v.to_string(),
+        }
     }
 
     /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
