@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKin
 use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::Frame;
 
-use super::array::{ArrayPane, MaskPage, Page};
+use super::array::ArrayPane;
 use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
@@ -27,8 +27,8 @@ use super::status;
 use super::storage::StoragePopup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
-use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
-use crate::engine::diff::{Change, VersionDiff};
+use super::worker::{Command, Request};
+use crate::engine::diff::VersionDiff;
 use crate::engine::edit::PendingRow;
 use crate::engine::region::RefTarget;
 use crate::engine::NodeKind;
@@ -76,16 +76,16 @@ pub struct App {
     /// The busy spinner's step.
     pub(super) spinner: usize,
     /// The last command wrote the file (its `FileChanged` is expected).
-    own_write: bool,
+    pub(super) own_write: bool,
     /// A changed cell found before the counts for its "k of N" arrived.
-    counting_for: Option<super::cells::Found>,
+    pub(super) counting_for: Option<super::cells::Found>,
     /// Where to open, until the first version list and tree have arrived.
-    start: Option<Start>,
+    pub(super) start: Option<Start>,
     /// A followed reference's target dataset and the cell to put the cursor
     /// on, until its metadata arrives.
-    follow_to: Option<(String, Vec<u64>)>,
+    pub(super) follow_to: Option<(String, Vec<u64>)>,
     /// The changed-cell count asked for last: (B, path, plane).
-    counting: Option<(String, String, Plane)>,
+    pub(super) counting: Option<(String, String, Plane)>,
     /// The staged edits, oldest first, and the version they are based on
     /// (from the worker's last `Done`).
     pub pending: Vec<PendingRow>,
@@ -155,75 +155,6 @@ impl App {
         self.requests.take_cancel()
     }
 
-    /// Progress and the end of a command.
-    pub fn on_command_reply(&mut self, reply: CommandReply) {
-        match reply {
-            CommandReply::Progress {
-                seq,
-                fraction,
-                text,
-            } => {
-                if self.requests.is_running(seq) {
-                    if let Some(Popup::Progress(p)) = self.popup.as_mut() {
-                        p.fraction = fraction;
-                        p.text = text;
-                    }
-                }
-            }
-            CommandReply::Done {
-                seq,
-                outcome,
-                pending,
-                staged_on,
-            } => {
-                let staged_changed = pending != self.pending || staged_on != self.staged_on;
-                self.pending = pending;
-                self.staged_on = staged_on;
-                if self.requests.finished(seq) {
-                    if matches!(self.popup, Some(Popup::Progress(_))) {
-                        self.popup = None;
-                    }
-                }
-                match outcome {
-                    Ok(o) => {
-                        self.status = Some((o.message(), false));
-                        let select = match &o {
-                            Outcome::Committed(c) => Some(c.version.name.clone()),
-                            Outcome::Renamed { new, .. } => Some(new.clone()),
-                            _ => None,
-                        };
-                        if let Some(version) = select {
-                            self.start = Some(Start {
-                                version,
-                                path: self.tree.selected_path(),
-                            });
-                        }
-                        if let Outcome::DeletePlan(plan) = &o {
-                            self.popup = Some(Popup::Confirm(ConfirmPopup::delete(plan)));
-                        }
-                        if o.wrote() {
-                            self.own_write = true;
-                            self.request(Request::Log);
-                        } else if staged_changed {
-                            self.refresh_view();
-                        }
-                    }
-                    Err(message) => self.status = Some((message, true)),
-                }
-            }
-        }
-    }
-
-    /// The staged edits changed: ask again for the tree, the node and the
-    /// page shown.
-    fn refresh_view(&mut self) {
-        self.array.page = None;
-        self.requests.forget();
-        if let Some(version) = self.timeline.selected_name().map(String::from) {
-            self.request(Request::Tree { version });
-        }
-    }
-
     /// Texts copied since the last call, for the terminal (OSC 52).
     pub fn take_clipboard(&mut self) -> Vec<String> {
         std::mem::take(&mut self.clipboard)
@@ -243,275 +174,8 @@ impl App {
         self.spinner = self.spinner.wrapping_add(1);
     }
 
-    pub fn on_answer(&mut self, answer: Answer) {
-        if let Ok(Reply::FileChanged) = answer.reply {
-            // Our own write: its message stays on the status line.
-            if !std::mem::take(&mut self.own_write) {
-                self.status = Some(("the file changed on disk: reloaded".into(), false));
-            }
-            // What was asked of the old file is asked again.
-            self.requests.forget();
-            self.array.blame.forget();
-            if let Some(Popup::Storage(p)) = self.popup.as_mut() {
-                p.stats = None;
-                self.request(Request::Storage);
-            }
-            self.request(Request::Log);
-            return;
-        }
-        if !self.requests.accept(&answer) {
-            return; // stale: the user has moved on
-        }
-        match answer.reply {
-            Ok(reply) => {
-                self.requests.answered(&answer.kind);
-                self.on_reply(reply)
-            }
-            // A version's summary is decoration: one that fails (asked for
-            // just before a write changed the history) does not hide the
-            // message of what the user did.
-            Err(_) if answer.kind.starts_with("summary:") => {}
-            Err(message) => {
-                // A failed page is also said in the array, where the values were to be.
-                if let Some(Request::Page { version, path, .. }) = self.requests.in_flight("page") {
-                    if answer.kind == "page" {
-                        self.array.read_error =
-                            Some((version.clone(), path.clone(), message.clone()));
-                    }
-                }
-                self.requests.failed(answer.kind, &message);
-                self.status = Some((message, true));
-            }
-        }
-    }
-
-    fn on_reply(&mut self, reply: Reply) {
-        match reply {
-            Reply::Log { versions, current } => {
-                self.timeline.load(&versions, current);
-                if let Some(start) = &self.start {
-                    let rows = &self.timeline.rows;
-                    if let Some(i) = rows.iter().position(|r| r.name == start.version) {
-                        self.timeline.selected = i;
-                    }
-                }
-                self.version_changed();
-            }
-            Reply::Tree {
-                version,
-                nodes,
-                dtypes,
-            } => {
-                self.tree.load(&version, nodes, dtypes);
-                // The first tree is the start version's (unless the user
-                // has already moved on): select the start node in it.
-                if let Some(start) = self.start.take() {
-                    match start.path {
-                        Some(p) if start.version == version => self.tree.reveal(&p),
-                        _ => {}
-                    }
-                }
-                self.tree
-                    .set_diff(self.diff.as_ref().filter(|d| d.b == version));
-                self.node_changed();
-            }
-            Reply::Meta { version, info } => {
-                if let NodeInfo::Dataset { meta, .. } = &info {
-                    self.request(Request::ChunkSummary {
-                        version: version.clone(),
-                        path: meta.path.clone(),
-                    });
-                    self.request(Request::Labels {
-                        version: version.clone(),
-                        path: meta.path.clone(),
-                    });
-                    let removed = self.meta.removed.clone();
-                    self.array.show(&version, (**meta).clone());
-                    if let Some((path, at)) = self.follow_to.take() {
-                        if path == meta.path {
-                            self.array.move_to_index(&at);
-                            self.set_focus(Pane::Array);
-                        }
-                    }
-                    self.array.removed_in = removed.map(|(_, b)| b);
-                    self.want_counts();
-                    self.want_page();
-                }
-                self.meta.info = Some(info);
-                self.meta.loading = false;
-                self.meta.change = self.node_change();
-            }
-            Reply::Page {
-                version,
-                path,
-                sel,
-                grid,
-                staged,
-            } => {
-                let key = self.array.key();
-                if let Some(key) = key.filter(|k| k.version == version && k.path == path) {
-                    let start = block_start(&self.array, &sel);
-                    let count = block_count(&self.array, &sel);
-                    self.array.page = Some(Page {
-                        key,
-                        start,
-                        count,
-                        grid,
-                        staged,
-                    });
-                    self.want_mask();
-                }
-            }
-            Reply::ChunkSummary {
-                version,
-                path,
-                summary,
-            } => {
-                if let Some(NodeInfo::Dataset { meta, chunk_map }) = &mut self.meta.info {
-                    if meta.path == path && self.array.version.as_deref() == Some(&version) {
-                        *chunk_map = summary;
-                    }
-                }
-            }
-            Reply::Summary { version, text } => {
-                self.timeline.summaries.insert(version, text);
-            }
-            Reply::FileChanged => {}
-            Reply::Diff(d) => {
-                let shown = self.timeline.selected_name().map(String::from);
-                if shown.as_deref() == Some(d.b.as_str()) {
-                    self.tree.set_diff(Some(&d));
-                    self.diff = Some(*d);
-                    self.meta.change = self.node_change();
-                    self.want_counts();
-                    self.want_mask();
-                }
-            }
-            Reply::Mask {
-                path,
-                start,
-                count,
-                mask,
-                other,
-            } => self.set_mask(path, start, count, mask, other),
-            Reply::ChangeFound {
-                path,
-                plane,
-                forward,
-                found,
-            } => {
-                let here = self.array.meta.as_ref().map(|m| &m.path) == Some(&path)
-                    && self.array.plane() == plane;
-                if !here {
-                    return;
-                }
-                let dir = if forward { "next" } else { "previous" };
-                self.status = Some(match found {
-                    Some(found) => {
-                        self.array.move_to(found.cell);
-                        self.want_page();
-                        let rank = match self.array.rank_text(&found) {
-                            Some(r) => r,
-                            None => {
-                                // Said again when the counts arrive.
-                                self.counting_for = Some(found.clone());
-                                COUNTING.into()
-                            }
-                        };
-                        (rank, false)
-                    }
-                    None => (format!("no {dir} changed cell"), false),
-                });
-            }
-            Reply::ChangeCount {
-                path,
-                plane,
-                counts,
-            } => {
-                let b = self.diff.as_ref().map(|d| d.b.clone());
-                if self.counting.as_ref().map(|(v, p, pl)| (Some(v), p, pl))
-                    == Some((b.as_ref(), &path, &plane))
-                {
-                    self.array.counts = Some((path, plane, counts));
-                    // A found cell's "k of N" waited for these counts.
-                    if let Some(found) = self.counting_for.take() {
-                        let waiting = self.status.as_ref().is_some_and(|(m, _)| m == COUNTING);
-                        if waiting && self.array.cursor == found.cell {
-                            if let Some(rank) = self.array.rank_text(&found) {
-                                self.status = Some((rank, false));
-                            }
-                        }
-                    }
-                }
-            }
-            Reply::Overview(o) => self.array.overview = Some(o),
-            Reply::Blame(blame) => {
-                let rows = &self.timeline.rows;
-                self.array
-                    .blame
-                    .set(blame, |name| rows.iter().position(|r| r.name == name));
-            }
-            Reply::Storage(stats) => {
-                if let Some(Popup::Storage(p)) = self.popup.as_mut() {
-                    p.stats = Some(stats);
-                }
-            }
-            Reply::Labels {
-                version,
-                path,
-                labels,
-            } => {
-                let shown = self.array.version.as_ref() == Some(&version)
-                    && self.array.meta.as_ref().map(|m| &m.path) == Some(&path);
-                if shown {
-                    self.array.labels = labels;
-                }
-            }
-        }
-    }
-
-    fn set_mask(
-        &mut self,
-        path: String,
-        start: Vec<usize>,
-        count: Vec<usize>,
-        mask: Vec<bool>,
-        other: crate::engine::ValueGrid,
-    ) {
-        // An answer for a diff the user has since left (Esc, another version).
-        let shown = self.diff.as_ref().map(|d| d.b.clone());
-        let Some(key) = self
-            .array
-            .key()
-            .filter(|k| k.path == path && Some(&k.version) == shown.as_ref())
-        else {
-            return;
-        };
-        let pick = |v: &[usize]| -> [usize; 2] {
-            if v.is_empty() {
-                return [0, 0];
-            }
-            [v[key.row_axis], key.col_axis.map_or(0, |c| v[c])]
-        };
-        let (s, c) = (
-            pick(&start),
-            if count.is_empty() {
-                [1, 1]
-            } else {
-                [count[key.row_axis], key.col_axis.map_or(1, |c| count[c])]
-            },
-        );
-        self.array.mask = Some(MaskPage {
-            key,
-            start: s,
-            count: c,
-            mask,
-            other,
-        });
-    }
-
     /// The version selection moved: reload the tree, refresh the diff.
-    fn version_changed(&mut self) {
+    pub(super) fn version_changed(&mut self) {
         let Some(name) = self.timeline.selected_name().map(String::from) else {
             return;
         };
@@ -535,7 +199,7 @@ impl App {
     }
 
     /// The tree selection moved: load the node's metadata.
-    fn node_changed(&mut self) {
+    pub(super) fn node_changed(&mut self) {
         let (Some(version), Some(path)) = (self.tree.version.clone(), self.tree.selected_path())
         else {
             return;
@@ -578,43 +242,6 @@ impl App {
         self.request(Request::Meta { version, path });
     }
 
-    fn node_change(&self) -> Option<Change> {
-        let path = self.tree.selected_path()?;
-        self.diff
-            .as_ref()?
-            .modified
-            .iter()
-            .find(|c| c.path() == path)
-            .cloned()
-    }
-
-    /// Diff mode, a changed dataset shown: count its changed cells in the
-    /// shown plane (in the background), for "k of N".
-    fn want_counts(&mut self) {
-        let Some(Change::Dataset(_)) = self.node_change() else {
-            return;
-        };
-        let (Some(d), Some(a), Some(m)) = (&self.diff, &self.timeline.mark, &self.array.meta)
-        else {
-            return;
-        };
-        if self.array.version.as_ref() != Some(&d.b) {
-            return;
-        }
-        let want = (d.b.clone(), m.path.clone(), self.array.plane());
-        if self.counting.as_ref() == Some(&want) {
-            return;
-        }
-        self.array.counts = None;
-        self.request(Request::CountChanges {
-            a: a.clone(),
-            b: want.0.clone(),
-            path: want.1.clone(),
-            plane: want.2.clone(),
-        });
-        self.counting = Some(want);
-    }
-
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
         match self.array.wanted_overview() {
@@ -636,30 +263,6 @@ impl App {
         if let Some((version, path)) = self.array.wanted_blame() {
             self.requests.ask_once(Request::Blame { version, path });
         }
-    }
-
-    fn want_mask(&mut self) {
-        let (Some(d), Some(page)) = (&self.diff, &self.array.page) else {
-            return;
-        };
-        let Some(a) = self.timeline.mark.clone() else {
-            return;
-        };
-        if page.key.version != d.b || self.node_change().is_none() {
-            return;
-        }
-        let Some(sel) = self.array.selection(page.start, page.count) else {
-            return;
-        };
-        let start = sel.axes.iter().map(|x| x.start).collect();
-        let count = sel.axes.iter().map(|x| x.count).collect();
-        self.request(Request::Mask {
-            a,
-            b: d.b.clone(),
-            path: page.key.path.clone(),
-            start,
-            count,
-        });
     }
 
     /// Versions on screen without a summary get one computed.
@@ -781,10 +384,7 @@ impl App {
             Action::FocusArray => self.set_focus(Pane::Array),
             Action::Zoom => self.zoom = !self.zoom,
             Action::Mark => self.toggle_mark(),
-            Action::LeaveDiff => {
-                self.timeline.mark = None;
-                self.version_changed();
-            }
+            Action::LeaveDiff => self.leave_diff(),
             // The list movements belong to the focused pane.
             _ => self.pane_action(self.focus, action),
         }
@@ -966,13 +566,6 @@ impl App {
         }
     }
 
-    /// Diff mode's versions: A (marked) and B (selected), once their diff
-    /// has arrived.
-    fn diff_sides(&self) -> Option<(&str, &str)> {
-        let (d, a) = (self.diff.as_ref()?, self.timeline.mark.as_ref()?);
-        Some((a, &d.b))
-    }
-
     /// Selects a version in the timeline (the tree and the array follow,
     /// keeping the node shown).
     fn select_version(&mut self, name: &str) {
@@ -987,7 +580,6 @@ impl App {
         }
     }
 
-    /// `n` / `N` in the array: asks the worker for the next changed cell.
     /// Opens a reference's target: selected in the tree, and for a dataset
     /// shown in the array with the cursor on the region's first cell.
     fn follow(&mut self, target: RefTarget) {
@@ -1020,40 +612,6 @@ impl App {
         self.status = Some((format!("followed the reference to {target}"), false));
     }
 
-    fn find_change(&mut self, forward: bool) {
-        let (Some(d), Some(a)) = (&self.diff, &self.timeline.mark) else {
-            self.status = Some((
-                "n / N: in diff mode (m marks a version A; select another as B)".into(),
-                false,
-            ));
-            return;
-        };
-        let Some(m) = &self.array.meta else { return };
-        let path = m.path.clone();
-        if self.array.removed_in.is_some() || d.added.iter().any(|n| n.path == path) {
-            let side = if d.added.iter().any(|n| n.path == path) {
-                "new in B: every cell is new"
-            } else {
-                "removed in B"
-            };
-            self.status = Some((format!("{path} is {side}"), false));
-            return;
-        }
-        if !matches!(self.node_change(), Some(Change::Dataset(_))) {
-            self.status = Some((format!("{path} did not change from {a} to {}", d.b), false));
-            return;
-        }
-        let req = Request::FindChange {
-            a: a.clone(),
-            b: d.b.clone(),
-            path,
-            plane: self.array.plane(),
-            from: self.array.cursor,
-            forward,
-        };
-        self.request(req);
-    }
-
     fn cycle_focus(&mut self, delta: isize) {
         let panes = Pane::ALL;
         let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
@@ -1061,30 +619,11 @@ impl App {
     }
 
     /// Focus a pane; leaving the tree ends its search.
-    fn set_focus(&mut self, pane: Pane) {
+    pub(super) fn set_focus(&mut self, pane: Pane) {
         if pane != Pane::Tree {
             self.tree.leave_search();
         }
         self.focus = pane;
-    }
-
-    fn toggle_mark(&mut self) {
-        let Some(name) = self.timeline.selected_name().map(String::from) else {
-            return;
-        };
-        self.timeline.mark = if self.timeline.mark.as_deref() == Some(&name) {
-            None
-        } else {
-            Some(name.clone())
-        };
-        self.status = Some((
-            match &self.timeline.mark {
-                Some(a) => format!("marked {a} as A: select another version to diff"),
-                None => "diff mode off".into(),
-            },
-            false,
-        ));
-        self.version_changed();
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) {
@@ -1161,36 +700,12 @@ impl App {
     }
 }
 
-/// The status while a found cell's rank waits for the counts.
-const COUNTING: &str = "changed cell (still counting them)";
-
 /// The field shown in `pane`'s title, if one is open there.
 fn field_in(field: &Option<OpenField>, pane: Pane) -> Option<&TextField> {
     field
         .as_ref()
         .filter(|o| o.purpose.pane() == pane)
         .map(|o| &o.field)
-}
-
-/// The start of a page block along the shown axes.
-fn block_start(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
-    if sel.axes.is_empty() {
-        return [0, 0];
-    }
-    [
-        sel.axes[a.row_axis].start,
-        a.col_axis.map_or(0, |c| sel.axes[c].start),
-    ]
-}
-
-fn block_count(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
-    if sel.axes.is_empty() {
-        return [1, 1];
-    }
-    [
-        sel.axes[a.row_axis].count,
-        a.col_axis.map_or(1, |c| sel.axes[c].count),
-    ]
 }
 
 /// A path in the file as a path in the shown version: plain files' paths

@@ -736,6 +736,71 @@ impl ArrayPane {
         }
     }
 
+    /// A page arrived: kept (true) if it is for the dataset and version
+    /// shown.
+    pub(super) fn take_page(
+        &mut self,
+        version: &str,
+        path: &str,
+        sel: &Selection,
+        grid: ValueGrid,
+        staged: Vec<bool>,
+    ) -> bool {
+        let Some(key) = self
+            .key()
+            .filter(|k| k.version == version && k.path == path)
+        else {
+            return false;
+        };
+        let starts: Vec<usize> = sel.axes.iter().map(|a| a.start).collect();
+        let counts: Vec<usize> = sel.axes.iter().map(|a| a.count).collect();
+        self.page = Some(Page {
+            key,
+            start: self.on_shown_axes(&starts, 0),
+            count: self.on_shown_axes(&counts, 1),
+            grid,
+            staged,
+        });
+        true
+    }
+
+    /// Diff mode: which cells of a block (`start`, `count` on every axis)
+    /// changed, and A's values there; kept if they are for the dataset
+    /// shown in `b`, the diff's B.
+    pub(super) fn take_mask(
+        &mut self,
+        b: Option<&str>,
+        path: &str,
+        start: &[usize],
+        count: &[usize],
+        mask: Vec<bool>,
+        other: ValueGrid,
+    ) {
+        let Some(key) = (self.key()).filter(|k| k.path == path && Some(k.version.as_str()) == b)
+        else {
+            return;
+        };
+        self.mask = Some(MaskPage {
+            key,
+            start: self.on_shown_axes(start, 0),
+            count: self.on_shown_axes(count, 1),
+            mask,
+            other,
+        });
+    }
+
+    /// A block's corner (or size) on the two shown axes, from one given on
+    /// every axis; `absent` for an axis not shown (a scalar has none).
+    fn on_shown_axes(&self, per_axis: &[usize], absent: usize) -> [usize; 2] {
+        if per_axis.is_empty() {
+            return [absent, absent];
+        }
+        [
+            per_axis[self.row_axis],
+            self.col_axis.map_or(absent, |c| per_axis[c]),
+        ]
+    }
+
     /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
     pub fn cell_path(&self) -> Option<String> {
         let m = self.meta.as_ref()?;

@@ -16,6 +16,7 @@
 //! commit dialog and progress, `storage` the storage view; `popup` lists
 //! the popups), each owning its state, its actions and its rendering.
 
+mod answers;
 pub mod app;
 pub mod array;
 pub mod blame;
@@ -23,6 +24,7 @@ pub mod cells;
 pub mod clipboard;
 pub mod component;
 pub mod detail;
+mod diffmode;
 pub mod edit;
 pub mod field;
 pub mod headless;
