@@ -36,10 +36,8 @@ impl App {
                 let staged_changed = pending != self.pending || staged_on != self.staged_on;
                 self.pending = pending;
                 self.staged_on = staged_on;
-                if self.requests.finished(seq) {
-                    if matches!(self.popup, Some(Popup::Progress(_))) {
-                        self.popup = None;
-                    }
+                if self.requests.finished(seq) && matches!(self.popup, Some(Popup::Progress(_))) {
+                    self.popup = None;
                 }
                 match outcome {
                     Ok(o) => {

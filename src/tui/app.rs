@@ -3,8 +3,9 @@
 //! chain of the context on top: popup, else field, else focused pane, then
 //! global); the component owning the binding's context handles it and
 //! answers with an `Effect`; `App` applies it (focus, a field or popup, a
-//! message) and queues engine requests; answers from the worker update the
-//! state; rendering only reads it.
+//! message) and queues engine requests (`requests`); answers from the
+//! worker update the state (`answers`, `diffmode`); rendering only reads
+//! it (`layout`, `status`).
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Position};
@@ -204,15 +205,7 @@ impl App {
         else {
             return;
         };
-        if self.meta.shown.as_deref() != Some(path.as_str()) {
-            self.meta.selected = 0;
-            self.meta.shown = Some(path.clone());
-        }
-        self.meta.info = None;
-        self.meta.loading = true;
-        self.meta.change = None;
-        self.meta.removed = None;
-        self.meta.version = None;
+        self.meta.awaiting(&path);
         if path == "/" {
             if let Some(row) = self.timeline.rows.get(self.timeline.selected) {
                 let v = &row.version;
@@ -316,20 +309,16 @@ impl App {
             Context::Tree => self.pane_action(Pane::Tree, action),
             Context::Meta => self.pane_action(Pane::Meta, action),
             Context::Array => self.pane_action(Pane::Array, action),
-            Context::Field if self.popup.is_some() => {
-                if let Some(p) = self.popup.as_mut() {
-                    let effect = p.handle(action);
-                    self.apply(effect);
-                }
-            }
-            Context::Field => self.field_action(action),
+            Context::Field if self.popup.is_none() => self.field_action(action),
             Context::Pending => {
                 if let Some(Popup::Pending(p)) = self.popup.as_mut() {
                     let effect = p.handle(action, &self.pending);
                     self.apply(effect);
                 }
             }
-            Context::Help
+            // A popup's own, or the field keys of one with fields (commit).
+            Context::Field
+            | Context::Help
             | Context::Detail
             | Context::CopyChoice
             | Context::Confirm

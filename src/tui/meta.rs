@@ -266,6 +266,20 @@ impl MetaPane {
         }
     }
 
+    /// A node is selected: its metadata is on its way. The selected
+    /// attribute row stays while the node is the same one (reloaded).
+    pub(super) fn awaiting(&mut self, path: &str) {
+        if self.shown.as_deref() != Some(path) {
+            self.selected = 0;
+            self.shown = Some(path.to_string());
+        }
+        self.info = None;
+        self.loading = true;
+        self.change = None;
+        self.removed = None;
+        self.version = None;
+    }
+
     /// The shown dataset's shape as the resize field shows it
     /// (`[100, 12]`); empty for a group.
     pub(super) fn shape_text(&self) -> String {
