@@ -77,7 +77,7 @@ fn toggle(path: &Path) -> (Duration, Duration) {
     key(&mut app, 'B');
     let writer = app.timeline.selected_name().map(String::from);
     pump(&mut app, &worker, |a| {
-        blamed(a) && a.array.version == writer && !a.waiting_for("blame")
+        blamed(a) && a.array.version == writer && !a.requests.waiting_for("blame")
     });
     (cold, t.elapsed())
 }
@@ -96,11 +96,11 @@ fn navigation_during_blame(path: &Path) -> (Duration, bool) {
     key(&mut app, 'j');
     pump(&mut app, &worker, |a| {
         a.tree.version.as_deref() == Some("v0998")
-            && !a.waiting_for("tree")
-            && !a.waiting_for("meta")
+            && !a.requests.waiting_for("tree")
+            && !a.requests.waiting_for("meta")
             && a.meta.info.is_some()
     });
-    (t.elapsed(), app.waiting_for("blame"))
+    (t.elapsed(), app.requests.waiting_for("blame"))
 }
 
 fn main() {

@@ -77,21 +77,23 @@ fn round(path: &Path) -> (Duration, bool, Duration) {
     // The metadata of /series is in: its chunk-map counts are being asked.
     pump(&mut app, &worker, limit, |a| {
         a.tree.version.as_deref() == Some("v0999")
-            && !a.waiting_for("meta")
-            && a.waiting_for(CHUNK_SUMMARY)
+            && !a.requests.waiting_for("meta")
+            && a.requests.waiting_for(CHUNK_SUMMARY)
     });
     key(&mut app, KeyCode::Char('1'));
     let pressed = Instant::now();
     key(&mut app, KeyCode::Char('j'));
     pump(&mut app, &worker, limit, |a| {
         a.tree.version.as_deref() == Some("v0998")
-            && !a.waiting_for("tree")
-            && !a.waiting_for("meta")
+            && !a.requests.waiting_for("tree")
+            && !a.requests.waiting_for("meta")
             && a.meta.info.is_some()
     });
     let latency = pressed.elapsed();
-    let scanning = app.waiting_for(CHUNK_SUMMARY);
-    pump(&mut app, &worker, limit, |a| !a.waiting_for(CHUNK_SUMMARY));
+    let scanning = app.requests.waiting_for(CHUNK_SUMMARY);
+    pump(&mut app, &worker, limit, |a| {
+        !a.requests.waiting_for(CHUNK_SUMMARY)
+    });
     (latency, scanning, opened.elapsed())
 }
 

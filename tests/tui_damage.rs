@@ -61,7 +61,7 @@ fn a_chunk_that_does_not_decompress_is_a_status_message_naming_its_slot() {
 fn a_read_that_does_not_come_back_is_said_and_q_still_quits() {
     let mut h = Headless::open(&repo_root().join("assets/demo.h5"), 120, 34).unwrap();
     assert!(h.settle());
-    h.app.stuck_after = Duration::ZERO;
+    h.app.requests.stuck_after = Duration::ZERO;
     // Asked and never answered: a worker stuck in HDF5 on a damaged file.
     h.app.request(Request::Log);
     let _unanswered = h.app.take_requests();
@@ -82,6 +82,10 @@ fn a_read_that_does_not_come_back_is_said_and_q_still_quits() {
     // Answered in time, nothing is said.
     let mut h = Headless::open(&repo_root().join("assets/demo.h5"), 120, 34).unwrap();
     assert!(h.settle());
-    h.app.stuck_after = Duration::ZERO;
-    assert!(h.app.stuck_note(std::time::Instant::now()).is_none());
+    h.app.requests.stuck_after = Duration::ZERO;
+    assert!(h
+        .app
+        .requests
+        .stuck_note(std::time::Instant::now())
+        .is_none());
 }

@@ -3,53 +3,42 @@
 //! chain of the context on top: popup, else field, else focused pane, then
 //! global); the component owning the binding's context handles it and
 //! answers with an `Effect`; `App` applies it (focus, a field or popup, a
-//! message) and queues engine requests; answers from the worker update the
-//! state; rendering only reads it.
-
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+//! message) and queues engine requests (`requests`); answers from the
+//! worker update the state (`answers`, `diffmode`); rendering only reads
+//! it (`layout`, `status`).
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::Frame;
 
-use super::array::{ArrayPane, MaskPage, Page};
+use super::array::ArrayPane;
 use super::cells::Plane;
 pub use super::component::Pane;
 use super::component::{Effect, FieldFor};
-use super::detail::{row, CopyPopup, DetailPopup};
-use super::edit::{Ask, CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
+use super::detail::{CopyPopup, DetailPopup};
+use super::edit::{CommitPopup, ConfirmPopup, PendingPopup, ProgressPopup};
 use super::field::{FieldEvent, TextField};
 use super::help::HelpPopup;
-use super::keybar;
-use super::keymap::{self, Action, Binding, Context, Key};
+use super::keymap::{self, Action, Context, Key};
+use super::layout::Areas;
 use super::meta::MetaPane;
 use super::popup::Popup;
+use super::requests::Requests;
+use super::status;
 use super::storage::StoragePopup;
 use super::timeline::Timeline;
 use super::tree::TreePane;
-use super::worker::{Answer, Command, CommandReply, NodeInfo, Outcome, Reply, Request};
-use crate::engine::diff::{Change, VersionDiff};
-use crate::engine::edit::{Edit, EditValue, PendingRow};
+use super::worker::{Command, Request};
+use crate::engine::diff::VersionDiff;
+use crate::engine::edit::PendingRow;
 use crate::engine::region::RefTarget;
-use crate::engine::{NodeKind, Value};
+use crate::engine::NodeKind;
 
 /// An open text field and what its text is for.
 #[derive(Debug)]
 pub struct OpenField {
     pub purpose: FieldFor,
     pub field: TextField,
-}
-
-/// Where each pane was drawn, for mouse clicks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Areas {
-    pub timeline: Rect,
-    pub tree: Rect,
-    pub meta: Rect,
-    pub array: Rect,
 }
 
 /// Where the browser opens (`vh5 FILE --version V PATH`): a version, and a
@@ -83,45 +72,25 @@ pub struct App {
     pub zoom: bool,
     pub quit: bool,
     pub areas: Areas,
-    seq: u64,
-    /// Newest sequence number sent per request kind; older answers are stale.
-    latest: HashMap<String, u64>,
-    /// What each outstanding background scan is doing, by request kind.
-    scans: HashMap<String, String>,
-    /// Since when an answer of each kind has been awaited.
-    asked_at: HashMap<String, Instant>,
-    /// Why the page (or overview) in flight failed: said on the status
-    /// line until something else is asked (a damaged chunk, say).
-    failed: HashMap<String, String>,
-    /// How long a read may take before the status line says the worker
-    /// may be stuck on a damaged file (HDF5 can loop on one).
-    pub stuck_after: Duration,
-    outbox: Vec<(u64, Request)>,
-    /// The page and overview requests waiting for their answers, by kind:
-    /// asked once, not again each loop.
-    in_flight: HashMap<String, Request>,
-    spinner: usize,
-    /// A command to cancel, for the event loop.
-    cancel: Option<u64>,
+    /// What is asked of the worker and which answers still count.
+    pub requests: Requests,
+    /// The busy spinner's step.
+    pub(super) spinner: usize,
     /// The last command wrote the file (its `FileChanged` is expected).
-    own_write: bool,
+    pub(super) own_write: bool,
     /// A changed cell found before the counts for its "k of N" arrived.
-    counting_for: Option<super::cells::Found>,
+    pub(super) counting_for: Option<super::cells::Found>,
     /// Where to open, until the first version list and tree have arrived.
-    start: Option<Start>,
+    pub(super) start: Option<Start>,
     /// A followed reference's target dataset and the cell to put the cursor
     /// on, until its metadata arrives.
-    follow_to: Option<(String, Vec<u64>)>,
+    pub(super) follow_to: Option<(String, Vec<u64>)>,
     /// The changed-cell count asked for last: (B, path, plane).
-    counting: Option<(String, String, Plane)>,
+    pub(super) counting: Option<(String, String, Plane)>,
     /// The staged edits, oldest first, and the version they are based on
     /// (from the worker's last `Done`).
     pub pending: Vec<PendingRow>,
     pub staged_on: Option<String>,
-    /// Commands waiting to be sent to the worker.
-    commands: Vec<(u64, Command)>,
-    /// The command running in the worker (its sequence number).
-    pub running: Option<u64>,
 }
 
 impl App {
@@ -143,22 +112,12 @@ impl App {
             zoom: false,
             quit: false,
             areas: Areas::default(),
-            seq: 0,
-            latest: HashMap::new(),
-            scans: HashMap::new(),
-            asked_at: HashMap::new(),
-            failed: HashMap::new(),
-            stuck_after: STUCK_AFTER,
-            outbox: Vec::new(),
-            in_flight: HashMap::new(),
+            requests: Requests::default(),
             spinner: 0,
             start: None,
             follow_to: None,
             pending: Vec::new(),
             staged_on: None,
-            commands: Vec::new(),
-            running: None,
-            cancel: None,
             own_write: false,
             counting_for: None,
         };
@@ -179,111 +138,22 @@ impl App {
 
     /// Queues a request; the newest of a kind wins.
     pub fn request(&mut self, req: Request) {
-        self.seq += 1;
-        self.latest.insert(req.kind(), self.seq);
-        self.asked_at.entry(req.kind()).or_insert_with(Instant::now);
-        self.failed.remove(&req.kind());
-        match req.doing() {
-            Some(what) => self.scans.insert(req.kind(), what),
-            None => self.scans.remove(&req.kind()),
-        };
-        self.outbox.retain(|(_, r)| r.kind() != req.kind());
-        self.outbox.push((self.seq, req));
+        self.requests.ask(req);
     }
 
     /// Queues a command for the worker (commands run in order).
     pub fn command(&mut self, cmd: Command) {
-        self.seq += 1;
-        if matches!(
-            cmd,
-            Command::Commit { .. }
-                | Command::DeleteVersions { .. }
-                | Command::ModifyMetadata { .. }
-        ) {
-            self.running = Some(self.seq);
-        }
-        self.commands.push((self.seq, cmd));
+        self.requests.command(cmd);
     }
 
     /// Commands waiting to be sent to the worker.
     pub fn take_commands(&mut self) -> Vec<(u64, Command)> {
-        std::mem::take(&mut self.commands)
+        self.requests.take_commands()
     }
 
     /// The command the user asked to cancel (Esc on the progress popup).
     pub fn take_cancel(&mut self) -> Option<u64> {
-        self.cancel.take()
-    }
-
-    /// Progress and the end of a command.
-    pub fn on_command_reply(&mut self, reply: CommandReply) {
-        match reply {
-            CommandReply::Progress {
-                seq,
-                fraction,
-                text,
-            } => {
-                if self.running == Some(seq) {
-                    if let Some(Popup::Progress(p)) = self.popup.as_mut() {
-                        p.fraction = fraction;
-                        p.text = text;
-                    }
-                }
-            }
-            CommandReply::Done {
-                seq,
-                outcome,
-                pending,
-                staged_on,
-            } => {
-                let staged_changed = pending != self.pending || staged_on != self.staged_on;
-                self.pending = pending;
-                self.staged_on = staged_on;
-                if self.running == Some(seq) {
-                    self.running = None;
-                    if matches!(self.popup, Some(Popup::Progress(_))) {
-                        self.popup = None;
-                    }
-                }
-                match outcome {
-                    Ok(o) => {
-                        self.status = Some((o.message(), false));
-                        let select = match &o {
-                            Outcome::Committed(c) => Some(c.version.name.clone()),
-                            Outcome::Renamed { new, .. } => Some(new.clone()),
-                            _ => None,
-                        };
-                        if let Some(version) = select {
-                            self.start = Some(Start {
-                                version,
-                                path: self.tree.selected_path(),
-                            });
-                        }
-                        if let Outcome::DeletePlan(plan) = &o {
-                            self.confirm_delete(plan);
-                        }
-                        if o.wrote() {
-                            self.own_write = true;
-                            self.request(Request::Log);
-                        } else if staged_changed {
-                            self.refresh_view();
-                        }
-                    }
-                    Err(message) => self.status = Some((message, true)),
-                }
-            }
-        }
-    }
-
-    /// The staged edits changed: ask again for the tree, the node and the
-    /// page shown.
-    fn refresh_view(&mut self) {
-        self.array.page = None;
-        self.in_flight.clear();
-        self.failed.clear();
-        if let Some(version) = self.timeline.selected_name().map(String::from) {
-            self.request(Request::Tree { version });
-        }
+        self.requests.take_cancel()
     }
 
     /// Texts copied since the last call, for the terminal (OSC 52).
@@ -293,300 +163,20 @@ impl App {
 
     /// Requests waiting to be sent to the worker.
     pub fn take_requests(&mut self) -> Vec<(u64, Request)> {
-        std::mem::take(&mut self.outbox)
-    }
-
-    /// Whether an answer of this request kind is outstanding.
-    pub fn waiting_for(&self, kind: &str) -> bool {
-        self.latest.contains_key(kind)
+        self.requests.take_queries()
     }
 
     /// Whether answers are outstanding (the spinner turns).
     pub fn busy(&self) -> bool {
-        !self.latest.is_empty()
+        self.requests.busy()
     }
 
     pub fn tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
     }
 
-    pub fn on_answer(&mut self, answer: Answer) {
-        if let Ok(Reply::FileChanged) = answer.reply {
-            // Our own write: its message stays on the status line.
-            if !std::mem::take(&mut self.own_write) {
-                self.status = Some(("the file changed on disk: reloaded".into(), false));
-            }
-            // What was asked of the old file is asked again.
-            self.in_flight.clear();
-            self.failed.clear();
-            self.array.blame.forget();
-            if let Some(Popup::Storage(p)) = self.popup.as_mut() {
-                p.stats = None;
-                self.request(Request::Storage);
-            }
-            self.request(Request::Log);
-            return;
-        }
-        if self.latest.get(&answer.kind) != Some(&answer.seq) {
-            return; // stale: the user has moved on
-        }
-        self.latest.remove(&answer.kind);
-        self.asked_at.remove(&answer.kind);
-        self.scans.remove(&answer.kind);
-        match answer.reply {
-            // A failed page stays "in flight": asking the same again would
-            // fail again, every loop; moving elsewhere asks anew.
-            Ok(reply) => {
-                self.in_flight.remove(&answer.kind);
-                self.on_reply(reply)
-            }
-            // A version's summary is decoration: one that fails (asked for
-            // just before a write changed the history) does not hide the
-            // message of what the user did.
-            Err(_) if answer.kind.starts_with("summary:") => {}
-            Err(message) => {
-                // A failed page is also said in the array, where the values were to be.
-                if let Some(Request::Page { version, path, .. }) = self.in_flight.get("page") {
-                    if answer.kind == "page" {
-                        self.array.read_error =
-                            Some((version.clone(), path.clone(), message.clone()));
-                    }
-                }
-                if self.in_flight.contains_key(&answer.kind) {
-                    self.failed.insert(answer.kind, message.clone());
-                }
-                self.status = Some((message, true));
-            }
-        }
-    }
-
-    fn on_reply(&mut self, reply: Reply) {
-        match reply {
-            Reply::Log { versions, current } => {
-                self.timeline.load(&versions, current);
-                if let Some(start) = &self.start {
-                    let rows = &self.timeline.rows;
-                    if let Some(i) = rows.iter().position(|r| r.name == start.version) {
-                        self.timeline.selected = i;
-                    }
-                }
-                self.version_changed();
-            }
-            Reply::Tree {
-                version,
-                nodes,
-                dtypes,
-            } => {
-                self.tree.load(&version, nodes, dtypes);
-                // The first tree is the start version's (unless the user
-                // has already moved on): select the start node in it.
-                if let Some(start) = self.start.take() {
-                    match start.path {
-                        Some(p) if start.version == version => self.tree.reveal(&p),
-                        _ => {}
-                    }
-                }
-                self.tree
-                    .set_diff(self.diff.as_ref().filter(|d| d.b == version));
-                self.node_changed();
-            }
-            Reply::Meta { version, info } => {
-                if let NodeInfo::Dataset { meta, .. } = &info {
-                    self.request(Request::ChunkSummary {
-                        version: version.clone(),
-                        path: meta.path.clone(),
-                    });
-                    self.request(Request::Labels {
-                        version: version.clone(),
-                        path: meta.path.clone(),
-                    });
-                    let removed = self.meta.removed.clone();
-                    self.array.show(&version, (**meta).clone());
-                    if let Some((path, at)) = self.follow_to.take() {
-                        if path == meta.path {
-                            self.array.move_to_index(&at);
-                            self.set_focus(Pane::Array);
-                        }
-                    }
-                    self.array.removed_in = removed.map(|(_, b)| b);
-                    self.want_counts();
-                    self.want_page();
-                }
-                self.meta.info = Some(info);
-                self.meta.loading = false;
-                self.meta.change = self.node_change();
-            }
-            Reply::Page {
-                version,
-                path,
-                sel,
-                grid,
-                staged,
-            } => {
-                let key = self.array.key();
-                if let Some(key) = key.filter(|k| k.version == version && k.path == path) {
-                    let start = block_start(&self.array, &sel);
-                    let count = block_count(&self.array, &sel);
-                    self.array.page = Some(Page {
-                        key,
-                        start,
-                        count,
-                        grid,
-                        staged,
-                    });
-                    self.want_mask();
-                }
-            }
-            Reply::ChunkSummary {
-                version,
-                path,
-                summary,
-            } => {
-                if let Some(NodeInfo::Dataset { meta, chunk_map }) = &mut self.meta.info {
-                    if meta.path == path && self.array.version.as_deref() == Some(&version) {
-                        *chunk_map = summary;
-                    }
-                }
-            }
-            Reply::Summary { version, text } => {
-                self.timeline.summaries.insert(version, text);
-            }
-            Reply::FileChanged => {}
-            Reply::Diff(d) => {
-                let shown = self.timeline.selected_name().map(String::from);
-                if shown.as_deref() == Some(d.b.as_str()) {
-                    self.tree.set_diff(Some(&d));
-                    self.diff = Some(*d);
-                    self.meta.change = self.node_change();
-                    self.want_counts();
-                    self.want_mask();
-                }
-            }
-            Reply::Mask {
-                path,
-                start,
-                count,
-                mask,
-                other,
-            } => self.set_mask(path, start, count, mask, other),
-            Reply::ChangeFound {
-                path,
-                plane,
-                forward,
-                found,
-            } => {
-                let here = self.array.meta.as_ref().map(|m| &m.path) == Some(&path)
-                    && self.array.plane() == plane;
-                if !here {
-                    return;
-                }
-                let dir = if forward { "next" } else { "previous" };
-                self.status = Some(match found {
-                    Some(found) => {
-                        self.array.move_to(found.cell);
-                        self.want_page();
-                        let rank = match self.array.rank_text(&found) {
-                            Some(r) => r,
-                            None => {
-                                // Said again when the counts arrive.
-                                self.counting_for = Some(found.clone());
-                                COUNTING.into()
-                            }
-                        };
-                        (rank, false)
-                    }
-                    None => (format!("no {dir} changed cell"), false),
-                });
-            }
-            Reply::ChangeCount {
-                path,
-                plane,
-                counts,
-            } => {
-                let b = self.diff.as_ref().map(|d| d.b.clone());
-                if self.counting.as_ref().map(|(v, p, pl)| (Some(v), p, pl))
-                    == Some((b.as_ref(), &path, &plane))
-                {
-                    self.array.counts = Some((path, plane, counts));
-                    // A found cell's "k of N" waited for these counts.
-                    if let Some(found) = self.counting_for.take() {
-                        let waiting = self.status.as_ref().is_some_and(|(m, _)| m == COUNTING);
-                        if waiting && self.array.cursor == found.cell {
-                            if let Some(rank) = self.array.rank_text(&found) {
-                                self.status = Some((rank, false));
-                            }
-                        }
-                    }
-                }
-            }
-            Reply::Overview(o) => self.array.overview = Some(o),
-            Reply::Blame(blame) => {
-                let rows = &self.timeline.rows;
-                self.array
-                    .blame
-                    .set(blame, |name| rows.iter().position(|r| r.name == name));
-            }
-            Reply::Storage(stats) => {
-                if let Some(Popup::Storage(p)) = self.popup.as_mut() {
-                    p.stats = Some(stats);
-                }
-            }
-            Reply::Labels {
-                version,
-                path,
-                labels,
-            } => {
-                let shown = self.array.version.as_ref() == Some(&version)
-                    && self.array.meta.as_ref().map(|m| &m.path) == Some(&path);
-                if shown {
-                    self.array.labels = labels;
-                }
-            }
-        }
-    }
-
-    fn set_mask(
-        &mut self,
-        path: String,
-        start: Vec<usize>,
-        count: Vec<usize>,
-        mask: Vec<bool>,
-        other: crate::engine::ValueGrid,
-    ) {
-        // An answer for a diff the user has since left (Esc, another version).
-        let shown = self.diff.as_ref().map(|d| d.b.clone());
-        let Some(key) = self
-            .array
-            .key()
-            .filter(|k| k.path == path && Some(&k.version) == shown.as_ref())
-        else {
-            return;
-        };
-        let pick = |v: &[usize]| -> [usize; 2] {
-            if v.is_empty() {
-                return [0, 0];
-            }
-            [v[key.row_axis], key.col_axis.map_or(0, |c| v[c])]
-        };
-        let (s, c) = (
-            pick(&start),
-            if count.is_empty() {
-                [1, 1]
-            } else {
-                [count[key.row_axis], key.col_axis.map_or(1, |c| count[c])]
-            },
-        );
-        self.array.mask = Some(MaskPage {
-            key,
-            start: s,
-            count: c,
-            mask,
-            other,
-        });
-    }
-
     /// The version selection moved: reload the tree, refresh the diff.
-    fn version_changed(&mut self) {
+    pub(super) fn version_changed(&mut self) {
         let Some(name) = self.timeline.selected_name().map(String::from) else {
             return;
         };
@@ -610,20 +200,12 @@ impl App {
     }
 
     /// The tree selection moved: load the node's metadata.
-    fn node_changed(&mut self) {
+    pub(super) fn node_changed(&mut self) {
         let (Some(version), Some(path)) = (self.tree.version.clone(), self.tree.selected_path())
         else {
             return;
         };
-        if self.meta.shown.as_deref() != Some(path.as_str()) {
-            self.meta.selected = 0;
-            self.meta.shown = Some(path.clone());
-        }
-        self.meta.info = None;
-        self.meta.loading = true;
-        self.meta.change = None;
-        self.meta.removed = None;
-        self.meta.version = None;
+        self.meta.awaiting(&path);
         if path == "/" {
             if let Some(row) = self.timeline.rows.get(self.timeline.selected) {
                 let v = &row.version;
@@ -653,97 +235,27 @@ impl App {
         self.request(Request::Meta { version, path });
     }
 
-    fn node_change(&self) -> Option<Change> {
-        let path = self.tree.selected_path()?;
-        self.diff
-            .as_ref()?
-            .modified
-            .iter()
-            .find(|c| c.path() == path)
-            .cloned()
-    }
-
-    /// Diff mode, a changed dataset shown: count its changed cells in the
-    /// shown plane (in the background), for "k of N".
-    fn want_counts(&mut self) {
-        let Some(Change::Dataset(_)) = self.node_change() else {
-            return;
-        };
-        let (Some(d), Some(a), Some(m)) = (&self.diff, &self.timeline.mark, &self.array.meta)
-        else {
-            return;
-        };
-        if self.array.version.as_ref() != Some(&d.b) {
-            return;
-        }
-        let want = (d.b.clone(), m.path.clone(), self.array.plane());
-        if self.counting.as_ref() == Some(&want) {
-            return;
-        }
-        self.array.counts = None;
-        self.request(Request::CountChanges {
-            a: a.clone(),
-            b: want.0.clone(),
-            path: want.1.clone(),
-            plane: want.2.clone(),
-        });
-        self.counting = Some(want);
-    }
-
     /// Requests the array block the view needs, if the cache misses it.
     pub fn want_page(&mut self) {
         match self.array.wanted_overview() {
-            Some((version, path, width)) => self.ask_once(Request::Overview {
+            Some((version, path, width)) => self.requests.ask_once(Request::Overview {
                 version,
                 path,
                 width,
             }),
-            None => drop(self.failed.remove("overview")),
+            None => self.requests.not_wanted("overview"),
         }
         match self.array.wanted() {
-            Some((key, _, _, sel)) => self.ask_once(Request::Page {
+            Some((key, _, _, sel)) => self.requests.ask_once(Request::Page {
                 version: key.version,
                 path: key.path,
                 sel,
             }),
-            None => drop(self.failed.remove("page")),
+            None => self.requests.not_wanted("page"),
         }
         if let Some((version, path)) = self.array.wanted_blame() {
-            self.ask_once(Request::Blame { version, path });
+            self.requests.ask_once(Request::Blame { version, path });
         }
-    }
-
-    /// Asks unless the same request is already on its way (asking again
-    /// would only make its answer stale).
-    fn ask_once(&mut self, req: Request) {
-        if self.in_flight.get(&req.kind()) != Some(&req) {
-            self.in_flight.insert(req.kind(), req.clone());
-            self.request(req);
-        }
-    }
-
-    fn want_mask(&mut self) {
-        let (Some(d), Some(page)) = (&self.diff, &self.array.page) else {
-            return;
-        };
-        let Some(a) = self.timeline.mark.clone() else {
-            return;
-        };
-        if page.key.version != d.b || self.node_change().is_none() {
-            return;
-        }
-        let Some(sel) = self.array.selection(page.start, page.count) else {
-            return;
-        };
-        let start = sel.axes.iter().map(|x| x.start).collect();
-        let count = sel.axes.iter().map(|x| x.count).collect();
-        self.request(Request::Mask {
-            a,
-            b: d.b.clone(),
-            path: page.key.path.clone(),
-            start,
-            count,
-        });
     }
 
     /// Versions on screen without a summary get one computed.
@@ -756,7 +268,7 @@ impl App {
             .map(|r| r.name.clone())
             .collect();
         for version in missing {
-            if !self.latest.contains_key(&format!("summary:{version}")) {
+            if !self.requests.waiting_for(&format!("summary:{version}")) {
                 self.request(Request::Summary { version });
             }
         }
@@ -797,20 +309,16 @@ impl App {
             Context::Tree => self.pane_action(Pane::Tree, action),
             Context::Meta => self.pane_action(Pane::Meta, action),
             Context::Array => self.pane_action(Pane::Array, action),
-            Context::Field if self.popup.is_some() => {
-                if let Some(p) = self.popup.as_mut() {
-                    let effect = p.handle(action);
-                    self.apply(effect);
-                }
-            }
-            Context::Field => self.field_action(action),
+            Context::Field if self.popup.is_none() => self.field_action(action),
             Context::Pending => {
                 if let Some(Popup::Pending(p)) = self.popup.as_mut() {
                     let effect = p.handle(action, &self.pending);
                     self.apply(effect);
                 }
             }
-            Context::Help
+            // A popup's own, or the field keys of one with fields (commit).
+            Context::Field
+            | Context::Help
             | Context::Detail
             | Context::CopyChoice
             | Context::Confirm
@@ -841,14 +349,9 @@ impl App {
     /// The `Global` context's actions.
     fn global(&mut self, action: Action) {
         match action {
-            Action::Quit if !self.pending.is_empty() => self.ask(
-                Ask::Quit,
-                "Quit?",
-                vec![format!(
-                    "{} edit(s) are staged and not committed; quitting drops them.",
-                    self.pending.len()
-                )],
-            ),
+            Action::Quit if !self.pending.is_empty() => {
+                self.popup = Some(Popup::Confirm(ConfirmPopup::quit(self.pending.len())))
+            }
             Action::Quit => self.quit = true,
             Action::Pending => self.popup = Some(Popup::Pending(PendingPopup::default())),
             Action::Undo if self.pending.is_empty() => {
@@ -870,21 +373,10 @@ impl App {
             Action::FocusArray => self.set_focus(Pane::Array),
             Action::Zoom => self.zoom = !self.zoom,
             Action::Mark => self.toggle_mark(),
-            Action::LeaveDiff => {
-                self.timeline.mark = None;
-                self.version_changed();
-            }
+            Action::LeaveDiff => self.leave_diff(),
             // The list movements belong to the focused pane.
             _ => self.pane_action(self.focus, action),
         }
-    }
-
-    fn ask(&mut self, ask: Ask, title: &str, lines: Vec<String>) {
-        self.popup = Some(Popup::Confirm(ConfirmPopup {
-            ask,
-            title: title.into(),
-            lines,
-        }));
     }
 
     /// Why editing does nothing here, if it does not.
@@ -901,68 +393,12 @@ impl App {
             return;
         }
         let parent = self.staged_on.clone().unwrap_or_default();
-        let taken = |n: &str| self.timeline.rows.iter().any(|r| r.name == n);
-        let mut i = self.timeline.rows.len() + 1;
-        let mut name = format!("v{i}");
-        while taken(&name) {
-            i += 1;
-            name = format!("v{i}");
-        }
+        let name = self.timeline.unused_name();
         self.popup = Some(Popup::Commit(CommitPopup::new(
             &name,
             &parent,
             self.pending.len(),
         )));
-    }
-
-    /// `e` in the array: a field prefilled with the cell's value (or empty
-    /// for a selection).
-    fn edit_cell(&mut self) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let a = &self.array;
-        if a.meta.is_none() || a.is_empty() {
-            self.status = Some(("no cell here to edit".into(), false));
-            return;
-        }
-        let (prompt, prefill) = match a.selection_box() {
-            Some((lo, hi)) => (format!("set {}: ", a.slice_text(lo, hi)), String::new()),
-            None => {
-                let [r, c] = a.cursor;
-                let text = a
-                    .value_at(r, c)
-                    .map(|v| edit_text(&v, a))
-                    .unwrap_or_default();
-                (format!("set {}: ", a.index_text(r, c)), text)
-            }
-        };
-        self.field = Some(OpenField {
-            purpose: FieldFor::ArrayEdit,
-            field: TextField::new(prompt, &prefill),
-        });
-    }
-
-    /// Enter in the cell editor: checks the value against the dtype and
-    /// stages it.
-    fn accept_cell(&mut self, text: &str) -> Result<Effect, String> {
-        let a = &self.array;
-        let (Some(m), Some(version)) = (&a.meta, &a.version) else {
-            return Err("no dataset shown".into());
-        };
-        let index = match a.selection_box() {
-            Some((lo, hi)) => a.slice_text(lo, hi),
-            None => a.index_text(a.cursor[0], a.cursor[1]),
-        };
-        let value = edit_value(text, &m.dtype)?;
-        value
-            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
-            .map_err(|e| e.message)?;
-        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
-        let base = version.clone();
-        self.array.anchor = None;
-        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
     }
 
     /// The node the metadata pane shows and the version it is in, when
@@ -984,283 +420,24 @@ impl App {
         }
     }
 
-    /// `e`, `a`, `d` in the metadata pane.
-    fn meta_edit(&mut self, action: Action) {
-        let target = match self.attr_target() {
-            Ok(t) => t,
-            Err(why) => {
-                self.status = Some((why, false));
-                return;
-            }
-        };
-        match action {
-            Action::Edit | Action::Delete if self.meta.selected_attr().is_none() => {
-                self.status = Some(("no attribute here: a adds one".into(), false));
-            }
-            Action::Edit => {
-                let a = self.meta.selected_attr().expect("checked");
-                let prefill = attr_text(a);
-                self.field = Some(OpenField {
-                    purpose: FieldFor::AttrEdit,
-                    field: TextField::new(format!("{} = ", a.name), &prefill),
-                });
-            }
-            Action::Add => {
-                self.field = Some(OpenField {
-                    purpose: FieldFor::AttrAdd,
-                    field: TextField::new("attr NAME=VALUE: ", ""),
-                });
-            }
-            Action::Delete => {
-                let name = self.meta.selected_attr().expect("checked").name.clone();
-                let (base, path) = target;
-                self.command(Command::Apply {
-                    base,
-                    edit: Edit::DelAttr { path, name },
-                });
-            }
-            _ => {}
-        }
-    }
-
-    /// Enter in an attribute field: checks the value, then stages it.
-    fn accept_attr(&mut self, name: &str, text: &str) -> Result<Effect, String> {
-        let (base, path) = self.attr_target()?;
-        let existing = self
-            .meta
-            .attrs()
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.dtype.clone());
-        let value = match &existing {
-            Some(d) if is_text(d) => EditValue::Text(text.to_string()),
-            _ => EditValue::parse(text).map_err(|e| e.message)?,
-        };
-        value
-            .for_attr(existing.as_ref(), true, &format!("{path} @{name}"))
-            .map_err(|e| e.message)?;
-        Ok(Effect::Command(Box::new(Command::Apply {
-            base,
-            edit: Edit::SetAttr {
-                path,
-                name: name.to_string(),
-                value,
-                dtype: crate::engine::AttrDtype::Keep,
-            },
-        })))
-    }
-
-    /// The timeline's history operations: D, R, C, r.
-    fn history(&mut self, action: Action) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let Some(name) = self.timeline.selected_name().map(String::from) else {
-            return;
-        };
-        match action {
-            Action::DeleteVersions => {
-                let versions = if self.timeline.marked.is_empty() {
-                    vec![name]
-                } else {
-                    self.timeline.marked.clone()
-                };
-                self.status = Some(("working out what deleting frees…".into(), false));
-                self.command(Command::PlanDelete { versions });
-            }
-            Action::Rename => {
-                self.field = Some(OpenField {
-                    purpose: FieldFor::Rename,
-                    field: TextField::new("rename to: ", &name),
-                })
-            }
-            Action::MakeCurrent => self.command(Command::SetCurrent { version: name }),
-            Action::Restore => match self.timeline.current.clone() {
-                Some(base) => self.command(Command::Apply {
-                    base,
-                    edit: Edit::Restore { version: name },
-                }),
-                None => self.status = Some(("no version is current".into(), true)),
-            },
-            _ => {}
-        }
-    }
-
-    /// The tree's edits: a (add a group), d (delete), r (resize), M.
-    fn tree_edit(&mut self, action: Action) {
-        if let Some(why) = self.read_only() {
-            self.status = Some((why, false));
-            return;
-        }
-        let (Some(path), Some(kind)) = (self.tree.selected_path(), self.tree.selected_kind())
-        else {
-            self.status = Some(("select a node first".into(), false));
-            return;
-        };
-        let dataset = kind == NodeKind::Dataset;
-        let field = |purpose, prompt: String, prefill: &str| OpenField {
-            purpose,
-            field: TextField::new(prompt, prefill),
-        };
-        match action {
-            Action::Add if dataset => {
-                self.status = Some(("a adds a group below a group: select one".into(), false))
-            }
-            Action::Add => {
-                self.field = Some(field(
-                    FieldFor::AddGroup,
-                    format!("new group in {path}: "),
-                    "",
-                ))
-            }
-            Action::Delete if path == "/" => {
-                self.status = Some(("the root cannot be deleted".into(), false))
-            }
-            Action::Delete => {
-                if let Some(base) = self.tree.version.clone() {
-                    self.command(Command::Apply {
-                        base,
-                        edit: Edit::Delete { path },
-                    })
-                }
-            }
-            Action::Resize | Action::Modify if !dataset => {
-                self.status = Some(("select a dataset".into(), false))
-            }
-            Action::Resize => {
-                let shape = match &self.meta.info {
-                    Some(NodeInfo::Dataset { meta, .. }) => format!("{:?}", meta.shape),
-                    _ => String::new(),
-                };
-                self.field = Some(field(FieldFor::Resize, format!("resize {path}: "), &shape))
-            }
-            Action::Modify => {
-                self.field = Some(field(
-                    FieldFor::Modify,
-                    "dtype= chunks= compression= fill=: ".into(),
-                    "",
-                ))
-            }
-            _ => {}
-        }
-    }
-
-    /// Enter in the tree's `M` field: `dtype=<f4 chunks=[16, 4]
-    /// compression=gzip fill=0` (any of them); asks before rewriting.
-    fn accept_modify(&mut self, text: &str) -> Result<Effect, String> {
-        use crate::engine::replay::MetadataChange;
-        let path = self.tree.selected_path().ok_or("select a dataset")?;
-        let mut change = MetadataChange::default();
-        // Split on spaces outside brackets.
-        let mut parts = Vec::new();
-        let (mut depth, mut cur) = (0i32, String::new());
-        for c in text.chars() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
-                _ => {}
-            }
-            if c.is_whitespace() && depth == 0 {
-                if !cur.is_empty() {
-                    parts.push(std::mem::take(&mut cur));
-                }
-            } else {
-                cur.push(c);
-            }
-        }
-        if !cur.is_empty() {
-            parts.push(cur);
-        }
-        for part in parts {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?}: give KEY=VALUE"))?;
-            match k {
-                "dtype" => {
-                    change.dtype =
-                        Some(crate::engine::encode::parse_dtype(v).map_err(|e| e.message)?)
-                }
-                "chunks" => {
-                    let c: Vec<usize> = serde_json::from_str(v)
-                        .ok()
-                        .filter(|c: &Vec<usize>| c.iter().all(|&n| n > 0))
-                        .ok_or_else(|| format!("chunks {v:?}: a list of positive integers"))?;
-                    change.chunks = Some(c);
-                }
-                "compression" => change.compression = Some((v != "none").then(|| v.to_string())),
-                "fill" | "fillvalue" => {
-                    change.fillvalue =
-                        Some(serde_json::from_str(v).map_err(|e| format!("fill {v:?}: {e}"))?)
-                }
-                other => {
-                    return Err(format!(
-                        "{other}: give dtype=, chunks=, compression= or fill="
-                    ))
-                }
-            }
-        }
-        if change == MetadataChange::default() {
-            return Err("nothing to change: give dtype=, chunks=, compression= or fill=".into());
-        }
-        let lines = vec![
-            format!("Rewrite {path} in every version: {text}?"),
-            "Every version's copy is rewritten; this cannot be undone.".into(),
-        ];
-        self.ask(Ask::Modify(path, change), "Modify metadata", lines);
-        Ok(Effect::None)
-    }
-
-    /// The delete plan arrived: ask, naming the versions and what goes.
-    fn confirm_delete(&mut self, plan: &crate::engine::session::DeletePlan) {
-        let mut lines = vec![
-            format!("Delete {}?", plan.versions.join(", ")),
-            format!(
-                "This frees {} chunk(s): {} of data, uncompressed.",
-                plan.chunks_freed,
-                crate::engine::stats::human_bytes(plan.bytes_freed),
-            ),
-        ];
-        lines.push(match &plan.current_after {
-            Some(c) => format!("The current version afterwards: {c}."),
-            None => "No version is current afterwards.".into(),
-        });
-        self.ask(
-            Ask::Delete(plan.versions.clone()),
-            &format!("Delete {} version(s)", plan.versions.len()),
-            lines,
-        );
-    }
-
     /// A pane's action, and what it means for the others.
     fn pane_action(&mut self, pane: Pane, action: Action) {
-        if pane == Pane::Tree
-            && matches!(
-                action,
-                Action::Add | Action::Delete | Action::Resize | Action::Modify
-            )
-        {
-            return self.tree_edit(action);
-        }
-        if pane == Pane::Timeline
-            && matches!(
-                action,
-                Action::DeleteVersions | Action::Rename | Action::MakeCurrent | Action::Restore
-            )
-        {
-            return self.history(action);
-        }
-        if pane == Pane::Meta && matches!(action, Action::Edit | Action::Add | Action::Delete) {
-            return self.meta_edit(action);
-        }
-        if (pane, action) == (Pane::Array, Action::Edit) {
-            return self.edit_cell();
-        }
-        if (pane, action) == (Pane::Array, Action::Select) {
+        let edits = pane.edits(action);
+        // Selecting cells is for editing them.
+        if edits || (pane, action) == (Pane::Array, Action::Select) {
             if let Some(why) = self.read_only() {
                 self.status = Some((why, false));
                 return;
             }
+        }
+        if edits {
+            let effect = match pane {
+                Pane::Timeline => self.timeline.edit(action),
+                Pane::Tree => self.tree.edit(action, &self.meta.shape_text()),
+                Pane::Meta => self.meta.edit(action, self.attr_target()),
+                Pane::Array => self.array.edit(),
+            };
+            return self.apply(effect);
         }
         let effect = match pane {
             Pane::Timeline => self.timeline.handle(action),
@@ -1318,74 +495,14 @@ impl App {
             }
             FieldFor::TimelineSearch => self.timeline.accept_search(text),
             FieldFor::TimelineDate => self.timeline.accept_date(text),
-            FieldFor::ArrayEdit => self.accept_cell(text),
-            FieldFor::Modify => self.accept_modify(text),
-            FieldFor::AddGroup => {
-                let (base, parent) = self
-                    .tree
-                    .version
-                    .clone()
-                    .zip(self.tree.selected_path())
-                    .ok_or("select a group")?;
-                let name = text.trim().trim_matches('/');
-                if name.is_empty() {
-                    return Err("give the group a name".into());
-                }
-                let path = format!("{}/{name}", parent.trim_end_matches('/'));
-                Ok(Effect::Command(Box::new(Command::Apply {
-                    base,
-                    edit: Edit::MkGroup { path },
-                })))
+            FieldFor::Rename => self.timeline.accept_rename(text),
+            FieldFor::ArrayEdit => self.array.accept_edit(text),
+            FieldFor::AddGroup | FieldFor::Resize | FieldFor::Modify => {
+                self.tree.accept_edit(purpose, text)
             }
-            FieldFor::Resize => {
-                let (base, path) = self
-                    .tree
-                    .version
-                    .clone()
-                    .zip(self.tree.selected_path())
-                    .ok_or("select a dataset")?;
-                let shape: Vec<usize> = serde_json::from_str(text.trim())
-                    .map_err(|_| format!("{text:?}: give the shape as a list, e.g. [101, 12]"))?;
-                Ok(Effect::Command(Box::new(Command::Apply {
-                    base,
-                    edit: Edit::Resize { path, shape },
-                })))
-            }
-            FieldFor::Rename => {
-                let old = self
-                    .timeline
-                    .selected_name()
-                    .map(String::from)
-                    .ok_or("no version selected")?;
-                let new = text.trim().to_string();
-                if new.is_empty() {
-                    return Err("give the version a name".into());
-                }
-                if new != old && self.timeline.rows.iter().any(|r| r.name == new) {
-                    return Err(format!("a version named {new} exists"));
-                }
-                Ok(Effect::Command(Box::new(Command::RenameVersion {
-                    old,
-                    new,
-                })))
-            }
-            FieldFor::AttrEdit => {
-                let name = self
-                    .meta
-                    .selected_attr()
-                    .map(|a| a.name.clone())
-                    .ok_or("no attribute selected")?;
-                self.accept_attr(&name, text)
-            }
-            FieldFor::AttrAdd => {
-                let (name, value) = text
-                    .split_once('=')
-                    .ok_or("give NAME=VALUE (for example units=\"m/s\")")?;
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err("give NAME=VALUE: the name is empty".into());
-                }
-                self.accept_attr(name, value)
+            FieldFor::AttrEdit | FieldFor::AttrAdd => {
+                let target = self.attr_target();
+                self.meta.accept_edit(purpose, text, target)
             }
         }
     }
@@ -1405,47 +522,36 @@ impl App {
                 self.clipboard.push(text);
                 self.status = Some((what, false));
             }
-            Effect::OpenDetail => self.open_detail(),
-            Effect::OpenCopy => self.open_copy(),
+            Effect::OpenDetail => {
+                let popup = DetailPopup::for_cell(&self.array, self.diff_sides());
+                self.open(popup.map(Popup::Detail));
+            }
+            Effect::OpenCopy => {
+                let popup =
+                    CopyPopup::for_cell(&self.array, &self.file_path, self.timeline.plain());
+                self.open(popup.map(Popup::Copy));
+            }
             Effect::FindChange(forward) => self.find_change(forward),
             Effect::Command(cmd) => {
-                let title = match &*cmd {
-                    Command::Commit { name, .. } => Some(format!("Committing {name}")),
-                    Command::DeleteVersions { versions } => {
-                        Some(format!("Deleting {}", versions.join(", ")))
-                    }
-                    Command::ModifyMetadata { path, .. } => Some(format!("Modifying {path}")),
-                    _ => None,
-                };
+                let progress = ProgressPopup::for_command(&cmd);
                 self.command(*cmd);
-                if let Some(title) = title {
-                    self.popup = Some(Popup::Progress(ProgressPopup {
-                        title,
-                        fraction: 0.0,
-                        text: "starting…".into(),
-                    }));
-                }
+                self.open(progress.map(Popup::Progress));
             }
-            Effect::Ask(ask, title, lines) => self.ask(ask, &title, lines),
-            Effect::Confirmed(Ask::Quit) => self.quit = true,
-            Effect::Confirmed(Ask::DiscardAll) => self.command(Command::DiscardAll),
-            Effect::Confirmed(Ask::Modify(path, change)) => {
-                self.apply(Effect::Command(Box::new(Command::ModifyMetadata {
-                    path,
-                    change,
-                })))
-            }
-            Effect::Confirmed(Ask::Delete(versions)) => {
-                self.apply(Effect::Command(Box::new(Command::DeleteVersions {
-                    versions,
-                })))
-            }
+            Effect::Ask(confirm) => self.popup = Some(Popup::Confirm(confirm)),
+            Effect::Quit => self.quit = true,
             Effect::Follow(target) => self.follow(target),
             Effect::CancelCommand => {
-                self.cancel = self.running;
+                self.requests.cancel_running();
                 self.status = Some(("cancelling…".into(), false));
             }
             Effect::SelectVersion(name) => self.select_version(&name),
+        }
+    }
+
+    /// Opens a popup, if there is one to open.
+    fn open(&mut self, popup: Option<Popup>) {
+        if popup.is_some() {
+            self.popup = popup;
         }
     }
 
@@ -1463,7 +569,6 @@ impl App {
         }
     }
 
-    /// `n` / `N` in the array: asks the worker for the next changed cell.
     /// Opens a reference's target: selected in the tree, and for a dataset
     /// shown in the array with the cursor on the region's first cell.
     fn follow(&mut self, target: RefTarget) {
@@ -1496,106 +601,6 @@ impl App {
         self.status = Some((format!("followed the reference to {target}"), false));
     }
 
-    fn find_change(&mut self, forward: bool) {
-        let (Some(d), Some(a)) = (&self.diff, &self.timeline.mark) else {
-            self.status = Some((
-                "n / N: in diff mode (m marks a version A; select another as B)".into(),
-                false,
-            ));
-            return;
-        };
-        let Some(m) = &self.array.meta else { return };
-        let path = m.path.clone();
-        if self.array.removed_in.is_some() || d.added.iter().any(|n| n.path == path) {
-            let side = if d.added.iter().any(|n| n.path == path) {
-                "new in B: every cell is new"
-            } else {
-                "removed in B"
-            };
-            self.status = Some((format!("{path} is {side}"), false));
-            return;
-        }
-        if !matches!(self.node_change(), Some(Change::Dataset(_))) {
-            self.status = Some((format!("{path} did not change from {a} to {}", d.b), false));
-            return;
-        }
-        let req = Request::FindChange {
-            a: a.clone(),
-            b: d.b.clone(),
-            path,
-            plane: self.array.plane(),
-            from: self.array.cursor,
-            forward,
-        };
-        self.request(req);
-    }
-
-    /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
-    fn cell_path(&self) -> Option<String> {
-        let m = self.array.meta.as_ref()?;
-        let [r, c] = self.array.cursor;
-        Some(format!("{}{}", m.path, self.array.index_text(r, c)))
-    }
-
-    /// Enter on a cell: its whole value, index and dtype; in diff mode A's.
-    fn open_detail(&mut self) {
-        let (Some(m), Some(path)) = (self.array.meta.as_ref(), self.cell_path()) else {
-            return;
-        };
-        let a = &self.array;
-        let [r, c] = a.cursor;
-        let version = a.version.clone().unwrap_or_default();
-        let mut lines = vec![
-            row("cell", path.clone()),
-            row("version", version.clone()),
-            row("dtype", format!("{}  {}", m.dtype, m.dtype.numpy())),
-        ];
-        let value = a.value_at(r, c);
-        lines.extend(value_lines("value", value.as_ref(), a));
-        if let (Some(d), Some(mark)) = (&self.diff, &self.timeline.mark) {
-            if d.b == version {
-                match a.diff_at(r, c) {
-                    Some((changed, other)) => {
-                        let state = if changed { "changed" } else { "same" };
-                        lines.push(row("diff", format!("{state} ({mark} → {version})")));
-                        let label = format!("A ({mark})");
-                        match other {
-                            Some(v) => lines.extend(value_lines(&label, Some(&v), a)),
-                            None => lines.push(row(&label, "(absent: the cell is new in B)")),
-                        }
-                    }
-                    None => lines.push(row("diff", "not compared yet")),
-                }
-            }
-        }
-        self.popup = Some(Popup::Detail(DetailPopup::new(path, lines)));
-    }
-
-    /// `Y` in the array: what to copy for the cell under the cursor.
-    fn open_copy(&mut self) {
-        let Some(path) = self.cell_path() else { return };
-        let [r, c] = self.array.cursor;
-        let value = self
-            .array
-            .value_at(r, c)
-            .map(|v| self.array.format_value(&v))
-            .unwrap_or_default();
-        let version = match (&self.array.version, self.timeline.plain()) {
-            (Some(v), false) => format!(" --version {}", shell_quote(v)),
-            _ => String::new(),
-        };
-        let command = format!(
-            "vh5 cat {}{version} {}",
-            shell_quote(&self.file_path),
-            shell_quote(&path)
-        );
-        self.popup = Some(Popup::Copy(CopyPopup {
-            value,
-            path,
-            command,
-        }));
-    }
-
     fn cycle_focus(&mut self, delta: isize) {
         let panes = Pane::ALL;
         let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
@@ -1603,81 +608,16 @@ impl App {
     }
 
     /// Focus a pane; leaving the tree ends its search.
-    fn set_focus(&mut self, pane: Pane) {
+    pub(super) fn set_focus(&mut self, pane: Pane) {
         if pane != Pane::Tree {
             self.tree.leave_search();
         }
         self.focus = pane;
     }
 
-    fn toggle_mark(&mut self) {
-        let Some(name) = self.timeline.selected_name().map(String::from) else {
-            return;
-        };
-        self.timeline.mark = if self.timeline.mark.as_deref() == Some(&name) {
-            None
-        } else {
-            Some(name.clone())
-        };
-        self.status = Some((
-            match &self.timeline.mark {
-                Some(a) => format!("marked {a} as A: select another version to diff"),
-                None => "diff mode off".into(),
-            },
-            false,
-        ));
-        self.version_changed();
-    }
-
-    /// Whether a key-bar binding does something now (the bar hides the
-    /// rest; the router and help do not look at this).
-    fn in_bar(&self, b: &Binding) -> bool {
-        match (b.context, b.action) {
-            (Context::Field, Action::Accept | Action::Cancel) => {
-                !matches!(self.popup, Some(Popup::Commit(_)))
-            }
-            (Context::Global, Action::Commit | Action::Pending | Action::Undo) => {
-                !self.pending.is_empty()
-            }
-            (
-                Context::Timeline,
-                Action::Toggle
-                | Action::DeleteVersions
-                | Action::Rename
-                | Action::MakeCurrent
-                | Action::Restore,
-            ) => !self.timeline.plain(),
-            (Context::Tree, Action::Add | Action::Delete | Action::Resize | Action::Modify) => {
-                !self.timeline.plain()
-            }
-            (Context::Meta, Action::Edit | Action::Delete) => {
-                !self.timeline.plain() && self.meta.selected_attr().is_some()
-            }
-            (Context::Meta, Action::Add) => !self.timeline.plain() && self.meta.info.is_some(),
-            (Context::Array, Action::Edit | Action::Select) => {
-                !self.timeline.plain() && self.array.enabled(b.action, false)
-            }
-            (Context::Global, Action::Mark) => self.focus == Pane::Timeline,
-            (Context::Global, Action::LeaveDiff) => self.timeline.mark.is_some(),
-            (Context::Array, Action::Follow) => self.array.reference_at_cursor().is_some(),
-            (Context::Meta, Action::Follow) => self.meta.selected_reference().is_some(),
-            (Context::Array, a) => self.array.enabled(a, self.diff.is_some()),
-            (Context::Tree, Action::ChangedOnly) => self.diff.is_some(),
-            _ => true,
-        }
-    }
-
     pub fn on_mouse(&mut self, m: MouseEvent) {
         let at = Position::new(m.column, m.row);
-        let pane = [
-            (Pane::Timeline, self.areas.timeline),
-            (Pane::Tree, self.areas.tree),
-            (Pane::Meta, self.areas.meta),
-            (Pane::Array, self.areas.array),
-        ]
-        .into_iter()
-        .find(|(_, r)| r.contains(at))
-        .map(|(p, _)| p);
+        let pane = self.areas.pane_at(at);
         let wheel = match m.kind {
             MouseEventKind::ScrollDown => Some(Action::Down),
             MouseEventKind::ScrollUp => Some(Action::Up),
@@ -1721,272 +661,31 @@ impl App {
 
     // ---- Rendering: reads the state only. ----
 
-    /// Where each pane goes: the usual layout, or (zoomed) the focused
-    /// pane over all of `main` and the others nowhere.
-    fn layout(&self, main: Rect) -> Areas {
-        if self.zoom {
-            let mut areas = Areas::default();
-            *match self.focus {
-                Pane::Timeline => &mut areas.timeline,
-                Pane::Tree => &mut areas.tree,
-                Pane::Meta => &mut areas.meta,
-                Pane::Array => &mut areas.array,
-            } = main;
-            return areas;
-        }
-        let top_height = if main.height < 30 {
-            main.height * 2 / 5
-        } else {
-            main.height / 2
-        };
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(top_height), Constraint::Min(3)]).areas(main);
-        let percents = if main.width >= 120 {
-            [34, 33, 33]
-        } else {
-            [40, 30, 30]
-        };
-        let cols = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints(percents.map(Constraint::Percentage))
-            .split(top);
-        Areas {
-            timeline: cols[0],
-            tree: cols[1],
-            meta: cols[2],
-            array: bottom,
-        }
-    }
-
     pub fn render(&mut self, f: &mut Frame) {
         let area = f.area();
         let [main, status] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-        self.areas = self.layout(main);
-        let a = self.areas;
-        let shown = |r: Rect| !r.is_empty();
-        if shown(a.timeline) {
-            let field = field_in(&self.field, Pane::Timeline);
-            self.timeline
-                .render(f, a.timeline, self.focus == Pane::Timeline, field);
+        self.areas = Areas::of(main, self.zoom, self.focus);
+        for pane in Pane::ALL {
+            let area = self.areas.get(pane);
+            if area.is_empty() {
+                continue;
+            }
+            let focused = self.focus == pane;
+            let field = field_in(&self.field, pane);
+            match pane {
+                Pane::Timeline => self.timeline.render(f, area, focused, field),
+                Pane::Tree => self.tree.render(f, area, focused, field),
+                Pane::Meta => self.meta.render(f, area, focused, field),
+                Pane::Array => self.array.render(f, area, focused, field),
+            }
         }
-        if shown(a.tree) {
-            let field = field_in(&self.field, Pane::Tree);
-            self.tree.render(f, a.tree, self.focus == Pane::Tree, field);
-        }
-        if shown(a.meta) {
-            let field = field_in(&self.field, Pane::Meta);
-            self.meta.render(f, a.meta, self.focus == Pane::Meta, field);
-        }
-        if shown(a.array) {
-            let field = field_in(&self.field, Pane::Array);
-            self.array
-                .render(f, a.array, self.focus == Pane::Array, field);
-        }
-        let bar = keybar::bindings(self.context().chain(), |b| self.in_bar(b));
-        keybar::render(f, status, self.status_line(), &bar);
+        status::render(self, f, status);
         match self.popup.as_mut() {
             Some(Popup::Pending(p)) => p.render(f, main, &self.pending, self.staged_on.as_deref()),
             Some(p) => p.render(f, main),
             None => {}
         }
-    }
-
-    /// Said when a read the user waits for has taken `stuck_after` (the
-    /// worker may be stuck in HDF5 on a damaged file; keys still work).
-    pub fn stuck_note(&self, now: Instant) -> Option<String> {
-        let (kind, _) = (self.asked_at.iter())
-            .filter(|(kind, _)| self.latest.contains_key(*kind) && !self.scans.contains_key(*kind))
-            .filter(|(_, &at)| now.saturating_duration_since(at) >= self.stuck_after)
-            .min_by_key(|(_, &at)| at)?;
-        let kind = kind.split(':').next().unwrap_or(kind);
-        Some(format!(
-            "still reading ({kind})… the file may be damaged; q quits"
-        ))
-    }
-
-    /// The background scans still running, the one the user asked for last
-    /// named first.
-    fn scan_note(&self) -> Option<String> {
-        let mut scans: Vec<(&u64, &String)> = self
-            .scans
-            .iter()
-            .filter_map(|(kind, what)| self.latest.get(kind).map(|seq| (seq, what)))
-            .collect();
-        scans.sort();
-        let newest = scans.last()?.1;
-        let kinds: std::collections::BTreeSet<&String> = scans.iter().map(|(_, w)| *w).collect();
-        Some(match kinds.len() {
-            1 => format!("{newest}…"),
-            n => format!("{newest}… (+{} more)", n - 1),
-        })
-    }
-
-    /// The bottom line's left part: what is shown, the diff, the message.
-    fn status_line(&self) -> Line<'static> {
-        const SPIN: [char; 4] = ['⠋', '⠙', '⠸', '⠴'];
-        let spin = if self.busy() {
-            SPIN[self.spinner % SPIN.len()]
-        } else {
-            ' '
-        };
-        let version = self.timeline.selected_name().unwrap_or("-");
-        let path = self.tree.selected_path().unwrap_or_default();
-        let mut spans = vec![
-            Span::styled(
-                format!("{spin} {} ", self.file_label),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(format!("@ {version} {path} ")),
-        ];
-        if self.zoom {
-            spans.push(Span::styled("[zoom] ", Style::default().fg(Color::Cyan)));
-        }
-        let mut cell = None;
-        if let (Some(a), Some(_)) = (&self.timeline.mark, &self.diff) {
-            spans.push(Span::styled(
-                format!("diff {a} → {version} "),
-                Style::default().fg(Color::Yellow),
-            ));
-            let c = self.array.cursor;
-            if let Some((changed, other)) = self.array.diff_at(c[0], c[1]) {
-                let other = other
-                    .map(|v| self.array.format_value(&v))
-                    .unwrap_or_else(|| "(absent)".into());
-                let mark = if changed { "changed" } else { "same" };
-                cell = Some(Span::styled(
-                    format!("[{mark}; A: {other}] "),
-                    Style::default().fg(Color::Yellow),
-                ));
-            }
-        }
-        if let Some(note) = self.stuck_note(Instant::now()) {
-            spans.push(Span::styled(
-                format!("{note} "),
-                Style::default().fg(Color::Red),
-            ));
-        }
-        if let Some(note) = self.array.blame_note() {
-            spans.push(Span::styled(note, Style::default().fg(Color::Cyan)));
-        }
-        // The message before the cell's diff note: it is what just happened.
-        match &self.status {
-            Some((msg, true)) => spans.push(Span::styled(
-                format!("error: {msg} "),
-                Style::default().fg(Color::Red),
-            )),
-            Some((msg, false)) => spans.push(Span::styled(
-                format!("{msg} "),
-                Style::default().fg(Color::Green),
-            )),
-            None if !self.failed.is_empty() => {
-                let mut reasons: Vec<&String> = self.failed.values().collect();
-                reasons.sort();
-                spans.push(Span::styled(
-                    format!("error: {} ", reasons[0]),
-                    Style::default().fg(Color::Red),
-                ));
-            }
-            None => {
-                if let Some(note) = self.scan_note() {
-                    spans.push(Span::styled(
-                        format!("{note} "),
-                        Style::default().fg(Color::DarkGray),
-                    ));
-                }
-            }
-        }
-        spans.extend(cell);
-        Line::from(spans)
-    }
-}
-
-/// A value's rows in the detail view: the whole text (strings escaped,
-/// with their length), a record's fields one per row.
-fn value_lines(label: &str, value: Option<&Value>, a: &ArrayPane) -> Vec<Line<'static>> {
-    use super::array::escape;
-    match value {
-        None => vec![row(label, "(not read yet)")],
-        Some(Value::Record(fields)) => {
-            let mut out = vec![row(label, "")];
-            for (name, v) in fields {
-                out.push(Line::from(vec![
-                    Span::styled(format!("  {name} = "), Style::default().fg(Color::Yellow)),
-                    Span::raw(escape_value(v, a)),
-                ]));
-            }
-            out
-        }
-        Some(v @ (Value::Str(_) | Value::Bytes(_))) => {
-            let text = a.format_value(v);
-            vec![
-                row(label, escape(&text)),
-                row("", format!("({} characters)", text.chars().count())),
-            ]
-        }
-        Some(v) => vec![row(label, a.format_value(v))],
-    }
-}
-
-fn escape_value(v: &Value, a: &ArrayPane) -> String {
-    match v {
-        Value::Str(_) | Value::Bytes(_) => super::array::escape(&a.format_value(v)),
-        other => a.format_value(other),
-    }
-}
-
-/// How long a read may take before the status line says so.
-const STUCK_AFTER: Duration = Duration::from_secs(3);
-
-/// The status while a found cell's rank waits for the counts.
-const COUNTING: &str = "changed cell (still counting them)";
-
-/// A value as the cell editor shows it: strings as plain text, the rest
-/// in the command line's spelling.
-fn edit_text(v: &Value, a: &ArrayPane) -> String {
-    match v {
-        Value::Str(_) | Value::Bytes(_) => a.format_value(v),
-        Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
-        Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
-        Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
-        _ => v.to_string(),
-    }
-}
-
-/// An attribute's value as its editor shows it: a string as plain text.
-fn attr_text(a: &crate::engine::Attr) -> String {
-    match a.value.to_json_shortest() {
-        serde_json::Value::String(s) if is_text(&a.value.dtype) => s,
-        v => v.to_string(),
-    }
-}
-
-fn is_text(d: &crate::engine::Dtype) -> bool {
-    use crate::engine::Dtype;
-    matches!(d, Dtype::VarString { .. } | Dtype::FixedString { .. })
-}
-
-/// The editor's text as a value: for a string dataset the plain text, else
-/// the command line's spelling.
-fn edit_value(text: &str, dtype: &crate::engine::Dtype) -> Result<EditValue, String> {
-    use crate::engine::Dtype;
-    match dtype {
-        Dtype::VarString { .. } | Dtype::FixedString { .. } => {
-            Ok(EditValue::Text(text.to_string()))
-        }
-        _ => EditValue::parse(text).map_err(|e| e.message),
-    }
-}
-
-/// Quoted for a POSIX shell when it needs to be.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -1996,27 +695,6 @@ fn field_in(field: &Option<OpenField>, pane: Pane) -> Option<&TextField> {
         .as_ref()
         .filter(|o| o.purpose.pane() == pane)
         .map(|o| &o.field)
-}
-
-/// The start of a page block along the shown axes.
-fn block_start(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
-    if sel.axes.is_empty() {
-        return [0, 0];
-    }
-    [
-        sel.axes[a.row_axis].start,
-        a.col_axis.map_or(0, |c| sel.axes[c].start),
-    ]
-}
-
-fn block_count(a: &ArrayPane, sel: &crate::engine::Selection) -> [usize; 2] {
-    if sel.axes.is_empty() {
-        return [1, 1];
-    }
-    [
-        sel.axes[a.row_axis].count,
-        a.col_axis.map_or(1, |c| sel.axes[c].count),
-    ]
 }
 
 /// A path in the file as a path in the shown version: plain files' paths

@@ -20,9 +20,11 @@ use ratatui::Frame;
 use super::blame::{BlameLayer, Writer};
 use super::cells::Plane;
 use super::component::{Effect, FieldFor, Pane};
-use super::field::TextField;
+use super::field::{is_text, TextField};
 use super::keymap::Action;
 use super::timeline::pane_block;
+use super::worker::Command;
+use crate::engine::edit::{Edit, EditValue};
 use crate::engine::region::RefTarget;
 use crate::engine::slice::{AxisSel, Selection};
 use crate::engine::value::format_float;
@@ -675,6 +677,135 @@ impl ArrayPane {
             })
             .collect();
         format!("[{}]", parts.join(", "))
+    }
+
+    /// `e`: a field prefilled with the cell's value (empty for a
+    /// selection: one value for all its cells).
+    pub(super) fn edit(&self) -> Effect {
+        if self.meta.is_none() || self.is_empty() {
+            return Effect::Status("no cell here to edit".into(), false);
+        }
+        let (prompt, prefill) = match self.selection_box() {
+            Some((lo, hi)) => (format!("set {}: ", self.slice_text(lo, hi)), String::new()),
+            None => {
+                let [r, c] = self.cursor;
+                let text = self
+                    .value_at(r, c)
+                    .map(|v| self.edit_text(&v))
+                    .unwrap_or_default();
+                (format!("set {}: ", self.index_text(r, c)), text)
+            }
+        };
+        Effect::OpenField(FieldFor::ArrayEdit, TextField::new(prompt, &prefill))
+    }
+
+    /// Enter in the cell editor: checks the value against the dtype and
+    /// stages it (the selection ends).
+    pub(super) fn accept_edit(&mut self, text: &str) -> Result<Effect, String> {
+        let (Some(m), Some(version)) = (&self.meta, &self.version) else {
+            return Err("no dataset shown".into());
+        };
+        let index = match self.selection_box() {
+            Some((lo, hi)) => self.slice_text(lo, hi),
+            None => self.index_text(self.cursor[0], self.cursor[1]),
+        };
+        // A string dataset's editor holds the plain text.
+        let value = if is_text(&m.dtype) {
+            EditValue::Text(text.to_string())
+        } else {
+            EditValue::parse(text).map_err(|e| e.message)?
+        };
+        value
+            .for_dataset(&m.dtype, &format!("{}{index}", m.path))
+            .map_err(|e| e.message)?;
+        let edit = Edit::set(&format!("{}{index}", m.path), value).map_err(|e| e.message)?;
+        let base = version.clone();
+        self.anchor = None;
+        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
+    }
+
+    /// A value as the cell editor shows it: strings as plain text, the
+    /// rest in the command line's spelling.
+    fn edit_text(&self, v: &Value) -> String {
+        match v {
+            Value::Str(_) | Value::Bytes(_) => self.format_value(v),
+            Value::Float(x, _) if x.is_nan() => "\"NaN\"".into(),
+            Value::Float(x, _) if x.is_infinite() && *x > 0.0 => "\"Infinity\"".into(),
+            Value::Float(x, _) if x.is_infinite() => "\"-Infinity\"".into(),
+            _ => v.to_string(),
+        }
+    }
+
+    /// A page arrived: kept (true) if it is for the dataset and version
+    /// shown.
+    pub(super) fn take_page(
+        &mut self,
+        version: &str,
+        path: &str,
+        sel: &Selection,
+        grid: ValueGrid,
+        staged: Vec<bool>,
+    ) -> bool {
+        let Some(key) = self
+            .key()
+            .filter(|k| k.version == version && k.path == path)
+        else {
+            return false;
+        };
+        let starts: Vec<usize> = sel.axes.iter().map(|a| a.start).collect();
+        let counts: Vec<usize> = sel.axes.iter().map(|a| a.count).collect();
+        self.page = Some(Page {
+            key,
+            start: self.on_shown_axes(&starts, 0),
+            count: self.on_shown_axes(&counts, 1),
+            grid,
+            staged,
+        });
+        true
+    }
+
+    /// Diff mode: which cells of a block (`start`, `count` on every axis)
+    /// changed, and A's values there; kept if they are for the dataset
+    /// shown in `b`, the diff's B.
+    pub(super) fn take_mask(
+        &mut self,
+        b: Option<&str>,
+        path: &str,
+        start: &[usize],
+        count: &[usize],
+        mask: Vec<bool>,
+        other: ValueGrid,
+    ) {
+        let Some(key) = (self.key()).filter(|k| k.path == path && Some(k.version.as_str()) == b)
+        else {
+            return;
+        };
+        self.mask = Some(MaskPage {
+            key,
+            start: self.on_shown_axes(start, 0),
+            count: self.on_shown_axes(count, 1),
+            mask,
+            other,
+        });
+    }
+
+    /// A block's corner (or size) on the two shown axes, from one given on
+    /// every axis; `absent` for an axis not shown (a scalar has none).
+    fn on_shown_axes(&self, per_axis: &[usize], absent: usize) -> [usize; 2] {
+        if per_axis.is_empty() {
+            return [absent, absent];
+        }
+        [
+            per_axis[self.row_axis],
+            self.col_axis.map_or(absent, |c| per_axis[c]),
+        ]
+    }
+
+    /// The dataset path with the cursor's index: `/market/prices[17, 3]`.
+    pub fn cell_path(&self) -> Option<String> {
+        let m = self.meta.as_ref()?;
+        let [r, c] = self.cursor;
+        Some(format!("{}{}", m.path, self.index_text(r, c)))
     }
 
     pub fn value_at(&self, r: usize, c: usize) -> Option<Value> {

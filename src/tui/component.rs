@@ -5,7 +5,7 @@
 //! open, a message — comes back to `App` as an `Effect`.
 
 use super::field::TextField;
-use super::keymap::Context;
+use super::keymap::{Action, Context};
 
 /// The four panes, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,23 @@ pub enum Pane {
 
 impl Pane {
     pub const ALL: [Pane; 4] = [Pane::Timeline, Pane::Tree, Pane::Meta, Pane::Array];
+
+    /// Whether the pane's action changes the file (stages an edit, opens
+    /// the field of one, or asks first): refused on a plain HDF5 file.
+    pub fn edits(self, action: Action) -> bool {
+        match self {
+            Pane::Timeline => matches!(
+                action,
+                Action::DeleteVersions | Action::Rename | Action::MakeCurrent | Action::Restore
+            ),
+            Pane::Tree => matches!(
+                action,
+                Action::Add | Action::Delete | Action::Resize | Action::Modify
+            ),
+            Pane::Meta => matches!(action, Action::Edit | Action::Add | Action::Delete),
+            Pane::Array => action == Action::Edit,
+        }
+    }
 
     /// The keymap context of the pane's own bindings.
     pub fn context(self) -> Context {
@@ -100,10 +117,10 @@ pub enum Effect {
     FindChange(bool),
     /// Send a command to the worker (stage, discard, commit, ...).
     Command(Box<super::worker::Command>),
-    /// Ask first: a confirm dialog (what, its title, its lines).
-    Ask(super::edit::Ask, String, Vec<String>),
-    /// A confirm dialog said yes.
-    Confirmed(super::edit::Ask),
+    /// Ask first: a confirm dialog.
+    Ask(super::edit::ConfirmPopup),
+    /// Leave the browser.
+    Quit,
     /// Cancel the command in progress.
     CancelCommand,
     /// Open what a reference points to (tree, then array).

@@ -9,9 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::array::{escape, ArrayPane};
 use super::component::Effect;
 use super::keymap::Action;
 use super::popup::Scroll;
+use crate::engine::Value;
 
 /// A box of `width` x `height` centred in `area` (clipped to it).
 pub fn centred(area: Rect, width: u16, height: u16) -> Rect {
@@ -47,6 +49,36 @@ impl DetailPopup {
             lines,
             ..Default::default()
         }
+    }
+
+    /// Enter on a cell: its whole value, index and dtype; in diff mode
+    /// (`sides`: A and B), when B is shown, A's value too.
+    pub fn for_cell(a: &ArrayPane, sides: Option<(&str, &str)>) -> Option<DetailPopup> {
+        let (m, path) = (a.meta.as_ref()?, a.cell_path()?);
+        let [r, c] = a.cursor;
+        let version = a.version.clone().unwrap_or_default();
+        let mut lines = vec![
+            row("cell", path.clone()),
+            row("version", version.clone()),
+            row("dtype", format!("{}  {}", m.dtype, m.dtype.numpy())),
+        ];
+        let value = a.value_at(r, c);
+        lines.extend(value_lines("value", value.as_ref(), a));
+        if let Some((mark, _)) = sides.filter(|(_, b)| *b == version) {
+            match a.diff_at(r, c) {
+                Some((changed, other)) => {
+                    let state = if changed { "changed" } else { "same" };
+                    lines.push(row("diff", format!("{state} ({mark} → {version})")));
+                    let label = format!("A ({mark})");
+                    match other {
+                        Some(v) => lines.extend(value_lines(&label, Some(&v), a)),
+                        None => lines.push(row(&label, "(absent: the cell is new in B)")),
+                    }
+                }
+                None => lines.push(row("diff", "not compared yet")),
+            }
+        }
+        Some(DetailPopup::new(path, lines))
     }
 
     /// The `Detail` context's actions.
@@ -108,6 +140,31 @@ pub struct CopyPopup {
 }
 
 impl CopyPopup {
+    /// `Y` in the array: what to copy for the cell under the cursor; the
+    /// command names the version unless the file is a plain one.
+    pub fn for_cell(a: &ArrayPane, file: &str, plain: bool) -> Option<CopyPopup> {
+        let path = a.cell_path()?;
+        let [r, c] = a.cursor;
+        let value = a
+            .value_at(r, c)
+            .map(|v| a.format_value(&v))
+            .unwrap_or_default();
+        let version = match (&a.version, plain) {
+            (Some(v), false) => format!(" --version {}", shell_quote(v)),
+            _ => String::new(),
+        };
+        let command = format!(
+            "vh5 cat {}{version} {}",
+            shell_quote(file),
+            shell_quote(&path)
+        );
+        Some(CopyPopup {
+            value,
+            path,
+            command,
+        })
+    }
+
     /// The `CopyChoice` context's actions.
     pub fn handle(&mut self, action: Action) -> Effect {
         let (text, what) = match action {
@@ -159,5 +216,50 @@ impl CopyPopup {
             ),
             popup,
         );
+    }
+}
+
+/// A value's rows in the detail view: the whole text (strings escaped,
+/// with their length), a record's fields one per row.
+fn value_lines(label: &str, value: Option<&Value>, a: &ArrayPane) -> Vec<Line<'static>> {
+    match value {
+        None => vec![row(label, "(not read yet)")],
+        Some(Value::Record(fields)) => {
+            let mut out = vec![row(label, "")];
+            for (name, v) in fields {
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {name} = "), Style::default().fg(Color::Yellow)),
+                    Span::raw(escape_value(v, a)),
+                ]));
+            }
+            out
+        }
+        Some(v @ (Value::Str(_) | Value::Bytes(_))) => {
+            let text = a.format_value(v);
+            vec![
+                row(label, escape(&text)),
+                row("", format!("({} characters)", text.chars().count())),
+            ]
+        }
+        Some(v) => vec![row(label, a.format_value(v))],
+    }
+}
+
+fn escape_value(v: &Value, a: &ArrayPane) -> String {
+    match v {
+        Value::Str(_) | Value::Bytes(_) => escape(&a.format_value(v)),
+        other => a.format_value(other),
+    }
+}
+
+/// Quoted for a POSIX shell when it needs to be.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

@@ -14,6 +14,7 @@ use super::field::{FieldEvent, TextField};
 use super::keymap::Action;
 use super::worker::Command;
 use crate::engine::edit::PendingRow;
+use crate::engine::session::DeletePlan;
 
 /// What a confirm dialog asks about.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,19 @@ pub enum Ask {
     Delete(Vec<String>),
     /// Rewrite a dataset's metadata in every version.
     Modify(String, crate::engine::replay::MetadataChange),
+}
+
+impl Ask {
+    /// What saying yes does.
+    fn yes(&self) -> Effect {
+        let command = match self.clone() {
+            Ask::Quit => return Effect::Quit,
+            Ask::DiscardAll => Command::DiscardAll,
+            Ask::Delete(versions) => Command::DeleteVersions { versions },
+            Ask::Modify(path, change) => Command::ModifyMetadata { path, change },
+        };
+        Effect::Command(Box::new(command))
+    }
 }
 
 /// `P`: every staged edit, one row each.
@@ -47,14 +61,14 @@ impl PendingPopup {
                 }
             }
             Action::DiscardAll if !rows.is_empty() => {
-                return Effect::Ask(
+                return Effect::Ask(ConfirmPopup::new(
                     Ask::DiscardAll,
-                    "Discard every staged edit?".into(),
+                    "Discard every staged edit?",
                     vec![format!(
                         "{} staged edit(s) are dropped; this cannot be undone.",
                         rows.len()
                     )],
-                )
+                ))
             }
             Action::Close => return Effect::Close,
             _ => {}
@@ -108,9 +122,43 @@ pub struct ConfirmPopup {
 }
 
 impl ConfirmPopup {
+    pub fn new(ask: Ask, title: impl Into<String>, lines: Vec<String>) -> ConfirmPopup {
+        ConfirmPopup {
+            ask,
+            title: title.into(),
+            lines,
+        }
+    }
+
+    /// `q` with edits staged: quitting drops them.
+    pub fn quit(staged: usize) -> ConfirmPopup {
+        let lines = vec![format!(
+            "{staged} edit(s) are staged and not committed; quitting drops them."
+        )];
+        ConfirmPopup::new(Ask::Quit, "Quit?", lines)
+    }
+
+    /// The delete plan arrived: ask, naming the versions and what goes.
+    pub fn delete(plan: &DeletePlan) -> ConfirmPopup {
+        let mut lines = vec![
+            format!("Delete {}?", plan.versions.join(", ")),
+            format!(
+                "This frees {} chunk(s): {} of data, uncompressed.",
+                plan.chunks_freed,
+                crate::engine::stats::human_bytes(plan.bytes_freed),
+            ),
+        ];
+        lines.push(match &plan.current_after {
+            Some(c) => format!("The current version afterwards: {c}."),
+            None => "No version is current afterwards.".into(),
+        });
+        let title = format!("Delete {} version(s)", plan.versions.len());
+        ConfirmPopup::new(Ask::Delete(plan.versions.clone()), title, lines)
+    }
+
     pub fn handle(&mut self, action: Action) -> Effect {
         match action {
-            Action::Yes => Effect::All(vec![Effect::Close, Effect::Confirmed(self.ask.clone())]),
+            Action::Yes => Effect::All(vec![Effect::Close, self.ask.yes()]),
             Action::No => Effect::Close,
             _ => Effect::None,
         }
@@ -310,6 +358,22 @@ pub struct ProgressPopup {
 }
 
 impl ProgressPopup {
+    /// The popup a command shows while it runs: the writes that take a
+    /// while (and can be cancelled) have one, staging does not.
+    pub fn for_command(cmd: &Command) -> Option<ProgressPopup> {
+        let title = match cmd {
+            Command::Commit { name, .. } => format!("Committing {name}"),
+            Command::DeleteVersions { versions } => format!("Deleting {}", versions.join(", ")),
+            Command::ModifyMetadata { path, .. } => format!("Modifying {path}"),
+            _ => return None,
+        };
+        Some(ProgressPopup {
+            title,
+            fraction: 0.0,
+            text: "starting…".into(),
+        })
+    }
+
     pub fn handle(&mut self, action: Action) -> Effect {
         match action {
             Action::Cancel => Effect::CancelCommand,

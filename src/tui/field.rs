@@ -12,6 +12,13 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::keymap::Action;
+use crate::engine::Dtype;
+
+/// Whether values of a dtype are typed as plain text, without quotes:
+/// strings (anything else takes the command line's spelling).
+pub(super) fn is_text(d: &Dtype) -> bool {
+    matches!(d, Dtype::VarString { .. } | Dtype::FixedString { .. })
+}
 
 /// Drawn at the cursor.
 pub const CURSOR: &str = "▏";

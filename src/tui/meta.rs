@@ -7,12 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::component::{Effect, Pane};
+use super::component::{Effect, FieldFor, Pane};
+use super::field::{is_text, TextField};
 use super::keymap::Action;
 use super::timeline::pane_block;
-use super::worker::NodeInfo;
+use super::worker::{Command, NodeInfo};
 use crate::engine::dataset::Filter;
 use crate::engine::diff::{AttrDiff, Change};
+use crate::engine::edit::{Edit, EditValue};
 use crate::engine::features::{Dimension, VirtualView};
 use crate::engine::region::RefTarget;
 use crate::engine::Attr;
@@ -264,6 +266,122 @@ impl MetaPane {
         }
     }
 
+    /// A node is selected: its metadata is on its way. The selected
+    /// attribute row stays while the node is the same one (reloaded).
+    pub(super) fn awaiting(&mut self, path: &str) {
+        if self.shown.as_deref() != Some(path) {
+            self.selected = 0;
+            self.shown = Some(path.to_string());
+        }
+        self.info = None;
+        self.loading = true;
+        self.change = None;
+        self.removed = None;
+        self.version = None;
+    }
+
+    /// The shown dataset's shape as the resize field shows it
+    /// (`[100, 12]`); empty for a group.
+    pub(super) fn shape_text(&self) -> String {
+        match &self.info {
+            Some(NodeInfo::Dataset { meta, .. }) => format!("{:?}", meta.shape),
+            _ => String::new(),
+        }
+    }
+
+    /// `e`, `a`, `d` on the attributes of the node at `target` (its
+    /// version and path, or why it cannot be edited): a field for the
+    /// selected one's new value, a field for a new one, or its deletion
+    /// staged.
+    pub(super) fn edit(&self, action: Action, target: Result<(String, String), String>) -> Effect {
+        let (base, path) = match target {
+            Ok(t) => t,
+            Err(why) => return Effect::Status(why, false),
+        };
+        match (action, self.selected_attr()) {
+            (Action::Edit | Action::Delete, None) => {
+                Effect::Status("no attribute here: a adds one".into(), false)
+            }
+            (Action::Edit, Some(a)) => Effect::OpenField(
+                FieldFor::AttrEdit,
+                TextField::new(format!("{} = ", a.name), &attr_text(a)),
+            ),
+            (Action::Add, _) => {
+                Effect::OpenField(FieldFor::AttrAdd, TextField::new("attr NAME=VALUE: ", ""))
+            }
+            (Action::Delete, Some(a)) => Effect::Command(Box::new(Command::Apply {
+                base,
+                edit: Edit::DelAttr {
+                    path,
+                    name: a.name.clone(),
+                },
+            })),
+            _ => Effect::None,
+        }
+    }
+
+    /// Enter in an attribute field (the selected attribute's value, or
+    /// `NAME=VALUE`): checks the value, then stages it at `target`.
+    pub(super) fn accept_edit(
+        &self,
+        purpose: FieldFor,
+        text: &str,
+        target: Result<(String, String), String>,
+    ) -> Result<Effect, String> {
+        match purpose {
+            FieldFor::AttrEdit => {
+                let name = self
+                    .selected_attr()
+                    .map(|a| a.name.clone())
+                    .ok_or("no attribute selected")?;
+                self.accept_attr(&name, text, target)
+            }
+            FieldFor::AttrAdd => {
+                let (name, value) = text
+                    .split_once('=')
+                    .ok_or("give NAME=VALUE (for example units=\"m/s\")")?;
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err("give NAME=VALUE: the name is empty".into());
+                }
+                self.accept_attr(name, value, target)
+            }
+            _ => Ok(Effect::None),
+        }
+    }
+
+    /// An attribute's new value: typed as the attribute's dtype when it
+    /// exists (a string's as plain text), else as the command line's.
+    fn accept_attr(
+        &self,
+        name: &str,
+        text: &str,
+        target: Result<(String, String), String>,
+    ) -> Result<Effect, String> {
+        let (base, path) = target?;
+        let existing = self
+            .attrs()
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.dtype.clone());
+        let value = match &existing {
+            Some(d) if is_text(d) => EditValue::Text(text.to_string()),
+            _ => EditValue::parse(text).map_err(|e| e.message)?,
+        };
+        value
+            .for_attr(existing.as_ref(), true, &format!("{path} @{name}"))
+            .map_err(|e| e.message)?;
+        Ok(Effect::Command(Box::new(Command::Apply {
+            base,
+            edit: Edit::SetAttr {
+                path,
+                name: name.to_string(),
+                value,
+                dtype: crate::engine::AttrDtype::Keep,
+            },
+        })))
+    }
+
     /// The selected attribute, if the node has any.
     pub fn selected_attr(&self) -> Option<&Attr> {
         let attrs = self.attrs();
@@ -457,5 +575,13 @@ impl MetaPane {
             .wrap(Wrap { trim: false })
             .scroll((self.scroll, 0));
         f.render_widget(p, area);
+    }
+}
+
+/// An attribute's value as its editor shows it: a string as plain text.
+fn attr_text(a: &Attr) -> String {
+    match a.value.to_json_shortest() {
+        serde_json::Value::String(s) if is_text(&a.value.dtype) => s,
+        v => v.to_string(),
     }
 }

@@ -6,16 +6,25 @@
 //! the action updates its state → `App` queues engine requests → worker →
 //! answer → `App` state → render.
 //!
-//! Layout: `app` routes keys and mouse, keeps the worker plumbing and the
-//! state that crosses panes (focus, zoom, diff mode, the open popup or
-//! field); `keymap` is the one table of bindings that the router, the help
-//! overlay (`help`) and the key bar (`keybar`) read; `component` holds what
-//! components tell the router; one module per pane (`timeline`, `tree`,
-//! `meta`, `array`, with `blame` the array's blame layer) and per popup
-//! (`help`, the text `field`, `edit` for the pending list, confirms, the
-//! commit dialog and progress, `storage` the storage view; `popup` lists
-//! the popups), each owning its state, its actions and its rendering.
+//! Layout: `app` routes keys and mouse to the component on top and
+//! applies the `Effect` it answers, holding the state that crosses panes
+//! (focus, the open popup or field, the staged edits); `answers` puts the
+//! worker's answers into that state, and `diffmode` is the A / B diff that
+//! spans the panes; `requests` keeps what was asked of the worker (the
+//! newest query per kind, the reads in flight or failed, the commands in
+//! order); `layout` places the panes (and zooms one); `status` draws the
+//! bottom line. `keymap` is the one table of bindings that the router, the
+//! help overlay (`help`) and the key bar (`keybar`) read; `component` holds
+//! what components tell the router; one module per pane (`timeline`,
+//! `tree`, `meta`, `array`, with `blame` the array's blame layer) and per
+//! popup (`help`, the text `field`, `detail` the cell view and copy
+//! chooser, `edit` for the pending list, confirms, the commit dialog and
+//! progress, `storage` the storage view; `popup` lists the popups), each
+//! owning its state, its actions (its edits and what its fields accept
+//! included) and its rendering. `worker` runs the engine off the event
+//! loop; `headless` drives the app without a terminal, for tests.
 
+mod answers;
 pub mod app;
 pub mod array;
 pub mod blame;
@@ -23,14 +32,18 @@ pub mod cells;
 pub mod clipboard;
 pub mod component;
 pub mod detail;
+mod diffmode;
 pub mod edit;
 pub mod field;
 pub mod headless;
 pub mod help;
 pub mod keybar;
 pub mod keymap;
+pub mod layout;
 pub mod meta;
 pub mod popup;
+pub mod requests;
+mod status;
 pub mod storage;
 pub mod timeline;
 pub mod tree;

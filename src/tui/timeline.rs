@@ -16,6 +16,8 @@ use ratatui::Frame;
 use super::component::{Effect, FieldFor, Pane};
 use super::field::TextField;
 use super::keymap::Action;
+use super::worker::Command;
+use crate::engine::edit::Edit;
 use crate::engine::resolve::latest_at;
 use crate::engine::versions::parse_query_timestamp;
 use crate::engine::Version;
@@ -179,6 +181,19 @@ impl Timeline {
         changed
     }
 
+    /// A name for a new version: the first `vN` not taken, counting on
+    /// from the number of versions.
+    pub fn unused_name(&self) -> String {
+        let taken = |n: &str| self.rows.iter().any(|r| r.name == n);
+        let mut i = self.rows.len() + 1;
+        let mut name = format!("v{i}");
+        while taken(&name) {
+            i += 1;
+            name = format!("v{i}");
+        }
+        name
+    }
+
     /// Whether this is a plain HDF5 file: its one implicit version `.`.
     pub fn plain(&self) -> bool {
         self.rows.len() == 1 && self.rows[0].name == "." && self.rows[0].version.timestamp.is_none()
@@ -235,6 +250,60 @@ impl Timeline {
         } else {
             Effect::None
         }
+    }
+
+    /// The history operations on the selected version (or the versions
+    /// marked): D plans a deletion (then asks), R opens a field for the
+    /// new name, C makes it current, r restores it as a staged edit.
+    pub(super) fn edit(&self, action: Action) -> Effect {
+        let Some(name) = self.selected_name().map(String::from) else {
+            return Effect::None;
+        };
+        let command = match action {
+            Action::DeleteVersions => {
+                let versions = if self.marked.is_empty() {
+                    vec![name]
+                } else {
+                    self.marked.clone()
+                };
+                return Effect::All(vec![
+                    Effect::Status("working out what deleting frees…".into(), false),
+                    Effect::Command(Box::new(Command::PlanDelete { versions })),
+                ]);
+            }
+            Action::Rename => {
+                return Effect::OpenField(FieldFor::Rename, TextField::new("rename to: ", &name))
+            }
+            Action::MakeCurrent => Command::SetCurrent { version: name },
+            Action::Restore => match self.current.clone() {
+                Some(base) => Command::Apply {
+                    base,
+                    edit: Edit::Restore { version: name },
+                },
+                None => return Effect::Status("no version is current".into(), true),
+            },
+            _ => return Effect::None,
+        };
+        Effect::Command(Box::new(command))
+    }
+
+    /// Enter in the rename field: a name no other version has.
+    pub(super) fn accept_rename(&self, text: &str) -> Result<Effect, String> {
+        let old = self
+            .selected_name()
+            .map(String::from)
+            .ok_or("no version selected")?;
+        let new = text.trim().to_string();
+        if new.is_empty() {
+            return Err("give the version a name".into());
+        }
+        if new != old && self.rows.iter().any(|r| r.name == new) {
+            return Err(format!("a version named {new} exists"));
+        }
+        Ok(Effect::Command(Box::new(Command::RenameVersion {
+            old,
+            new,
+        })))
     }
 
     /// Rows whose version name contains `query` (case-insensitive).

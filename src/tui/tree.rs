@@ -13,10 +13,14 @@ use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 use super::component::{Effect, FieldFor, Pane};
+use super::edit::{Ask, ConfirmPopup};
 use super::field::TextField;
 use super::keymap::Action;
 use super::timeline::pane_block;
+use super::worker::Command;
 use crate::engine::diff::VersionDiff;
+use crate::engine::edit::Edit;
+use crate::engine::replay::MetadataChange;
 use crate::engine::{Node, NodeKind};
 
 /// How a node differs in diff mode.
@@ -54,6 +58,62 @@ pub struct TreePane {
     items: Vec<TreeItem<'static, String>>,
     pub state: TreeState<String>,
     search: Option<Search>,
+}
+
+/// The `M` field's text as a metadata change: `KEY=VALUE` parts split on
+/// spaces outside brackets (`chunks=[16, 4]` is one part).
+fn parse_change(text: &str) -> Result<MetadataChange, String> {
+    let mut change = MetadataChange::default();
+    let mut parts = Vec::new();
+    let (mut depth, mut cur) = (0i32, String::new());
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ => {}
+        }
+        if c.is_whitespace() && depth == 0 {
+            if !cur.is_empty() {
+                parts.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    for part in parts {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: give KEY=VALUE"))?;
+        match k {
+            "dtype" => {
+                change.dtype = Some(crate::engine::encode::parse_dtype(v).map_err(|e| e.message)?)
+            }
+            "chunks" => {
+                let c: Vec<usize> = serde_json::from_str(v)
+                    .ok()
+                    .filter(|c: &Vec<usize>| c.iter().all(|&n| n > 0))
+                    .ok_or_else(|| format!("chunks {v:?}: a list of positive integers"))?;
+                change.chunks = Some(c);
+            }
+            "compression" => change.compression = Some((v != "none").then(|| v.to_string())),
+            "fill" | "fillvalue" => {
+                change.fillvalue =
+                    Some(serde_json::from_str(v).map_err(|e| format!("fill {v:?}: {e}"))?)
+            }
+            other => {
+                return Err(format!(
+                    "{other}: give dtype=, chunks=, compression= or fill="
+                ))
+            }
+        }
+    }
+    if change == MetadataChange::default() {
+        return Err("nothing to change: give dtype=, chunks=, compression= or fill=".into());
+    }
+    Ok(change)
 }
 
 /// The root's identifier (and path).
@@ -299,6 +359,87 @@ impl TreePane {
         } else {
             effect
         }
+    }
+
+    /// The tree's edits on the selected node: a (a field for a new group's
+    /// name), d (delete, staged at once), r (a field for the new shape,
+    /// prefilled with `shape`), M (a field for a metadata change).
+    pub(super) fn edit(&self, action: Action, shape: &str) -> Effect {
+        let (Some(path), Some(kind)) = (self.selected_path(), self.selected_kind()) else {
+            return Effect::Status("select a node first".into(), false);
+        };
+        let dataset = kind == NodeKind::Dataset;
+        let say = |msg: &str| Effect::Status(msg.into(), false);
+        let field = |purpose, prompt: String, prefill: &str| {
+            Effect::OpenField(purpose, TextField::new(prompt, prefill))
+        };
+        match action {
+            Action::Add if dataset => say("a adds a group below a group: select one"),
+            Action::Add => field(FieldFor::AddGroup, format!("new group in {path}: "), ""),
+            Action::Delete if path == ROOT => say("the root cannot be deleted"),
+            Action::Delete => match self.version.clone() {
+                Some(base) => Effect::Command(Box::new(Command::Apply {
+                    base,
+                    edit: Edit::Delete { path },
+                })),
+                None => Effect::None,
+            },
+            Action::Resize | Action::Modify if !dataset => say("select a dataset"),
+            Action::Resize => field(FieldFor::Resize, format!("resize {path}: "), shape),
+            Action::Modify => field(
+                FieldFor::Modify,
+                "dtype= chunks= compression= fill=: ".into(),
+                "",
+            ),
+            _ => Effect::None,
+        }
+    }
+
+    /// Enter in one of the edit fields: the edit staged (a new group, a
+    /// new shape) or, for a metadata change, the question first.
+    pub(super) fn accept_edit(&self, purpose: FieldFor, text: &str) -> Result<Effect, String> {
+        let (base, edit) = match purpose {
+            FieldFor::AddGroup => {
+                let (base, parent) = self.node_in_version().ok_or("select a group")?;
+                let name = text.trim().trim_matches('/');
+                if name.is_empty() {
+                    return Err("give the group a name".into());
+                }
+                let path = format!("{}/{name}", parent.trim_end_matches('/'));
+                (base, Edit::MkGroup { path })
+            }
+            FieldFor::Resize => {
+                let (base, path) = self.node_in_version().ok_or("select a dataset")?;
+                let shape: Vec<usize> = serde_json::from_str(text.trim())
+                    .map_err(|_| format!("{text:?}: give the shape as a list, e.g. [101, 12]"))?;
+                (base, Edit::Resize { path, shape })
+            }
+            FieldFor::Modify => return self.accept_modify(text),
+            _ => return Ok(Effect::None),
+        };
+        Ok(Effect::Command(Box::new(Command::Apply { base, edit })))
+    }
+
+    /// The shown version and the selected node's path in it.
+    fn node_in_version(&self) -> Option<(String, String)> {
+        self.version.clone().zip(self.selected_path())
+    }
+
+    /// Enter in the `M` field: `dtype=<f4 chunks=[16, 4] compression=gzip
+    /// fill=0` (any of them); asks before rewriting.
+    fn accept_modify(&self, text: &str) -> Result<Effect, String> {
+        let path = self.selected_path().ok_or("select a dataset")?;
+        let change = parse_change(text)?;
+        let lines = vec![
+            format!("Rewrite {path} in every version: {text}?"),
+            "Every version's copy is rewritten; this cannot be undone.".into(),
+        ];
+        let ask = Ask::Modify(path, change);
+        Ok(Effect::Ask(ConfirmPopup::new(
+            ask,
+            "Modify metadata",
+            lines,
+        )))
     }
 
     /// Selects the next (or previous) node of `targets` after the selected
