@@ -331,3 +331,27 @@ fn datasets_from_bytes_equal_hdf5s() {
     );
     eprintln!("{from_bytes} of {compared} datasets opened from bytes equal HDF5's");
 }
+
+/// Every version group's `committed` flag, read from its header's bytes
+/// (what every write's leftover check does), equals h5py's reading of it
+/// through HDF5, on every versioned fixture (libver="latest" included).
+#[test]
+fn committed_flags_from_the_bytes_equal_hdf5s() {
+    let mut compared = 0;
+    for path in fixture_files() {
+        let file = hdf5::File::open(path).unwrap();
+        let Ok(versions) = file.group("/_version_data/versions") else {
+            continue;
+        };
+        let raw = RawFile::open(path).unwrap();
+        for (name, addr) in h5::link_addresses(versions.id()).unwrap() {
+            let Some(addr) = addr else { continue };
+            let attr = versions.group(&name).unwrap().attr("committed");
+            let want = attr.ok().map(|a| a.read_scalar::<bool>().unwrap());
+            let got = raw.small_attr(addr, "committed").unwrap();
+            assert_eq!(got.map(|b| b == [1]), want, "{path:?} {name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "only {compared} version groups");
+}

@@ -36,6 +36,7 @@ pub fn map_reads() -> u64 {
     MAP_READS.load(Ordering::Relaxed)
 }
 
+use super::pool::pipelined;
 use super::progress::Cancel;
 
 impl Vh5File {
@@ -90,23 +91,46 @@ impl Vh5File {
         }
         let mut counts = RegionUse::default();
         let names: Vec<String> = self.graph()?.all().iter().map(|v| v.name.clone()).collect();
-        for (k, name) in names.iter().enumerate() {
-            if cancel() {
-                return Err(Error::cancelled());
-            }
-            // No map is kept: a scan of every version would hold every
-            // map; only the counts stay.
-            let Some(regions) = self.regions_of(name, path)? else {
-                continue;
-            };
-            for block in regions.blocks {
-                match counts.versions_using.get_mut(&block) {
-                    Some((n, last)) if *last != k => (*n, *last) = (*n + 1, k),
-                    Some(_) => {}
-                    None => {
-                        counts.versions_using.insert(block, (1, k));
-                    }
+        // No map is kept: a scan of every version would hold every map;
+        // only the counts stay. Headers are found through HDF5 on this
+        // thread and decoded on every core.
+        let reader = self.raw_reader();
+        let mut todo = names.iter().enumerate();
+        let mut through_hdf5 = Vec::new();
+        pipelined(
+            || {
+                let (k, name) = todo.next()?;
+                if cancel() {
+                    return Some(Err(Error::cancelled()));
                 }
+                Some(Ok(match self.index.map(name, path) {
+                    Some(known) => Scan::Read(k, known.map(|m| m.iter().map(|(_, b)| b).collect())),
+                    None => match reader.and_then(|_| self.dataset_header(name, path)) {
+                        Some(addr) => Scan::Header(k, addr),
+                        None => Scan::ThroughHdf5(k),
+                    },
+                }))
+            },
+            |scan| {
+                Ok(match (scan, reader) {
+                    (Scan::Header(k, addr), Some(r)) => match single_source_vds(r, addr, path) {
+                        Some((vds, _)) => Scan::Read(
+                            k,
+                            Some(vds.mappings.into_iter().map(|m| m.source_block).collect()),
+                        ),
+                        None => Scan::ThroughHdf5(k),
+                    },
+                    (scan, _) => scan,
+                })
+            },
+            |scan| match scan {
+                Scan::Read(k, blocks) => counts.add(k, blocks.unwrap_or_default()),
+                Scan::Header(k, _) | Scan::ThroughHdf5(k) => through_hdf5.push(k),
+            },
+        )?;
+        for k in through_hdf5 {
+            if let Some(map) = self.read_chunk_map(&names[k], path)? {
+                counts.add(k, map.iter().map(|(_, b)| b).collect());
             }
         }
         let counts = Arc::new(counts);
@@ -118,6 +142,32 @@ impl Vh5File {
         }
         Ok(counts)
     }
+}
+
+/// The VDS whose header is at `addr`, when all its mappings read one
+/// `raw_data` of this file (versioned-hdf5's layout), with that path.
+/// Touches only the byte reader: any thread may call it.
+fn single_source_vds(reader: &RawFile, addr: u64, path: &str) -> Option<(VdsLayout, String)> {
+    let vds = reader.vds_layout(addr).ok()?;
+    let raw_path = match vds.mappings.first() {
+        Some(first) => first.source_dataset.to_string(),
+        None => layout::raw_data_path(path),
+    };
+    let one_source = vds
+        .mappings
+        .iter()
+        .all(|m| &*m.source_file == "." && *m.source_dataset == *raw_path);
+    one_source.then_some((vds, raw_path))
+}
+
+/// One version's part of a region count, on its way through `pipelined`.
+enum Scan {
+    /// The regions it reads (`None`: it has no dataset there).
+    Read(usize, Option<Vec<Block>>),
+    /// Its dataset's object header, to decode.
+    Header(usize, u64),
+    /// Left to HDF5, after the others.
+    ThroughHdf5(usize),
 }
 
 /// What a version's dataset reads from its `raw_data`, without the grid
@@ -182,21 +232,15 @@ impl Vh5File {
     /// one `raw_data` all its mappings read from.
     fn raw_layout(&self, version: &str, path: &str) -> Option<(VdsLayout, String)> {
         let reader = self.raw_reader()?;
+        single_source_vds(reader, self.dataset_header(version, path)?, path)
+    }
+
+    /// Where the object header of the dataset at `path` in `version` is
+    /// (`None`: no dataset there, or not known for certain).
+    fn dataset_header(&self, version: &str, path: &str) -> Option<u64> {
         let root = self.version_root(version).ok()?;
         let (addr, kind) = h5::object_addr(root.id(), path.trim_start_matches('/')).ok()??;
-        if kind != ObjType::Dataset {
-            return None;
-        }
-        let vds = reader.vds_layout(addr).ok()?;
-        let raw_path = match vds.mappings.first() {
-            Some(first) => first.source_dataset.to_string(),
-            None => layout::raw_data_path(path),
-        };
-        let one_source = vds
-            .mappings
-            .iter()
-            .all(|m| &*m.source_file == "." && *m.source_dataset == *raw_path);
-        one_source.then_some((vds, raw_path))
+        (kind == ObjType::Dataset).then_some(addr)
     }
 
     /// The `raw_data` regions a version's dataset reads (one per stored

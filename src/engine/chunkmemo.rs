@@ -21,6 +21,20 @@ pub struct RegionUse {
 }
 
 impl RegionUse {
+    /// Counts version `k`'s regions (all of one version at once: a region
+    /// it names twice counts once).
+    pub(crate) fn add(&mut self, k: usize, regions: Vec<Block>) {
+        for block in regions {
+            match self.versions_using.get_mut(&block) {
+                Some((n, last)) if *last != k => (*n, *last) = (*n + 1, k),
+                Some(_) => {}
+                None => {
+                    self.versions_using.insert(block, (1, k));
+                }
+            }
+        }
+    }
+
     /// Versions whose map of the path names `region` (each counted once).
     pub fn users(&self, region: &Block) -> u32 {
         self.versions_using.get(region).map_or(0, |&(n, _)| n)

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use super::attrs;
 use super::error::Result;
 use super::file::Vh5File;
+use super::h5;
+use super::h5raw::RawFile;
 use super::h5write::{self, Target};
 use super::layout::{attr, FIRST_VERSION};
 use super::versions::Version;
@@ -100,23 +102,11 @@ pub fn remove_stale_temp_files(path: &Path) -> Vec<PathBuf> {
 
 impl Vh5File {
     /// Version groups never marked committed that nothing reaches: no
-    /// committed version names one as its parent. Reads one attribute per
-    /// version unless some group is uncommitted.
+    /// committed version names one as its parent. Every write asks, so the
+    /// flags are read from the file's bytes (one link iteration, then each
+    /// group's header), through HDF5 only where the bytes do not tell.
     pub fn uncommitted_versions(&self) -> Result<Vec<Version>> {
-        if !self.is_versioned() {
-            return Ok(Vec::new());
-        }
-        let versions = self.versions_group()?;
-        let mut any = false;
-        for name in versions.member_names()? {
-            if name != FIRST_VERSION
-                && !attrs::bool_attr_of(&versions, &name, attr::COMMITTED)?.unwrap_or(false)
-            {
-                any = true;
-                break;
-            }
-        }
-        if !any {
+        if !self.is_versioned() || !self.any_uncommitted()? {
             return Ok(Vec::new());
         }
         let graph = self.graph()?;
@@ -128,6 +118,32 @@ impl Vh5File {
             .filter(|v| !v.committed && !named_as_parent(&v.name))
             .cloned()
             .collect())
+    }
+
+    /// Whether some version group is not marked committed.
+    fn any_uncommitted(&self) -> Result<bool> {
+        let versions = self.versions_group()?;
+        // Nothing is written yet: the bytes on disk are the file's state.
+        let reader = RawFile::open(&self.path).ok();
+        for (name, addr) in h5::link_addresses(versions.id())? {
+            if name == FIRST_VERSION {
+                continue;
+            }
+            let from_bytes = match (&reader, addr) {
+                (Some(r), Some(a)) => r.small_attr(a, attr::COMMITTED).ok(),
+                _ => None,
+            };
+            let committed = match from_bytes {
+                // numpy's bool: one byte, 0 or 1.
+                Some(Some(b)) if b.len() == 1 => b[0] != 0,
+                Some(None) => false,
+                _ => attrs::bool_attr_of(&versions, &name, attr::COMMITTED)?.unwrap_or(false),
+            };
+            if !committed {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Removes the never-committed version groups and stale temporary files

@@ -9,13 +9,13 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_void};
 
-use hdf5_sys::h5::{haddr_t, herr_t, hsize_t, H5free_memory};
+use hdf5_sys::h5::{haddr_t, herr_t, hsize_t, H5_index_t, H5_iter_order_t, H5free_memory};
 use hdf5_sys::h5d::{
     H5D_layout_t, H5Dget_create_plist, H5Dget_space, H5Dget_type, H5Dread, H5Dread_chunk,
     H5Dwrite_chunk,
 };
 use hdf5_sys::h5i::{hid_t, H5Idec_ref};
-use hdf5_sys::h5l::H5Lexists;
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lexists, H5Literate2};
 use hdf5_sys::h5o::{H5O_info2_t, H5O_token_t, H5O_type_t, H5Oget_info_by_name3, H5O_INFO_BASIC};
 use hdf5_sys::h5p::{
     H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
@@ -210,6 +210,42 @@ pub fn object_addr(loc: hid_t, name: &str) -> hdf5::Result<Option<(u64, ObjType)
         _ => ObjType::Other,
     };
     Ok(Some((addr, kind)))
+}
+
+/// A group's links in name order, each with the header address of the
+/// object it points to (`None` for a soft or external link), from one
+/// iteration: no lookup per name.
+pub fn link_addresses(group: hid_t) -> hdf5::Result<Vec<(String, Option<u64>)>> {
+    unsafe extern "C" fn collect(
+        group: hid_t,
+        name: *const std::os::raw::c_char,
+        info: *const H5L_info2_t,
+        data: *mut c_void,
+    ) -> herr_t {
+        // SAFETY: HDF5 passes a valid name and link info; `data` is the Vec below.
+        let (out, mut info) = unsafe { (&mut *(data as *mut Vec<(String, Option<u64>)>), *info) };
+        let name = unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned();
+        let mut addr: haddr_t = 0;
+        let hard = info.type_ == H5L_type_t::H5L_TYPE_HARD
+            && unsafe { H5VLnative_token_to_addr(group, *info.u.token(), &mut addr) } >= 0;
+        out.push((name, hard.then_some(addr)));
+        0
+    }
+    let mut out: Vec<(String, Option<u64>)> = Vec::new();
+    let mut idx: hsize_t = 0;
+    call(|| unsafe {
+        H5Literate2(
+            group,
+            H5_index_t::H5_INDEX_NAME,
+            H5_iter_order_t::H5_ITER_INC,
+            &mut idx,
+            Some(collect),
+            &mut out as *mut _ as *mut c_void,
+        )
+    })?;
+    Ok(out)
 }
 
 /// Whether every link of `name` exists (H5Lexists fails on a missing

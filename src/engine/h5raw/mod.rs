@@ -191,6 +191,20 @@ impl RawFile {
         })
     }
 
+    /// The data bytes of the attribute `name` of the object whose header
+    /// is at `header_addr`, `None` when it has no such attribute; an
+    /// attribute this reader cannot see for certain (stored densely, or
+    /// with shared parts) is `Unsupported`.
+    pub fn small_attr(&self, header_addr: u64, name: &str) -> Result<Option<Vec<u8>>, RawError> {
+        let msgs = objheader::read_messages(self, header_addr)?;
+        match msgs.attrs.into_iter().find(|(n, _)| n == name.as_bytes()) {
+            Some((_, Some(data))) => Ok(Some(data)),
+            Some((_, None)) => Err(RawError::unsupported("attribute with shared parts")),
+            None if msgs.dense_attrs => Err(RawError::unsupported("dense attribute storage")),
+            None => Ok(None),
+        }
+    }
+
     pub(crate) fn geometry(&self) -> Geometry {
         self.geometry
     }

@@ -1,5 +1,7 @@
-//! Object headers, versions 1 and 2, reduced to the two messages a VDS
-//! needs: the dataspace (0x0001) and the data layout (0x0008).
+//! Object headers, versions 1 and 2, reduced to the messages vh5 reads
+//! without HDF5: a VDS's dataspace (0x0001), fill value (0x0005) and data
+//! layout (0x0008), and small attributes stored in the header (0x000C),
+//! such as a version group's `committed` flag.
 
 use std::collections::HashSet;
 use std::collections::VecDeque;
@@ -12,6 +14,8 @@ const MSG_DATASPACE: u16 = 0x0001;
 const MSG_FILL_OLD: u16 = 0x0004;
 const MSG_FILL: u16 = 0x0005;
 const MSG_LAYOUT: u16 = 0x0008;
+const MSG_ATTR: u16 = 0x000C;
+const MSG_ATTR_INFO: u16 = 0x0015;
 const MSG_CONTINUATION: u16 = 0x0010;
 /// Message types the C library knows are below this.
 const MSG_UNKNOWN: u16 = 0x0019;
@@ -66,6 +70,12 @@ pub(crate) struct Messages {
     /// The same from the pre-1.6 fill value message, used when there is no
     /// newer one (as HDF5 does).
     pub fill_old: Option<Option<Vec<u8>>>,
+    /// Attributes stored in the header, by name: their data bytes, or
+    /// `None` for a form this reader does not decode (shared parts).
+    pub attrs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Some attributes are not in `attrs` (dense storage, or a message
+    /// this reader does not decode): only HDF5 can tell them.
+    pub dense_attrs: bool,
 }
 
 /// One object header chunk still to decode.
@@ -314,6 +324,13 @@ fn decode_chunk(
                 }
                 out.layout = Some(decode_layout(data, g)?);
             }
+            // An attribute this reader cannot decode makes the header's
+            // attributes uncertain, not the rest of the header wrong.
+            MSG_ATTR => match decode_attr(data, g) {
+                Ok(a) if flags & FLAG_SHARED == 0 => out.attrs.push(a),
+                _ => out.dense_attrs = true,
+            },
+            MSG_ATTR_INFO => out.dense_attrs |= has_dense_attrs(data, g).unwrap_or(true),
             MSG_CONTINUATION => {
                 let mut m = Cursor::new(data, "continuation message");
                 let addr = m.uint(g.sizeof_addr)?;
@@ -335,6 +352,57 @@ fn decode_chunk(
         }
     }
     Ok(count)
+}
+
+/// An attribute message: its name, and its data when the datatype and
+/// dataspace are stored in it (not shared).
+fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<Vec<u8>>), RawError> {
+    let mut c = Cursor::new(data, "attribute message");
+    let version = c.u8()?;
+    let flags = c.u8()?;
+    let name_len = usize::from(c.u16()?);
+    let type_len = usize::from(c.u16()?);
+    let space_len = usize::from(c.u16()?);
+    // Version 1 pads each part to 8 bytes; version 3 adds the name's encoding.
+    let padded = |n: usize| if version == 1 { n.div_ceil(8) * 8 } else { n };
+    match version {
+        1 | 2 => {}
+        3 => c.skip(1)?,
+        v => return Err(RawError::format(format!("attribute message version {v}"))),
+    }
+    let name = c.take(padded(name_len))?;
+    let name = name[..name_len]
+        .split(|&b| b == 0)
+        .next()
+        .unwrap_or(&[])
+        .to_vec();
+    let dtype = c.take(padded(type_len))?;
+    let space = c.take(padded(space_len))?;
+    if version > 1 && flags & 0x03 != 0 {
+        return Ok((name, None));
+    }
+    let element = match dtype.get(4..8) {
+        Some(b) => u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64,
+        None => return Err(RawError::format("attribute datatype truncated")),
+    };
+    let count: u64 = decode_dataspace(space, g)?.shape.iter().product();
+    let bytes = count
+        .checked_mul(element)
+        .filter(|&n| n <= c.remaining() as u64)
+        .ok_or_else(|| RawError::format("attribute data truncated"))?;
+    Ok((name, Some(c.take(bytes as usize)?.to_vec())))
+}
+
+/// Whether an attribute info message points to dense attribute storage.
+fn has_dense_attrs(data: &[u8], g: Geometry) -> Result<bool, RawError> {
+    let mut c = Cursor::new(data, "attribute info message");
+    let _version = c.u8()?;
+    let flags = c.u8()?;
+    if flags & 0x01 != 0 {
+        c.skip(2)?; // maximum creation index
+    }
+    let heap = c.uint(g.sizeof_addr)?;
+    Ok(!is_undef(heap, g.sizeof_addr))
 }
 
 fn check_message_flags(flags: u8) -> Result<(), RawError> {
