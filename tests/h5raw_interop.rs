@@ -355,3 +355,27 @@ fn committed_flags_from_the_bytes_equal_hdf5s() {
     }
     assert!(compared >= 30, "only {compared} version groups");
 }
+
+/// The version graph read from the headers' bytes (a read-only open)
+/// equals the one read through HDF5 (a writable open reads no bytes), on
+/// every fixture: names, parents, timestamps as stored, committed flags.
+#[test]
+fn version_graphs_from_the_bytes_equal_hdf5s() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for path in fixture_files() {
+        let Ok(read_only) = vh5::engine::Vh5File::open(path) else {
+            continue;
+        };
+        if !read_only.is_versioned() {
+            continue;
+        }
+        let copy = dir.path().join(path.file_name().unwrap());
+        std::fs::copy(path, &copy).unwrap();
+        let writable = vh5::engine::Vh5File::open_rw(&copy).unwrap();
+        let (a, b) = (read_only.graph().unwrap(), writable.graph().unwrap());
+        assert_eq!(a.all(), b.all(), "{path:?}");
+        compared += a.all().len();
+    }
+    assert!(compared >= 30, "only {compared} versions");
+}

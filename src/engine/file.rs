@@ -157,7 +157,9 @@ impl Vh5File {
         }
         let graph = match self.kind {
             FileKind::Plain => VersionGraph::plain(),
-            FileKind::Versioned { .. } => VersionGraph::load(&self.versions_group()?)?,
+            FileKind::Versioned { .. } => {
+                VersionGraph::load(&self.versions_group()?, self.raw_reader())?
+            }
         };
         Ok(self.graph.get_or_init(|| graph))
     }

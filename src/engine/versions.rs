@@ -7,6 +7,8 @@ use hdf5::Group;
 
 use super::attrs;
 use super::error::{bad_input, Result};
+use super::h5;
+use super::h5raw::RawFile;
 use super::layout::{attr, parse_timestamp, FIRST_VERSION};
 
 /// The implicit single version of a plain HDF5 file.
@@ -39,13 +41,37 @@ impl Version {
     pub(crate) fn read(versions: &Group, name: &str) -> Result<Version> {
         let prev = attrs::string_attr_of(versions, name, attr::PREV_VERSION)?;
         let timestamp_text = attrs::string_attr_of(versions, name, attr::TIMESTAMP)?;
-        Ok(Version {
+        let committed = attrs::bool_attr_of(versions, name, attr::COMMITTED)?.unwrap_or(false);
+        Ok(Version::of(name, prev, timestamp_text, committed))
+    }
+
+    /// The same from the group's header bytes (`header`: its address);
+    /// `None` where the bytes do not tell for certain.
+    fn read_raw(reader: &RawFile, header: u64, name: &str) -> Option<Version> {
+        let prev = reader.string_attr(header, attr::PREV_VERSION).ok()?;
+        let timestamp_text = reader.string_attr(header, attr::TIMESTAMP).ok()?;
+        // numpy's bool: one byte, 0 or 1.
+        let committed = match reader.small_attr(header, attr::COMMITTED).ok()? {
+            Some(b) if b.len() == 1 => b[0] != 0,
+            Some(_) => return None,
+            None => false,
+        };
+        Some(Version::of(name, prev, timestamp_text, committed))
+    }
+
+    fn of(
+        name: &str,
+        prev: Option<String>,
+        timestamp_text: Option<String>,
+        committed: bool,
+    ) -> Version {
+        Version {
             name: name.to_string(),
             prev: prev.filter(|p| p != FIRST_VERSION && !p.is_empty()),
             timestamp: timestamp_text.as_deref().and_then(parse_timestamp),
             timestamp_text,
-            committed: attrs::bool_attr_of(versions, name, attr::COMMITTED)?.unwrap_or(false),
-        })
+            committed,
+        }
     }
 
     /// The timestamp in the CLI's rendering (see [`format_iso`]).
@@ -79,12 +105,23 @@ impl VersionGraph {
         }])
     }
 
-    pub(crate) fn load(versions: &Group) -> Result<VersionGraph> {
+    /// Every version group's three attributes: from the headers' bytes
+    /// when `reader` is given (a read-only file: one link iteration, no
+    /// lookup per name), through HDF5 for what the bytes do not tell.
+    pub(crate) fn load(versions: &Group, reader: Option<&RawFile>) -> Result<VersionGraph> {
         let mut all = Vec::new();
-        for name in versions.member_names()? {
-            if name != FIRST_VERSION {
-                all.push(Version::read(versions, &name)?);
+        for (name, header) in h5::link_addresses(versions.id())? {
+            if name == FIRST_VERSION {
+                continue;
             }
+            let raw = match (reader, header) {
+                (Some(r), Some(h)) => Version::read_raw(r, h, &name),
+                _ => None,
+            };
+            all.push(match raw {
+                Some(v) => v,
+                None => Version::read(versions, &name)?,
+            });
         }
         Ok(VersionGraph::from_versions(all))
     }

@@ -25,6 +25,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::h5::{Block, VirtualMapping};
+use bytes::Cursor;
+use objheader::AttrValue;
 
 use objheader::Layout;
 
@@ -196,9 +198,54 @@ impl RawFile {
     /// attribute this reader cannot see for certain (stored densely, or
     /// with shared parts) is `Unsupported`.
     pub fn small_attr(&self, header_addr: u64, name: &str) -> Result<Option<Vec<u8>>, RawError> {
+        Ok(self.attr_value(header_addr, name)?.map(|v| v.data))
+    }
+
+    /// A string attribute as HDF5 would read it into a C string: a
+    /// variable-length string (from the global heap) or a fixed-length one
+    /// up to its first NUL. Other types are `Unsupported`.
+    pub fn string_attr(&self, header_addr: u64, name: &str) -> Result<Option<String>, RawError> {
+        let Some(v) = self.attr_value(header_addr, name)? else {
+            return Ok(None);
+        };
+        const FIXED_STRING: u8 = 3;
+        const VARIABLE: u8 = 9;
+        let (class, bits) = (v.dtype_head[0] & 0x0f, v.dtype_head[1]);
+        let bytes = match class {
+            // Null-terminated or null-padded (space-padded ones HDF5 trims).
+            FIXED_STRING if bits & 0x0f <= 1 => {
+                v.data.split(|&b| b == 0).next().unwrap_or(&[]).to_vec()
+            }
+            VARIABLE if bits & 0x0f == 1 => self.heap_string(&v.data)?,
+            _ => return Err(RawError::unsupported("attribute is not a plain string")),
+        };
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| RawError::unsupported("attribute string is not UTF-8"))
+    }
+
+    /// A variable-length string's bytes: its length, then its global heap
+    /// object (collection address, index).
+    fn heap_string(&self, data: &[u8]) -> Result<Vec<u8>, RawError> {
+        let mut c = Cursor::new(data, "variable-length string");
+        let len = c.u32()? as usize;
+        let addr = c.uint(self.geometry.sizeof_addr)?;
+        let index = c.u32()?;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let object = gheap::read_object(self, addr, index)?;
+        object
+            .bytes()
+            .get(..len)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| RawError::format("string longer than its heap object"))
+    }
+
+    fn attr_value(&self, header_addr: u64, name: &str) -> Result<Option<AttrValue>, RawError> {
         let msgs = objheader::read_messages(self, header_addr)?;
         match msgs.attrs.into_iter().find(|(n, _)| n == name.as_bytes()) {
-            Some((_, Some(data))) => Ok(Some(data)),
+            Some((_, Some(value))) => Ok(Some(value)),
             Some((_, None)) => Err(RawError::unsupported("attribute with shared parts")),
             None if msgs.dense_attrs => Err(RawError::unsupported("dense attribute storage")),
             None => Ok(None),

@@ -60,6 +60,14 @@ pub enum Layout {
     Other(u8),
 }
 
+/// An attribute's stored value: the first 8 bytes of its datatype message
+/// (class, class bits, element size) and its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttrValue {
+    pub dtype_head: [u8; 8],
+    pub data: Vec<u8>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Messages {
     pub dataspace: Option<Dataspace>,
@@ -70,9 +78,9 @@ pub(crate) struct Messages {
     /// The same from the pre-1.6 fill value message, used when there is no
     /// newer one (as HDF5 does).
     pub fill_old: Option<Option<Vec<u8>>>,
-    /// Attributes stored in the header, by name: their data bytes, or
-    /// `None` for a form this reader does not decode (shared parts).
-    pub attrs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Attributes stored in the header, by name: their value, or `None`
+    /// for a form this reader does not decode (shared parts).
+    pub attrs: Vec<(Vec<u8>, Option<AttrValue>)>,
     /// Some attributes are not in `attrs` (dense storage, or a message
     /// this reader does not decode): only HDF5 can tell them.
     pub dense_attrs: bool,
@@ -356,7 +364,7 @@ fn decode_chunk(
 
 /// An attribute message: its name, and its data when the datatype and
 /// dataspace are stored in it (not shared).
-fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<Vec<u8>>), RawError> {
+fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<AttrValue>), RawError> {
     let mut c = Cursor::new(data, "attribute message");
     let version = c.u8()?;
     let flags = c.u8()?;
@@ -381,16 +389,20 @@ fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<Vec<u8>>), R
     if version > 1 && flags & 0x03 != 0 {
         return Ok((name, None));
     }
-    let element = match dtype.get(4..8) {
-        Some(b) => u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64,
+    let dtype_head: [u8; 8] = match dtype.get(..8) {
+        Some(b) => b.try_into().expect("8 bytes"),
         None => return Err(RawError::format("attribute datatype truncated")),
     };
+    let element = u64::from(u32::from_le_bytes(
+        dtype_head[4..8].try_into().expect("4 bytes"),
+    ));
     let count: u64 = decode_dataspace(space, g)?.shape.iter().product();
     let bytes = count
         .checked_mul(element)
         .filter(|&n| n <= c.remaining() as u64)
         .ok_or_else(|| RawError::format("attribute data truncated"))?;
-    Ok((name, Some(c.take(bytes as usize)?.to_vec())))
+    let data = c.take(bytes as usize)?.to_vec();
+    Ok((name, Some(AttrValue { dtype_head, data })))
 }
 
 /// Whether an attribute info message points to dense attribute storage.
