@@ -14,7 +14,7 @@ use super::h5;
 use super::h5raw::RawFile;
 use super::h5write::{self, Target};
 use super::layout::{attr, FIRST_VERSION};
-use super::versions::Version;
+use super::versions::{committed_from_bytes, Version};
 
 /// What a write found and removed before starting.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -130,14 +130,12 @@ impl Vh5File {
                 continue;
             }
             let from_bytes = match (&reader, addr) {
-                (Some(r), Some(a)) => r.small_attr(a, attr::COMMITTED).ok(),
+                (Some(r), Some(a)) => committed_from_bytes(r, a),
                 _ => None,
             };
             let committed = match from_bytes {
-                // numpy's bool: one byte, 0 or 1.
-                Some(Some(b)) if b.len() == 1 => b[0] != 0,
-                Some(None) => false,
-                _ => attrs::bool_attr_of(&versions, &name, attr::COMMITTED)?.unwrap_or(false),
+                Some(c) => c,
+                None => attrs::bool_attr_of(&versions, &name, attr::COMMITTED)?.unwrap_or(false),
             };
             if !committed {
                 return Ok(true);

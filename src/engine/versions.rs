@@ -50,12 +50,7 @@ impl Version {
     fn read_raw(reader: &RawFile, header: u64, name: &str) -> Option<Version> {
         let prev = reader.string_attr(header, attr::PREV_VERSION).ok()?;
         let timestamp_text = reader.string_attr(header, attr::TIMESTAMP).ok()?;
-        // numpy's bool: one byte, 0 or 1.
-        let committed = match reader.small_attr(header, attr::COMMITTED).ok()? {
-            Some(b) if b.len() == 1 => b[0] != 0,
-            Some(_) => return None,
-            None => false,
-        };
+        let committed = committed_from_bytes(reader, header)?;
         Some(Version::of(name, prev, timestamp_text, committed))
     }
 
@@ -77,6 +72,17 @@ impl Version {
     /// The timestamp in the CLI's rendering (see [`format_iso`]).
     pub fn timestamp_iso(&self) -> Option<String> {
         self.timestamp.as_ref().map(format_iso)
+    }
+}
+
+/// A version group's `committed` flag from its header's bytes (absent:
+/// not committed); `None` where the bytes do not tell for certain.
+pub(crate) fn committed_from_bytes(reader: &RawFile, header: u64) -> Option<bool> {
+    // numpy's bool: one byte, 0 or 1.
+    match reader.small_attr(header, attr::COMMITTED).ok()? {
+        Some(b) if b.len() == 1 => Some(b[0] != 0),
+        Some(_) => None,
+        None => Some(false),
     }
 }
 
