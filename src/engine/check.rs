@@ -857,8 +857,14 @@ impl Decoder {
         match self.pipeline.decode(bytes, mask, whole) {
             Err(e) => outcome = Outcome::Unreadable(e.message),
             Ok(chunk) => {
-                for extent in extents {
-                    let cells = leading_box(chunk.clone(), &self.chunks, extent, size);
+                // Usually one extent: the chunk is copied only for the others.
+                let mut chunk = Some(chunk);
+                for (i, extent) in extents.iter().enumerate() {
+                    let whole = match i + 1 == extents.len() {
+                        true => chunk.take().unwrap_or_default(),
+                        false => chunk.clone().unwrap_or_default(),
+                    };
+                    let cells = leading_box(whole, &self.chunks, extent, size);
                     decoded = cells.len() as u64;
                     let grid = ValueGrid::from_bytes(self.dtype.clone(), extent.clone(), cells);
                     outcome = match digest(&grid) {

@@ -6,9 +6,19 @@
 //! deflate (gzip), shuffle and fletcher32. `Pipeline::new` says `None` for
 //! any other filter, and the caller reads through HDF5 instead.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::error::{Error, Result};
 use super::grid::{flat, grid_positions};
 use super::layout::{FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE};
+
+/// Chunks inflated here since the process started: lets tests prove that
+/// the reads meant to bypass HDF5's pipeline do.
+static INFLATED: AtomicU64 = AtomicU64::new(0);
+
+pub fn inflated_chunks() -> u64 {
+    INFLATED.load(Ordering::Relaxed)
+}
 
 /// The decodable filters of a dataset, in pipeline (encoding) order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +75,7 @@ impl Pipeline {
 /// zlib-wrapped deflate, as HDF5's deflate filter writes it, of at most
 /// `capacity` bytes.
 fn inflate(stored: &[u8], capacity: usize) -> Result<Vec<u8>> {
+    INFLATED.fetch_add(1, Ordering::Relaxed);
     let mut out = vec![0u8; capacity];
     let mut d = libdeflater::Decompressor::new();
     match d.zlib_decompress(stored, &mut out) {
