@@ -2,7 +2,30 @@
 //! each durable step; `VH5_FAULT=error:N` makes the N-th step fail,
 //! `crash:N` aborts the process there (no cleanup, like a power cut).
 
+use std::fs::OpenOptions;
+
 use super::error::{Error, Result};
+use super::h5;
+
+/// Room past the allocated end for what a flush itself allocates.
+const FLUSH_SLACK: u64 = 1 << 20;
+
+/// Makes the file on disk at least as long as the space HDF5 has allocated
+/// (plus slack) before a flush. HDF5's flush writes the superblock, whose
+/// end-of-file address is that allocated end, before it extends the file
+/// to it; a process killed in between would leave a file HDF5 refuses to
+/// open as truncated. The flush trims the file back to the allocated end.
+fn cover_allocated(file: &hdf5::File) -> Result<()> {
+    let end = h5::allocated_end(file.id())? + FLUSH_SLACK;
+    let extend = || -> std::io::Result<()> {
+        let disk = OpenOptions::new().write(true).open(file.filename())?;
+        if disk.metadata()?.len() < end {
+            disk.set_len(end)?;
+        }
+        Ok(())
+    };
+    extend().map_err(|e| Error::runtime(format!("{}: {e}", file.filename())))
+}
 
 pub struct Faults {
     at: Option<(bool, usize)>,
@@ -20,6 +43,7 @@ impl Faults {
 
     /// Flushes the file, then fails or aborts if this is the chosen step.
     pub fn step(&mut self, file: &hdf5::File, what: &str) -> Result<()> {
+        cover_allocated(file)?;
         file.flush()?;
         self.step += 1;
         match self.at {

@@ -105,6 +105,7 @@ extern "C" {
     // Native VOL call (HDF5 >= 1.12) that hdf5-metno-sys does not bind.
     fn H5VLnative_token_to_addr(loc_id: hid_t, token: H5O_token_t, addr: *mut haddr_t) -> herr_t;
     // HDF5 >= 1.10.2, not bound either.
+    fn H5Fget_eoa(file_id: hid_t, eoa: *mut haddr_t) -> herr_t;
     fn H5Dget_chunk_storage_size(
         dset_id: hid_t,
         offset: *const hsize_t,
@@ -136,6 +137,14 @@ pub fn read_stored_chunk(ds: hid_t, offset: &[usize]) -> hdf5::Result<Option<(Ve
     })?;
     buf.truncate(len);
     Ok(Some((buf, mask)))
+}
+
+/// The end of the space HDF5 has allocated in an open file (its EOA),
+/// which the next flush writes into the superblock as the file's end.
+pub fn allocated_end(file: hid_t) -> hdf5::Result<u64> {
+    let mut eoa: haddr_t = 0;
+    call(|| unsafe { H5Fget_eoa(file, &mut eoa) })?;
+    Ok(eoa)
 }
 
 /// The bytes the chunk of a chunked dataset that starts at `offset` takes
