@@ -44,6 +44,15 @@ fn fixture(name: &str) -> PathBuf {
         .clone()
 }
 
+/// Opens a fixture through HDF5 the way vh5's readers do (no file lock):
+/// tests running beside each other open the same files, and HDF5 refuses
+/// a second open of one file with other locking flags.
+fn open_h5(path: impl AsRef<std::path::Path>) -> hdf5::Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+}
+
 /// Every dataset path in a file, found through `h5::object_addr`.
 fn datasets(file: &hdf5::File) -> Vec<(String, u64)> {
     let mut out = Vec::new();
@@ -89,7 +98,7 @@ struct Tally {
 fn compare_file(path: &Path, tally: &mut Tally) {
     let label = path.file_name().unwrap().to_string_lossy().into_owned();
     let raw = RawFile::open(path).unwrap();
-    let file = hdf5::File::open(path).unwrap();
+    let file = open_h5(path).unwrap();
     for (name, addr) in datasets(&file) {
         let what = format!("{label}:{name}");
         tally.datasets += 1;
@@ -172,7 +181,7 @@ fn libver_latest_files_use_the_new_encodings() {
 
 #[test]
 fn object_addr_reports_missing_links() {
-    let file = hdf5::File::open(fixture("big.h5")).unwrap();
+    let file = open_h5(fixture("big.h5")).unwrap();
     for missing in ["/nope", "/nope/deeper", "/_version_data/nope/x", "nope"] {
         assert_eq!(
             h5::object_addr(file.id(), missing).unwrap(),
@@ -192,7 +201,7 @@ fn object_addr_reports_missing_links() {
 fn a_large_version_has_one_mapping_per_chunk() {
     let path = fixture("big.h5");
     let raw = RawFile::open(&path).unwrap();
-    let file = hdf5::File::open(&path).unwrap();
+    let file = open_h5(&path).unwrap();
     let (addr, _) = h5::object_addr(file.id(), "/_version_data/versions/v1/big")
         .unwrap()
         .unwrap();
@@ -208,7 +217,7 @@ fn a_large_version_has_one_mapping_per_chunk() {
 fn timing_raw_vs_c() {
     use std::time::Instant;
     let path = fixture("big.h5");
-    let file = hdf5::File::open(&path).unwrap();
+    let file = open_h5(&path).unwrap();
     let raw = RawFile::open(&path).unwrap();
     let name = "/_version_data/versions/v1/big";
     let median = |mut v: Vec<f64>| {
@@ -340,7 +349,7 @@ fn datasets_from_bytes_equal_hdf5s() {
 fn committed_flags_from_the_bytes_equal_hdf5s() {
     let mut compared = 0;
     for path in fixture_files() {
-        let file = hdf5::File::open(path).unwrap();
+        let file = open_h5(path).unwrap();
         let Ok(versions) = file.group("/_version_data/versions") else {
             continue;
         };

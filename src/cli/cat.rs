@@ -43,7 +43,12 @@ pub fn read_target(
 
 /// The `cat --json` document.
 pub fn cat_json(grid: &ValueGrid) -> serde_json::Value {
-    json!({"shape": grid.shape, "dtype": grid.dtype.numpy(), "data": grid.to_json()})
+    // Built by hand: `json!` would serialize the data tree a second time.
+    let mut doc = serde_json::Map::new();
+    doc.insert("shape".into(), json!(grid.shape));
+    doc.insert("dtype".into(), json!(grid.dtype.numpy()));
+    doc.insert("data".into(), grid.to_json());
+    serde_json::Value::Object(doc)
 }
 
 pub fn run(

@@ -9,13 +9,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::chunkmap::ChunkMap;
+use super::chunkmap::{ChunkMap, MapBuilder};
 pub use super::chunkmemo::RegionUse;
 use super::error::{Error, Result};
 use super::file::Vh5File;
 use super::h5::Block;
 use super::h5::{self, ObjType};
-use super::h5raw::{RawFile, VdsLayout};
+use super::h5raw::{RawError, RawFile, VdsLayout};
 use super::layout;
 use super::storage::raw_chunks;
 use super::versions::Version;
@@ -204,15 +204,51 @@ impl Vh5File {
     /// file's bytes: what opening it through HDF5 would tell, without
     /// decoding every mapping twice. `None` as for `raw_chunk_map`.
     pub(crate) fn raw_vds(&self, version: &str, path: &str) -> Option<RawVds> {
-        let (vds, raw_path) = self.raw_layout(version, path)?;
-        let chunks = self.raw_chunks(&raw_path).ok()?;
-        let shape = vds.shape.iter().map(|&d| d as usize).collect();
-        let mappings: Vec<_> = vds.mappings.into_iter().map(|m| m.into_mapping()).collect();
-        let map = ChunkMap::from_mappings(shape, chunks, raw_path, &mappings).ok()?;
+        let reader = self.raw_reader()?;
+        let head = reader
+            .vds_header(self.dataset_header(version, path)?)
+            .ok()?;
+        let shape: Vec<usize> = head.shape.iter().map(|&d| d as usize).collect();
+        // Started at the first mapping, which names the one `raw_data`.
+        let mut builder: Option<(Arc<str>, MapBuilder)> = None;
+        let not_ours = || RawError::unsupported("not versioned-hdf5's layout");
+        head.visit_mappings(|m| {
+            if &**m.source_file != "." {
+                return Err(not_ours());
+            }
+            let (raw, map) = match &mut builder {
+                Some(b) => b,
+                None => {
+                    let raw = m.source_dataset.clone();
+                    let chunks = self.raw_chunks(&raw).map_err(|_| not_ours())?;
+                    let map = MapBuilder::new(shape.clone(), chunks, raw.to_string());
+                    builder.insert((raw, map))
+                }
+            };
+            if *raw != *m.source_dataset {
+                return Err(not_ours());
+            }
+            let (v, s) = (m.virtual_block, m.source_block);
+            map.add_parts(v.start(), v.count(), s.start(), s.count())
+                .map_err(|_| not_ours())
+        })
+        .ok()?;
+        let map = match builder {
+            Some((_, map)) => map.finish(),
+            None => {
+                let raw = layout::raw_data_path(path);
+                let chunks = self.raw_chunks(&raw).ok()?;
+                MapBuilder::new(shape, chunks, raw).finish()
+            }
+        };
         Some(RawVds {
             map: Arc::new(map),
-            maxshape: vds.maxshape.iter().map(|m| m.map(|d| d as usize)).collect(),
-            fill: vds.fill,
+            maxshape: head
+                .maxshape
+                .iter()
+                .map(|m| m.map(|d| d as usize))
+                .collect(),
+            fill: head.fill,
         })
     }
 

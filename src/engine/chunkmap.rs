@@ -83,42 +83,45 @@ impl ChunkMap {
         raw_data: String,
         mappings: &[VirtualMapping],
     ) -> Result<ChunkMap> {
-        let mut map = ChunkMap {
-            shape,
-            chunks,
-            raw_data,
-            slots: Slots::General(BTreeMap::new()),
-        };
-        let placed = mappings
-            .iter()
-            .map(|m| Ok((map.position_of(m)?, &m.source_block)))
-            .collect::<Result<Vec<_>>>()?;
-        let compact: Option<Vec<(usize, u32)>> = placed
-            .iter()
-            .map(|(index, block)| Some((map.flat_of(index)?, map.slot_of(index, block)?)))
-            .collect();
-        match compact.and_then(|entries| compact_slots(&map.shape, &map.chunks, &entries)) {
-            Some(slots) => map.slots = slots,
-            None => placed
-                .into_iter()
-                .for_each(|(index, block)| map.insert(index, block.clone())),
+        let mut builder = MapBuilder::new(shape, chunks, raw_data);
+        for m in mappings {
+            builder.add(&m.virtual_block, &m.source_block)?;
         }
-        Ok(map)
+        Ok(builder.finish())
     }
 
-    /// The grid position a mapping covers exactly.
-    fn position_of(&self, m: &VirtualMapping) -> Result<Vec<usize>> {
-        let start = &m.virtual_block.start;
-        let index = self
-            .grid()
-            .aligned_index(start)
-            .ok_or_else(|| Error::bad_file(format!("misaligned chunk mapping at {start:?}")))?;
-        if m.virtual_block.count != self.chunk_extent(&index) {
-            return Err(Error::bad_file(format!(
-                "mapping at {start:?} does not cover exactly one chunk"
-            )));
+    /// The grid position and flat index of a block that covers exactly one
+    /// chunk (as a versioned-hdf5 mapping does), without allocating.
+    fn place(&self, start: &[usize], count: &[usize]) -> Result<usize> {
+        let misplaced = || Error::bad_file(format!("misaligned chunk mapping at {start:?}"));
+        if start.len() != self.shape.len() || count.len() != start.len() {
+            return Err(misplaced());
         }
-        Ok(index)
+        let mut k = 0;
+        for d in 0..start.len() {
+            let (c, n) = (self.chunks[d], self.shape[d]);
+            if c == 0 || !start[d].is_multiple_of(c) {
+                return Err(misplaced());
+            }
+            if count[d] != c.min(n.saturating_sub(start[d])) {
+                return Err(Error::bad_file(format!(
+                    "mapping at {start:?} does not cover exactly one chunk"
+                )));
+            }
+            k = k * n.div_ceil(c) + start[d] / c;
+        }
+        Ok(k)
+    }
+
+    /// The slot a region read by the chunk at flat index `k` is, if it is
+    /// one in versioned-hdf5's layout: a whole slot, trimmed as the chunk.
+    fn slot_for(&self, start: &[usize], count: &[usize], chunk_count: &[usize]) -> Option<u32> {
+        let (&c0, (&row, rest)) = (self.chunks.first()?, start.split_first()?);
+        let aligned = c0 > 0 && row % c0 == 0 && rest.iter().all(|&s| s == 0);
+        let slot = u32::try_from(row / c0.max(1))
+            .ok()
+            .filter(|&s| s < u32::MAX)?;
+        (aligned && start.len() == self.shape.len() && count == chunk_count).then_some(slot)
     }
 
     /// The dataset's chunk grid.
@@ -349,6 +352,81 @@ impl ChunkMap {
             .filter(|(_, &c)| c != 0)
             .map(|(k, &c)| (k, c - 1));
         dense.chain(sparse.iter().map(|&(k, s)| (k as usize, s)))
+    }
+}
+
+/// Builds a map one mapping at a time, in the compact form while every
+/// region is a versioned-hdf5 slot (nothing allocated per mapping), else
+/// in the general form.
+pub(crate) struct MapBuilder {
+    map: ChunkMap,
+    /// (flat index, slot) so far; `None` once a region is not a slot.
+    compact: Option<Vec<(usize, u32)>>,
+}
+
+impl MapBuilder {
+    pub(crate) fn new(shape: Vec<usize>, chunks: Vec<usize>, raw_data: String) -> MapBuilder {
+        MapBuilder {
+            map: ChunkMap {
+                shape,
+                chunks,
+                raw_data,
+                slots: Slots::General(BTreeMap::new()),
+            },
+            compact: Some(Vec::new()),
+        }
+    }
+
+    /// Adds the mapping of the chunk `virt` covers to the `raw_data`
+    /// region `source`; a later mapping of one position replaces it.
+    pub(crate) fn add(&mut self, virt: &Block, source: &Block) -> Result<()> {
+        self.add_parts(&virt.start, &virt.count, &source.start, &source.count)
+    }
+
+    pub(crate) fn add_parts(
+        &mut self,
+        vstart: &[usize],
+        vcount: &[usize],
+        sstart: &[usize],
+        scount: &[usize],
+    ) -> Result<()> {
+        let k = self.map.place(vstart, vcount)?;
+        let slot = self.map.slot_for(sstart, scount, vcount);
+        match (&mut self.compact, slot) {
+            (Some(entries), Some(slot)) => entries.push((k, slot)),
+            (compact, _) => {
+                if let Some(entries) = compact.take() {
+                    let grid = self.map.grid_shape();
+                    for (k, slot) in entries {
+                        let index = unflat(k, &grid);
+                        let region = self.map.region(&index, slot);
+                        self.map.insert(index, region);
+                    }
+                }
+                let region = Block {
+                    start: sstart.to_vec(),
+                    count: scount.to_vec(),
+                };
+                self.map.insert(unflat(k, &self.map.grid_shape()), region);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> ChunkMap {
+        if let Some(entries) = &self.compact {
+            match compact_slots(&self.map.shape, &self.map.chunks, entries) {
+                Some(slots) => self.map.slots = slots,
+                None => {
+                    for &(k, slot) in entries {
+                        let index = unflat(k, &self.map.grid_shape());
+                        let region = self.map.region(&index, slot);
+                        self.map.insert(index, region);
+                    }
+                }
+            }
+        }
+        self.map
     }
 }
 

@@ -175,6 +175,58 @@ pub fn selection_parts(sel: &Selection, chunks: &[usize]) -> Vec<Vec<AxisPart>> 
     cartesian(&parts)
 }
 
+/// One chunk's share of a selection: `count` cells per axis, `step` apart,
+/// from `within` the chunk, landing at `at` in the selection's buffer.
+pub struct ChunkPart<'a> {
+    pub within: &'a [usize],
+    pub step: &'a [usize],
+    pub count: &'a [usize],
+    pub at: &'a [usize],
+}
+
+impl ChunkPart<'_> {
+    /// Copies the part from a whole decoded chunk (C order, `chunks`) into
+    /// `buf`, the selection's C-order buffer of shape `counts`; elements are
+    /// `size` bytes.
+    pub fn copy(
+        &self,
+        chunk: &[u8],
+        chunks: &[usize],
+        size: usize,
+        buf: &mut [u8],
+        counts: &[usize],
+    ) {
+        let rank = chunks.len();
+        let strides = |shape: &[usize]| -> Vec<usize> {
+            let mut s = vec![size; rank];
+            for d in (0..rank.saturating_sub(1)).rev() {
+                s[d] = s[d + 1] * shape[d + 1];
+            }
+            s
+        };
+        let (src_stride, dst_stride) = (strides(chunks), strides(counts));
+        let last = rank - 1;
+        let (n, inner_step) = (self.count[last], self.step[last]);
+        for lead in grid_positions(&self.count[..last]) {
+            let mut src = (self.within[last]) * src_stride[last];
+            let mut dst = self.at[last] * dst_stride[last];
+            for (d, &i) in lead.iter().enumerate() {
+                src += (self.within[d] + i * self.step[d]) * src_stride[d];
+                dst += (self.at[d] + i) * dst_stride[d];
+            }
+            if inner_step == 1 {
+                buf[dst..dst + n * size].copy_from_slice(&chunk[src..src + n * size]);
+                continue;
+            }
+            for k in 0..n {
+                let from = src + k * inner_step * size;
+                buf[dst + k * size..dst + (k + 1) * size]
+                    .copy_from_slice(&chunk[from..from + size]);
+            }
+        }
+    }
+}
+
 /// Every combination of one part per axis (C order).
 fn cartesian(parts: &[Vec<AxisPart>]) -> Vec<Vec<AxisPart>> {
     parts.iter().fold(vec![Vec::new()], |acc, axis| {
@@ -327,5 +379,33 @@ mod tests {
             .map(|c| c.iter().map(|p| p.chunk).collect())
             .collect();
         assert_eq!(idx, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
+    }
+
+    #[test]
+    fn chunk_part_copies_a_strided_box() {
+        // A 4x5 chunk of two-byte elements numbered 0..20.
+        let chunk: Vec<u8> = (0u8..20).flat_map(|e| [e, 100]).collect();
+        // Rows 1 and 3, columns 0, 2, 4, into a 3x4 buffer at (1, 1).
+        let part = ChunkPart {
+            within: &[1, 0],
+            step: &[2, 2],
+            count: &[2, 3],
+            at: &[1, 1],
+        };
+        let mut buf = vec![0u8; 3 * 4 * 2];
+        part.copy(&chunk, &[4, 5], 2, &mut buf, &[3, 4]);
+        let elements: Vec<u8> = buf.chunks(2).map(|e| e[0]).collect();
+        assert_eq!(elements, vec![0, 0, 0, 0, 0, 5, 7, 9, 0, 15, 17, 19]);
+        assert!(buf.chunks(2).all(|e| e[0] == 0 || e[1] == 100));
+        // One axis, contiguous.
+        let part = ChunkPart {
+            within: &[2],
+            step: &[1],
+            count: &[3],
+            at: &[0],
+        };
+        let mut buf = vec![0u8; 3];
+        part.copy(&[9, 8, 7, 6, 5, 4], &[6], 1, &mut buf, &[3]);
+        assert_eq!(buf, vec![7, 6, 5]);
     }
 }

@@ -6,7 +6,7 @@ use super::codec::Pipeline;
 use super::dataset::{Dataset, Source};
 use super::dtype::Dtype;
 use super::error::{Error, Result};
-use super::grid::selection_parts;
+use super::grid::{selection_parts, ChunkPart};
 use super::h5::{self, Hyperslab};
 use super::refs;
 use super::slice::{reverse_axes, AxisSel, Selection};
@@ -47,7 +47,10 @@ impl Dataset {
     /// chunk reads (staging and diff use this).
     pub fn read_chunked(&self, sel: &Selection) -> Result<ValueGrid> {
         let mem_type = h5::dataset_type(self.h5.id())?;
-        self.read_chunks_as(sel, &self.meta.dtype, &self.meta.fill, mem_type.id())
+        // The memory type is the stored type, so chunks `codec` can decode
+        // need no HDF5 pipeline or conversion: their bytes are copied as is.
+        let here = self.pipeline().filter(|_| !self.meta.dtype.has_refs());
+        self.read_chunks_as(sel, &self.meta.dtype, &self.meta.fill, mem_type.id(), here)
     }
 
     /// Reads through the chunk map converting to `dtype` with HDF5's own
@@ -60,15 +63,18 @@ impl Dataset {
         fill: &ValueGrid,
     ) -> Result<ValueGrid> {
         let mem_type = dtype.to_type_id()?;
-        self.read_chunks_as(sel, dtype, fill, mem_type.id())
+        self.read_chunks_as(sel, dtype, fill, mem_type.id(), None)
     }
 
+    /// `decode_here`: the chunks' decoder when their stored bytes can be
+    /// decoded outside HDF5 and copied without conversion.
     fn read_chunks_as(
         &self,
         sel: &Selection,
         dtype: &Dtype,
         fill: &ValueGrid,
         mem_type: hid_t,
+        decode_here: Option<Pipeline>,
     ) -> Result<ValueGrid> {
         let map = match &self.source {
             Source::Chunked { .. } => self.chunk_map()?,
@@ -94,25 +100,57 @@ impl Dataset {
                     continue;
                 };
                 let origin = map.chunk_start(&index);
-                let file = Hyperslab {
-                    start: (0..combo.len())
-                        .map(|d| {
-                            let a = &asc.axes[d];
-                            let first = a.start + combo[d].lo * a.step as usize;
-                            block.start[d] + first - origin[d]
-                        })
-                        .collect(),
-                    stride: asc.axes.iter().map(|a| a.step as usize).collect(),
-                    count: combo.iter().map(|p| p.hi - p.lo).collect(),
+                // Where the part starts inside the chunk.
+                let within: Vec<usize> = (0..combo.len())
+                    .map(|d| {
+                        asc.axes[d].start + combo[d].lo * asc.axes[d].step as usize - origin[d]
+                    })
+                    .collect();
+                let part = ChunkPart {
+                    within: &within,
+                    step: &asc.axes.iter().map(|a| a.step as usize).collect::<Vec<_>>(),
+                    count: &combo.iter().map(|p| p.hi - p.lo).collect::<Vec<_>>(),
+                    at: &combo.iter().map(|p| p.lo).collect::<Vec<_>>(),
                 };
-                let mem = Hyperslab {
-                    start: combo.iter().map(|p| p.lo).collect(),
-                    stride: vec![1; combo.len()],
-                    count: file.count.clone(),
+                let read = match &decode_here {
+                    Some(pipeline) if chunk_aligned(&block.start, &map.chunks) => self
+                        .copy_decoded(
+                            raw.id(),
+                            pipeline,
+                            &block.start,
+                            &map.chunks,
+                            &part,
+                            counts,
+                            buf,
+                        )
+                        .transpose(),
+                    _ => None,
                 };
-                h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf).map_err(|e| {
+                read.unwrap_or_else(|| {
+                    let file = Hyperslab {
+                        start: (0..combo.len())
+                            .map(|d| block.start[d] + within[d])
+                            .collect(),
+                        stride: part.step.to_vec(),
+                        count: part.count.to_vec(),
+                    };
+                    let mem = Hyperslab {
+                        start: part.at.to_vec(),
+                        stride: vec![1; combo.len()],
+                        count: part.count.to_vec(),
+                    };
+                    Ok(h5::read_hyperslab(
+                        raw.id(),
+                        mem_type,
+                        &file,
+                        counts,
+                        &mem,
+                        buf,
+                    )?)
+                })
+                .map_err(|e| {
                     let slot = block.start[0] / map.chunks[0];
-                    Error::from(e).context(format!(
+                    e.context(format!(
                         "{}: chunk {index:?} (raw slot {slot}) cannot be read, \
                          the file may be damaged (vh5 check tells)",
                         self.meta.path
@@ -124,6 +162,28 @@ impl Dataset {
         })
     }
 
+    /// Reads the stored chunk at `start` of `raw_data`, decodes it with
+    /// `pipeline` and copies `part` of it into `buf` (C order, `counts`).
+    /// `None` when the chunk is not allocated: HDF5 then says what it reads.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_decoded(
+        &self,
+        raw: hid_t,
+        pipeline: &Pipeline,
+        start: &[usize],
+        chunks: &[usize],
+        part: &ChunkPart,
+        counts: &[usize],
+        buf: &mut [u8],
+    ) -> Result<Option<()>> {
+        let Some((stored, mask)) = h5::read_stored_chunk(raw, start)? else {
+            return Ok(None);
+        };
+        let size = self.meta.dtype.size();
+        let chunk = pipeline.decode(stored, mask, chunks.iter().product::<usize>() * size)?;
+        part.copy(&chunk, chunks, size, buf, counts);
+        Ok(Some(()))
+    }
     /// One HDF5 read of the whole (ascending) selection from the dataset.
     fn read_direct(
         &self,
@@ -270,6 +330,12 @@ impl Dataset {
         }
         Ok(())
     }
+}
+
+/// Whether a `raw_data` block starts on a chunk boundary (versioned-hdf5's
+/// slots always do), so that it is one stored chunk.
+fn chunk_aligned(start: &[usize], chunks: &[usize]) -> bool {
+    start.iter().zip(chunks).all(|(s, c)| s % c == 0)
 }
 
 fn whole(counts: &[usize]) -> Hyperslab {

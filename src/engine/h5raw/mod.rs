@@ -19,6 +19,8 @@ mod objheader;
 mod selection;
 mod vds;
 
+pub(crate) use vds::MappingView;
+
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -68,6 +70,35 @@ pub struct VdsLayout {
     pub fill: Option<Vec<u8>>,
 }
 
+/// A virtual dataset's dataspace and fill value, with its mapping list
+/// still encoded.
+pub(crate) struct VdsHeader {
+    pub shape: Vec<u64>,
+    pub maxshape: Vec<Option<u64>>,
+    pub fill: Option<Vec<u8>>,
+    mapping_list: Option<gheap::HeapObject>,
+    geometry: Geometry,
+}
+
+impl VdsHeader {
+    /// Decodes the mappings, handing each to `each` in file order.
+    pub(crate) fn visit_mappings(
+        &self,
+        each: impl FnMut(MappingView<'_>) -> Result<(), RawError>,
+    ) -> Result<(), RawError> {
+        match &self.mapping_list {
+            None => Ok(()),
+            Some(list) => vds::visit(
+                list.bytes(),
+                self.geometry,
+                &self.shape,
+                &self.maxshape,
+                each,
+            ),
+        }
+    }
+}
+
 /// One mapping, its selections reduced to the single block each one is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMapping {
@@ -85,14 +116,6 @@ impl RawMapping {
         VirtualMapping {
             virtual_block: self.virtual_block.clone(),
             source_block: self.source_block.clone(),
-        }
-    }
-
-    /// Like [`RawMapping::to_mapping`], without copying the blocks.
-    pub fn into_mapping(self) -> VirtualMapping {
-        VirtualMapping {
-            virtual_block: self.virtual_block,
-            source_block: self.source_block,
         }
     }
 }
@@ -166,6 +189,22 @@ impl RawFile {
     /// is at `header_addr` (an address as HDF5 reports it, relative to the
     /// base address: `H5VLnative_token_to_addr` of the object's token).
     pub fn vds_layout(&self, header_addr: u64) -> Result<VdsLayout, RawError> {
+        let head = self.vds_header(header_addr)?;
+        let mappings = match &head.mapping_list {
+            None => Vec::new(),
+            Some(list) => vds::decode(list.bytes(), self.geometry, &head.shape, &head.maxshape)?,
+        };
+        Ok(VdsLayout {
+            shape: head.shape,
+            maxshape: head.maxshape,
+            mappings,
+            fill: head.fill,
+        })
+    }
+
+    /// A virtual dataset's object header, its mapping list read but not
+    /// yet decoded (`VdsHeader::visit_mappings` decodes it).
+    pub(crate) fn vds_header(&self, header_addr: u64) -> Result<VdsHeader, RawError> {
         let msgs = objheader::read_messages(self, header_addr)?;
         let space = msgs.dataspace.ok_or_else(|| {
             RawError::format("object header has no dataspace message (not a dataset?)")
@@ -173,23 +212,23 @@ impl RawFile {
         let layout = msgs
             .layout
             .ok_or_else(|| RawError::format("object header has no layout message"))?;
-        let (heap_addr, heap_index) = match layout {
-            Layout::Virtual { heap_addr, index } => (heap_addr, index),
+        let mapping_list = match layout {
+            // No heap object: a VDS without mappings.
+            Layout::Virtual {
+                heap_addr: None, ..
+            } => None,
+            Layout::Virtual {
+                heap_addr: Some(addr),
+                index,
+            } => Some(gheap::read_object(self, addr, index)?),
             Layout::Other(class) => return Err(RawError::NotVirtual(class)),
         };
-        let mappings = match heap_addr {
-            // No heap object: a VDS without mappings.
-            None => Vec::new(),
-            Some(addr) => {
-                let object = gheap::read_object(self, addr, heap_index)?;
-                vds::decode(object.bytes(), self.geometry, &space.shape, &space.maxshape)?
-            }
-        };
-        Ok(VdsLayout {
+        Ok(VdsHeader {
             shape: space.shape,
             maxshape: space.maxshape,
-            mappings,
             fill: msgs.fill.or(msgs.fill_old).flatten(),
+            mapping_list,
+            geometry: self.geometry,
         })
     }
 

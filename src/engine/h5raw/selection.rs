@@ -13,6 +13,9 @@ const SEL_ALL: u32 = 3;
 const HYPER_REGULAR: u8 = 0x01;
 /// `H5S_MAX_RANK`.
 const MAX_RANK: u32 = 32;
+/// The highest rank decoded here: blocks are held inline, and a higher
+/// rank (rare) is left to HDF5 as `Unsupported`.
+const INLINE_RANK: usize = 8;
 /// Most blocks of an irregular hyperslab checked for forming one box.
 const MAX_IRREGULAR_BLOCKS: u64 = 256;
 
@@ -22,20 +25,78 @@ pub(crate) enum Selection {
     /// The whole extent of a dataspace the selection does not know.
     All,
     /// Exactly the elements `start[i] .. start[i] + count[i]`.
-    Block { start: Vec<u64>, count: Vec<u64> },
+    Block(Corner),
+}
+
+/// One block, held inline: a VDS has a selection pair per chunk, and
+/// decoding them must not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Corner {
+    rank: usize,
+    start: [usize; INLINE_RANK],
+    count: [usize; INLINE_RANK],
+}
+
+impl Corner {
+    /// `rank` must be at most `INLINE_RANK` (`inline_rank` checks).
+    fn new(rank: usize) -> Corner {
+        Corner {
+            rank: rank.min(INLINE_RANK),
+            start: [0; INLINE_RANK],
+            count: [0; INLINE_RANK],
+        }
+    }
+
+    /// The block `[0, shape)`; `None` above HDF5's maximum rank.
+    pub(crate) fn extent(shape: &[u64]) -> Result<Corner, RawError> {
+        let mut b = Corner::new(inline_rank(shape.len())?);
+        for (c, &n) in b.count.iter_mut().zip(shape) {
+            *c = index(n)?;
+        }
+        Ok(b)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn of(start: &[usize], count: &[usize]) -> Corner {
+        let mut b = Corner::new(start.len());
+        b.start[..start.len()].copy_from_slice(start);
+        b.count[..count.len()].copy_from_slice(count);
+        b
+    }
+
+    pub(crate) fn start(&self) -> &[usize] {
+        &self.start[..self.rank]
+    }
+
+    pub(crate) fn count(&self) -> &[usize] {
+        &self.count[..self.rank]
+    }
 }
 
 impl Selection {
     /// Number of elements, given the extent for `All`; `None` if it does
     /// not fit in 128 bits.
     pub(crate) fn count_in(&self, extent: &[u64]) -> Option<u128> {
-        let dims = match self {
-            Selection::All => extent,
-            Selection::Block { count, .. } => count,
-        };
-        dims.iter()
-            .try_fold(1u128, |n, &d| n.checked_mul(u128::from(d)))
+        fn product(mut dims: impl Iterator<Item = u128>) -> Option<u128> {
+            dims.try_fold(1u128, |n, d| n.checked_mul(d))
+        }
+        match self {
+            Selection::All => product(extent.iter().map(|&d| u128::from(d))),
+            Selection::Block(b) => product(b.count().iter().map(|&d| d as u128)),
+        }
     }
+}
+
+fn inline_rank(rank: usize) -> Result<usize, RawError> {
+    if rank > INLINE_RANK {
+        return Err(RawError::unsupported(format!("selection of rank {rank}")));
+    }
+    Ok(rank)
+}
+
+/// A selection coordinate as an index of this machine.
+fn index(x: u64) -> Result<usize, RawError> {
+    usize::try_from(x).map_err(|_| RawError::unsupported("selection beyond usize"))
 }
 
 /// Decodes one serialized selection, advancing the cursor past it.
@@ -88,7 +149,7 @@ fn decode_hyperslab(c: &mut Cursor) -> Result<Selection, RawError> {
     if rank == 0 || rank > MAX_RANK {
         return Err(RawError::format(format!("hyperslab selection rank {rank}")));
     }
-    let rank = rank as usize;
+    let rank = inline_rank(rank as usize)?;
     if flags & HYPER_REGULAR != 0 {
         regular(c, rank, enc)
     } else {
@@ -104,9 +165,8 @@ fn regular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawErro
     } else {
         (1u64 << (8 * enc)) - 1
     };
-    let mut start = Vec::with_capacity(rank);
-    let mut count = Vec::with_capacity(rank);
-    for _ in 0..rank {
+    let mut out = Corner::new(rank);
+    for d in 0..rank {
         let s = c.uint(enc)?;
         let stride = c.uint(enc)?;
         let n = c.uint(enc)?;
@@ -132,10 +192,10 @@ fn regular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawErro
             ));
         };
         end_of(s, extent)?;
-        start.push(s);
-        count.push(extent);
+        out.start[d] = index(s)?;
+        out.count[d] = index(extent)?;
     }
-    Ok(Selection::Block { start, count })
+    Ok(Selection::Block(out))
 }
 
 /// A list of blocks (start and end corners, inclusive), selected with OR.
@@ -154,35 +214,32 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
             "hyperslab selection with many blocks",
         ));
     }
-    let read_block = |c: &mut Cursor| -> Result<(Vec<u64>, Vec<u64>), RawError> {
-        let mut lo = Vec::with_capacity(rank);
-        let mut hi = Vec::with_capacity(rank);
-        for _ in 0..rank {
-            lo.push(c.uint(enc)?);
+    // A block as its corners (inclusive); `count` holds the far corner.
+    let read_block = |c: &mut Cursor| -> Result<Corner, RawError> {
+        let mut b = Corner::new(rank);
+        for d in 0..rank {
+            b.start[d] = index(c.uint(enc)?)?;
         }
-        for _ in 0..rank {
-            hi.push(c.uint(enc)?);
+        for d in 0..rank {
+            let end = c.uint(enc)?;
+            if end == u64::MAX {
+                return Err(RawError::format("hyperslab block extent overflows"));
+            }
+            b.count[d] = index(end)?;
         }
-        if lo.iter().zip(&hi).any(|(l, h)| h < l) {
+        if b.start().iter().zip(b.count()).any(|(l, h)| h < l) {
             return Err(RawError::format("hyperslab block ends before it starts"));
         }
-        if hi.contains(&u64::MAX) {
-            return Err(RawError::format("hyperslab block extent overflows"));
-        }
-        Ok((lo, hi))
+        Ok(b)
     };
-    let into_block = |lo: Vec<u64>, mut hi: Vec<u64>| {
-        for (h, l) in hi.iter_mut().zip(&lo) {
-            *h = *h - l + 1;
+    let into_block = |mut b: Corner| {
+        for d in 0..rank {
+            b.count[d] = b.count[d] - b.start[d] + 1;
         }
-        Selection::Block {
-            start: lo,
-            count: hi,
-        }
+        Selection::Block(b)
     };
     if n == 1 {
-        let (lo, hi) = read_block(c)?;
-        return Ok(into_block(lo, hi));
+        return Ok(into_block(read_block(c)?));
     }
     let mut blocks = Vec::with_capacity(n as usize);
     for _ in 0..n {
@@ -190,22 +247,22 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
     }
     // The union is one box iff the blocks are disjoint and their volumes
     // add up to the volume of their bounding box.
-    let mut lo = blocks[0].0.clone();
-    let mut hi = blocks[0].1.clone();
-    for (l, h) in &blocks[1..] {
+    let mut bound = blocks[0];
+    for b in &blocks[1..] {
         for d in 0..rank {
-            lo[d] = lo[d].min(l[d]);
-            hi[d] = hi[d].max(h[d]);
+            bound.start[d] = bound.start[d].min(b.start[d]);
+            bound.count[d] = bound.count[d].max(b.count[d]);
         }
     }
-    let volume = |l: &[u64], h: &[u64]| {
-        l.iter()
-            .zip(h)
-            .try_fold(1u128, |v, (&a, &b)| v.checked_mul(u128::from(b - a) + 1))
+    let volume = |b: &Corner| {
+        b.start()
+            .iter()
+            .zip(b.count())
+            .try_fold(1u128, |v, (&a, &z)| v.checked_mul((z - a) as u128 + 1))
             .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))
     };
-    let overlap = |a: &(Vec<u64>, Vec<u64>), b: &(Vec<u64>, Vec<u64>)| {
-        (0..rank).all(|d| a.0[d] <= b.1[d] && b.0[d] <= a.1[d])
+    let overlap = |a: &Corner, b: &Corner| {
+        (0..rank).all(|d| a.start[d] <= b.count[d] && b.start[d] <= a.count[d])
     };
     for i in 0..blocks.len() {
         for j in i + 1..blocks.len() {
@@ -215,17 +272,17 @@ fn irregular(c: &mut Cursor, rank: usize, enc: usize) -> Result<Selection, RawEr
         }
     }
     let mut sum = 0u128;
-    for (l, h) in &blocks {
+    for b in &blocks {
         sum = sum
-            .checked_add(volume(l, h)?)
+            .checked_add(volume(b)?)
             .ok_or_else(|| RawError::unsupported("hyperslab volume overflows"))?;
     }
-    if sum != volume(&lo, &hi)? {
+    if sum != volume(&bound)? {
         return Err(RawError::unsupported(
             "hyperslab selection of several blocks (not one block)",
         ));
     }
-    Ok(into_block(lo, hi))
+    Ok(into_block(bound))
 }
 
 /// The last index of a run, which must fit in 64 bits.
@@ -322,11 +379,8 @@ mod tests {
         Ok(s)
     }
 
-    fn block(start: &[u64], count: &[u64]) -> Selection {
-        Selection::Block {
-            start: start.to_vec(),
-            count: count.to_vec(),
-        }
+    fn block(start: &[usize], count: &[usize]) -> Selection {
+        Selection::Block(super::Corner::of(start, count))
     }
 
     #[test]
@@ -368,6 +422,17 @@ mod tests {
         let mut bad_flags = regular(3, 4, &[(0, 1, 1, 1)]);
         bad_flags[8] = 3;
         assert!(dec(&bad_flags).is_err());
+    }
+
+    #[test]
+    fn ranks_above_the_inline_ones_are_left_to_hdf5() {
+        let dims = |rank| vec![(1, 1, 1, 2); rank];
+        let eight = dec(&regular(3, 4, &dims(8))).unwrap();
+        assert_eq!(eight, block(&[1; 8], &[2; 8]));
+        let nine = regular(3, 4, &dims(9));
+        assert!(matches!(dec(&nine), Err(RawError::Unsupported(_))));
+        let over = regular(3, 4, &dims(33));
+        assert!(matches!(dec(&over), Err(RawError::Format(_))));
     }
 
     #[test]

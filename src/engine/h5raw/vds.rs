@@ -8,7 +8,7 @@
 //! the index of an earlier entry with the same name.
 
 use super::bytes::{verify_checksum, Cursor};
-use super::selection::{self, Selection};
+use super::selection::{self, Corner, Selection};
 use super::{Block, Geometry, RawError, RawMapping};
 use std::sync::Arc;
 
@@ -21,6 +21,26 @@ const ALL_FLAGS: u8 = SOURCE_FILE_SHARED | SOURCE_DSET_SHARED | SOURCE_SAME_FILE
 /// two 16-byte selections.
 const MIN_ENTRY: usize = 2 + 32;
 
+/// One mapping as decoded, lent to a visitor: names shared between
+/// mappings, blocks inline, so that nothing is allocated per mapping.
+pub(crate) struct MappingView<'a> {
+    pub source_file: &'a Arc<str>,
+    pub source_dataset: &'a Arc<str>,
+    pub virtual_block: &'a Corner,
+    pub source_block: &'a Corner,
+}
+
+impl MappingView<'_> {
+    pub(crate) fn to_mapping(&self) -> RawMapping {
+        RawMapping {
+            source_file: self.source_file.clone(),
+            source_dataset: self.source_dataset.clone(),
+            virtual_block: to_block(self.virtual_block),
+            source_block: to_block(self.source_block),
+        }
+    }
+}
+
 /// Decodes a mapping list for a VDS of extent `shape` / `maxshape`.
 pub(crate) fn decode(
     blob: &[u8],
@@ -28,6 +48,23 @@ pub(crate) fn decode(
     shape: &[u64],
     maxshape: &[Option<u64>],
 ) -> Result<Vec<RawMapping>, RawError> {
+    let mut out = Vec::new();
+    visit(blob, g, shape, maxshape, |m| {
+        out.push(m.to_mapping());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Decodes a mapping list, handing each mapping to `each` in file order;
+/// the first error (the list's or `each`'s) ends it.
+pub(crate) fn visit(
+    blob: &[u8],
+    g: Geometry,
+    shape: &[u64],
+    maxshape: &[Option<u64>],
+    mut each: impl FnMut(MappingView<'_>) -> Result<(), RawError>,
+) -> Result<(), RawError> {
     verify_checksum(blob, "VDS mapping list")?;
     let mut c = Cursor::new(&blob[..blob.len() - 4], "VDS mapping list");
     let version = c.u8()?;
@@ -38,7 +75,9 @@ pub(crate) fn decode(
     }
     let n = c.uint(g.sizeof_size)?;
     let same_file: Arc<str> = Arc::from(".");
-    let mut out: Vec<RawMapping> = Vec::with_capacity((n as usize).min(c.remaining() / MIN_ENTRY));
+    // Each entry's (file, dataset) names, for later entries that share them.
+    let mut names: Vec<(Arc<str>, Arc<str>)> =
+        Vec::with_capacity((n as usize).min(c.remaining() / MIN_ENTRY));
     // Each entry consumes bytes or fails, so this ends with the buffer.
     for i in 0..n {
         if c.is_empty() {
@@ -51,20 +90,29 @@ pub(crate) fn decode(
         let file = if flags & SOURCE_SAME_FILE != 0 {
             same_file.clone()
         } else if flags & SOURCE_FILE_SHARED != 0 {
-            let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source file")?;
-            e.source_file.clone()
+            earlier(&names, c.uint(g.sizeof_size)?, i, "source file")?
+                .0
+                .clone()
         } else {
-            interned(c.cstr()?, out.last().map(|m| &m.source_file))?
+            interned(c.cstr()?, names.last().map(|m| &m.0))?
         };
         let dset = if flags & SOURCE_DSET_SHARED != 0 {
-            let e = earlier(&out, c.uint(g.sizeof_size)?, i, "source dataset")?;
-            e.source_dataset.clone()
+            earlier(&names, c.uint(g.sizeof_size)?, i, "source dataset")?
+                .1
+                .clone()
         } else {
-            interned(c.cstr()?, out.last().map(|m| &m.source_dataset))?
+            interned(c.cstr()?, names.last().map(|m| &m.1))?
         };
         let source = selection::decode(&mut c)?;
         let virt = selection::decode(&mut c)?;
-        out.push(mapping(file, dset, source, virt, shape, maxshape)?);
+        let (virtual_block, source_block) = blocks(source, virt, shape, maxshape)?;
+        each(MappingView {
+            source_file: &file,
+            source_dataset: &dset,
+            virtual_block: &virtual_block,
+            source_block: &source_block,
+        })?;
+        names.push((file, dset));
     }
     if !c.is_empty() {
         return Err(RawError::format(format!(
@@ -72,16 +120,16 @@ pub(crate) fn decode(
             c.remaining()
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Entry `orig`, which must come before entry `i`.
+/// Entry `orig`'s names, which must come before entry `i`.
 fn earlier<'a>(
-    out: &'a [RawMapping],
+    names: &'a [(Arc<str>, Arc<str>)],
     orig: u64,
     i: u64,
     what: &str,
-) -> Result<&'a RawMapping, RawError> {
+) -> Result<&'a (Arc<str>, Arc<str>), RawError> {
     if orig >= i {
         return Err(RawError::format(format!(
             "{what} name of entry {i} refers to entry {orig}"
@@ -89,7 +137,7 @@ fn earlier<'a>(
     }
     usize::try_from(orig)
         .ok()
-        .and_then(|o| out.get(o))
+        .and_then(|o| names.get(o))
         .ok_or_else(|| RawError::format(format!("{what} name refers to a missing entry")))
 }
 
@@ -112,60 +160,55 @@ fn name(bytes: &[u8]) -> Result<String, RawError> {
     Ok(s.to_string())
 }
 
-fn to_block(start: Vec<u64>, count: Vec<u64>) -> Result<Block, RawError> {
-    let fits = |v: &[u64]| v.iter().all(|&x| usize::try_from(x).is_ok());
-    if !fits(&start) || !fits(&count) {
-        return Err(RawError::unsupported("selection beyond usize"));
+fn to_block(b: &Corner) -> Block {
+    Block {
+        start: b.start().to_vec(),
+        count: b.count().to_vec(),
     }
-    // Same size on 64-bit targets: the collects reuse the allocations.
-    Ok(Block {
-        start: start.into_iter().map(|x| x as usize).collect(),
-        count: count.into_iter().map(|x| x as usize).collect(),
-    })
 }
 
-fn mapping(
-    file: Arc<str>,
-    dset: Arc<str>,
+/// The virtual and source blocks of a mapping, checked against each other
+/// and the VDS's extent.
+fn blocks(
     source: Selection,
     virt: Selection,
     shape: &[u64],
     maxshape: &[Option<u64>],
-) -> Result<RawMapping, RawError> {
+) -> Result<(Corner, Corner), RawError> {
     let nv = virt.count_in(shape);
     let ns = source.count_in(&[]);
-    let (vstart, vcount) = match virt {
+    let virt = match virt {
         Selection::All => {
             if shape.is_empty() || shape.contains(&0) {
                 return Err(RawError::unsupported("'all' selection of an empty extent"));
             }
-            (vec![0; shape.len()], shape.to_vec())
+            Corner::extent(shape)?
         }
-        Selection::Block { start, count } => (start, count),
+        Selection::Block(b) => b,
     };
-    if vstart.len() != shape.len() {
+    if virt.start().len() != shape.len() {
         return Err(RawError::format(format!(
             "virtual selection of rank {} in a dataspace of rank {}",
-            vstart.len(),
+            virt.start().len(),
             shape.len()
         )));
     }
-    for ((&s, &n), &max) in vstart.iter().zip(&vcount).zip(maxshape) {
+    for ((&s, &n), &max) in virt.start().iter().zip(virt.count()).zip(maxshape) {
         if let Some(max) = max {
-            if s.checked_add(n).is_none_or(|end| end > max) {
+            if (s as u128 + n as u128) > u128::from(max) {
                 return Err(RawError::format(
                     "virtual selection beyond the maximum extent",
                 ));
             }
         }
     }
-    let (sstart, scount) = match source {
+    let source = match source {
         Selection::All => {
             return Err(RawError::unsupported(
                 "'all' source selection (source extent unknown)",
             ))
         }
-        Selection::Block { start, count } => (start, count),
+        Selection::Block(b) => b,
     };
     match (nv, ns) {
         (Some(a), Some(b)) if a == b => {}
@@ -176,12 +219,7 @@ fn mapping(
         }
         _ => return Err(RawError::unsupported("selection size overflows")),
     }
-    Ok(RawMapping {
-        source_file: file,
-        source_dataset: dset,
-        virtual_block: to_block(vstart, vcount)?,
-        source_block: to_block(sstart, scount)?,
-    })
+    Ok((virt, source))
 }
 
 #[cfg(test)]
