@@ -3,9 +3,13 @@
 //!
 //! Order: version group (uncommitted) → groups → per dataset: chunks,
 //! hash rows, `largest_index`, then the virtual dataset → `committed` →
-//! timestamp → `current_version` last (safer than Python's first). The file
-//! is flushed after each step, so a crash anywhere leaves every earlier
-//! version intact; a failure removes the half-written version group.
+//! timestamp → `current_version` last (safer than Python's first). A flush
+//! separates each write from the ones that must not reach the disk before
+//! it: new chunks before the hash rows that point at them, those before
+//! `largest_index`, the whole new version before its `committed` flag,
+//! that before `current_version`.
+//! So a crash anywhere leaves every earlier version intact; a failure
+//! removes the half-written version group.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,15 +18,16 @@ use chrono::{DateTime, Utc};
 use hdf5::Group;
 
 use super::chunkmap::ChunkMap;
+use super::codec::Encoder;
 use super::error::{bad_input, Result};
 use super::faults::Faults;
 use super::file::{FileKind, Vh5File};
 use super::h5::{self, Block};
-use super::h5write::{self, Target};
+use super::h5write::{self, FilterSpec, Target};
 use super::hash::{digest, fill_digest, ChunkDigest};
 use super::layout::{
-    self, attr, format_timestamp, HashRow, DATA_VERSION, FIRST_VERSION, HASH_TABLE, RAW_DATA,
-    VERSION_DATASET_SYSTEM_ATTRS,
+    self, attr, format_timestamp, HashRow, DATA_VERSION, FILTER_DEFLATE, FILTER_FLETCHER32,
+    FILTER_SHUFFLE, FIRST_VERSION, HASH_TABLE, RAW_DATA, VERSION_DATASET_SYSTEM_ATTRS,
 };
 use super::progress::{Progress, ProgressFn};
 use super::stage::{Stage, StagedDataset, StagedNode};
@@ -225,15 +230,16 @@ fn write_version(
                 write_dataset(file, &group, stage, path, ds, base, faults, &mut counts)?;
             }
         }
-        faults.step(&file.h5, path)?;
+        faults.point(path)?;
         progress(&Progress {
             done: done + 1,
             total: nodes.len(),
             message: path.to_string(),
         });
     }
+    faults.step(&file.h5, "version written")?;
     h5write::write_bool_attr(this, attr::COMMITTED, true)?;
-    faults.step(&file.h5, "committed")?;
+    faults.point("committed")?;
     let when = opts.timestamp.unwrap_or(now);
     let text = format_timestamp(&when);
     h5write::write_string_attr(this, attr::TIMESTAMP, &text)?;
@@ -431,9 +437,16 @@ fn write_dataset(
     if !new_chunks.is_empty() {
         let rows = table.largest_index + new_chunks.len();
         h5write::set_extent(raw.id(), &layout::raw_shape(rows, &ds.chunks))?;
+        let encoder = chunk_encoder(ds);
         for (slot, data, _) in &new_chunks {
             let start = layout::slot_start(*slot, &ds.chunks);
-            h5write::write_block(raw.id(), raw_type.id(), &start, data)?;
+            match &encoder {
+                // A whole chunk: encoded here, stored as it is.
+                Some(e) if data.shape == ds.chunks => {
+                    h5::write_stored_chunk(raw.id(), &start, 0, &e.encode(data.raw_bytes())?)?
+                }
+                _ => h5write::write_block(raw.id(), raw_type.id(), &start, data)?,
+            }
         }
         faults.step(&file.h5, &format!("{path} chunks"))?;
         let new_rows: Vec<HashRow> = new_chunks
@@ -459,6 +472,26 @@ fn write_dataset(
     write_node_attrs(stage, path, vds, base)?;
     h5write::write_string_attr(vds, attr::RAW_DATA, &raw_path)?;
     storage::write_chunks_attr(vds, &ds.chunks)
+}
+
+/// The encoder of a dataset's new chunks when `codec` knows its filters
+/// and its elements are stored as they are held (no strings or references
+/// for HDF5 to convert).
+fn chunk_encoder(ds: &StagedDataset) -> Option<Encoder> {
+    if ds.dtype.has_vlen() || ds.dtype.has_refs() {
+        return None;
+    }
+    let filters: Option<Vec<(i32, u32)>> = ds
+        .filters
+        .iter()
+        .map(|f| match f {
+            FilterSpec::Shuffle => Some((FILTER_SHUFFLE, 0)),
+            FilterSpec::Deflate(level) => Some((FILTER_DEFLATE, *level)),
+            FilterSpec::Fletcher32 => Some((FILTER_FLETCHER32, 0)),
+            FilterSpec::Lzf | FilterSpec::Other(..) => None,
+        })
+        .collect();
+    Encoder::new(&filters?, ds.dtype.size())
 }
 
 /// Makes a committed version the current one.

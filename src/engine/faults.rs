@@ -41,10 +41,17 @@ impl Faults {
         Faults { at, step: 0 }
     }
 
-    /// Flushes the file, then fails or aborts if this is the chosen step.
+    /// Flushes the file, then fails or aborts if this is the chosen step:
+    /// what came before is durable before anything after it is written.
     pub fn step(&mut self, file: &hdf5::File, what: &str) -> Result<()> {
         cover_allocated(file)?;
         file.flush()?;
+        self.point(what)
+    }
+
+    /// A step that needs no flush of its own (its writes may reach the disk
+    /// in any order with the next ones): fails or aborts if chosen.
+    pub fn point(&mut self, what: &str) -> Result<()> {
         self.step += 1;
         match self.at {
             Some((true, n)) if n == self.step => {
