@@ -14,6 +14,7 @@ use super::h5;
 use super::h5raw::RawFile;
 use super::h5write::{self, Target};
 use super::layout::{attr, FIRST_VERSION};
+use super::pool;
 use super::versions::{committed_from_bytes, Version};
 
 /// What a write found and removed before starting.
@@ -125,17 +126,19 @@ impl Vh5File {
         let versions = self.versions_group()?;
         // Nothing is written yet: the bytes on disk are the file's state.
         let reader = RawFile::open(&self.path).ok();
-        for (name, addr) in h5::link_addresses(versions.id())? {
-            if name == FIRST_VERSION {
-                continue;
-            }
-            let from_bytes = match (&reader, addr) {
-                (Some(r), Some(a)) => committed_from_bytes(r, a),
-                _ => None,
-            };
+        let links: Vec<(String, Option<u64>)> = h5::link_addresses(versions.id())?
+            .into_iter()
+            .filter(|(name, _)| name != FIRST_VERSION)
+            .collect();
+        // A thousand headers: read on every core.
+        let from_bytes = pool::map_split(&links, |(_, addr)| match (&reader, addr) {
+            (Some(r), Some(a)) => committed_from_bytes(r, *a),
+            _ => None,
+        });
+        for ((name, _), from_bytes) in links.iter().zip(from_bytes) {
             let committed = match from_bytes {
                 Some(c) => c,
-                None => attrs::bool_attr_of(&versions, &name, attr::COMMITTED)?.unwrap_or(false),
+                None => attrs::bool_attr_of(&versions, name, attr::COMMITTED)?.unwrap_or(false),
             };
             if !committed {
                 return Ok(true);

@@ -10,6 +10,27 @@ use std::sync::Mutex;
 
 use super::error::{Error, Result};
 
+/// `f` of every item, in order, the items split in one contiguous run per
+/// core. For work that needs no HDF5 (it runs off the calling thread).
+pub fn map_split<T: Sync, O: Send>(items: &[T], f: impl Fn(&T) -> O + Sync) -> Vec<O> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = items.len().div_ceil(workers).max(1);
+    if workers == 1 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(run)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<O>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// Calls `produce` on this thread until it gives `None`, hands each item to
 /// `work` on one of as many threads as there are cores, and gives each
 /// result to `consume` on this thread (in any order). The first error,
@@ -81,8 +102,17 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::pipelined;
+    use super::{map_split, pipelined};
     use crate::engine::error::Error;
+
+    #[test]
+    fn map_split_keeps_order() {
+        let items: Vec<u32> = (0..1001).collect();
+        let doubled: Vec<u32> = items.iter().map(|x| x * 2).collect();
+        assert_eq!(map_split(&items, |x| x * 2), doubled);
+        assert!(map_split(&[] as &[u32], |x| *x).is_empty());
+        assert_eq!(map_split(&[7u32], |x| x + 1), vec![8]);
+    }
 
     #[test]
     fn every_item_is_worked_and_consumed_once() {

@@ -282,7 +282,8 @@ impl RawFile {
     }
 
     fn attr_value(&self, header_addr: u64, name: &str) -> Result<Option<AttrValue>, RawError> {
-        let msgs = objheader::read_messages(self, header_addr)?;
+        let msgs =
+            objheader::read_wanted(self, header_addr, objheader::Want::Attr(name.as_bytes()))?;
         match msgs.attrs.into_iter().find(|(n, _)| n == name.as_bytes()) {
             Some((_, Some(value))) => Ok(Some(value)),
             Some((_, None)) => Err(RawError::unsupported("attribute with shared parts")),

@@ -86,6 +86,15 @@ pub(crate) struct Messages {
     pub dense_attrs: bool,
 }
 
+/// Which messages to decode; the others are only framed (checked for
+/// size and flags), which is what makes a scan of many headers cheap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Want<'a> {
+    All,
+    /// Only the attribute of this name.
+    Attr(&'a [u8]),
+}
+
 /// One object header chunk still to decode.
 #[derive(Debug, Clone, Copy)]
 struct Continuation {
@@ -112,8 +121,13 @@ impl Framing {
 }
 
 /// Reads the header at `addr` with all its continuation chunks and decodes
-/// its dataspace and layout messages.
+/// its dataspace, fill, layout and attribute messages.
 pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError> {
+    read_wanted(f, addr, Want::All)
+}
+
+/// Like `read_messages`, decoding only the messages `want` names.
+pub(crate) fn read_wanted(f: &RawFile, addr: u64, want: Want) -> Result<Messages, RawError> {
     let g = f.geometry();
     // Any prefix (v2 is at most 4+1+1+16+4+8 bytes), and usually the
     // whole first chunk.
@@ -136,7 +150,7 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
         };
         verify_checksum(block, "object header")?;
         let body = &block[prefix_len..block.len() - 4];
-        decode_chunk(body, framing, g, &mut out, &mut queue)?;
+        decode_chunk(body, framing, g, want, &mut out, &mut queue)?;
         framing
     } else {
         let (nmesgs, chunk0) = parse_v1_prefix(&head)?;
@@ -155,7 +169,7 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
                 &owned
             }
         };
-        let n = decode_chunk(body, framing, g, &mut out, &mut queue)?;
+        let n = decode_chunk(body, framing, g, want, &mut out, &mut queue)?;
         if n > usize::from(nmesgs) {
             return Err(RawError::format("bad object header message count"));
         }
@@ -177,7 +191,7 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
         }
         let block = f.read(cont.addr, cont.size, "object header continuation")?;
         if framing.version == 1 {
-            decode_chunk(&block, framing, g, &mut out, &mut queue)?;
+            decode_chunk(&block, framing, g, want, &mut out, &mut queue)?;
         } else {
             if block.len() < 8 || &block[..4] != b"OCHK" {
                 return Err(RawError::format(
@@ -185,7 +199,14 @@ pub(crate) fn read_messages(f: &RawFile, addr: u64) -> Result<Messages, RawError
                 ));
             }
             verify_checksum(&block, "object header continuation chunk")?;
-            decode_chunk(&block[4..block.len() - 4], framing, g, &mut out, &mut queue)?;
+            decode_chunk(
+                &block[4..block.len() - 4],
+                framing,
+                g,
+                want,
+                &mut out,
+                &mut queue,
+            )?;
         }
     }
     Ok(out)
@@ -258,6 +279,7 @@ fn decode_chunk(
     body: &[u8],
     framing: Framing,
     g: Geometry,
+    want: Want,
     out: &mut Messages,
     queue: &mut VecDeque<Continuation>,
 ) -> Result<usize, RawError> {
@@ -294,6 +316,17 @@ fn decode_chunk(
         }
         let data = c.take(size)?;
         count += 1;
+        let skip = match want {
+            Want::All => false,
+            Want::Attr(name) => match kind {
+                MSG_ATTR => attr_name(data).is_ok_and(|n| n != name),
+                MSG_DATASPACE | MSG_FILL | MSG_FILL_OLD | MSG_LAYOUT => true,
+                _ => false,
+            },
+        };
+        if skip {
+            continue;
+        }
         match kind {
             MSG_NULL => nulls += 1,
             MSG_DATASPACE => {
@@ -360,6 +393,20 @@ fn decode_chunk(
         }
     }
     Ok(count)
+}
+
+/// An attribute message's name, without decoding the rest.
+fn attr_name(data: &[u8]) -> Result<&[u8], RawError> {
+    let mut c = Cursor::new(data, "attribute message");
+    let version = c.u8()?;
+    c.skip(1)?;
+    let name_len = usize::from(c.u16()?);
+    c.skip(4)?;
+    if version == 3 {
+        c.skip(1)?;
+    }
+    let name = c.take(name_len)?;
+    Ok(name.split(|&b| b == 0).next().unwrap_or(&[]))
 }
 
 /// An attribute message: its name, and its data when the datatype and
