@@ -196,8 +196,10 @@ pub fn create_virtual(
     )?;
     let src_name = c_name(source)?;
     let dot = c_name(".")?;
+    // One pair of dataspaces, reselected per mapping: `H5Pset_virtual`
+    // keeps copies of them.
+    let (v, s) = (space(shape, None)?, space(source_shape, None)?);
     for m in mappings {
-        let v = space(shape, None)?;
         select(
             &v,
             &Hyperslab {
@@ -206,7 +208,6 @@ pub fn create_virtual(
                 count: m.count.clone(),
             },
         )?;
-        let s = space(source_shape, None)?;
         select(
             &s,
             &Hyperslab {

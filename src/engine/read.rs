@@ -112,21 +112,16 @@ impl Dataset {
                     count: &combo.iter().map(|p| p.hi - p.lo).collect::<Vec<_>>(),
                     at: &combo.iter().map(|p| p.lo).collect::<Vec<_>>(),
                 };
-                let read = match &decode_here {
-                    Some(pipeline) if chunk_aligned(&block.start, &map.chunks) => self
-                        .copy_decoded(
-                            raw.id(),
-                            pipeline,
-                            &block.start,
-                            &map.chunks,
-                            &part,
-                            counts,
-                            buf,
-                        )
-                        .transpose(),
-                    _ => None,
+                // Decoded here when it can be; anything odd about the stored
+                // chunk is left to HDF5, which reads it or says what is wrong.
+                let copied = match &decode_here {
+                    Some(pipeline) if chunk_aligned(&block.start, &map.chunks) => {
+                        let at = (&block.start[..], &map.chunks[..]);
+                        self.copy_decoded(raw.id(), pipeline, at, &part, counts, buf)
+                    }
+                    _ => false,
                 };
-                read.unwrap_or_else(|| {
+                if !copied {
                     let file = Hyperslab {
                         start: (0..combo.len())
                             .map(|d| block.start[d] + within[d])
@@ -139,50 +134,46 @@ impl Dataset {
                         stride: vec![1; combo.len()],
                         count: part.count.to_vec(),
                     };
-                    Ok(h5::read_hyperslab(
-                        raw.id(),
-                        mem_type,
-                        &file,
-                        counts,
-                        &mem,
-                        buf,
-                    )?)
-                })
-                .map_err(|e| {
-                    let slot = block.start[0] / map.chunks[0];
-                    e.context(format!(
-                        "{}: chunk {index:?} (raw slot {slot}) cannot be read, \
-                         the file may be damaged (vh5 check tells)",
-                        self.meta.path
-                    ))
-                })?;
+                    h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf).map_err(
+                        |e| {
+                            let slot = block.start[0] / map.chunks[0];
+                            Error::from(e).context(format!(
+                                "{}: chunk {index:?} (raw slot {slot}) cannot be read, \
+                                 the file may be damaged (vh5 check tells)",
+                                self.meta.path
+                            ))
+                        },
+                    )?;
+                }
                 CHUNK_READS.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
         })
     }
 
-    /// Reads the stored chunk at `start` of `raw_data`, decodes it with
-    /// `pipeline` and copies `part` of it into `buf` (C order, `counts`).
-    /// `None` when the chunk is not allocated: HDF5 then says what it reads.
-    #[allow(clippy::too_many_arguments)]
+    /// Reads the stored chunk of `raw_data` at `at` (its start and the
+    /// chunk shape), decodes it with `pipeline` and copies `part` of it into
+    /// `buf` (C order, `counts`). `false`, with nothing copied, when the
+    /// chunk is not allocated or does not read or decode.
     fn copy_decoded(
         &self,
         raw: hid_t,
         pipeline: &Pipeline,
-        start: &[usize],
-        chunks: &[usize],
+        (start, chunks): (&[usize], &[usize]),
         part: &ChunkPart,
         counts: &[usize],
         buf: &mut [u8],
-    ) -> Result<Option<()>> {
-        let Some((stored, mask)) = h5::read_stored_chunk(raw, start)? else {
-            return Ok(None);
+    ) -> bool {
+        let Ok(Some((stored, mask))) = h5::read_stored_chunk(raw, start) else {
+            return false;
         };
         let size = self.meta.dtype.size();
-        let chunk = pipeline.decode(stored, mask, chunks.iter().product::<usize>() * size)?;
+        let Ok(chunk) = pipeline.decode(stored, mask, chunks.iter().product::<usize>() * size)
+        else {
+            return false;
+        };
         part.copy(&chunk, chunks, size, buf, counts);
-        Ok(Some(()))
+        true
     }
     /// One HDF5 read of the whole (ascending) selection from the dataset.
     fn read_direct(
