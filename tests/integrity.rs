@@ -455,3 +455,30 @@ fn killed_commits_and_deletes_lose_nothing_and_leave_no_debris() {
     assert_eq!(code, 0, "{doc}");
     assert_versions_read_the_same(&before, &python_reads(&f).unwrap(), "after compact");
 }
+
+/// Writers extend the file before each flush so that a kill cannot leave
+/// it shorter than its superblock says; once done, the file ends exactly
+/// where HDF5's allocated space does (no slack left behind).
+#[test]
+fn finished_writes_leave_the_file_at_its_allocated_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("end.h5");
+    damage(&["make-big", s(&f)]);
+    let allocated_end = |f: &Path| {
+        let h = hdf5::File::open(f).unwrap();
+        vh5::engine::h5::allocated_end(h.id()).unwrap()
+    };
+    for (k, args) in [
+        commit_args(&f, "e1", 3),
+        commit_args(&f, "e2", 4),
+        vec!["delete-versions".into(), s(&f).into(), "e1".into()],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = vh5(&strs(args));
+        assert!(out.status.success(), "write {k}: {}", stderr(&out));
+        let len = std::fs::metadata(&f).unwrap().len();
+        assert_eq!(len, allocated_end(&f), "write {k} {args:?}");
+    }
+}

@@ -14,17 +14,30 @@ const FLUSH_SLACK: u64 = 1 << 20;
 /// (plus slack) before a flush. HDF5's flush writes the superblock, whose
 /// end-of-file address is that allocated end, before it extends the file
 /// to it; a process killed in between would leave a file HDF5 refuses to
-/// open as truncated. The flush trims the file back to the allocated end.
+/// open as truncated.
 fn cover_allocated(file: &hdf5::File) -> Result<()> {
     let end = h5::allocated_end(file.id())? + FLUSH_SLACK;
-    let extend = || -> std::io::Result<()> {
+    resize(file, |len| (len < end).then_some(end))
+}
+
+/// Trims the slack `cover_allocated` added after the flush. HDF5 trims the
+/// file to its allocated end only when that moved since its last flush.
+fn trim_to_allocated(file: &hdf5::File) -> Result<()> {
+    let end = h5::allocated_end(file.id())?;
+    resize(file, |len| (len > end).then_some(end))
+}
+
+/// Sets the file's length to what `to` says for its current length, if
+/// anything.
+fn resize(file: &hdf5::File, to: impl Fn(u64) -> Option<u64>) -> Result<()> {
+    let apply = || -> std::io::Result<()> {
         let disk = OpenOptions::new().write(true).open(file.filename())?;
-        if disk.metadata()?.len() < end {
-            disk.set_len(end)?;
+        if let Some(len) = to(disk.metadata()?.len()) {
+            disk.set_len(len)?;
         }
         Ok(())
     };
-    extend().map_err(|e| Error::runtime(format!("{}: {e}", file.filename())))
+    apply().map_err(|e| Error::runtime(format!("{}: {e}", file.filename())))
 }
 
 pub struct Faults {
@@ -46,6 +59,7 @@ impl Faults {
     pub fn step(&mut self, file: &hdf5::File, what: &str) -> Result<()> {
         cover_allocated(file)?;
         file.flush()?;
+        trim_to_allocated(file)?;
         self.point(what)
     }
 
