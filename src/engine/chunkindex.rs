@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::chunkmap::{ChunkMap, MapBuilder};
+use super::chunkmemo::RegionList;
 pub use super::chunkmemo::RegionUse;
 use super::error::{Error, Result};
 use super::file::Vh5File;
@@ -104,7 +105,7 @@ impl Vh5File {
                     return Some(Err(Error::cancelled()));
                 }
                 Some(Ok(match self.index.map(name, path) {
-                    Some(known) => Scan::Read(k, known.map(|m| m.iter().map(|(_, b)| b).collect())),
+                    Some(known) => Scan::Read(k, known.map(|m| regions_of_map(&m))),
                     None => match reader.and_then(|_| self.dataset_header(name, path)) {
                         Some(addr) => Scan::Header(k, addr),
                         None => Scan::ThroughHdf5(k),
@@ -113,24 +114,22 @@ impl Vh5File {
             },
             |scan| {
                 Ok(match (scan, reader) {
-                    (Scan::Header(k, addr), Some(r)) => match single_source_vds(r, addr, path) {
-                        Some((vds, _)) => Scan::Read(
-                            k,
-                            Some(vds.mappings.into_iter().map(|m| m.source_block).collect()),
-                        ),
+                    (Scan::Header(k, addr), Some(r)) => match single_source_regions(r, addr) {
+                        Some(regions) => Scan::Read(k, Some(regions)),
                         None => Scan::ThroughHdf5(k),
                     },
                     (scan, _) => scan,
                 })
             },
             |scan| match scan {
-                Scan::Read(k, blocks) => counts.add(k, blocks.unwrap_or_default()),
+                Scan::Read(k, Some(regions)) => counts.add(k, &regions),
+                Scan::Read(_, None) => {}
                 Scan::Header(k, _) | Scan::ThroughHdf5(k) => through_hdf5.push(k),
             },
         )?;
         for k in through_hdf5 {
             if let Some(map) = self.read_chunk_map(&names[k], path)? {
-                counts.add(k, map.iter().map(|(_, b)| b).collect());
+                counts.add(k, &regions_of_map(&map));
             }
         }
         let counts = Arc::new(counts);
@@ -160,10 +159,39 @@ fn single_source_vds(reader: &RawFile, addr: u64, path: &str) -> Option<(VdsLayo
     one_source.then_some((vds, raw_path))
 }
 
+/// The `raw_data` regions of the VDS whose header is at `addr`, when all
+/// its mappings read one `raw_data` of this file (versioned-hdf5's layout);
+/// decoded without a `Block` per mapping. Touches only the byte reader.
+fn single_source_regions(reader: &RawFile, addr: u64) -> Option<RegionList> {
+    let head = reader.vds_header(addr).ok()?;
+    let mut list = RegionList::new(head.shape.len());
+    let mut source: Option<Arc<str>> = None;
+    let not_ours = || RawError::unsupported("not versioned-hdf5's layout");
+    head.visit_mappings(|m| {
+        let raw = source.get_or_insert_with(|| m.source_dataset.clone());
+        if &**m.source_file != "." || *raw != *m.source_dataset {
+            return Err(not_ours());
+        }
+        let b = m.source_block;
+        if b.start().len() != head.shape.len() {
+            return Err(not_ours());
+        }
+        list.push(b.start(), b.count());
+        Ok(())
+    })
+    .ok()?;
+    Some(list)
+}
+
+fn regions_of_map(map: &ChunkMap) -> RegionList {
+    let blocks: Vec<Block> = map.iter().map(|(_, b)| b).collect();
+    RegionList::from_blocks(&blocks)
+}
+
 /// One version's part of a region count, on its way through `pipelined`.
 enum Scan {
     /// The regions it reads (`None`: it has no dataset there).
-    Read(usize, Option<Vec<Block>>),
+    Read(usize, Option<RegionList>),
     /// Its dataset's object header, to decode.
     Header(usize, u64),
     /// Left to HDF5, after the others.

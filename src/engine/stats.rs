@@ -285,18 +285,13 @@ impl Vh5File {
         let rows = meta.shape.first().copied().unwrap_or(0);
         out.raw_slots = rows.div_ceil(chunks[0]);
         let used: FxHashSet<usize> = uses
-            .versions_using
-            .keys()
+            .regions()
             .map(|b| b.start.first().copied().unwrap_or(0) / chunks[0])
             .filter(|&s| s < out.raw_slots)
             .collect();
         out.used_slots = used.len();
         out.orphaned_slots = out.raw_slots - out.used_slots;
-        out.referenced_bytes = uses
-            .versions_using
-            .keys()
-            .map(|b| region_bytes(b, item))
-            .sum();
+        out.referenced_bytes = uses.regions().map(|b| region_bytes(b, item)).sum();
         for slot in (0..out.raw_slots).filter(|s| !used.contains(s)) {
             out.orphaned_stored_bytes +=
                 h5::stored_chunk_size(raw.id(), &slot_start(slot, &chunks))?;
