@@ -16,7 +16,7 @@ use super::error::{Error, Result};
 use super::file::Vh5File;
 use super::h5::Block;
 use super::h5::{self, ObjType};
-use super::h5raw::{RawError, RawFile, VdsLayout};
+use super::h5raw::{MappingView, RawError, RawFile, VdsLayout};
 use super::layout;
 use super::storage::raw_chunks;
 use super::versions::Version;
@@ -165,13 +165,9 @@ fn single_source_vds(reader: &RawFile, addr: u64, path: &str) -> Option<(VdsLayo
 fn single_source_regions(reader: &RawFile, addr: u64) -> Option<RegionList> {
     let head = reader.vds_header(addr).ok()?;
     let mut list = RegionList::new(head.shape.len());
-    let mut source: Option<Arc<str>> = None;
-    let not_ours = || RawError::unsupported("not versioned-hdf5's layout");
+    let mut raw: Option<Arc<str>> = None;
     head.visit_mappings(|m| {
-        let raw = source.get_or_insert_with(|| m.source_dataset.clone());
-        if &**m.source_file != "." || *raw != *m.source_dataset {
-            return Err(not_ours());
-        }
+        one_raw_data(&mut raw, &m)?;
         let b = m.source_block;
         if b.start().len() != head.shape.len() {
             return Err(not_ours());
@@ -181,6 +177,23 @@ fn single_source_regions(reader: &RawFile, addr: u64) -> Option<RegionList> {
     })
     .ok()?;
     Some(list)
+}
+
+fn not_ours() -> RawError {
+    RawError::unsupported("not versioned-hdf5's layout")
+}
+
+/// Checks that a mapping reads from this file the one `raw_data` the first
+/// mapping (`first`, set by it) names: versioned-hdf5's layout.
+fn one_raw_data<'a>(
+    first: &'a mut Option<Arc<str>>,
+    m: &MappingView,
+) -> std::result::Result<&'a Arc<str>, RawError> {
+    let raw = first.get_or_insert_with(|| m.source_dataset.clone());
+    if &**m.source_file != "." || **raw != **m.source_dataset {
+        return Err(not_ours());
+    }
+    Ok(raw)
 }
 
 fn regions_of_map(map: &ChunkMap) -> RegionList {
@@ -238,31 +251,24 @@ impl Vh5File {
             .ok()?;
         let shape: Vec<usize> = head.shape.iter().map(|&d| d as usize).collect();
         // Started at the first mapping, which names the one `raw_data`.
-        let mut builder: Option<(Arc<str>, MapBuilder)> = None;
-        let not_ours = || RawError::unsupported("not versioned-hdf5's layout");
+        let mut raw: Option<Arc<str>> = None;
+        let mut builder: Option<MapBuilder> = None;
         head.visit_mappings(|m| {
-            if &**m.source_file != "." {
-                return Err(not_ours());
-            }
-            let (raw, map) = match &mut builder {
+            let raw = one_raw_data(&mut raw, &m)?;
+            let map = match &mut builder {
                 Some(b) => b,
                 None => {
-                    let raw = m.source_dataset.clone();
-                    let chunks = self.raw_chunks(&raw).map_err(|_| not_ours())?;
-                    let map = MapBuilder::new(shape.clone(), chunks, raw.to_string());
-                    builder.insert((raw, map))
+                    let chunks = self.raw_chunks(raw).map_err(|_| not_ours())?;
+                    builder.insert(MapBuilder::new(shape.clone(), chunks, raw.to_string()))
                 }
             };
-            if *raw != *m.source_dataset {
-                return Err(not_ours());
-            }
             let (v, s) = (m.virtual_block, m.source_block);
             map.add_parts(v.start(), v.count(), s.start(), s.count())
                 .map_err(|_| not_ours())
         })
         .ok()?;
         let map = match builder {
-            Some((_, map)) => map.finish(),
+            Some(map) => map.finish(),
             None => {
                 let raw = layout::raw_data_path(path);
                 let chunks = self.raw_chunks(&raw).ok()?;

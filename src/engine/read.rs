@@ -122,22 +122,10 @@ impl Dataset {
                     _ => false,
                 };
                 if !copied {
-                    let file = Hyperslab {
-                        start: (0..combo.len())
-                            .map(|d| block.start[d] + within[d])
-                            .collect(),
-                        stride: part.step.to_vec(),
-                        count: part.count.to_vec(),
-                    };
-                    let mem = Hyperslab {
-                        start: part.at.to_vec(),
-                        stride: vec![1; combo.len()],
-                        count: part.count.to_vec(),
-                    };
-                    h5::read_hyperslab(raw.id(), mem_type, &file, counts, &mem, buf).map_err(
+                    read_part(raw.id(), mem_type, &block.start, &part, counts, buf).map_err(
                         |e| {
                             let slot = block.start[0] / map.chunks[0];
-                            Error::from(e).context(format!(
+                            e.context(format!(
                                 "{}: chunk {index:?} (raw slot {slot}) cannot be read, \
                                  the file may be damaged (vh5 check tells)",
                                 self.meta.path
@@ -175,6 +163,7 @@ impl Dataset {
         part.copy(&chunk, chunks, size, buf, counts);
         true
     }
+
     /// One HDF5 read of the whole (ascending) selection from the dataset.
     fn read_direct(
         &self,
@@ -321,6 +310,29 @@ impl Dataset {
         }
         Ok(())
     }
+}
+
+/// Reads `part` of the `raw_data` chunk whose region starts at `start`
+/// through HDF5 (its pipeline and type conversion to `mem_type`).
+fn read_part(
+    raw: hid_t,
+    mem_type: hid_t,
+    start: &[usize],
+    part: &ChunkPart,
+    counts: &[usize],
+    buf: &mut [u8],
+) -> Result<()> {
+    let file = Hyperslab {
+        start: start.iter().zip(part.within).map(|(s, w)| s + w).collect(),
+        stride: part.step.to_vec(),
+        count: part.count.to_vec(),
+    };
+    let mem = Hyperslab {
+        start: part.at.to_vec(),
+        stride: vec![1; start.len()],
+        count: part.count.to_vec(),
+    };
+    Ok(h5::read_hyperslab(raw, mem_type, &file, counts, &mem, buf)?)
 }
 
 /// Whether a `raw_data` block starts on a chunk boundary (versioned-hdf5's
