@@ -29,7 +29,7 @@ use hdf5_sys::h5s::{
     H5Sget_select_type, H5Sget_simple_extent_dims, H5Sget_simple_extent_ndims,
     H5Sget_simple_extent_type, H5Sis_regular_hyperslab, H5Sselect_hyperslab,
 };
-use hdf5_sys::h5t::H5Tget_size;
+use hdf5_sys::h5t::{H5Tequal, H5Tget_size};
 use hdf5_sys::h5z::{H5Z_filter_t, H5Zfilter_avail};
 
 use super::region::{AxisSlab, Region, Selected};
@@ -283,6 +283,12 @@ pub fn dataset_type(ds: hid_t) -> hdf5::Result<Handle> {
 
 pub fn dataset_dcpl(ds: hid_t) -> hdf5::Result<Handle> {
     handle(|| unsafe { H5Dget_create_plist(ds) })
+}
+
+/// Whether two datatypes are the same (HDF5's `H5Tequal`); `false` when
+/// HDF5 cannot tell.
+pub fn types_equal(a: hid_t, b: hid_t) -> bool {
+    locked(|| unsafe { H5Tequal(a, b) }) > 0
 }
 
 pub fn type_size(tid: hid_t) -> usize {

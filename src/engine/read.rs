@@ -47,9 +47,18 @@ impl Dataset {
     /// chunk reads (staging and diff use this).
     pub fn read_chunked(&self, sel: &Selection) -> Result<ValueGrid> {
         let mem_type = h5::dataset_type(self.h5.id())?;
-        // The memory type is the stored type, so chunks `codec` can decode
-        // need no HDF5 pipeline or conversion: their bytes are copied as is.
-        let here = self.pipeline().filter(|_| !self.meta.dtype.has_refs());
+        // The memory type is the dataset's stored type: where `raw_data`
+        // stores that same type and `codec` knows the filters, chunks need
+        // no HDF5 pipeline or conversion and their bytes are copied as is.
+        let same_type = || match &self.source {
+            Source::Chunked { raw, .. } => {
+                h5::dataset_type(raw.id()).is_ok_and(|t| h5::types_equal(t.id(), mem_type.id()))
+            }
+            _ => false,
+        };
+        let here = self
+            .pipeline()
+            .filter(|_| !self.meta.dtype.has_refs() && same_type());
         self.read_chunks_as(sel, &self.meta.dtype, &self.meta.fill, mem_type.id(), here)
     }
 
