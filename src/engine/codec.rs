@@ -20,6 +20,16 @@ pub fn inflated_chunks() -> u64 {
     INFLATED.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// The same, inflated on this thread: tests running beside each other
+    /// do not add to it.
+    static INFLATED_HERE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+pub fn inflated_on_this_thread() -> u64 {
+    INFLATED_HERE.get()
+}
+
 /// The decodable filters of a dataset, in pipeline (encoding) order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pipeline {
@@ -148,6 +158,7 @@ fn shuffle(bytes: &[u8], size: usize) -> Vec<u8> {
 /// `capacity` bytes.
 fn inflate(stored: &[u8], capacity: usize) -> Result<Vec<u8>> {
     INFLATED.fetch_add(1, Ordering::Relaxed);
+    INFLATED_HERE.set(INFLATED_HERE.get() + 1);
     let mut out = vec![0u8; capacity];
     let mut d = libdeflater::Decompressor::new();
     match d.zlib_decompress(stored, &mut out) {

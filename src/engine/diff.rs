@@ -23,6 +23,7 @@ use super::value::{Value, ValueGrid};
 use super::versions::Version;
 
 pub use cell_eq::CellEq;
+pub use chunk_pairs::chunks_decoded_on_workers;
 
 /// How deep a diff looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -4,6 +4,8 @@
 //! position's stored bytes out of HDF5 (a copy, no decoding) and workers
 //! decode and compare them outside the library (`pool::pipelined`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::cell_eq::CellEq;
 use crate::engine::codec::{leading_box, Pipeline};
 use crate::engine::dataset::Dataset;
@@ -11,6 +13,14 @@ use crate::engine::dtype::Dtype;
 use crate::engine::error::Result;
 use crate::engine::pool::pipelined;
 use crate::engine::value::ValueGrid;
+
+/// Stored chunks decoded by this module's workers since the process
+/// started: only diffs add to it, so tests can tell this path was taken.
+static DECODED_ON_WORKERS: AtomicU64 = AtomicU64::new(0);
+
+pub fn chunks_decoded_on_workers() -> u64 {
+    DECODED_ON_WORKERS.load(Ordering::Relaxed)
+}
 
 /// Both versions' stored chunks at one position (`None`: fill value).
 struct Pair {
@@ -104,6 +114,7 @@ impl Job<'_> {
             None => self.fill.repeat(n),
             Some((bytes, mask)) => {
                 let whole: usize = self.chunks.iter().product::<usize>() * size;
+                DECODED_ON_WORKERS.fetch_add(1, Ordering::Relaxed);
                 let decoded = p
                     .decode(bytes, mask, whole)
                     .map_err(|e| e.context(&self.path))?;
