@@ -113,8 +113,9 @@ impl ChunkMap {
         Ok(k)
     }
 
-    /// The slot a region read by the chunk at flat index `k` is, if it is
-    /// one in versioned-hdf5's layout: a whole slot, trimmed as the chunk.
+    /// The slot the region `start`/`count` is, read by a chunk of extent
+    /// `chunk_count`, if it is one in versioned-hdf5's layout: a whole slot,
+    /// trimmed as the chunk is.
     fn slot_for(&self, start: &[usize], count: &[usize], chunk_count: &[usize]) -> Option<u32> {
         let (&c0, (&row, rest)) = (self.chunks.first()?, start.split_first()?);
         let aligned = c0 > 0 && row % c0 == 0 && rest.iter().all(|&s| s == 0);
@@ -303,14 +304,7 @@ impl ChunkMap {
 
     /// The slot `region` is, if it is what versioned-hdf5 maps `index` to.
     fn slot_of(&self, index: &[usize], region: &Block) -> Option<u32> {
-        let (&c0, (&row, rest)) = (self.chunks.first()?, region.start.split_first()?);
-        let aligned = c0 > 0 && row % c0 == 0 && rest.iter().all(|&s| s == 0);
-        let slot = u32::try_from(row / c0.max(1))
-            .ok()
-            .filter(|&s| s < u32::MAX)?;
-        let whole =
-            region.start.len() == self.shape.len() && region.count == self.chunk_extent(index);
-        (aligned && whole).then_some(slot)
+        self.slot_for(&region.start, &region.count, &self.chunk_extent(index))
     }
 
     /// The region of slot `slot` as the chunk at `index` reads it.
@@ -396,12 +390,7 @@ impl MapBuilder {
             (Some(entries), Some(slot)) => entries.push((k, slot)),
             (compact, _) => {
                 if let Some(entries) = compact.take() {
-                    let grid = self.map.grid_shape();
-                    for (k, slot) in entries {
-                        let index = unflat(k, &grid);
-                        let region = self.map.region(&index, slot);
-                        self.map.insert(index, region);
-                    }
+                    self.spill(&entries);
                 }
                 let region = Block {
                     start: sstart.to_vec(),
@@ -414,19 +403,23 @@ impl MapBuilder {
     }
 
     pub(crate) fn finish(mut self) -> ChunkMap {
-        if let Some(entries) = &self.compact {
-            match compact_slots(&self.map.shape, &self.map.chunks, entries) {
+        if let Some(entries) = self.compact.take() {
+            match compact_slots(&self.map.shape, &self.map.chunks, &entries) {
                 Some(slots) => self.map.slots = slots,
-                None => {
-                    for &(k, slot) in entries {
-                        let index = unflat(k, &self.map.grid_shape());
-                        let region = self.map.region(&index, slot);
-                        self.map.insert(index, region);
-                    }
-                }
+                None => self.spill(&entries),
             }
         }
         self.map
+    }
+
+    /// Puts compact entries into the general map, in order.
+    fn spill(&mut self, entries: &[(usize, u32)]) {
+        let grid = self.map.grid_shape();
+        for &(k, slot) in entries {
+            let index = unflat(k, &grid);
+            let region = self.map.region(&index, slot);
+            self.map.insert(index, region);
+        }
     }
 }
 

@@ -47,7 +47,7 @@ impl Corner {
         }
     }
 
-    /// The block `[0, shape)`; `None` above HDF5's maximum rank.
+    /// The block `[0, shape)`; `Unsupported` above `INLINE_RANK`.
     pub(crate) fn extent(shape: &[u64]) -> Result<Corner, RawError> {
         let mut b = Corner::new(inline_rank(shape.len())?);
         for (c, &n) in b.count.iter_mut().zip(shape) {
