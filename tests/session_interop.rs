@@ -58,6 +58,8 @@ with h5py.File(sys.argv[1], "w") as f:
         x = g.create_dataset("x", data=np.arange(10, dtype="f4"), chunks=(4,))
         x.attrs["units"] = "m"
         g.create_dataset("m", data=np.arange(24, dtype="i4").reshape(6, 4), chunks=(2, 2))
+        g.create_dataset("z", data=np.arange(16, dtype="f8"), chunks=(4,),
+                         compression="gzip", shuffle=True, fletcher32=True)
         grp = g.create_group("g")
         grp.attrs["scale"] = np.float32(0.5)
         grp.attrs["count"] = np.int32(3)
@@ -74,6 +76,7 @@ with h5py.File(sys.argv[1], "r+") as f:
     with vf.stage_version("v2", timestamp=dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc)) as g:
         g["x"][3] = 2.5
         g["m"][1:3, 0:2] = 7
+        g["z"][5] = 9.5
         g["g"].attrs["scale"] = np.float32(0.25)
         g["g"].attrs["count"] = np.int32(7)
         g["x"].attrs["units"] = "km"
@@ -93,6 +96,7 @@ fn session_edits() -> Vec<Edit> {
     vec![
         Edit::set("/x[3]", EditValue::Json(json!(2.5))).unwrap(),
         Edit::set("/m[1:3, 0:2]", EditValue::Json(json!(7))).unwrap(),
+        Edit::set("/z[5]", EditValue::Json(json!(9.5))).unwrap(),
         attr("/g", "scale", EditValue::Json(json!(0.25))),
         attr("/g", "count", EditValue::Json(json!(7))),
         attr("/x", "units", EditValue::Text("km".into())),
@@ -141,11 +145,15 @@ fn session_commit_equals_python_commit() {
     for edit in session_edits() {
         session.apply("v1", edit).unwrap();
     }
-    assert_eq!(session.pending().len(), 8);
+    assert_eq!(session.pending().len(), 9);
     let mut steps = 0;
+    let encoded = vh5::engine::codec::encoded_on_this_thread();
     let summary = session
         .commit(&commit_opts("v2"), &mut |_| steps += 1, &never)
         .unwrap();
+    // Whole new chunks (of /m and of the gzip+shuffle+fletcher32 /z) were
+    // encoded by `engine::codec` and stored as they are.
+    assert!(vh5::engine::codec::encoded_on_this_thread() >= encoded + 2);
     assert!(steps > 0, "the commit reports progress");
     assert!(session.pending().is_empty(), "a commit empties the stage");
     assert_eq!(summary.version.name, "v2");

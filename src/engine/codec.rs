@@ -30,6 +30,15 @@ pub fn inflated_on_this_thread() -> u64 {
     INFLATED_HERE.get()
 }
 
+thread_local! {
+    /// Chunks encoded by `Encoder` on this thread.
+    static ENCODED_HERE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+pub fn encoded_on_this_thread() -> u64 {
+    ENCODED_HERE.get()
+}
+
 /// The decodable filters of a dataset, in pipeline (encoding) order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pipeline {
@@ -108,6 +117,7 @@ impl Encoder {
     }
 
     pub fn encode(&self, chunk: &[u8]) -> Result<Vec<u8>> {
+        ENCODED_HERE.set(ENCODED_HERE.get() + 1);
         let mut bytes = chunk.to_vec();
         for &(id, level) in &self.filters {
             bytes = match id {
@@ -138,22 +148,6 @@ fn deflate(bytes: &[u8], level: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// HDF5's shuffle: byte k of every element stored together; trailing
-/// bytes that do not make an element stay as they are.
-fn shuffle(bytes: &[u8], size: usize) -> Vec<u8> {
-    if size <= 1 || bytes.len() < size {
-        return bytes.to_vec();
-    }
-    let n = bytes.len() / size;
-    let mut out = bytes.to_vec();
-    for k in 0..size {
-        for e in 0..n {
-            out[k * n + e] = bytes[e * size + k];
-        }
-    }
-    out
-}
-
 /// zlib-wrapped deflate, as HDF5's deflate filter writes it, of at most
 /// `capacity` bytes.
 fn inflate(stored: &[u8], capacity: usize) -> Result<Vec<u8>> {
@@ -172,20 +166,34 @@ fn inflate(stored: &[u8], capacity: usize) -> Result<Vec<u8>> {
     }
 }
 
-/// HDF5's shuffle: byte k of every element was stored together.
+/// HDF5's shuffle: byte k of every element is stored together, in
+/// plane k; trailing bytes that do not make an element stay as they are.
+fn shuffle(bytes: &[u8], size: usize) -> Vec<u8> {
+    regroup(bytes, size, true)
+}
+
+/// Undoes `shuffle`.
 fn unshuffle(bytes: &[u8], size: usize) -> Vec<u8> {
+    regroup(bytes, size, false)
+}
+
+/// Moves byte k of element e to plane k (`to_planes`) or back.
+fn regroup(bytes: &[u8], size: usize, to_planes: bool) -> Vec<u8> {
+    let mut out = bytes.to_vec();
     if size <= 1 || bytes.len() < size {
-        return bytes.to_vec();
+        return out;
     }
     let n = bytes.len() / size;
-    let mut out = bytes.to_vec();
     for k in 0..size {
-        let plane = &bytes[k * n..(k + 1) * n];
-        for (e, &b) in plane.iter().enumerate() {
-            out[e * size + k] = b;
+        for e in 0..n {
+            let (planar, interleaved) = (k * n + e, e * size + k);
+            if to_planes {
+                out[planar] = bytes[interleaved];
+            } else {
+                out[interleaved] = bytes[planar];
+            }
         }
     }
-    // Trailing bytes that do not make an element are stored unshuffled.
     out
 }
 
