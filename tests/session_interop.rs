@@ -148,12 +148,15 @@ fn session_commit_equals_python_commit() {
     assert_eq!(session.pending().len(), 9);
     let mut steps = 0;
     let encoded = vh5::engine::codec::encoded_on_this_thread();
+    let appended = vh5::engine::codec::lzf_appended_on_this_thread();
     let summary = session
         .commit(&commit_opts("v2"), &mut |_| steps += 1, &never)
         .unwrap();
     // Whole new chunks (of /m and of the gzip+shuffle+fletcher32 /z) were
-    // encoded by `engine::codec` and stored as they are.
+    // encoded by `engine::codec` and stored as they are, and their hash
+    // rows appended to the tables' LZF chunks (which Python reads below).
     assert!(vh5::engine::codec::encoded_on_this_thread() >= encoded + 2);
+    assert!(vh5::engine::codec::lzf_appended_on_this_thread() >= appended + 2);
     assert!(steps > 0, "the commit reports progress");
     assert!(session.pending().is_empty(), "a commit empties the stage");
     assert_eq!(summary.version.name, "v2");

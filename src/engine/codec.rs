@@ -4,7 +4,9 @@
 //!
 //! Only the filters versioned-hdf5 files commonly carry are decoded here:
 //! deflate (gzip), shuffle and fletcher32. `Pipeline::new` says `None` for
-//! any other filter, and the caller reads through HDF5 instead.
+//! any other filter, and the caller reads through HDF5 instead. And one
+//! encoding for LZF, the hash tables' filter: rows appended to a chunk
+//! (`lzf_append`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,6 +39,15 @@ thread_local! {
 
 pub fn encoded_on_this_thread() -> u64 {
     ENCODED_HERE.get()
+}
+
+thread_local! {
+    /// LZF chunks extended by `lzf_append` on this thread.
+    static LZF_APPENDED_HERE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+pub fn lzf_appended_on_this_thread() -> u64 {
+    LZF_APPENDED_HERE.get()
 }
 
 /// The decodable filters of a dataset, in pipeline (encoding) order.
@@ -164,6 +175,86 @@ fn inflate(stored: &[u8], capacity: usize) -> Result<Vec<u8>> {
             "a stored chunk does not decompress ({e})"
         ))),
     }
+}
+
+/// A chunk stored by h5py's LZF filter (a bare liblzf stream of a whole
+/// chunk), rewritten to hold `chunk` instead, where `chunk` starts with
+/// the stored chunk's first `keep` bytes: the stored stream is kept up to
+/// its last instruction that ends within them, and only the rest of
+/// `chunk` is compressed after it. That is a valid stream, since each
+/// instruction stands alone (a literal run, or a match that looks back
+/// into output already produced). `None` when the stored bytes are not
+/// such a stream, the chunk does not compress, or the result does not
+/// read back as `chunk`: then HDF5 writes the chunk.
+pub fn lzf_append(stored: &[u8], chunk: &[u8], keep: usize) -> Option<Vec<u8>> {
+    let (kept, done) = lzf_cut(stored, keep.min(chunk.len()))?;
+    let tail = &chunk[done..];
+    // The filter stores a chunk compressed only when it gets smaller.
+    let room = chunk.len().checked_sub(kept + 1)?;
+    let mut out = stored[..kept].to_vec();
+    out.resize(kept + room, 0);
+    if !tail.is_empty() {
+        // SAFETY: liblzf reads `tail.len()` bytes and writes at most `room`.
+        let n = unsafe {
+            lzf_sys::lzf_compress(
+                tail.as_ptr().cast(),
+                tail.len() as _,
+                out[kept..].as_mut_ptr().cast(),
+                room as _,
+            )
+        } as usize;
+        if n == 0 {
+            return None; // it would not fit
+        }
+        out.truncate(kept + n);
+    } else {
+        out.truncate(kept);
+    }
+    let right = lzf_decompress(&out, chunk.len())? == chunk;
+    LZF_APPENDED_HERE.set(LZF_APPENDED_HERE.get() + u64::from(right));
+    right.then_some(out)
+}
+
+/// The end, in the stream and in the output, of the last instruction of
+/// an LZF stream that ends at or before output byte `keep`: a control
+/// byte below 32 is a run of that many plus one literal bytes; above, its
+/// top three bits are a match length less two (7: add the next byte), the
+/// rest and the byte after that the distance back.
+fn lzf_cut(stream: &[u8], keep: usize) -> Option<(usize, usize)> {
+    let (mut at, mut produced) = (0, 0);
+    while at < stream.len() {
+        let ctrl = usize::from(stream[at]);
+        let (step, len) = match ctrl >> 5 {
+            0 => (1 + ctrl + 1, ctrl + 1),
+            7 => (3, 7 + usize::from(*stream.get(at + 1)?) + 2),
+            short => (2, short + 2),
+        };
+        if at + step > stream.len() {
+            return None;
+        }
+        if produced + len > keep {
+            break;
+        }
+        at += step;
+        produced += len;
+    }
+    Some((at, produced))
+}
+
+/// An LZF stream decoded into exactly `size` bytes (`None` otherwise).
+pub fn lzf_decompress(stream: &[u8], size: usize) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; size];
+    // SAFETY: liblzf bounds its reads by the input length and its writes by
+    // the output length, and reports a stream that would break them.
+    let n = unsafe {
+        lzf_sys::lzf_decompress(
+            stream.as_ptr().cast(),
+            stream.len() as _,
+            out.as_mut_ptr().cast(),
+            size as _,
+        )
+    } as usize;
+    (n == size).then_some(out)
 }
 
 /// HDF5's shuffle: byte k of every element is stored together, in
@@ -381,6 +472,133 @@ mod tests {
             );
         }
         assert!(Encoder::new(&[(FILTER_DEFLATE, 4), (32000, 0)], 8).is_none());
+    }
+
+    /// Rows of 48 bytes like a hash table's, `n` of them, then zeros to
+    /// `rows` rows.
+    fn table_chunk(n: usize, rows: usize) -> Vec<u8> {
+        let mut chunk = vec![0u8; rows * 48];
+        for (i, row) in chunk.chunks_mut(48).take(n).enumerate() {
+            let digest = <sha2::Sha256 as sha2::Digest>::digest((i as u64).to_le_bytes());
+            row[..32].copy_from_slice(&digest);
+            row[32..40].copy_from_slice(&((i * 5000) as i64).to_le_bytes());
+            row[40..].copy_from_slice(&((i * 5000 + 5000) as i64).to_le_bytes());
+        }
+        chunk
+    }
+
+    fn lzf(bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; bytes.len()];
+        // SAFETY: liblzf writes at most `out.len()` bytes.
+        let n = unsafe {
+            lzf_sys::lzf_compress(
+                bytes.as_ptr().cast(),
+                bytes.len() as _,
+                out.as_mut_ptr().cast(),
+                out.len() as _,
+            )
+        } as usize;
+        assert!(n > 0);
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn lzf_cut_ends_at_an_instruction_within_the_kept_output() {
+        // 3 literals "abc"; a match of 4 one back; a long match (7 + 2 + 2)
+        // of 11 three back; 1 literal.
+        let stream = [2, b'a', b'b', b'c', 2 << 5, 0, 7 << 5, 2, 2, 0, b'z'];
+        let want = [
+            (0, (0, 0)),
+            (2, (0, 0)),
+            (3, (4, 3)),
+            (6, (4, 3)),
+            (7, (6, 7)),
+        ];
+        for (keep, cut) in want {
+            assert_eq!(lzf_cut(&stream, keep), Some(cut), "keep {keep}");
+        }
+        assert_eq!(lzf_cut(&stream, 18), Some((9, 18)));
+        assert_eq!(lzf_cut(&stream, 99), Some((11, 19)));
+        let text = format!("abc{}z", "c".repeat(15));
+        assert_eq!(lzf_decompress(&stream, 19).unwrap(), text.as_bytes());
+        // A run announced past the end of the stream.
+        assert_eq!(lzf_cut(&[5, b'a'], 99), None);
+        assert_eq!(lzf_cut(&[7 << 5], 99), None);
+    }
+
+    /// Rows appended to a compressed chunk read back as the new chunk, and
+    /// the stream before them is kept as it was.
+    #[test]
+    fn lzf_append_extends_the_stored_stream() {
+        let rows = 4096;
+        for (old, new) in [(0, 1), (1, 2), (3589, 3590), (3589, 3600), (4000, 4096)] {
+            let stored = lzf(&table_chunk(old, rows));
+            let chunk = table_chunk(new, rows);
+            let out = lzf_append(&stored, &chunk, old * 48).expect("appended");
+            assert_eq!(
+                lzf_decompress(&out, chunk.len()).unwrap(),
+                chunk,
+                "{old}->{new}"
+            );
+            let (kept, _) = lzf_cut(&stored, old * 48).unwrap();
+            assert_eq!(out[..kept], stored[..kept], "{old}->{new}");
+            assert!(
+                kept * 10 >= stored.len() * 9 || old < 100,
+                "{old}: kept {kept} of {}",
+                stored.len()
+            );
+        }
+    }
+
+    /// A damaged stored chunk never gives a wrong chunk: each truncation
+    /// and flipped byte gives `None` or a stream that reads back right.
+    #[test]
+    fn lzf_append_never_returns_a_wrong_stream() {
+        let stored = lzf(&table_chunk(60, 64));
+        let chunk = table_chunk(61, 64);
+        for len in 0..stored.len() {
+            if let Some(out) = lzf_append(&stored[..len], &chunk, 60 * 48) {
+                assert_eq!(lzf_decompress(&out, chunk.len()).unwrap(), chunk);
+            }
+        }
+        for at in 0..stored.len() {
+            let mut bad = stored.clone();
+            bad[at] ^= 0x5a;
+            if let Some(out) = lzf_append(&bad, &chunk, 60 * 48) {
+                assert_eq!(lzf_decompress(&out, chunk.len()).unwrap(), chunk);
+            }
+        }
+        // Incompressible: the filter would store it as it is; HDF5 does that.
+        let noise: Vec<u8> = (0..128u64)
+            .flat_map(|i| <sha2::Sha256 as sha2::Digest>::digest(i.to_le_bytes()))
+            .collect();
+        assert_eq!(lzf_append(&[], &noise, 0), None);
+    }
+
+    /// HDF5's own LZF filter (the one h5py registers) reads the appended
+    /// stream stored with `H5Dwrite_chunk`.
+    #[test]
+    fn hdf5_reads_an_appended_lzf_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = hdf5::File::create(dir.path().join("f.h5")).unwrap();
+        let rows = 4096;
+        let ds = file
+            .new_dataset::<u8>()
+            .chunk(rows * 48)
+            .shape(rows * 48)
+            .lzf()
+            .create("t")
+            .unwrap();
+        ds.write_raw(&table_chunk(100, rows)).unwrap();
+        let (stored, mask) = crate::engine::h5::read_stored_chunk(ds.id(), &[0])
+            .unwrap()
+            .unwrap();
+        assert_eq!(mask, 0, "stored compressed");
+        let chunk = table_chunk(103, rows);
+        let out = lzf_append(&stored, &chunk, 100 * 48).unwrap();
+        crate::engine::h5::write_stored_chunk(ds.id(), &[0], 0, &out).unwrap();
+        assert_eq!(ds.read_raw::<u8>().unwrap(), chunk);
     }
 
     #[test]

@@ -7,13 +7,14 @@ use hdf5::{Group, LocationType};
 use hdf5_sys::h5i::hid_t;
 
 use super::attrs;
+use super::codec;
 use super::dtype::Dtype;
 use super::error::{Error, Result};
 use super::h5::{self, Handle, Hyperslab};
 use super::h5write::{self, DatasetSpec, FilterSpec, NewMapping, Target, VirtualSource};
 use super::layout::{
-    attr, raw_shape, storage_path, HashRow, HASH_ROW_BYTES, HASH_TABLE, HASH_TABLE_CHUNK, RAW_DATA,
-    TMP, VERSIONS, VERSION_DATA,
+    attr, raw_shape, storage_path, HashRow, FILTER_LZF, HASH_ROW_BYTES, HASH_TABLE,
+    HASH_TABLE_CHUNK, RAW_DATA, TMP, VERSIONS, VERSION_DATA,
 };
 use super::value::ValueGrid;
 
@@ -124,14 +125,48 @@ pub fn write_hash_rows(table: hid_t, at: usize, rows: &[HashRow]) -> Result<()> 
         return Ok(());
     }
     h5write::set_extent(table, &[at + rows.len()])?;
+    let bytes = HashRow::encode(rows);
+    if append_to_lzf_chunk(table, at, &bytes)? {
+        return Ok(());
+    }
     let tid = h5::dataset_type(table)?;
-    h5write::write_bytes(
-        table,
-        tid.id(),
-        &[at],
-        &[rows.len()],
-        &HashRow::encode(rows),
-    )
+    h5write::write_bytes(table, tid.id(), &[at], &[rows.len()], &bytes)
+}
+
+/// Rows appended inside one stored LZF chunk: the chunk's stream is
+/// extended (`codec::lzf_append`) rather than the whole chunk compressed
+/// again by HDF5, which took 1.3 ms of a one-cell commit for a 4,096-row
+/// chunk. `false` where that does not apply (another pipeline, rows across
+/// chunks, a new chunk): HDF5 writes them.
+fn append_to_lzf_chunk(table: hid_t, at: usize, rows: &[u8]) -> Result<bool> {
+    let dcpl = h5::dataset_dcpl(table)?;
+    let only_lzf = matches!(&h5::filters(dcpl.id())?[..], [f] if f.id == FILTER_LZF);
+    let chunk_rows = match h5::chunk_dims(dcpl.id())?.as_deref() {
+        Some(&[n]) if n > 0 => n,
+        _ => return Ok(false),
+    };
+    let first = at / chunk_rows * chunk_rows;
+    let ends_in_chunk = (at + rows.len() / HASH_ROW_BYTES) <= first + chunk_rows;
+    if !only_lzf || !ends_in_chunk {
+        return Ok(false);
+    }
+    let Some((stored, 0)) = h5::read_stored_chunk(table, &[first])? else {
+        return Ok(false);
+    };
+    let size = chunk_rows * HASH_ROW_BYTES;
+    let Some(mut chunk) = codec::lzf_decompress(&stored, size) else {
+        return Ok(false);
+    };
+    let keep = (at - first) * HASH_ROW_BYTES;
+    chunk[keep..keep + rows.len()].copy_from_slice(rows);
+    chunk[keep + rows.len()..].fill(0);
+    match codec::lzf_append(&stored, &chunk, keep) {
+        Some(bytes) => {
+            h5::write_stored_chunk(table, &[first], 0, &bytes)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Records how many rows of a `hash_table` are in use.
