@@ -16,7 +16,7 @@ away as a warm-up; then N timed runs (default 7, 3 with --quick). A side
 whose first run took over 5 s gets 3 runs in all (1 with --quick), over
 20 s just that one. Every run has a 300 s timeout ("timeout" in the table).
 Rows that write (commit, delete-versions) run on a fresh scratch copy each
-time, made before the clock starts. Timings of Python's `show` row are kept
+time, made (and written back to disk) before the clock starts. Timings of Python's `show` row are kept
 in DIR/cli-compare-cache.json, and so are those of Python's
 delete-versions row (which runs into the timeout); --quick reuses these
 figures instead of running those processes again (or runs them once if
@@ -159,6 +159,8 @@ def run_once(argv, file_path, scratch):
     if scratch:
         target = file_path.with_name(file_path.name + ".cli-scratch")
         shutil.copyfile(file_path, target)
+        # Written back now: the copy's write-back is no part of the run.
+        os.sync()
     args = [a.replace("{f}", str(target)) for a in argv]
     t0 = time.perf_counter()
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -11,6 +11,7 @@ use crate::engine::commit::{self, check_version_name, CommitOptions};
 use crate::engine::edit::{AttrDtype, CreateData, Edit, EditValue};
 use crate::engine::encode::parse_dtype;
 use crate::engine::error::bad_input;
+use crate::engine::prefault;
 use crate::engine::stage::{CreateOptions, Stage};
 use crate::engine::versions::parse_query_timestamp;
 use crate::engine::{Error, Result, VersionSpec, Vh5File};
@@ -266,6 +267,11 @@ pub fn run(args: CommitArgs, edits: Vec<Edit>) -> Result<()> {
         }
         stage
     };
+    // Heap for HDF5's copies of the new virtual datasets' mappings, made
+    // ready on the other core while this one opens the file for writing.
+    drop(prefault::warm_heap(
+        stage.new_mappings() * prefault::BYTES_PER_MAPPING,
+    ));
     let opts = CommitOptions {
         name: args.name,
         timestamp,

@@ -14,7 +14,6 @@ use super::h5;
 use super::h5raw::RawFile;
 use super::h5write::{self, Target};
 use super::layout::{attr, FIRST_VERSION};
-use super::pool;
 use super::versions::{committed_from_bytes, Version};
 
 /// What a write found and removed before starting.
@@ -130,8 +129,10 @@ impl Vh5File {
             .into_iter()
             .filter(|(name, _)| name != FIRST_VERSION)
             .collect();
-        // A thousand headers: read on every core.
-        let from_bytes = pool::map_split(&links, |(_, addr)| match (&reader, addr) {
+        // A thousand headers on this thread: a second one (its start, its
+        // fresh malloc arena) cost more than it saved, and a commit's other
+        // core is populating the heap for HDF5 meanwhile (`prefault`).
+        let from_bytes = links.iter().map(|(_, addr)| match (&reader, addr) {
             (Some(r), Some(a)) => committed_from_bytes(r, *a),
             _ => None,
         });

@@ -4,7 +4,8 @@
 //!
 //! Layers, bottom up; a module imports only from its own layer or below:
 //! 1. `error`, `faults`, `progress` (progress reports, cancel), `pool`
-//!    (work on every core beside HDF5), `slice` (selections), `grid`
+//!    (work on every core beside HDF5), `prefault` (heap pages for HDF5
+//!    populated on another core), `slice` (selections), `grid`
 //!    (chunk-grid arithmetic), `region` (HDF5 selections as slice text,
 //!    reference targets).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
@@ -56,6 +57,7 @@ pub mod h5write;
 pub mod hash;
 pub mod layout;
 pub mod pool;
+pub mod prefault;
 pub mod progress;
 pub mod read;
 pub mod refs;

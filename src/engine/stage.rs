@@ -524,6 +524,19 @@ impl Stage {
         }
     }
 
+    /// About how many mappings the virtual datasets a commit of this
+    /// stage creates hold: the chunks each staged dataset keeps, and
+    /// those it touches.
+    pub fn new_mappings(&self) -> usize {
+        let datasets = self.overlay.values().filter_map(|o| match o {
+            Overlay::Dataset(d) => Some(d),
+            _ => None,
+        });
+        datasets
+            .map(|d| d.carried.as_ref().map_or(0, |m| m.stored()) + d.touched.len())
+            .sum()
+    }
+
     /// The source version's copy of a dataset the stage may change (`None`
     /// for one created in this stage); refuses groups and missing paths.
     fn base_dataset(&self, file: &Vh5File, path: &str) -> Result<Option<Dataset>> {

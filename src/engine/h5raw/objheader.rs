@@ -95,6 +95,16 @@ pub(crate) enum Want<'a> {
     Attr(&'a [u8]),
 }
 
+impl Want<'_> {
+    /// Whether what was wanted is decoded already.
+    fn found_in(self, out: &Messages) -> bool {
+        match self {
+            Want::All => false,
+            Want::Attr(name) => out.attrs.iter().any(|(n, _)| n == name),
+        }
+    }
+}
+
 /// One object header chunk still to decode.
 #[derive(Debug, Clone, Copy)]
 struct Continuation {
@@ -179,6 +189,9 @@ pub(crate) fn read_wanted(f: &RawFile, addr: u64, want: Want) -> Result<Messages
     seen.insert(addr);
     let mut chunks = 1usize;
     while let Some(cont) = queue.pop_front() {
+        if want.found_in(&out) {
+            break; // names are unique in a header: the rest cannot change it
+        }
         if !seen.insert(cont.addr) {
             return Err(RawError::format(format!(
                 "object header continuation cycle at {:#x}",
