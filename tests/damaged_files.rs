@@ -211,9 +211,11 @@ fn hot_regions(bytes: &[u8], meta: &Ranges, headers: &[usize]) -> Ranges {
 /// (`H5HG__cache_heap_deserialize`, H5HGcache.c: `need = obj[0].size`,
 /// `p = begin + need`); a zeroed block inside a collection makes one. The
 /// collections of the pristine file are walked here the way HDF5 walks
-/// them: a mutant with such a collection may hang in the library, which
-/// vh5 cannot prevent (HDFGroup/hdf5#1707, a 100%-CPU hang reading a
-/// damaged file's vlen attribute, is probably the same bug).
+/// them. vh5's byte reader refuses such a collection where it meets it
+/// first (version attributes, mapping lists: `RawFile::damage`); a value
+/// HDF5 reads without it (a user attribute's or a dataset's strings) may
+/// still hang in the library (HDFGroup/hdf5#1707, a 100%-CPU hang reading
+/// a damaged file's vlen attribute, is probably the same bug).
 fn stalls_global_heap(bytes: &[u8], gcols: &[usize]) -> Option<usize> {
     gcols.iter().copied().find(|&g| {
         if bytes.get(g..g + 5) != Some(b"GCOL\x01") {
@@ -1066,5 +1068,63 @@ fn damaged_metadata_fails_cleanly() {
     assert!(
         findings == 0,
         "{findings} findings on damaged files (see the report above)"
+    );
+}
+
+/// Each global heap collection of a fixture made one HDF5 would loop on
+/// forever (its first entry zeroed: index 0, size 0): `log` and `dump`,
+/// which meet version attributes and mapping lists in the byte reader
+/// first, refuse it in one line (exit 2) instead of hanging in HDF5.
+#[test]
+fn a_global_heap_hdf5_would_loop_on_is_refused() {
+    let dir = tempfile::Builder::new()
+        .prefix("vh5-heap-stall")
+        .tempdir()
+        .unwrap();
+    run_python(
+        &repo_root().join("tests/interop/make_fixtures.py"),
+        &[dir.path().to_str().unwrap()],
+    );
+    let fx = load_fixture(dir.path(), "linear");
+    assert!(
+        !fx.gcols.is_empty(),
+        "the fixture has global heap collections"
+    );
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let mut refused = BTreeMap::new();
+    for &g in &fx.gcols {
+        let mut bytes = fx.bytes.clone();
+        bytes[g + 16..g + 32].fill(0);
+        assert_eq!(stalls_global_heap(&bytes, &[g]), Some(g));
+        let path = dir.path().join(format!("stall-{g:x}.h5"));
+        std::fs::write(&path, &bytes).unwrap();
+        for command in ["log", "dump"] {
+            let args = [command.to_string(), "{}".into(), "--json".into()];
+            let run = run_command(&args, &path, &scratch, Duration::from_secs(10), true, None);
+            assert!(
+                matches!(run.outcome, Outcome::Ok | Outcome::Exit2),
+                "collection {g:#x}, {command}: {:?} {}",
+                run.outcome,
+                run.detail
+            );
+            if run.outcome == Outcome::Exit2 {
+                assert!(run.detail.contains("loops on forever"), "{}", run.detail);
+                *refused.entry(command).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "the file is unchanged"
+        );
+    }
+    assert!(
+        refused.contains_key("log") && refused.contains_key("dump"),
+        "{refused:?}"
+    );
+    println!(
+        "{} collections made stalling; refused: {refused:?}",
+        fx.gcols.len()
     );
 }

@@ -166,7 +166,7 @@ fn single_source_regions(reader: &RawFile, addr: u64) -> Option<RegionList> {
     let head = reader.vds_header(addr).ok()?;
     let mut list = RegionList::new(head.shape.len());
     let mut raw: Option<Arc<str>> = None;
-    head.visit_mappings(|m| {
+    let visited = head.visit_mappings(|m| {
         one_raw_data(&mut raw, &m)?;
         let b = m.source_block;
         if b.start().len() != head.shape.len() {
@@ -174,8 +174,8 @@ fn single_source_regions(reader: &RawFile, addr: u64) -> Option<RegionList> {
         }
         list.push(b.start(), b.count());
         Ok(())
-    })
-    .ok()?;
+    });
+    reader.noted(visited).ok()?;
     Some(list)
 }
 
@@ -253,7 +253,7 @@ impl Vh5File {
         // Started at the first mapping, which names the one `raw_data`.
         let mut raw: Option<Arc<str>> = None;
         let mut builder: Option<MapBuilder> = None;
-        head.visit_mappings(|m| {
+        let visited = head.visit_mappings(|m| {
             let raw = one_raw_data(&mut raw, &m)?;
             let map = match &mut builder {
                 Some(b) => b,
@@ -265,8 +265,8 @@ impl Vh5File {
             let (v, s) = (m.virtual_block, m.source_block);
             map.add_parts(v.start(), v.count(), s.start(), s.count())
                 .map_err(|_| not_ours())
-        })
-        .ok()?;
+        });
+        reader.noted(visited).ok()?;
         let map = match builder {
             Some(map) => map.finish(),
             None => {

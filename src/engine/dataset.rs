@@ -21,7 +21,7 @@ use super::progress::Cancel;
 use super::storage::{raw_chunks, raw_chunks_if_any};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};
-use super::versions::Version;
+use super::versions::{refuse_known_damage, Version};
 
 /// Where a dataset's values are read from.
 #[derive(Debug)]
@@ -246,6 +246,7 @@ impl Vh5File {
     /// creation properties, which only HDF5 gives).
     pub fn dataset_via_hdf5(&self, version: &Version, path: &str) -> Result<Dataset> {
         let path = normalize_path(path)?;
+        refuse_known_damage(self.raw_reader())?;
         let node = self.node(version, &path)?;
         if node.kind != NodeKind::Dataset {
             bad_input!("{path} is a group, not a dataset");

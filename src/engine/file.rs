@@ -9,6 +9,7 @@ use hdf5::{Group, OpenMode};
 use super::attrs;
 use super::chunkmemo::ChunkIndex;
 use super::error::{Error, Result};
+use super::h5;
 use super::layout::{self, attr, DATA_VERSION, FIRST_VERSION, VERSIONS, VERSION_DATA};
 use super::versions::{Version, VersionGraph, PLAIN_VERSION};
 
@@ -193,7 +194,12 @@ impl Vh5File {
                 if name == FIRST_VERSION || name.is_empty() || !versions.link_exists(name) {
                     return Ok(None);
                 }
-                Ok(Some(Version::read(&versions, name)?))
+                let reader = self.raw_reader();
+                let header = match reader {
+                    Some(_) => h5::object_addr(versions.id(), name)?.map(|(addr, _)| addr),
+                    None => None,
+                };
+                Version::read_at(&versions, name, reader, header).map(Some)
             }
         }
     }

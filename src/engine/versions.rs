@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use hdf5::Group;
 
 use super::attrs;
-use super::error::{bad_input, Result};
+use super::error::{bad_input, Error, Result};
 use super::h5;
 use super::h5raw::RawFile;
 use super::layout::{attr, parse_timestamp, FIRST_VERSION};
@@ -43,6 +43,23 @@ impl Version {
         let timestamp_text = attrs::string_attr_of(versions, name, attr::TIMESTAMP)?;
         let committed = attrs::bool_attr_of(versions, name, attr::COMMITTED)?.unwrap_or(false);
         Ok(Version::of(name, prev, timestamp_text, committed))
+    }
+
+    /// The same from the group's header bytes when `reader` and `header`
+    /// (its address) are given, through HDF5 where they do not tell.
+    pub(crate) fn read_at(
+        versions: &Group,
+        name: &str,
+        reader: Option<&RawFile>,
+        header: Option<u64>,
+    ) -> Result<Version> {
+        if let (Some(r), Some(h)) = (reader, header) {
+            if let Some(v) = Version::read_raw(r, h, name) {
+                return Ok(v);
+            }
+        }
+        refuse_known_damage(reader)?;
+        Version::read(versions, name)
     }
 
     /// The same from the group's header bytes (`header`: its address);
@@ -86,6 +103,22 @@ pub(crate) fn committed_from_bytes(reader: &RawFile, header: u64) -> Option<bool
     }
 }
 
+/// Refuses to go on through HDF5 once the byte reader has found damage
+/// HDF5 would hang or crash on (`RawFile::damage`): what falls back to
+/// HDF5 may read it.
+pub(crate) fn refuse_known_damage(reader: Option<&RawFile>) -> Result<()> {
+    match reader.and_then(RawFile::damage) {
+        Some(what) => {
+            let damage = Error::bad_file(what);
+            Err(match reader.and_then(RawFile::path) {
+                Some(path) => damage.context(path.display()),
+                None => damage,
+            })
+        }
+        None => Ok(()),
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the CLI's rendering of a time.
 pub fn format_iso(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -120,14 +153,7 @@ impl VersionGraph {
             if name == FIRST_VERSION {
                 continue;
             }
-            let raw = match (reader, header) {
-                (Some(r), Some(h)) => Version::read_raw(r, h, &name),
-                _ => None,
-            };
-            all.push(match raw {
-                Some(v) => v,
-                None => Version::read(versions, &name)?,
-            });
+            all.push(Version::read_at(versions, &name, reader, header)?);
         }
         Ok(VersionGraph::from_versions(all))
     }

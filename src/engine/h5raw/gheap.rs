@@ -44,7 +44,14 @@ pub(crate) fn read_object(f: &RawFile, addr: u64, index: u32) -> Result<HeapObje
         return Err(RawError::format("global heap collection too small"));
     }
     let collection = f.read(addr, size, "global heap collection")?;
-    let range = find_object(&collection, g.sizeof_size, index)?;
+    let range = f.noted(
+        find_object(&collection, g.sizeof_size, index).map_err(|e| match e {
+            RawError::Damaged(what) => {
+                RawError::Damaged(format!("the global heap collection at {addr:#x} {what}"))
+            }
+            e => e,
+        }),
+    )?;
     Ok(HeapObject { collection, range })
 }
 
@@ -79,6 +86,11 @@ pub(crate) fn find_object(
             align8(size)
                 .and_then(|s| s.checked_add(obj_hdr))
                 .ok_or_else(err)?
+        } else if size == 0 {
+            // HDF5 steps by this size: it would never get past it.
+            return Err(RawError::Damaged(
+                "is damaged (an empty entry HDF5 loops on forever)".into(),
+            ));
         } else {
             // The free-space object's size includes its header.
             size

@@ -23,8 +23,8 @@ pub(crate) use vds::MappingView;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use super::h5::{Block, VirtualMapping};
 use bytes::Cursor;
@@ -32,8 +32,8 @@ use objheader::AttrValue;
 
 use objheader::Layout;
 
-/// Why the raw reader gave up. Every case is a reason to fall back to the
-/// C library, not a verdict on the file.
+/// Why the raw reader gave up. Every case but `Damaged` is a reason to
+/// fall back to the C library, not a verdict on the file.
 #[derive(Debug, thiserror::Error)]
 pub enum RawError {
     #[error("HDF5 raw read: {0}")]
@@ -47,6 +47,10 @@ pub enum RawError {
     /// The object is a dataset, but its layout is not virtual.
     #[error("HDF5 raw read: not a virtual dataset (layout class {0})")]
     NotVirtual(u8),
+    /// Damage the C library would hang or crash on (`RawFile::damage`):
+    /// a verdict on the file.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 impl RawError {
@@ -140,11 +144,15 @@ pub(crate) struct Geometry {
 #[derive(Debug)]
 pub struct RawFile {
     source: Source,
+    /// The file's path (`None` for an image in memory), for messages.
+    path: Option<PathBuf>,
     len: u64,
     /// Absolute offset of address 0 (where the superblock was found).
     base: u64,
     geometry: Geometry,
     superblock_version: u8,
+    /// The first damage found that HDF5 would hang or crash on.
+    damage: OnceLock<String>,
 }
 
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
@@ -155,9 +163,15 @@ pub(crate) const MAX_BLOCK: u64 = 1 << 30;
 
 impl RawFile {
     pub fn open(path: impl AsRef<Path>) -> Result<RawFile, RawError> {
-        let file = File::open(path)?;
+        let file = File::open(path.as_ref())?;
         let len = file.metadata()?.len();
-        RawFile::with_source(Source::File(file), len)
+        let mut raw = RawFile::with_source(Source::File(file), len)?;
+        raw.path = Some(path.as_ref().to_path_buf());
+        Ok(raw)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// A file image held in memory.
@@ -169,6 +183,7 @@ impl RawFile {
     fn with_source(source: Source, len: u64) -> Result<RawFile, RawError> {
         let mut raw = RawFile {
             source,
+            path: None,
             len,
             base: 0,
             geometry: Geometry {
@@ -176,6 +191,7 @@ impl RawFile {
                 sizeof_size: 8,
             },
             superblock_version: 0,
+            damage: OnceLock::new(),
         };
         raw.read_superblock()?;
         Ok(raw)
@@ -185,6 +201,30 @@ impl RawFile {
         self.superblock_version
     }
 
+    /// Damage met so far that HDF5 2.x would hang or crash on, where it
+    /// decodes before it checks:
+    /// - a global heap collection with an entry of index 0 (free space) and
+    ///   size 0, which a zeroed block makes: `H5HG__cache_heap_deserialize`
+    ///   advances by that size forever (HDFGroup/hdf5#1707), whatever in
+    ///   the collection is read;
+    /// - a virtual dataset's mapping list that fails its checksum:
+    ///   `H5D__virtual_load_layout` decodes it first, and freeing what it
+    ///   half decoded can crash.
+    ///
+    /// Whoever would fall back to HDF5 after the byte reader failed must
+    /// refuse the file instead.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
+    }
+
+    /// `r`, with its damage (if it is one) remembered for `damage`.
+    pub(crate) fn noted<T>(&self, r: Result<T, RawError>) -> Result<T, RawError> {
+        if let Err(RawError::Damaged(what)) = &r {
+            let _ = self.damage.set(what.clone());
+        }
+        r
+    }
+
     /// The dataspace and mappings of the virtual dataset whose object header
     /// is at `header_addr` (an address as HDF5 reports it, relative to the
     /// base address: `H5VLnative_token_to_addr` of the object's token).
@@ -192,7 +232,12 @@ impl RawFile {
         let head = self.vds_header(header_addr)?;
         let mappings = match &head.mapping_list {
             None => Vec::new(),
-            Some(list) => vds::decode(list.bytes(), self.geometry, &head.shape, &head.maxshape)?,
+            Some(list) => self.noted(vds::decode(
+                list.bytes(),
+                self.geometry,
+                &head.shape,
+                &head.maxshape,
+            ))?,
         };
         Ok(VdsLayout {
             shape: head.shape,

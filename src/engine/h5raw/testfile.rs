@@ -416,3 +416,35 @@ fn first_chunks_larger_than_the_speculative_read() {
     put_at(&mut img, heap, &collection(&[&mappings_v1()]));
     check(&layout_of(img).unwrap());
 }
+
+/// Damage HDF5 would hang or crash on is a verdict the reader remembers
+/// (`RawFile::damage`), so that nobody falls back to HDF5 for it.
+#[test]
+fn damage_hdf5_trips_on_is_remembered() {
+    // Intact: nothing remembered.
+    let f = RawFile::from_bytes(image_v1()).unwrap();
+    f.vds_layout(HEADER).unwrap();
+    assert_eq!(f.damage(), None);
+
+    // The first object's header zeroed: index 0, size 0, which HDF5 steps
+    // over forever.
+    let mut img = image_v1();
+    let first = (HEAP + 16) as usize;
+    img[first..first + 16].fill(0);
+    let f = RawFile::from_bytes(img).unwrap();
+    assert!(matches!(f.vds_layout(HEADER), Err(RawError::Damaged(_))));
+    let what = f.damage().expect("remembered");
+    assert!(
+        what.contains(&format!("{HEAP:#x}")) && what.contains("loops"),
+        "{what}"
+    );
+
+    // The mapping list's checksum off by one bit.
+    let mut img = image_v2();
+    let list = mappings_v1();
+    let at = img.windows(list.len()).position(|w| w == list).unwrap();
+    img[at + list.len() - 1] ^= 1;
+    let f = RawFile::from_bytes(img).unwrap();
+    assert!(matches!(f.vds_layout(HEADER), Err(RawError::Damaged(_))));
+    assert!(f.damage().unwrap().contains("mapping list"));
+}

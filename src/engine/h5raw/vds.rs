@@ -65,7 +65,9 @@ pub(crate) fn visit(
     maxshape: &[Option<u64>],
     mut each: impl FnMut(MappingView<'_>) -> Result<(), RawError>,
 ) -> Result<(), RawError> {
-    verify_checksum(blob, "VDS mapping list")?;
+    verify_checksum(blob, "VDS mapping list").map_err(|e| {
+        RawError::Damaged(format!("a virtual dataset's mapping list is damaged ({e})"))
+    })?;
     let mut c = Cursor::new(&blob[..blob.len() - 4], "VDS mapping list");
     let version = c.u8()?;
     if version > 1 {
