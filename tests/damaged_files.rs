@@ -244,6 +244,16 @@ fn stalls_global_heap(bytes: &[u8], gcols: &[usize]) -> Option<usize> {
     })
 }
 
+/// The fixtures versioned-hdf5 writes, in a new temporary directory.
+fn make_fixtures(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    run_python(
+        &repo_root().join("tests/interop/make_fixtures.py"),
+        &[dir.path().to_str().unwrap()],
+    );
+    dir
+}
+
 fn load_fixture(dir: &Path, name: &str) -> Fixture {
     let path = dir.join(format!("{name}.h5"));
     let bytes = std::fs::read(&path).unwrap();
@@ -848,14 +858,7 @@ fn damaged_metadata_fails_cleanly() {
         .ok()
         .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
 
-    let fixtures_dir = tempfile::Builder::new()
-        .prefix("vh5-damaged-fx")
-        .tempdir()
-        .unwrap();
-    run_python(
-        &repo_root().join("tests/interop/make_fixtures.py"),
-        &[fixtures_dir.path().to_str().unwrap()],
-    );
+    let fixtures_dir = make_fixtures("vh5-damaged-fx");
     let fixtures: Vec<Fixture> = FIXTURES
         .iter()
         .map(|n| load_fixture(fixtures_dir.path(), n))
@@ -1077,14 +1080,7 @@ fn damaged_metadata_fails_cleanly() {
 /// first, refuse it in one line (exit 2) instead of hanging in HDF5.
 #[test]
 fn a_global_heap_hdf5_would_loop_on_is_refused() {
-    let dir = tempfile::Builder::new()
-        .prefix("vh5-heap-stall")
-        .tempdir()
-        .unwrap();
-    run_python(
-        &repo_root().join("tests/interop/make_fixtures.py"),
-        &[dir.path().to_str().unwrap()],
-    );
+    let dir = make_fixtures("vh5-heap-stall");
     let fx = load_fixture(dir.path(), "linear");
     assert!(
         !fx.gcols.is_empty(),
