@@ -341,6 +341,54 @@ fn datasets_from_bytes_equal_hdf5s() {
     eprintln!("{from_bytes} of {compared} datasets opened from bytes equal HDF5's");
 }
 
+/// The diff's shortcut (`same_dataset_bytes`: equal header and mapping
+/// list bytes) never hides a change: for every pair of committed versions
+/// of every fixture and every dataset in both, a pair it calls the same
+/// compares equal down to the cells through the full path. And it applies
+/// to most unchanged pairs.
+#[test]
+fn datasets_the_bytes_call_the_same_are_the_same() {
+    use vh5::engine::diff::{dataset_change, Depth};
+    use vh5::engine::{NodeKind, Vh5File};
+    let (mut same, mut unchanged) = (0, 0);
+    for path in fixture_files() {
+        let copy = tempfile::NamedTempFile::new().unwrap();
+        std::fs::copy(path, copy.path()).unwrap();
+        let file = Vh5File::open(copy.path()).unwrap();
+        if !file.is_versioned() {
+            continue;
+        }
+        let versions: Vec<_> = file.graph().unwrap().committed().cloned().collect();
+        for a in &versions {
+            for b in &versions {
+                for node in file.walk(b, "/").unwrap() {
+                    let in_a = file
+                        .node(a, &node.path)
+                        .is_ok_and(|n| n.kind == NodeKind::Dataset);
+                    if node.kind != NodeKind::Dataset || !in_a {
+                        continue;
+                    }
+                    let (da, db) = (
+                        file.dataset_via_hdf5(a, &node.path).unwrap(),
+                        file.dataset_via_hdf5(b, &node.path).unwrap(),
+                    );
+                    let change = dataset_change(&da, &db, Depth::Cells).unwrap();
+                    let by_bytes = file.same_dataset_bytes(&a.name, &b.name, &node.path);
+                    let at = format!("{} {} {} {}", path.display(), a.name, b.name, node.path);
+                    assert!(!(by_bytes && change.is_change()), "{at}: {change:?}");
+                    same += by_bytes as usize;
+                    unchanged += !change.is_change() as usize;
+                }
+            }
+        }
+    }
+    assert!(
+        same * 2 > unchanged,
+        "only {same} of {unchanged} unchanged pairs by bytes"
+    );
+    eprintln!("{same} of {unchanged} unchanged dataset pairs told by their bytes");
+}
+
 /// Every version group's `committed` flag and string attributes read from
 /// its header's bytes (as the version list and every write's leftover check
 /// read them) equal HDF5's reading, on every versioned fixture

@@ -286,6 +286,30 @@ impl Vh5File {
         })
     }
 
+    /// Whether a dataset is the same in two versions by its header's and
+    /// mapping list's bytes (`RawFile::dataset_fingerprint`): then nothing
+    /// about it can differ, and a diff need not open either side. `false`
+    /// says only that the bytes do not tell.
+    pub fn same_dataset_bytes(&self, a: &str, b: &str, path: &str) -> bool {
+        let Some(reader) = self.raw_reader() else {
+            return false;
+        };
+        let (Some(ha), Some(hb)) = (self.dataset_header(a, path), self.dataset_header(b, path))
+        else {
+            return false;
+        };
+        if ha == hb {
+            return true; // one object, linked from both versions
+        }
+        match (
+            reader.noted(reader.dataset_fingerprint(ha)),
+            reader.noted(reader.dataset_fingerprint(hb)),
+        ) {
+            (Ok(fa), Ok(fb)) => fa == fb,
+            _ => false,
+        }
+    }
+
     /// The byte reader of this file, opened once; `None` for a writable
     /// handle (its newest bytes may sit in HDF5's cache).
     pub(crate) fn raw_reader(&self) -> Option<&RawFile> {

@@ -115,7 +115,8 @@ pub struct DatasetChange {
 }
 
 impl DatasetChange {
-    fn is_change(&self) -> bool {
+    /// Whether anything differs between the two sides.
+    pub fn is_change(&self) -> bool {
         self.shape.0 != self.shape.1
             || self.dtype.0 != self.dtype.1
             || self.chunks.0 != self.chunks.1
@@ -230,6 +231,9 @@ impl Vh5File {
                 path: node.path.clone(),
                 attrs,
             }));
+        }
+        if self.same_dataset_bytes(&a.name, &b.name, &node.path) {
+            return Ok(None);
         }
         let (da, db) = (self.dataset(a, &node.path)?, self.dataset(b, &node.path)?);
         let change = dataset_change(&da, &db, depth)?;

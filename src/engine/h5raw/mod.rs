@@ -277,6 +277,69 @@ impl RawFile {
         })
     }
 
+    /// What makes a version dataset what it is, as bytes: every message of
+    /// its header but the layout, the framing and modification times, in
+    /// header order (variable-length string attributes with their strings
+    /// read from the global heap), then its mapping list. Equal
+    /// fingerprints mean equal datasets in all vh5 shows or compares:
+    /// shape, type, fill, attributes, mappings and the `raw_data` they
+    /// read. Unequal ones may still be equal (a value held differently, in
+    /// another order): HDF5 must tell.
+    pub(crate) fn dataset_fingerprint(
+        &self,
+        header_addr: u64,
+    ) -> Result<Vec<(u16, Vec<u8>)>, RawError> {
+        let msgs = objheader::read_wanted(self, header_addr, objheader::Want::Everything)?;
+        if msgs.dense_attrs {
+            return Err(RawError::unsupported("attributes outside the header"));
+        }
+        let mappings = match msgs.layout {
+            Some(Layout::Virtual {
+                heap_addr: None, ..
+            }) => Vec::new(),
+            Some(Layout::Virtual {
+                heap_addr: Some(addr),
+                index,
+            }) => gheap::read_object(self, addr, index)?.bytes().to_vec(),
+            Some(Layout::Other(class)) => return Err(RawError::NotVirtual(class)),
+            None => return Err(RawError::format("object header has no layout message")),
+        };
+        let mut out = Vec::with_capacity(msgs.others.len() + 1);
+        for (kind, bytes) in msgs.others {
+            let bytes = match kind {
+                objheader::MSG_ATTR => self.attr_with_strings(bytes)?,
+                _ => bytes,
+            };
+            out.push((kind, bytes));
+        }
+        out.push((objheader::MSG_LAYOUT, mappings));
+        Ok(out)
+    }
+
+    /// An attribute message with its variable-length strings' heap
+    /// references replaced by the strings; others as they are.
+    fn attr_with_strings(&self, message: Vec<u8>) -> Result<Vec<u8>, RawError> {
+        const VARIABLE: u8 = 9;
+        let (_, value) = objheader::decode_attr(&message, self.geometry)?;
+        let Some(v) = value else {
+            return Err(RawError::unsupported("attribute with shared parts"));
+        };
+        if v.dtype_head[0] & 0x0f != VARIABLE {
+            return Ok(message);
+        }
+        if v.dtype_head[1] & 0x0f != 1 {
+            return Err(RawError::unsupported("variable-length sequence attribute"));
+        }
+        let element = 8 + self.geometry.sizeof_addr;
+        let mut out = message[..v.data_at].to_vec();
+        for one in v.data.chunks(element) {
+            let text = self.heap_string(one)?;
+            out.extend((text.len() as u64).to_le_bytes());
+            out.extend(text);
+        }
+        Ok(out)
+    }
+
     /// The data bytes of the attribute `name` of the object whose header
     /// is at `header_addr`, `None` when it has no such attribute; an
     /// attribute this reader cannot see for certain (stored densely, or

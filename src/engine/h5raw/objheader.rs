@@ -13,8 +13,8 @@ const MSG_NULL: u16 = 0x0000;
 const MSG_DATASPACE: u16 = 0x0001;
 const MSG_FILL_OLD: u16 = 0x0004;
 const MSG_FILL: u16 = 0x0005;
-const MSG_LAYOUT: u16 = 0x0008;
-const MSG_ATTR: u16 = 0x000C;
+pub(crate) const MSG_LAYOUT: u16 = 0x0008;
+pub(crate) const MSG_ATTR: u16 = 0x000C;
 const MSG_ATTR_INFO: u16 = 0x0015;
 const MSG_CONTINUATION: u16 = 0x0010;
 /// Message types the C library knows are below this.
@@ -66,6 +66,8 @@ pub enum Layout {
 pub(crate) struct AttrValue {
     pub dtype_head: [u8; 8],
     pub data: Vec<u8>,
+    /// Where `data` starts in the message.
+    pub data_at: usize,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +86,10 @@ pub(crate) struct Messages {
     /// Some attributes are not in `attrs` (dense storage, or a message
     /// this reader does not decode): only HDF5 can tell them.
     pub dense_attrs: bool,
+    /// With `Want::Everything`: every other message as stored (kind,
+    /// bytes) in header order, attributes included; not the layout, the
+    /// framing (null, continuation) or modification times.
+    pub others: Vec<(u16, Vec<u8>)>,
 }
 
 /// Which messages to decode; the others are only framed (checked for
@@ -93,13 +99,15 @@ pub(crate) enum Want<'a> {
     All,
     /// Only the attribute of this name.
     Attr(&'a [u8]),
+    /// All, and the bytes of every other message (`Messages::others`).
+    Everything,
 }
 
 impl Want<'_> {
     /// Whether what was wanted is decoded already.
     fn found_in(self, out: &Messages) -> bool {
         match self {
-            Want::All => false,
+            Want::All | Want::Everything => false,
             Want::Attr(name) => out.attrs.iter().any(|(n, _)| n == name),
         }
     }
@@ -329,8 +337,12 @@ fn decode_chunk(
         }
         let data = c.take(size)?;
         count += 1;
+        const FRAMING_OR_TIME: [u16; 5] = [MSG_NULL, MSG_CONTINUATION, MSG_LAYOUT, 0x000E, 0x0012];
+        if matches!(want, Want::Everything) && !FRAMING_OR_TIME.contains(&kind) {
+            out.others.push((kind, data.to_vec()));
+        }
         let skip = match want {
-            Want::All => false,
+            Want::All | Want::Everything => false,
             Want::Attr(name) => match kind {
                 MSG_ATTR => attr_name(data).is_ok_and(|n| n != name),
                 MSG_DATASPACE | MSG_FILL | MSG_FILL_OLD | MSG_LAYOUT => true,
@@ -424,7 +436,10 @@ fn attr_name(data: &[u8]) -> Result<&[u8], RawError> {
 
 /// An attribute message: its name, and its data when the datatype and
 /// dataspace are stored in it (not shared).
-fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<AttrValue>), RawError> {
+pub(crate) fn decode_attr(
+    data: &[u8],
+    g: Geometry,
+) -> Result<(Vec<u8>, Option<AttrValue>), RawError> {
     let mut c = Cursor::new(data, "attribute message");
     let version = c.u8()?;
     let flags = c.u8()?;
@@ -461,8 +476,16 @@ fn decode_attr(data: &[u8], g: Geometry) -> Result<(Vec<u8>, Option<AttrValue>),
         .checked_mul(element)
         .filter(|&n| n <= c.remaining() as u64)
         .ok_or_else(|| RawError::format("attribute data truncated"))?;
+    let data_at = c.pos();
     let data = c.take(bytes as usize)?.to_vec();
-    Ok((name, Some(AttrValue { dtype_head, data })))
+    Ok((
+        name,
+        Some(AttrValue {
+            dtype_head,
+            data,
+            data_at,
+        }),
+    ))
 }
 
 /// Whether an attribute info message points to dense attribute storage.
