@@ -36,6 +36,24 @@ fn fixture_files() -> &'static Vec<PathBuf> {
     })
 }
 
+/// Each versioned fixture opened by the engine, from a copy: HDF5 refuses
+/// a second open of a file with other locking flags, and the other tests
+/// here open the fixtures in parallel. The copy lives as long as the file.
+fn versioned_fixtures() -> impl Iterator<
+    Item = (
+        &'static PathBuf,
+        tempfile::NamedTempFile,
+        vh5::engine::Vh5File,
+    ),
+> {
+    fixture_files().iter().filter_map(|path| {
+        let copy = tempfile::NamedTempFile::new().unwrap();
+        std::fs::copy(path, copy.path()).unwrap();
+        let file = vh5::engine::Vh5File::open(copy.path()).unwrap();
+        file.is_versioned().then_some((path, copy, file))
+    })
+}
+
 fn fixture(name: &str) -> PathBuf {
     fixture_files()
         .iter()
@@ -307,17 +325,9 @@ fn engine_maps_come_from_the_bytes_and_equal_hdf5s() {
 /// versioned fixture.
 #[test]
 fn datasets_from_bytes_equal_hdf5s() {
-    use vh5::engine::{NodeKind, Vh5File};
+    use vh5::engine::NodeKind;
     let (mut compared, mut from_bytes) = (0, 0);
-    for path in fixture_files() {
-        // A copy: HDF5 refuses a second open of a file with other locking
-        // flags, and the other tests here open the fixtures in parallel.
-        let copy = tempfile::NamedTempFile::new().unwrap();
-        std::fs::copy(path, copy.path()).unwrap();
-        let file = Vh5File::open(copy.path()).unwrap();
-        if !file.is_versioned() {
-            continue;
-        }
+    for (path, _copy, file) in versioned_fixtures() {
         for v in file.graph().unwrap().committed() {
             for node in file.walk(v, "/").unwrap() {
                 if node.kind != NodeKind::Dataset {
@@ -349,15 +359,9 @@ fn datasets_from_bytes_equal_hdf5s() {
 #[test]
 fn datasets_the_bytes_call_the_same_are_the_same() {
     use vh5::engine::diff::{dataset_change, Depth};
-    use vh5::engine::{NodeKind, Vh5File};
+    use vh5::engine::NodeKind;
     let (mut same, mut unchanged) = (0, 0);
-    for path in fixture_files() {
-        let copy = tempfile::NamedTempFile::new().unwrap();
-        std::fs::copy(path, copy.path()).unwrap();
-        let file = Vh5File::open(copy.path()).unwrap();
-        if !file.is_versioned() {
-            continue;
-        }
+    for (path, _copy, file) in versioned_fixtures() {
         let versions: Vec<_> = file.graph().unwrap().committed().cloned().collect();
         for a in &versions {
             for b in &versions {
