@@ -332,9 +332,17 @@ impl Vh5File {
     /// Where the object header of the dataset at `path` in `version` is
     /// (`None`: no dataset there, or not known for certain).
     fn dataset_header(&self, version: &str, path: &str) -> Option<u64> {
+        let key = (version.to_string(), path.to_string());
+        if let Some(known) = self.index.headers.borrow().get(&key) {
+            return *known;
+        }
         let root = self.version_root(version).ok()?;
         let (addr, kind) = h5::object_addr(root.id(), path.trim_start_matches('/')).ok()??;
-        (kind == ObjType::Dataset).then_some(addr)
+        let found = (kind == ObjType::Dataset).then_some(addr);
+        if self.caches() {
+            self.index.headers.borrow_mut().insert(key, found);
+        }
+        found
     }
 
     /// The `raw_data` regions a version's dataset reads (one per stored

@@ -127,6 +127,9 @@ pub(crate) struct ChunkIndex {
     pub(crate) reader: OnceCell<Option<RawFile>>,
     /// Chunk shape by `raw_data` path.
     pub(crate) raw_chunks: RefCell<HashMap<String, Vec<usize>>>,
+    /// A version dataset's object header address (`None`: no dataset
+    /// there), as the last lookup found it: a diff asks twice.
+    pub(crate) headers: RefCell<HashMap<VersionPath, Option<u64>>>,
 }
 
 impl ChunkIndex {

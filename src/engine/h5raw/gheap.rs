@@ -1,10 +1,17 @@
 //! Global heap collections ("GCOL", version 1): one object by index.
 
+use std::sync::Arc;
+
 use super::bytes::Cursor;
 use super::{RawError, RawFile};
 
 /// Collections are never smaller than this (`H5HG_MINSIZE`).
 const MIN_COLLECTION: u64 = 4096;
+/// Collections kept after a read (`RawFile::collections`): a version list
+/// or a diff reads many objects from a few collections.
+const KEPT: usize = 8;
+/// Larger collections are read each time rather than kept.
+const KEPT_MAX_BYTES: usize = 4 << 20;
 
 fn align8(n: u64) -> Option<u64> {
     n.checked_add(7).map(|v| v & !7)
@@ -13,7 +20,7 @@ fn align8(n: u64) -> Option<u64> {
 /// One object of a collection, kept inside the collection's bytes.
 #[derive(Debug)]
 pub(crate) struct HeapObject {
-    collection: Vec<u8>,
+    collection: Arc<[u8]>,
     range: std::ops::Range<usize>,
 }
 
@@ -25,6 +32,45 @@ impl HeapObject {
 
 /// Object `index` of the collection at `addr`.
 pub(crate) fn read_object(f: &RawFile, addr: u64, index: u32) -> Result<HeapObject, RawError> {
+    let collection = match kept(f, addr) {
+        Some(c) => c,
+        None => {
+            let c: Arc<[u8]> = read_collection(f, addr)?.into();
+            keep(f, addr, &c);
+            c
+        }
+    };
+    let g = f.geometry();
+    let range = f.noted(
+        find_object(&collection, g.sizeof_size, index).map_err(|e| match e {
+            RawError::Damaged(what) => {
+                RawError::Damaged(format!("the global heap collection at {addr:#x} {what}"))
+            }
+            e => e,
+        }),
+    )?;
+    Ok(HeapObject { collection, range })
+}
+
+fn kept(f: &RawFile, addr: u64) -> Option<Arc<[u8]>> {
+    let kept = f.collections.lock().ok()?;
+    kept.iter()
+        .find(|(a, _)| *a == addr)
+        .map(|(_, c)| c.clone())
+}
+
+fn keep(f: &RawFile, addr: u64, collection: &Arc<[u8]>) {
+    if collection.len() > KEPT_MAX_BYTES {
+        return;
+    }
+    if let Ok(mut kept) = f.collections.lock() {
+        kept.insert(0, (addr, collection.clone()));
+        kept.truncate(KEPT);
+    }
+}
+
+/// The whole collection at `addr`, its header checked.
+fn read_collection(f: &RawFile, addr: u64) -> Result<Vec<u8>, RawError> {
     let g = f.geometry();
     let ss = g.sizeof_size as u64;
     let head = f.read(addr, 8 + ss, "global heap collection")?;
@@ -43,16 +89,7 @@ pub(crate) fn read_object(f: &RawFile, addr: u64, index: u32) -> Result<HeapObje
     if size < MIN_COLLECTION {
         return Err(RawError::format("global heap collection too small"));
     }
-    let collection = f.read(addr, size, "global heap collection")?;
-    let range = f.noted(
-        find_object(&collection, g.sizeof_size, index).map_err(|e| match e {
-            RawError::Damaged(what) => {
-                RawError::Damaged(format!("the global heap collection at {addr:#x} {what}"))
-            }
-            e => e,
-        }),
-    )?;
-    Ok(HeapObject { collection, range })
+    f.read(addr, size, "global heap collection")
 }
 
 /// Walks the objects of a whole collection image for `index`; returns

@@ -24,7 +24,7 @@ pub(crate) use vds::MappingView;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::h5::{Block, VirtualMapping};
 use bytes::Cursor;
@@ -153,6 +153,8 @@ pub struct RawFile {
     superblock_version: u8,
     /// The first damage found that HDF5 would hang or crash on.
     damage: OnceLock<String>,
+    /// Global heap collections read lately, by address, most recent first.
+    collections: Mutex<Vec<(u64, Arc<[u8]>)>>,
 }
 
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
@@ -192,6 +194,7 @@ impl RawFile {
             },
             superblock_version: 0,
             damage: OnceLock::new(),
+            collections: Mutex::new(Vec::new()),
         };
         raw.read_superblock()?;
         Ok(raw)
