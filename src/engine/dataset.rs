@@ -13,6 +13,7 @@ use super::features::{self, Dimension, VirtualView};
 use super::file::Vh5File;
 use super::grid::ChunkGrid;
 use super::h5::{self, Handle, Layout, RawFilter};
+use super::h5raw::refuse_known_damage;
 use super::layout::{
     self, attr, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZF, FILTER_SCALEOFFSET, FILTER_SHUFFLE,
     FILTER_SZIP, VERSION_DATASET_SYSTEM_ATTRS,
@@ -21,7 +22,7 @@ use super::progress::Cancel;
 use super::storage::{raw_chunks, raw_chunks_if_any};
 use super::tree::{normalize_path, NodeKind};
 use super::value::{Value, ValueGrid};
-use super::versions::{refuse_known_damage, Version};
+use super::versions::Version;
 
 /// Where a dataset's values are read from.
 #[derive(Debug)]

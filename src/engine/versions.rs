@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use hdf5::Group;
 
 use super::attrs;
-use super::error::{bad_input, Error, Result};
+use super::error::{bad_input, Result};
 use super::h5;
-use super::h5raw::RawFile;
+use super::h5raw::{refuse_known_damage, RawFile};
 use super::layout::{attr, parse_timestamp, FIRST_VERSION};
 
 /// The implicit single version of a plain HDF5 file.
@@ -100,22 +100,6 @@ pub(crate) fn committed_from_bytes(reader: &RawFile, header: u64) -> Option<bool
         Some(b) if b.len() == 1 => Some(b[0] != 0),
         Some(_) => None,
         None => Some(false),
-    }
-}
-
-/// Refuses to go on through HDF5 once the byte reader has found damage
-/// HDF5 would hang or crash on (`RawFile::damage`): what falls back to
-/// HDF5 may read it.
-pub(crate) fn refuse_known_damage(reader: Option<&RawFile>) -> Result<()> {
-    match reader.and_then(RawFile::damage) {
-        Some(what) => {
-            let damage = Error::bad_file(what);
-            Err(match reader.and_then(RawFile::path) {
-                Some(path) => damage.context(path.display()),
-                None => damage,
-            })
-        }
-        None => Ok(()),
     }
 }
 

@@ -62,6 +62,22 @@ impl RawError {
     }
 }
 
+/// Refuses to go on through HDF5 once the byte reader has found damage
+/// HDF5 would hang or crash on (`RawFile::damage`): what falls back to
+/// HDF5 may read it.
+pub(crate) fn refuse_known_damage(reader: Option<&RawFile>) -> crate::engine::Result<()> {
+    match reader.and_then(RawFile::damage) {
+        Some(what) => {
+            let damage = crate::engine::Error::bad_file(what);
+            Err(match reader.and_then(RawFile::path) {
+                Some(path) => damage.context(path.display()),
+                None => damage,
+            })
+        }
+        None => Ok(()),
+    }
+}
+
 /// The dataspace and mappings of one virtual dataset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VdsLayout {
