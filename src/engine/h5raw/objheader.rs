@@ -17,6 +17,17 @@ pub(crate) const MSG_LAYOUT: u16 = 0x0008;
 pub(crate) const MSG_ATTR: u16 = 0x000C;
 const MSG_ATTR_INFO: u16 = 0x0015;
 const MSG_CONTINUATION: u16 = 0x0010;
+const MSG_MTIME_OLD: u16 = 0x000E;
+const MSG_MTIME: u16 = 0x0012;
+/// What `Want::Everything` leaves out of `Messages::others`: framing, the
+/// layout (decoded on its own) and modification times.
+const NOT_OTHERS: [u16; 5] = [
+    MSG_NULL,
+    MSG_CONTINUATION,
+    MSG_LAYOUT,
+    MSG_MTIME_OLD,
+    MSG_MTIME,
+];
 /// Message types the C library knows are below this.
 const MSG_UNKNOWN: u16 = 0x0019;
 
@@ -337,8 +348,7 @@ fn decode_chunk(
         }
         let data = c.take(size)?;
         count += 1;
-        const FRAMING_OR_TIME: [u16; 5] = [MSG_NULL, MSG_CONTINUATION, MSG_LAYOUT, 0x000E, 0x0012];
-        if matches!(want, Want::Everything) && !FRAMING_OR_TIME.contains(&kind) {
+        if matches!(want, Want::Everything) && !NOT_OTHERS.contains(&kind) {
             out.others.push((kind, data.to_vec()));
         }
         let skip = match want {
