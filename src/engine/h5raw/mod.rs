@@ -173,6 +173,10 @@ pub struct RawFile {
     collections: Mutex<Vec<(u64, Arc<[u8]>)>>,
 }
 
+/// Datatype classes (the low 4 bits of a datatype message's first byte).
+const FIXED_STRING: u8 = 3;
+const VARIABLE: u8 = 9;
+
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// Cap on any one metadata block read (object header chunk, heap
@@ -338,7 +342,6 @@ impl RawFile {
     /// An attribute message with its variable-length strings' heap
     /// references replaced by the strings; others as they are.
     fn attr_with_strings(&self, message: Vec<u8>) -> Result<Vec<u8>, RawError> {
-        const VARIABLE: u8 = 9;
         let (_, value) = objheader::decode_attr(&message, self.geometry)?;
         let Some(v) = value else {
             return Err(RawError::unsupported("attribute with shared parts"));
@@ -374,8 +377,6 @@ impl RawFile {
         let Some(v) = self.attr_value(header_addr, name)? else {
             return Ok(None);
         };
-        const FIXED_STRING: u8 = 3;
-        const VARIABLE: u8 = 9;
         let (class, bits) = (v.dtype_head[0] & 0x0f, v.dtype_head[1]);
         let bytes = match class {
             // Null-terminated or null-padded (space-padded ones HDF5 trims).
