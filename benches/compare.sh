@@ -17,8 +17,8 @@
 #    imports included, as medians of several runs; ratio = versioned-hdf5 /
 #    vh5. Its files, made if missing by benches/make_{series,wide,field,dump}_file.py,
 #    are target/bench-data/{series1000,wide300,field20,dump200}.h5.
-#    The vh5 binary is $VH5_BIN, else target/release/vh5 (built with
-#    `cargo build --release` if missing).
+#    The vh5 binary is $VH5_BIN (scripts/env.sh names the one it builds;
+#    built with `cargo build --release` if missing).
 # 2. In-process (criterion): `cargo bench --bench read`, `commit`, `replay`
 #    and `diff`, next to benches/py_bench.py, py_commit_bench.py,
 #    py_replay_bench.py and py_diff_bench.py timing the same calls inside
@@ -28,12 +28,13 @@
 #    $VH5_DIFF_FILE. vh5 figures are criterion's median estimates, Python's
 #    the median of the Python scripts' runs; ratio = Python / vh5.
 #
-# target is $CARGO_TARGET_DIR when set. Python: $VH5_PYTHON, else
+# target is $CARGO_TARGET_DIR (scripts/env.sh). Python: $VH5_PYTHON, else
 # .venv/bin/python, else python3 (it needs versioned-hdf5 2.6.0 and h5py:
 # scripts/setup.sh --test). Tables on stdout (Markdown), progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+. scripts/env.sh
 
 run_cargo=1
 quick=0
@@ -64,14 +65,11 @@ case $target in /*) ;; *) target=$repo/$target ;; esac
 # --- 1. whole processes ------------------------------------------------------
 
 status=0
-vh5=${VH5_BIN:-$target/release/vh5}
+vh5=$VH5_BIN
 if [ "$cli_table" -eq 1 ] && [ ! -x "$vh5" ]; then
-    if [ -n "${VH5_BIN:-}" ]; then
-        echo "compare: VH5_BIN=$vh5 is not an executable" >&2
-        exit 1
-    fi
     echo "compare: $vh5 is missing: cargo build --release" >&2
     cargo build --release >&2
+    [ -x "$vh5" ] || { echo "compare: VH5_BIN=$vh5 is not an executable" >&2; exit 1; }
 fi
 
 if [ "$cli_table" -eq 1 ]; then

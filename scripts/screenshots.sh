@@ -32,7 +32,7 @@ OUT=screenshots
 echo "screenshots: building vh5 (release)" >&2
 . scripts/env.sh
 cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/vh5"
+bin="$VH5_BIN"
 
 work="$(mktemp -d)"
 sock="$work/tmux.sock"
