@@ -1,5 +1,7 @@
 //! `vh5 cat`: the values of a dataset or a slice of it.
 
+use std::fmt::Write;
+
 use serde_json::json;
 
 use super::output::{print_json, print_text};
@@ -117,7 +119,7 @@ fn nest(grid: &ValueGrid, axis: usize, next: &mut usize, out: &mut String) {
             if i > 0 {
                 out.push_str(", ");
             }
-            out.push_str(&grid.get(*next).to_string());
+            let _ = write!(out, "{}", grid.get(*next));
             *next += 1;
         } else {
             if i > 0 {

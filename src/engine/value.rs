@@ -464,25 +464,28 @@ fn latin1(b: &[u8]) -> String {
 
 /// Shortest text that reads back as the same value at the stored width.
 pub fn format_float(v: f64, size: usize) -> String {
+    let mut text = String::new();
+    let _ = write_float(&mut text, v, size);
+    text
+}
+
+/// `format_float`, written straight into `out` (a page of numbers is
+/// formatted without a string per cell).
+pub fn write_float(out: &mut impl std::fmt::Write, v: f64, size: usize) -> std::fmt::Result {
     if v.is_nan() {
-        return "nan".into();
+        return out.write_str("nan");
     }
     if v.is_infinite() {
-        return if v > 0.0 { "inf" } else { "-inf" }.into();
+        return out.write_str(if v > 0.0 { "inf" } else { "-inf" });
     }
-    let text = match size {
-        2 => format!("{}", half::f16::from_f64(v)),
-        4 => format!("{}", v as f32),
-        _ => format!("{v}"),
-    };
     // Rust prints 1e300 in full; switch to scientific for very large/small.
-    if v != 0.0 && (v.abs() >= 1e16 || v.abs() < 1e-5) {
-        match size {
-            4 => format!("{:e}", v as f32),
-            _ => format!("{v:e}"),
-        }
-    } else {
-        text
+    let scientific = v != 0.0 && (v.abs() >= 1e16 || v.abs() < 1e-5);
+    match (size, scientific) {
+        (4, true) => write!(out, "{:e}", v as f32),
+        (_, true) => write!(out, "{v:e}"),
+        (2, false) => write!(out, "{}", half::f16::from_f64(v)),
+        (4, false) => write!(out, "{}", v as f32),
+        _ => write!(out, "{v}"),
     }
 }
 
@@ -493,7 +496,7 @@ impl std::fmt::Display for Value {
             Value::Bool(v) => write!(f, "{}", if *v { "true" } else { "false" }),
             Value::Int(v) => write!(f, "{v}"),
             Value::UInt(v) => write!(f, "{v}"),
-            Value::Float(v, size) => write!(f, "{}", format_float(*v, *size)),
+            Value::Float(v, size) => write_float(f, *v, *size),
             Value::Complex(re, im, size) => {
                 let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) {
                     "-"
