@@ -351,16 +351,17 @@ fn datasets_from_bytes_equal_hdf5s() {
     eprintln!("{from_bytes} of {compared} datasets opened from bytes equal HDF5's");
 }
 
-/// The diff's shortcut (`same_dataset_bytes`: equal header and mapping
-/// list bytes) never hides a change: for every pair of committed versions
-/// of every fixture and every dataset in both, a pair it calls the same
-/// compares equal down to the cells through the full path. And it applies
-/// to most unchanged pairs.
+/// The diff's shortcuts never hide a change: for every pair of committed
+/// versions of every fixture and every dataset in both, a pair whose
+/// header and mapping list bytes are equal (`BytesVerdict::Same`) compares
+/// equal down to the cells through the full path, and one whose attribute
+/// messages are equal (`SameAttrs`) has equal attributes through HDF5.
+/// And they apply to most pairs.
 #[test]
 fn datasets_the_bytes_call_the_same_are_the_same() {
     use vh5::engine::diff::{dataset_change, Depth};
-    use vh5::engine::NodeKind;
-    let (mut same, mut unchanged) = (0, 0);
+    use vh5::engine::{BytesVerdict, NodeKind};
+    let (mut same, mut unchanged, mut same_attrs, mut equal_attrs) = (0, 0, 0, 0);
     for (path, _copy, file) in versioned_fixtures() {
         let versions: Vec<_> = file.graph().unwrap().committed().cloned().collect();
         for a in &versions {
@@ -377,11 +378,18 @@ fn datasets_the_bytes_call_the_same_are_the_same() {
                         file.dataset_via_hdf5(b, &node.path).unwrap(),
                     );
                     let change = dataset_change(&da, &db, Depth::Cells).unwrap();
-                    let by_bytes = file.same_dataset_bytes(&a.name, &b.name, &node.path);
+                    let verdict = file.dataset_bytes_verdict(&a.name, &b.name, &node.path);
+                    let by_bytes = verdict == BytesVerdict::Same;
                     let at = format!("{} {} {} {}", path.display(), a.name, b.name, node.path);
                     assert!(!(by_bytes && change.is_change()), "{at}: {change:?}");
+                    let attrs_equal = change.attrs.is_empty();
+                    if verdict == BytesVerdict::SameAttrs {
+                        assert!(attrs_equal, "{at}: {:?}", change.attrs);
+                    }
                     same += by_bytes as usize;
                     unchanged += !change.is_change() as usize;
+                    same_attrs += (verdict != BytesVerdict::Unknown) as usize;
+                    equal_attrs += attrs_equal as usize;
                 }
             }
         }
@@ -390,7 +398,12 @@ fn datasets_the_bytes_call_the_same_are_the_same() {
         same * 2 > unchanged,
         "only {same} of {unchanged} unchanged pairs by bytes"
     );
+    assert!(
+        same_attrs * 2 > equal_attrs,
+        "only {same_attrs} of {equal_attrs} pairs with equal attributes by bytes"
+    );
     eprintln!("{same} of {unchanged} unchanged dataset pairs told by their bytes");
+    eprintln!("{same_attrs} of {equal_attrs} with equal attributes told by their bytes");
 }
 
 /// Every version group's `committed` flag and string attributes read from

@@ -159,6 +159,18 @@ fn single_source_vds(reader: &RawFile, addr: u64, path: &str) -> Option<(VdsLayo
     one_source.then_some((vds, raw_path))
 }
 
+/// What a dataset's bytes in two versions tell a diff before anything is
+/// opened (`Vh5File::dataset_bytes_verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BytesVerdict {
+    /// Equal header and mapping list: nothing about it differs.
+    Same,
+    /// Equal attribute messages (so equal attributes); the rest may differ.
+    SameAttrs,
+    /// The bytes do not tell.
+    Unknown,
+}
+
 /// The `raw_data` regions of the VDS whose header is at `addr`, when all
 /// its mappings read one `raw_data` of this file (versioned-hdf5's layout);
 /// decoded without a `Block` per mapping. Touches only the byte reader.
@@ -291,22 +303,34 @@ impl Vh5File {
     /// about it can differ, and a diff need not open either side. `false`
     /// says only that the bytes do not tell.
     pub fn same_dataset_bytes(&self, a: &str, b: &str, path: &str) -> bool {
+        self.dataset_bytes_verdict(a, b, path) == BytesVerdict::Same
+    }
+
+    /// What a dataset's header and mapping-list bytes in two versions tell
+    /// before either is opened.
+    pub fn dataset_bytes_verdict(&self, a: &str, b: &str, path: &str) -> BytesVerdict {
         let Some(reader) = self.raw_reader() else {
-            return false;
+            return BytesVerdict::Unknown;
         };
         let (Some(ha), Some(hb)) = (self.dataset_header(a, path), self.dataset_header(b, path))
         else {
-            return false;
+            return BytesVerdict::Unknown;
         };
         if ha == hb {
-            return true; // one object, linked from both versions
+            return BytesVerdict::Same; // one object, linked from both versions
         }
-        match (
+        let (Ok(fa), Ok(fb)) = (
             reader.noted(reader.dataset_fingerprint(ha)),
             reader.noted(reader.dataset_fingerprint(hb)),
-        ) {
-            (Ok(fa), Ok(fb)) => fa == fb,
-            _ => false,
+        ) else {
+            return BytesVerdict::Unknown;
+        };
+        if fa == fb {
+            BytesVerdict::Same
+        } else if fa.attrs == fb.attrs {
+            BytesVerdict::SameAttrs
+        } else {
+            BytesVerdict::Unknown
         }
     }
 
@@ -343,6 +367,14 @@ impl Vh5File {
             self.index.headers.borrow_mut().insert(key, found);
         }
         found
+    }
+
+    /// Notes where a version dataset's header is, found by a tree lookup.
+    pub(crate) fn note_dataset_header(&self, version: &str, path: &str, addr: u64) {
+        if self.caches() {
+            let key = (version.to_string(), path.to_string());
+            self.index.headers.borrow_mut().insert(key, Some(addr));
+        }
     }
 
     /// The `raw_data` regions a version's dataset reads (one per stored

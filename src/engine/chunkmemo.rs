@@ -12,8 +12,11 @@ use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
 use super::chunkmap::ChunkMap;
+use super::dtype::Dtype;
+use super::filter::Filter;
 use super::h5::Block;
 use super::h5raw::RawFile;
+use super::value::ValueGrid;
 
 /// For one dataset path: how many versions use each `raw_data` region.
 /// Regions arrive as flat lists (`RegionList`) and are looked up by their
@@ -115,6 +118,17 @@ impl RegionList {
     }
 }
 
+/// What one `raw_data` fixes for every version that reads it.
+#[derive(Debug)]
+pub(crate) struct RawDataFacts {
+    pub dtype: Dtype,
+    pub filters: Vec<Filter>,
+    pub shape: Vec<usize>,
+    /// Its own fill value where versions read it, not their own: for
+    /// fixed-length strings (pitfall 9).
+    pub fill: Option<ValueGrid>,
+}
+
 /// A version's name and a dataset path in it.
 type VersionPath = (String, String);
 
@@ -127,6 +141,8 @@ pub(crate) struct ChunkIndex {
     pub(crate) reader: OnceCell<Option<RawFile>>,
     /// Chunk shape by `raw_data` path.
     pub(crate) raw_chunks: RefCell<HashMap<String, Vec<usize>>>,
+    /// The rest of what a `raw_data` fixes, by its path.
+    pub(crate) raw_facts: RefCell<HashMap<String, Arc<RawDataFacts>>>,
     /// A version dataset's object header address (`None`: no dataset
     /// there), as the last lookup found it: a diff asks twice.
     pub(crate) headers: RefCell<HashMap<VersionPath, Option<u64>>>,

@@ -7,10 +7,12 @@ use hdf5_sys::h5d::H5Dget_storage_size;
 
 use super::attrs::{self, Attr};
 use super::chunkmap::ChunkMap;
+use super::chunkmemo::RawDataFacts;
 use super::dtype::Dtype;
 use super::error::{bad_input, Error, Result};
 use super::features::{self, Dimension, VirtualView};
 use super::file::Vh5File;
+pub use super::filter::Filter;
 use super::grid::ChunkGrid;
 use super::h5::{self, Handle, Layout, RawFilter};
 use super::h5raw::refuse_known_damage;
@@ -41,41 +43,6 @@ pub(crate) enum Source {
     /// A version dataset with no data (old HDF5 wrote unallocated
     /// contiguous placeholders): every cell is the fill value.
     AllFill,
-}
-
-/// One entry of the filter pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    pub id: i32,
-    pub name: String,
-    pub cd_values: Vec<u32>,
-    /// Whether this build can apply it (`H5Zfilter_avail`: built in, or a
-    /// plugin found on HDF5's plugin path).
-    pub available: bool,
-}
-
-impl Filter {
-    /// A pipeline entry; without a stored name, the id's common name.
-    pub fn new(id: i32, name: &str, cd_values: Vec<u32>) -> Filter {
-        let name = match (name, features::known_filter_name(id)) {
-            ("", Some(known)) => known.to_string(),
-            _ => name.to_string(),
-        };
-        Filter {
-            id,
-            name,
-            cd_values,
-            available: h5::filter_available(id),
-        }
-    }
-
-    /// `blosc (32001)`.
-    pub fn label(&self) -> String {
-        match self.name.as_str() {
-            "" => format!("filter {}", self.id),
-            name => format!("{name} ({})", self.id),
-        }
-    }
 }
 
 /// Everything the engine knows about a dataset in one version.
@@ -229,14 +196,31 @@ impl Vh5File {
     /// from the file's bytes where it can (HDF5 would decode every mapping
     /// of its VDS to open it), through HDF5 otherwise.
     pub fn dataset(&self, version: &Version, path: &str) -> Result<Dataset> {
+        self.open_dataset(version, path, true)
+    }
+
+    /// As `dataset`, but with no attributes (and so no dimension scales)
+    /// unless `with_attrs`: a diff whose bytes tell that both sides'
+    /// attributes are equal need not read them.
+    pub(crate) fn open_dataset(
+        &self,
+        version: &Version,
+        path: &str,
+        with_attrs: bool,
+    ) -> Result<Dataset> {
         let path = normalize_path(path)?;
         if self.is_versioned() {
-            if let Some(mut ds) = self.dataset_from_bytes(version, &path)? {
+            if let Some(mut ds) = self.dataset_from_bytes(version, &path, with_attrs)? {
                 self.add_dimensions(&mut ds.meta);
                 return Ok(ds);
             }
         }
-        self.dataset_via_hdf5(version, &path)
+        let mut ds = self.dataset_via_hdf5(version, &path)?;
+        if !with_attrs {
+            ds.meta.attrs.clear();
+            ds.meta.dims.clear();
+        }
+        Ok(ds)
     }
 
     fn add_dimensions(&self, meta: &mut DatasetMeta) {
@@ -281,7 +265,12 @@ impl Vh5File {
     /// A version dataset from its object header's bytes, its `raw_data` and
     /// its attributes read by index: what `open_versioned` gives, without
     /// HDF5 opening the VDS. `None` where the byte reader does not apply.
-    fn dataset_from_bytes(&self, version: &Version, path: &str) -> Result<Option<Dataset>> {
+    fn dataset_from_bytes(
+        &self,
+        version: &Version,
+        path: &str,
+        with_attrs: bool,
+    ) -> Result<Option<Dataset>> {
         let Some(vds) = self.raw_vds(&version.name, path) else {
             return Ok(None);
         };
@@ -292,37 +281,39 @@ impl Vh5File {
         let raw_path = map.raw_data.clone();
         let context = |e: Error| e.context(format!("{path} in version {}", version.name));
         let raw = self.raw_data(&raw_path).map_err(context)?;
-        let (tid, dtype) = dataset_type(&raw).map_err(context)?;
-        let raw_dcpl = h5::dataset_dcpl(raw.id())?;
+        let facts = self.raw_data_facts(&raw_path, &raw).map_err(context)?;
+        let dtype = facts.dtype.clone();
         // As `fill_of`: raw_data's fill for fixed-length strings (pitfall 9),
         // NULL strings for variable-length data, else the VDS's own bytes.
-        let fill = match vds.fill {
-            _ if matches!(dtype, Dtype::FixedString { .. }) => fill_of(&raw_dcpl, &tid, &dtype)?,
+        let fill = match (vds.fill, &facts.fill) {
+            (_, Some(raw_fill)) => raw_fill.clone(),
             _ if dtype.has_vlen() => ValueGrid::default_fill(&dtype),
-            Some(bytes) if bytes.len() == dtype.size() => {
+            (Some(bytes), _) if bytes.len() == dtype.size() => {
                 ValueGrid::from_bytes(dtype.clone(), vec![], bytes)
             }
-            Some(_) => return Ok(None),
-            None => ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()]),
+            (Some(_), _) => return Ok(None),
+            (None, _) => ValueGrid::from_bytes(dtype.clone(), vec![], vec![0u8; dtype.size()]),
         };
-        let root = self.version_root(&version.name).map_err(context)?;
+        let attrs = match with_attrs {
+            true => {
+                let root = self.version_root(&version.name).map_err(context)?;
+                let rel = path.trim_start_matches('/');
+                attrs::read_attrs_of(&root, rel, &VERSION_DATASET_SYSTEM_ATTRS).map_err(context)?
+            }
+            false => Vec::new(),
+        };
         let meta = DatasetMeta {
             path: path.to_string(),
             fill,
             shape: map.shape.clone(),
             maxshape: vds.maxshape,
             chunks: Some(map.chunks.clone()),
-            filters: filters_of(&raw_dcpl)?,
+            filters: facts.filters.clone(),
             storage_size: None,
             layout: layout_name(Layout::Virtual),
-            raw_shape: Some(h5::dataset_extent(raw.id())?.0),
+            raw_shape: Some(facts.shape.clone()),
             raw_data: Some(raw_path),
-            attrs: attrs::read_attrs_of(
-                &root,
-                path.trim_start_matches('/'),
-                &VERSION_DATASET_SYSTEM_ATTRS,
-            )
-            .map_err(context)?,
+            attrs,
             dtype,
             virtual_view: None,
             dims: Vec::new(),
@@ -336,6 +327,31 @@ impl Vh5File {
                 map: OnceCell::from(map),
             },
         }))
+    }
+
+    /// What a `raw_data` fixes for every version: read once per
+    /// read-only handle (a diff opens each twice, a dump once a version).
+    fn raw_data_facts(&self, raw_path: &str, raw: &hdf5::Dataset) -> Result<Arc<RawDataFacts>> {
+        if let Some(known) = self.index.raw_facts.borrow().get(raw_path) {
+            return Ok(known.clone());
+        }
+        let (tid, dtype) = dataset_type(raw)?;
+        let dcpl = h5::dataset_dcpl(raw.id())?;
+        let fixed_string = matches!(dtype, Dtype::FixedString { .. });
+        let facts = Arc::new(RawDataFacts {
+            fill: match fixed_string {
+                true => Some(fill_of(&dcpl, &tid, &dtype)?),
+                false => None,
+            },
+            filters: filters_of(&dcpl)?,
+            shape: h5::dataset_extent(raw.id())?.0,
+            dtype,
+        });
+        if self.caches() {
+            let mut memo = self.index.raw_facts.borrow_mut();
+            memo.insert(raw_path.to_string(), facts.clone());
+        }
+        Ok(facts)
     }
 
     /// The chunk-map counts of CLI Precise rules 5. "Unique" asks every

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use super::attrs::Attr;
+use super::chunkindex::BytesVerdict;
 use super::chunkmap::ChunkMap;
 use super::dataset::Dataset;
 use super::error::{Error, Result};
@@ -232,10 +233,13 @@ impl Vh5File {
                 attrs,
             }));
         }
-        if self.same_dataset_bytes(&a.name, &b.name, &node.path) {
-            return Ok(None);
-        }
-        let (da, db) = (self.dataset(a, &node.path)?, self.dataset(b, &node.path)?);
+        let with_attrs = match self.dataset_bytes_verdict(&a.name, &b.name, &node.path) {
+            BytesVerdict::Same => return Ok(None),
+            BytesVerdict::SameAttrs => false,
+            BytesVerdict::Unknown => true,
+        };
+        let da = self.open_dataset(a, &node.path, with_attrs)?;
+        let db = self.open_dataset(b, &node.path, with_attrs)?;
         let change = dataset_change(&da, &db, depth)?;
         Ok(change
             .is_change()

@@ -165,30 +165,6 @@ pub fn source_found(vds_file: &Path, name: &str) -> bool {
     places.iter().any(|p| p.join(&rel).is_file())
 }
 
-/// A filter's common name by its registered id, for pipelines that store
-/// none (a filter this build does not have writes no name).
-pub fn known_filter_name(id: i32) -> Option<&'static str> {
-    Some(match id {
-        1 => "deflate",
-        2 => "shuffle",
-        3 => "fletcher32",
-        4 => "szip",
-        5 => "nbit",
-        6 => "scaleoffset",
-        307 => "bzip2",
-        32000 => "lzf",
-        32001 => "blosc",
-        32004 => "lz4",
-        32008 => "bitshuffle",
-        32013 => "zfp",
-        32015 => "zstd",
-        32017 => "sz",
-        32024 => "sz3",
-        32026 => "blosc2",
-        _ => return None,
-    })
-}
-
 /// One axis of a dataset: its label and the dimension scales attached to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dimension {
@@ -352,12 +328,5 @@ mod tests {
         let dcpl = h5::dataset_dcpl(file.h5.dataset("strided").unwrap().id()).unwrap();
         let view = file.virtual_view("/strided", &dcpl).unwrap();
         assert_eq!(texts(&view.sources), ["[0:7:2] <- .:/src[0:4]"]);
-    }
-
-    #[test]
-    fn plugin_filters_have_names() {
-        assert_eq!(known_filter_name(32001), Some("blosc"));
-        assert_eq!(known_filter_name(32015), Some("zstd"));
-        assert_eq!(known_filter_name(12345), None);
     }
 }

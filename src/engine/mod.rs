@@ -50,6 +50,7 @@ pub mod error;
 pub mod faults;
 pub mod features;
 pub mod file;
+pub mod filter;
 pub mod grid;
 pub mod h5;
 pub mod h5raw;
@@ -74,6 +75,7 @@ pub mod value;
 pub mod versions;
 
 pub use attrs::Attr;
+pub use chunkindex::BytesVerdict;
 pub use chunkmap::ChunkMap;
 pub use dataset::{ChunkMapSummary, Dataset, DatasetMeta};
 pub use dtype::Dtype;

@@ -1,10 +1,11 @@
 //! The group tree of one version, read on demand.
 
-use hdf5::{Group, LocationType};
+use hdf5::Group;
 
 use super::attrs::{self, Attr};
 use super::error::{bad_input, Result};
 use super::file::Vh5File;
+use super::h5::{self, ObjType};
 use super::layout::VERSION_GROUP_SYSTEM_ATTRS;
 use super::versions::Version;
 
@@ -81,7 +82,9 @@ impl Vh5File {
             });
         }
         let root = self.version_root(&version.name)?;
-        let kind = node_kind(&root, relative(&path)).ok_or_else(|| not_found(&path, version))?;
+        let kind = self
+            .kind_at(&version.name, &root, relative(&path), &path)
+            .ok_or_else(|| not_found(&path, version))?;
         Ok(Node { path, kind })
     }
 
@@ -94,11 +97,9 @@ impl Vh5File {
         let group = self.group_at(version, &node.path)?;
         let mut out = Vec::new();
         for name in group.member_names()? {
-            if let Some(kind) = node_kind(&group, &name) {
-                out.push(Node {
-                    path: join(&node.path, &name),
-                    kind,
-                });
+            let path = join(&node.path, &name);
+            if let Some(kind) = self.kind_at(&version.name, &group, &name, &path) {
+                out.push(Node { path, kind });
             }
         }
         out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
@@ -128,8 +129,25 @@ impl Vh5File {
 
     /// Whether `version` has a dataset at `path` (a normalized path).
     pub(crate) fn has_dataset(&self, version: &str, path: &str) -> bool {
-        self.version_root(version)
-            .is_ok_and(|root| node_kind(&root, relative(path)) == Some(NodeKind::Dataset))
+        self.version_root(version).is_ok_and(|root| {
+            self.kind_at(version, &root, relative(path), path) == Some(NodeKind::Dataset)
+        })
+    }
+
+    /// What the object `name` below `parent` (a group of `version`) is,
+    /// `path` its normalized path in the version, in one lookup that also
+    /// notes a dataset's header address for later opens; `None` for
+    /// nothing there, a dangling link or a named datatype.
+    fn kind_at(&self, version: &str, parent: &Group, name: &str, path: &str) -> Option<NodeKind> {
+        let (addr, kind) = h5::object_addr(parent.id(), name).ok()??;
+        match kind {
+            ObjType::Group => Some(NodeKind::Group),
+            ObjType::Dataset => {
+                self.note_dataset_header(version, path, addr);
+                Some(NodeKind::Dataset)
+            }
+            _ => None,
+        }
     }
 
     pub(crate) fn group_at(&self, version: &Version, path: &str) -> Result<Group> {
@@ -164,17 +182,6 @@ pub(crate) fn not_found(path: &str, version: &Version) -> super::error::Error {
 }
 
 /// Groups and datasets only; links that dangle and named types are skipped.
-fn node_kind(parent: &Group, name: &str) -> Option<NodeKind> {
-    if !parent.link_exists(name) {
-        return None;
-    }
-    match parent.loc_type_by_name(name).ok()? {
-        LocationType::Group => Some(NodeKind::Group),
-        LocationType::Dataset => Some(NodeKind::Dataset),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

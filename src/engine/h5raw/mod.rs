@@ -156,6 +156,15 @@ pub(crate) struct Geometry {
     pub sizeof_size: usize,
 }
 
+/// A version dataset as bytes (`RawFile::dataset_fingerprint`): its
+/// attribute messages (sorted: their order in the header means nothing),
+/// and every other message with its mapping list.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Fingerprint {
+    pub attrs: Vec<Vec<u8>>,
+    pub rest: Vec<(u16, Vec<u8>)>,
+}
+
 /// An HDF5 file opened for raw metadata reads.
 #[derive(Debug)]
 pub struct RawFile {
@@ -302,16 +311,14 @@ impl RawFile {
 
     /// What makes a version dataset what it is, as bytes: every message of
     /// its header but the layout, the framing and modification times, in
-    /// header order (variable-length string attributes with their strings
-    /// read from the global heap), then its mapping list. Equal
+    /// header order but the attributes (sorted; vh5 lists them by name),
+    /// variable-length string attributes with their strings read from the
+    /// global heap; then its mapping list. Equal
     /// fingerprints mean equal datasets in all vh5 shows or compares:
     /// shape, type, fill, attributes, mappings and the `raw_data` they
     /// read. Unequal ones may still be equal (a value held differently, in
     /// another order): HDF5 must tell.
-    pub(crate) fn dataset_fingerprint(
-        &self,
-        header_addr: u64,
-    ) -> Result<Vec<(u16, Vec<u8>)>, RawError> {
+    pub(crate) fn dataset_fingerprint(&self, header_addr: u64) -> Result<Fingerprint, RawError> {
         let msgs = objheader::read_wanted(self, header_addr, objheader::Want::Everything)?;
         if msgs.dense_attrs {
             return Err(RawError::unsupported("attributes outside the header"));
@@ -327,15 +334,17 @@ impl RawFile {
             Some(Layout::Other(class)) => return Err(RawError::NotVirtual(class)),
             None => return Err(RawError::format("object header has no layout message")),
         };
-        let mut out = Vec::with_capacity(msgs.others.len() + 1);
+        let mut out = Fingerprint::default();
         for (kind, bytes) in msgs.others {
-            let bytes = match kind {
-                objheader::MSG_ATTR => self.attr_with_strings(bytes)?,
-                _ => bytes,
-            };
-            out.push((kind, bytes));
+            match kind {
+                objheader::MSG_ATTR => out.attrs.push(self.attr_with_strings(bytes)?),
+                _ => out.rest.push((kind, bytes)),
+            }
         }
-        out.push((objheader::MSG_LAYOUT, mappings));
+        out.rest.push((objheader::MSG_LAYOUT, mappings));
+        // HDF5 places attribute messages wherever a header has room, so two
+        // versions with the same attributes may hold them in another order.
+        out.attrs.sort_unstable();
         Ok(out)
     }
 
