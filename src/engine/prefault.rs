@@ -29,7 +29,7 @@ const MAX_BYTES: usize = 24 << 20;
 /// on the main thread) and populates them on a helper thread, whose handle
 /// is returned (dropping it leaves the thread running). Process-wide and
 /// lasting (malloc's thresholds change): for short-lived command-line
-/// writes only.
+/// processes only, never the browser.
 pub fn warm_heap(bytes: usize) -> Option<JoinHandle<()>> {
     if bytes < MIN_BYTES {
         return None;
