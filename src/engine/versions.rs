@@ -65,10 +65,10 @@ impl Version {
     /// The same from the group's header bytes (`header`: its address);
     /// `None` where the bytes do not tell for certain.
     fn read_raw(reader: &RawFile, header: u64, name: &str) -> Option<Version> {
-        let prev = reader.string_attr(header, attr::PREV_VERSION).ok()?;
-        let timestamp_text = reader.string_attr(header, attr::TIMESTAMP).ok()?;
-        let committed = committed_from_bytes(reader, header)?;
-        Some(Version::of(name, prev, timestamp_text, committed))
+        let names = [attr::PREV_VERSION, attr::TIMESTAMP, attr::COMMITTED];
+        let found = reader.version_attrs(header, names).ok()?;
+        let committed = committed_flag(found.committed)?;
+        Some(Version::of(name, found.prev, found.timestamp, committed))
     }
 
     fn of(
@@ -95,8 +95,13 @@ impl Version {
 /// A version group's `committed` flag from its header's bytes (absent:
 /// not committed); `None` where the bytes do not tell for certain.
 pub(crate) fn committed_from_bytes(reader: &RawFile, header: u64) -> Option<bool> {
+    committed_flag(reader.small_attr(header, attr::COMMITTED).ok()?)
+}
+
+/// The `committed` attribute's bytes as the flag (absent: not committed).
+fn committed_flag(bytes: Option<Vec<u8>>) -> Option<bool> {
     // numpy's bool: one byte, 0 or 1.
-    match reader.small_attr(header, attr::COMMITTED).ok()? {
+    match bytes {
         Some(b) if b.len() == 1 => Some(b[0] != 0),
         Some(_) => None,
         None => Some(false),

@@ -165,6 +165,14 @@ pub(crate) struct Fingerprint {
     pub rest: Vec<(u16, Vec<u8>)>,
 }
 
+/// A version group's bookkeeping attributes (`RawFile::version_attrs`).
+#[derive(Debug)]
+pub(crate) struct VersionAttrs {
+    pub prev: Option<String>,
+    pub timestamp: Option<String>,
+    pub committed: Option<Vec<u8>>,
+}
+
 /// An HDF5 file opened for raw metadata reads.
 #[derive(Debug)]
 pub struct RawFile {
@@ -376,16 +384,34 @@ impl RawFile {
     /// attribute this reader cannot see for certain (stored densely, or
     /// with shared parts) is `Unsupported`.
     pub fn small_attr(&self, header_addr: u64, name: &str) -> Result<Option<Vec<u8>>, RawError> {
-        Ok(self.attr_value(header_addr, name)?.map(|v| v.data))
+        let [value] = self.attr_values(header_addr, [name])?;
+        Ok(value.map(|v| v.data))
     }
 
     /// A string attribute as HDF5 would read it into a C string: a
     /// variable-length string (from the global heap) or a fixed-length one
     /// up to its first NUL. Other types are `Unsupported`.
     pub fn string_attr(&self, header_addr: u64, name: &str) -> Result<Option<String>, RawError> {
-        let Some(v) = self.attr_value(header_addr, name)? else {
-            return Ok(None);
-        };
+        let [value] = self.attr_values(header_addr, [name])?;
+        value.map(|v| self.string_of(v)).transpose()
+    }
+
+    /// A version group's `prev_version` and `timestamp` (as `string_attr`)
+    /// and `committed` bytes (as `small_attr`), in one read of its header.
+    pub(crate) fn version_attrs(
+        &self,
+        header_addr: u64,
+        [prev, timestamp, committed]: [&str; 3],
+    ) -> Result<VersionAttrs, RawError> {
+        let [p, t, c] = self.attr_values(header_addr, [prev, timestamp, committed])?;
+        Ok(VersionAttrs {
+            prev: p.map(|v| self.string_of(v)).transpose()?,
+            timestamp: t.map(|v| self.string_of(v)).transpose()?,
+            committed: c.map(|v| v.data),
+        })
+    }
+
+    fn string_of(&self, v: AttrValue) -> Result<String, RawError> {
         let (class, bits) = (v.dtype_head[0] & 0x0f, v.dtype_head[1]);
         let bytes = match class {
             // Null-terminated or null-padded (space-padded ones HDF5 trims).
@@ -395,9 +421,7 @@ impl RawFile {
             VARIABLE if bits & 0x0f == 1 => self.heap_string(&v.data)?,
             _ => return Err(RawError::unsupported("attribute is not a plain string")),
         };
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| RawError::unsupported("attribute string is not UTF-8"))
+        String::from_utf8(bytes).map_err(|_| RawError::unsupported("attribute string is not UTF-8"))
     }
 
     /// A variable-length string's bytes: its length, then its global heap
@@ -418,15 +442,30 @@ impl RawFile {
             .ok_or_else(|| RawError::format("string longer than its heap object"))
     }
 
-    fn attr_value(&self, header_addr: u64, name: &str) -> Result<Option<AttrValue>, RawError> {
-        let msgs =
-            objheader::read_wanted(self, header_addr, objheader::Want::Attr(name.as_bytes()))?;
-        match msgs.attrs.into_iter().find(|(n, _)| n == name.as_bytes()) {
-            Some((_, Some(value))) => Ok(Some(value)),
-            Some((_, None)) => Err(RawError::unsupported("attribute with shared parts")),
-            None if msgs.dense_attrs => Err(RawError::unsupported("dense attribute storage")),
-            None => Ok(None),
+    /// The attributes `names` of one object, read in one pass over its
+    /// header (which stops once all are found).
+    fn attr_values<const N: usize>(
+        &self,
+        header_addr: u64,
+        names: [&str; N],
+    ) -> Result<[Option<AttrValue>; N], RawError> {
+        let wanted = names.map(str::as_bytes);
+        let msgs = objheader::read_wanted(self, header_addr, objheader::Want::Attrs(&wanted))?;
+        let mut found = msgs.attrs;
+        let mut out = [const { None }; N];
+        for (slot, name) in out.iter_mut().zip(wanted) {
+            *slot = match found.iter().position(|(n, _)| n == name) {
+                Some(i) => match found.swap_remove(i).1 {
+                    Some(value) => Some(value),
+                    None => return Err(RawError::unsupported("attribute with shared parts")),
+                },
+                None if msgs.dense_attrs => {
+                    return Err(RawError::unsupported("dense attribute storage"))
+                }
+                None => None,
+            };
         }
+        Ok(out)
     }
 
     pub(crate) fn geometry(&self) -> Geometry {

@@ -108,8 +108,8 @@ pub(crate) struct Messages {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Want<'a> {
     All,
-    /// Only the attribute of this name.
-    Attr(&'a [u8]),
+    /// Only the attributes of these names.
+    Attrs(&'a [&'a [u8]]),
     /// All, and the bytes of every other message (`Messages::others`).
     Everything,
 }
@@ -119,7 +119,9 @@ impl Want<'_> {
     fn found_in(self, out: &Messages) -> bool {
         match self {
             Want::All | Want::Everything => false,
-            Want::Attr(name) => out.attrs.iter().any(|(n, _)| n == name),
+            Want::Attrs(names) => names
+                .iter()
+                .all(|&name| out.attrs.iter().any(|(n, _)| n == name)),
         }
     }
 }
@@ -353,8 +355,8 @@ fn decode_chunk(
         }
         let skip = match want {
             Want::All | Want::Everything => false,
-            Want::Attr(name) => match kind {
-                MSG_ATTR => attr_name(data).is_ok_and(|n| n != name),
+            Want::Attrs(names) => match kind {
+                MSG_ATTR => attr_name(data).is_ok_and(|n| !names.contains(&n)),
                 MSG_DATASPACE | MSG_FILL | MSG_FILL_OLD | MSG_LAYOUT => true,
                 _ => false,
             },
