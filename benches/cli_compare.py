@@ -12,7 +12,8 @@ and versioned_hdf5). Medians; ratio = versioned-hdf5 / vh5.
 
 Runs: the first run of each side is checked (its JSON against the other
 side's, or the file it left behind) and, unless it took over 5 s, thrown
-away as a warm-up; then N timed runs (default 7, 3 with --quick). A side
+away as a warm-up; then N timed runs (default 7, 3 with --quick), the two
+sides' runs taken in turn so that both meet the machine in the same state. A side
 whose first run took over 5 s gets 3 runs in all (1 with --quick), over
 20 s just that one. Every run has a 300 s timeout ("timeout" in the table).
 Rows that write (commit, delete-versions) run on a fresh scratch copy each
@@ -177,31 +178,11 @@ def py_state(path, versions):
     return json.loads(p.stdout)
 
 
-def measure(side, r, file_path, runs):
-    """Runs `side` (check run, then timed runs) and fills it in."""
+def guarded(side, file_path, work):
+    """Runs `work()` for `side`, noting a timeout or failure; `False` then."""
     try:
-        first, out, target = run_once(side.argv, file_path, r["scratch"])
-        if r["scratch"]:
-            side.state = py_state(target, r["state"])
-            os.remove(target)
-        else:
-            side.out = json.loads(out) if r["check"] and out.strip() else None
-        if first > SLOW:
-            total = 1
-        elif first > WARMUP_LIMIT:
-            total = 1 if runs < 5 else 3
-        else:
-            total = None
-        if total is not None:
-            side.times.append(first)
-            more = total - 1
-        else:
-            more = runs
-        for _ in range(more):
-            dt, _, target = run_once(side.argv, file_path, r["scratch"])
-            if r["scratch"]:
-                os.remove(target)
-            side.times.append(dt)
+        work()
+        return True
     except subprocess.TimeoutExpired:
         side.timeout = True
     except (RuntimeError, subprocess.CalledProcessError, json.JSONDecodeError) as e:
@@ -210,6 +191,50 @@ def measure(side, r, file_path, runs):
         scratch = file_path.with_name(file_path.name + ".cli-scratch")
         if scratch.exists():
             os.remove(scratch)
+    return False
+
+
+def check_run(side, r, file_path, runs):
+    """The first run of `side`: checked, and kept as a timed run only when
+    slow. Returns how many timed runs are still to come."""
+    first, out, target = run_once(side.argv, file_path, r["scratch"])
+    if r["scratch"]:
+        side.state = py_state(target, r["state"])
+        os.remove(target)
+    else:
+        side.out = json.loads(out) if r["check"] and out.strip() else None
+    if first > SLOW:
+        total = 1
+    elif first > WARMUP_LIMIT:
+        total = 1 if runs < 5 else 3
+    else:
+        return runs
+    side.times.append(first)
+    return total - 1
+
+
+def timed_run(side, r, file_path):
+    dt, _, target = run_once(side.argv, file_path, r["scratch"])
+    if r["scratch"]:
+        os.remove(target)
+    side.times.append(dt)
+
+
+def measure(sides, r, file_path, runs):
+    """Check runs of each side, then their timed runs taken in turn (vh5,
+    Python, vh5, ...), so that both sides see the machine in the same
+    state: this machine's speed drifts over minutes."""
+    left = {}
+    for side in sides:
+        more = []
+        if guarded(side, file_path, lambda: more.append(check_run(side, r, file_path, runs))):
+            left[side] = more[0]
+    while any(left.values()):
+        for side in sides:
+            if left.get(side):
+                left[side] -= 1
+                if not guarded(side, file_path, lambda: timed_run(side, r, file_path)):
+                    left[side] = 0
 
 
 # --- checks --------------------------------------------------------------
@@ -337,6 +362,7 @@ def main():
         vh5 = Side("vh5", [args.vh5, *r["vh5"]])
         py = Side("versioned-hdf5", [sys.executable, PY_OPS, *r["py"]])
         stamp = f"{path.stat().st_size}:{int(path.stat().st_mtime)}"
+        measured = []
         for side in (vh5, py):
             hit = cache.get(r["id"]) if r["cache"] and side is py else None
             if args.quick and hit and hit.get("file") == stamp:
@@ -345,7 +371,9 @@ def main():
                 log(f"{r['id']}: {side.name}: cached figure ({fmt(side)})")
                 continue
             log(f"{r['id']}: {side.name}: {' '.join(side.argv)}")
-            measure(side, r, path, runs)
+            measured.append(side)
+        measure(measured, r, path, runs)
+        for side in measured:
             if side.times:
                 log(f"{r['id']}: {side.name}: median of {len(side.times)}: "
                     f"{statistics.median(side.times):.3f} s "
