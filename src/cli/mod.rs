@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::engine::prefault;
+use crate::engine::{prefault, watchdog};
 use crate::engine::{Error, ErrorKind, Result, Version, VersionSpec, Vh5File};
 use crate::tui::app::Start;
 
@@ -268,6 +268,9 @@ pub fn main() -> i32 {
         Ok(p) => p,
         Err(e) => return output::usage_error(e),
     };
+    if cli.command.is_some() {
+        watchdog::enable();
+    }
     if let Some(Command::Check { file, json, repair }) = &cli.command {
         // Its own exit codes: 2 means damage found, 1 could not read.
         let checked = std::panic::catch_unwind(|| check::run(file, *json, *repair));

@@ -15,6 +15,7 @@ use super::dtype::Dtype;
 use super::error::Result;
 use super::h5::{self, handle, locked};
 use super::value::ValueGrid;
+use super::watchdog;
 
 /// One attribute: its name, type and value (shape `[]` for a scalar).
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +112,13 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
     let n: usize = shape.iter().product();
     let mut buf = vec![0u8; n * h5::type_size(ftype.id())];
     if n > 0 {
-        h5::call(|| unsafe { H5Aread(attr, ftype.id(), buf.as_mut_ptr() as *mut c_void) })?;
+        let mut read =
+            || h5::call(|| unsafe { H5Aread(attr, ftype.id(), buf.as_mut_ptr().cast()) });
+        match dtype.has_vlen() {
+            // Its strings come from global heaps, which HDF5 may loop on.
+            true => watchdog::bounded("an attribute's strings", watchdog::budget_for(n), read)?,
+            false => read()?,
+        };
     }
     // Safety: HDF5 filled every vlen slot with a string it allocated.
     let mut grid = unsafe { ValueGrid::from_hdf5_buffer(dtype, shape, buf) };
@@ -132,8 +139,9 @@ pub fn string_attr_of(loc: &Location, obj: &str, name: &str) -> Result<Option<St
     };
     let mem = Dtype::VarString { utf8: true }.to_type_id()?;
     let mut ptr: *mut std::os::raw::c_char = std::ptr::null_mut();
-    let read =
-        h5::locked(|| unsafe { H5Aread(attr.id(), mem.id(), &mut ptr as *mut _ as *mut c_void) });
+    let read = watchdog::bounded("an attribute's strings", watchdog::BASE_BUDGET, || {
+        h5::locked(|| unsafe { H5Aread(attr.id(), mem.id(), &mut ptr as *mut _ as *mut c_void) })
+    });
     if read >= 0 {
         // Safety: HDF5 allocated the string (or left NULL for an empty one).
         return Ok(Some(unsafe { h5::take_c_string(ptr) }.unwrap_or_default()));

@@ -97,6 +97,7 @@ impl Vh5File {
 
     fn open_mode(path: &Path, write: bool) -> Result<Vh5File> {
         check_looks_like_hdf5(path)?;
+        super::watchdog::note_file(path);
         // A chunk read once stays inflated for the next version that shares
         // it. Reading takes no file lock, so that no reader ever keeps a
         // writer out; readers notice a writer's change (`changed_on_disk`).

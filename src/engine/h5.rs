@@ -33,6 +33,7 @@ use hdf5_sys::h5t::{H5Tequal, H5Tget_size};
 use hdf5_sys::h5z::{H5Z_filter_t, H5Zfilter_avail};
 
 use super::region::{AxisSlab, Region, Selected};
+use super::watchdog;
 
 pub use hdf5_sys::h5d::H5D_fill_value_t;
 
@@ -686,15 +687,33 @@ pub fn read_hyperslab(
     if buf.len() < need {
         return Err(hdf5::Error::from("read buffer smaller than its shape"));
     }
-    call(|| unsafe {
-        H5Dread(
-            ds,
-            mem_type,
-            mspace.id(),
-            fspace.id(),
-            H5P_DEFAULT,
-            buf.as_mut_ptr() as *mut c_void,
-        )
-    })?;
+    let mut read = || {
+        call(|| unsafe {
+            H5Dread(
+                ds,
+                mem_type,
+                mspace.id(),
+                fspace.id(),
+                H5P_DEFAULT,
+                buf.as_mut_ptr() as *mut c_void,
+            )
+        })
+    };
+    if may_read_heaps(mem_type) {
+        let elements = file.count.iter().product();
+        watchdog::bounded("string data", watchdog::budget_for(elements), read)?;
+    } else {
+        read()?;
+    }
     Ok(())
+}
+
+/// Whether elements of this type may hold variable-length data, which
+/// HDF5 reads from global heaps (it may loop on a damaged one).
+fn may_read_heaps(mem_type: hid_t) -> bool {
+    use hdf5_sys::h5t::{H5T_class_t as C, H5Tget_class};
+    matches!(
+        locked(|| unsafe { H5Tget_class(mem_type) }),
+        C::H5T_STRING | C::H5T_VLEN | C::H5T_COMPOUND | C::H5T_ARRAY
+    )
 }

@@ -73,6 +73,7 @@ pub mod storage;
 pub mod tree;
 pub mod value;
 pub mod versions;
+pub mod watchdog;
 
 pub use attrs::Attr;
 pub use chunkindex::BytesVerdict;
