@@ -15,7 +15,7 @@ use super::dtype::Dtype;
 use super::error::Result;
 use super::h5::{self, handle, locked};
 use super::value::ValueGrid;
-use super::watchdog;
+use super::watchdog::{self, Reading};
 
 /// One attribute: its name, type and value (shape `[]` for a scalar).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +116,7 @@ pub fn read_attr_value(attr: hdf5_sys::h5i::hid_t) -> Result<ValueGrid> {
             || h5::call(|| unsafe { H5Aread(attr, ftype.id(), buf.as_mut_ptr().cast()) });
         match dtype.has_vlen() {
             // Its strings come from global heaps, which HDF5 may loop on.
-            true => watchdog::bounded("an attribute's strings", watchdog::budget_for(n), read)?,
+            true => watchdog::bounded(Reading::AttributeStrings, watchdog::budget_for(n), read)?,
             false => read()?,
         };
     }
@@ -139,7 +139,7 @@ pub fn string_attr_of(loc: &Location, obj: &str, name: &str) -> Result<Option<St
     };
     let mem = Dtype::VarString { utf8: true }.to_type_id()?;
     let mut ptr: *mut std::os::raw::c_char = std::ptr::null_mut();
-    let read = watchdog::bounded("an attribute's strings", watchdog::BASE_BUDGET, || {
+    let read = watchdog::bounded(Reading::AttributeStrings, watchdog::BASE_BUDGET, || {
         h5::locked(|| unsafe { H5Aread(attr.id(), mem.id(), &mut ptr as *mut _ as *mut c_void) })
     });
     if read >= 0 {

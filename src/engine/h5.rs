@@ -33,7 +33,7 @@ use hdf5_sys::h5t::{H5Tequal, H5Tget_size};
 use hdf5_sys::h5z::{H5Z_filter_t, H5Zfilter_avail};
 
 use super::region::{AxisSlab, Region, Selected};
-use super::watchdog;
+use super::watchdog::{self, Reading};
 
 pub use hdf5_sys::h5d::H5D_fill_value_t;
 
@@ -701,7 +701,7 @@ pub fn read_hyperslab(
     };
     if may_read_heaps(mem_type) {
         let elements = file.count.iter().product();
-        watchdog::bounded("string data", watchdog::budget_for(elements), read)?;
+        watchdog::bounded(Reading::StringData, watchdog::budget_for(elements), read)?;
     } else {
         read()?;
     }
