@@ -5,12 +5,14 @@
 //! Layers, bottom up; a module imports only from its own layer or below:
 //! 1. `error`, `faults`, `progress` (progress reports, cancel), `pool`
 //!    (work on every core beside HDF5), `prefault` (heap pages for HDF5
-//!    populated on another core), `slice` (selections), `grid`
+//!    populated on another core), `watchdog` (a timer on the HDF5 reads a
+//!    damaged heap can hang), `slice` (selections), `grid`
 //!    (chunk-grid arithmetic), `region` (HDF5 selections as slice text,
 //!    reference targets).
 //! 2. `h5` (C calls), `h5raw` (a VDS's mappings read from the file's
 //!    bytes), `codec` (a stored chunk's bytes decoded without HDF5, so
-//!    that chunks inflate on every core), then typed elements: `dtype`,
+//!    that chunks inflate on every core), `filter` (pipeline entries and
+//!    their names), then typed elements: `dtype`,
 //!    `value`, `refs` (what references point to), `hash` (content
 //!    addressing), `encode`, `cast`.
 //! 3. The on-disk layout: `layout` (versioned-hdf5's paths, attribute
@@ -21,7 +23,7 @@
 //!    open file remembers of its maps), `file` (opening), `chunkindex`
 //!    (every version's maps, read once, and region counts), `debris`
 //!    (leftovers of killed writes), `resolve` (naming a version), `tree`,
-//!    `features` (plain VDS mappings, filter names, dimension scales),
+//!    `features` (plain VDS mappings, dimension scales),
 //!    `dataset`, then the history scans that read only chunk maps:
 //!    `blame` (who wrote each chunk) and `stats` (where the bytes are).
 //! 5. Reads (`read`); 6. writes (`edit`, the vocabulary, then `stage`, then
