@@ -12,7 +12,9 @@
 //! test does not need it). Problems of the HDF5 library itself that vh5
 //! cannot prevent (`KNOWN_HDF5_HANGS`, the debug-built HDF5's `assert()`s)
 //! are reported but do not fail the test; the endless global heap loop is
-//! also predicted without gdb (`stalls_global_heap`).
+//! also predicted without gdb (`stalls_global_heap`). vh5 now ends that
+//! loop itself (`engine::watchdog`, exit 2 after 2 s), so a mutant
+//! predicted to stall gets a timeout above that bound.
 //!
 //! Every random choice comes from a fixed seed. Knobs for longer hunts:
 //! `VH5_DAMAGE_MUTANTS` (mutants per fixture), `VH5_DAMAGE_SEED`,
