@@ -28,6 +28,9 @@ pub struct Vh5File {
     pub(crate) h5: hdf5::File,
     pub kind: FileKind,
     graph: OnceCell<VersionGraph>,
+    /// `/_version_data/versions`, opened once (every version lookup starts
+    /// there).
+    versions: OnceCell<Group>,
     writable: bool,
     /// The file on disk when it was opened.
     stamp: Option<DiskStamp>,
@@ -117,12 +120,13 @@ impl Vh5File {
             );
         let h5 = opened
             .map_err(|e| open_error(path, e, if write { "for writing" } else { "as HDF5" }))?;
-        let kind = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
+        let (kind, versions) = detect_kind(&h5).map_err(|e| e.context(path.display()))?;
         Ok(Vh5File {
             path: path.to_path_buf(),
             h5,
             kind,
             graph: OnceCell::new(),
+            versions: versions.map(OnceCell::from).unwrap_or_default(),
             writable: write,
             stamp,
             raw_handles: Recent::new(RAW_HANDLES),
@@ -148,7 +152,11 @@ impl Vh5File {
     }
 
     pub(crate) fn versions_group(&self) -> Result<Group> {
-        Ok(self.h5.group(&layout::versions_path())?)
+        if let Some(group) = self.versions.get() {
+            return Ok(group.clone());
+        }
+        let group = self.h5.group(&layout::versions_path())?;
+        Ok(self.versions.get_or_init(|| group).clone())
     }
 
     /// Every version, loaded once on first use (reads three attributes per
@@ -192,12 +200,17 @@ impl Vh5File {
             FileKind::Plain => Ok(VersionGraph::plain().get(name).cloned()),
             FileKind::Versioned { .. } => {
                 let versions = self.versions_group()?;
-                if name == FIRST_VERSION || name.is_empty() || !versions.link_exists(name) {
+                if name == FIRST_VERSION || name.is_empty() {
                     return Ok(None);
                 }
                 let reader = self.raw_reader();
                 let header = match reader {
-                    Some(_) => h5::object_addr(versions.id(), name)?.map(|(addr, _)| addr),
+                    // One lookup tells both whether it exists and where.
+                    Some(_) => match h5::object_addr(versions.id(), name)? {
+                        Some((addr, _)) => Some(addr),
+                        None => return Ok(None),
+                    },
+                    None if !versions.link_exists(name) => return Ok(None),
                     None => None,
                 };
                 Version::read_at(&versions, name, reader, header).map(Some)
@@ -296,11 +309,16 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-fn detect_kind(h5: &hdf5::File) -> Result<FileKind> {
-    if !h5.link_exists(VERSION_DATA) || !h5.group(VERSION_DATA)?.link_exists(VERSIONS) {
-        return Ok(FileKind::Plain);
+/// The file's kind, and its versions group when it is versioned.
+fn detect_kind(h5: &hdf5::File) -> Result<(FileKind, Option<Group>)> {
+    if !h5.link_exists(VERSION_DATA) {
+        return Ok((FileKind::Plain, None));
     }
-    let versions = h5.group(&layout::versions_path())?;
+    let version_data = h5.group(VERSION_DATA)?;
+    if !version_data.link_exists(VERSIONS) {
+        return Ok((FileKind::Plain, None));
+    }
+    let versions = version_data.group(VERSIONS)?;
     let data_version = attrs::int_attr(&versions, attr::DATA_VERSION)?.unwrap_or(1);
     match data_version {
         2 | 3 => Err(Error::bad_file(format!(
@@ -312,6 +330,6 @@ fn detect_kind(h5: &hdf5::File) -> Result<FileKind> {
             "data_version {v}: written by a later version of versioned-hdf5 \
              (this vh5 reads up to {DATA_VERSION})"
         ))),
-        v => Ok(FileKind::Versioned { data_version: v }),
+        v => Ok((FileKind::Versioned { data_version: v }, Some(versions))),
     }
 }
