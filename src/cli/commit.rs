@@ -207,7 +207,8 @@ fn apply_create_flag(opts: &mut CreateOptions, id: &str, text: &str) -> Result<(
     Ok(())
 }
 
-/// What `vh5 commit` writes, besides the edits.
+// What `vh5 commit` writes, besides the edits (a plain comment, as for
+// `VersionArg`: a doc comment would replace `commit`'s about).
 #[derive(clap::Args, Debug)]
 pub struct CommitArgs {
     pub file: PathBuf,

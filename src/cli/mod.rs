@@ -54,7 +54,9 @@ struct Cli {
     print_version: bool,
 }
 
-/// `--version V` as the subcommands take it (negative numbers allowed).
+// `--version V` as the subcommands take it (negative numbers allowed). A
+// plain comment: a doc comment would become the `about` of every
+// subcommand that flattens it (their arguments are deferred).
 #[derive(clap::Args, Debug)]
 struct VersionArg {
     /// Version: a name, 0 (current), -n (n steps back) or @TIMESTAMP
@@ -73,7 +75,11 @@ impl VersionArg {
 }
 
 #[derive(Subcommand, Debug)]
-#[allow(clippy::large_enum_variant)] // parsed once; boxing would only obscure clap's derive
+#[allow(clippy::large_enum_variant)]
+// parsed once; boxing would only obscure clap's derive
+// Each subcommand's arguments are built only when it is the one invoked
+// (building all of them took a `cat` 0.12-0.15 ms).
+#[command(defer = true)]
 enum Command {
     /// Every version, oldest first
     Log {
