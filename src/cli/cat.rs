@@ -28,7 +28,8 @@ pub fn read_target(
     force: bool,
 ) -> Result<ValueGrid> {
     let (path, slice) = parse_target(target)?;
-    let ds = file.dataset(version, &path)?;
+    // Values only: no attributes or dimension scales to read.
+    let ds = file.open_dataset(version, &path, false)?;
     let sel = Selection::resolve(slice.as_ref(), &ds.meta.shape)?;
     if sel.len() > MAX_UNFORCED && !force {
         let what = match slice {
