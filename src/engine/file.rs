@@ -1,7 +1,7 @@
 //! Opening a file: plain HDF5 or versioned-hdf5, always read-only here.
 
 use std::cell::{OnceCell, RefCell};
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use hdf5::{Group, OpenMode};
@@ -286,7 +286,13 @@ fn check_looks_like_hdf5(path: &Path) -> Result<()> {
     // so that a text file gets a plain "not an HDF5 file" message.
     let mut f = std::fs::File::open(path)
         .map_err(|e| Error::bad_file(format!("{}: {}", path.display(), io_reason(&e))))?;
-    let mut head = Vec::new();
+    // Nearly always at 0: 8 bytes tell.
+    let mut head = vec![0u8; HDF5_SIGNATURE.len()];
+    if f.read_exact(&mut head).is_ok() && head == HDF5_SIGNATURE {
+        return Ok(());
+    }
+    head.clear();
+    f.seek(std::io::SeekFrom::Start(0)).ok();
     f.by_ref().take(1 << 16).read_to_end(&mut head).ok();
     let found = (0..)
         .map(|k: u32| if k == 0 { 0 } else { 512usize << (k - 1) })
